@@ -1,0 +1,2 @@
+//! `uml` — unified model logs.
+pub use uml_syntax as syntax;
