@@ -1,0 +1,587 @@
+//! One-pass JSON scanning on borrowed bytes, for field pushdown.
+//!
+//! A rule that parses a JSON line usually reads a handful of its keys
+//! (`levelname`, `message`, `exc_info`). The compiler records those keys in
+//! the plan; [`scan_object`] then makes one pass over the line that validates
+//! the whole object and notes where the value of each wanted key lies, and
+//! nothing else: no tree is built, no string is unescaped, nothing is
+//! allocated. Values are [`RawValue`]s, byte ranges into the input with a
+//! kind and a few flags that tell the output writer whether a string can be
+//! copied through as it is.
+//!
+//! What is accepted is JSON (RFC 8259) plus what Python's `json` module
+//! writes: the bare numbers `NaN`, `Infinity` and `-Infinity`. Raw control
+//! characters inside strings, which strict JSON forbids, are accepted too
+//! and flagged ([`RawValue::CONTROL`]), because dropping a log line over them
+//! would lose it; the writer escapes them. Nesting deeper than [`MAX_DEPTH`]
+//! is an error, never a stack overflow: containers are skipped with an
+//! explicit bit stack, not by recursion.
+
+use std::fmt;
+
+/// The deepest nesting of arrays and objects accepted.
+pub const MAX_DEPTH: usize = 128;
+
+/// The kind of a JSON value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JsonKind {
+    Null,
+    Bool,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+/// A JSON value located in the input: `start..end` is its whole text,
+/// quotes included for a string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawValue {
+    pub kind: JsonKind,
+    pub start: u32,
+    pub end: u32,
+    /// [`Self::ESCAPED`], [`Self::UNICODE`], [`Self::CONTROL`], [`Self::NONFINITE`].
+    pub flags: u8,
+}
+
+impl RawValue {
+    /// A string that contains a backslash escape.
+    pub const ESCAPED: u8 = 1;
+    /// A string that contains a `\u` escape (which may be a lone surrogate).
+    pub const UNICODE: u8 = 2;
+    /// A string that contains a raw control character (below U+0020).
+    pub const CONTROL: u8 = 4;
+    /// A number written as `NaN`, `Infinity` or `-Infinity`.
+    pub const NONFINITE: u8 = 8;
+
+    pub fn text<'a>(&self, input: &'a [u8]) -> &'a [u8] {
+        &input[self.start as usize..self.end as usize]
+    }
+
+    /// For a string, the bytes between the quotes, escapes undecoded.
+    pub fn string_body<'a>(&self, input: &'a [u8]) -> &'a [u8] {
+        debug_assert_eq!(self.kind, JsonKind::String);
+        &input[self.start as usize + 1..self.end as usize - 1]
+    }
+
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// Why a scan failed, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonError {
+    pub offset: u32,
+    pub kind: JsonErrorKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonErrorKind {
+    /// The text is valid up to here but is not an object.
+    NotAnObject,
+    UnexpectedByte,
+    UnexpectedEnd,
+    TooDeep,
+    InvalidEscape,
+    InvalidNumber,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            JsonErrorKind::NotAnObject => "not a JSON object",
+            JsonErrorKind::UnexpectedByte => "unexpected character",
+            JsonErrorKind::UnexpectedEnd => "unexpected end of input",
+            JsonErrorKind::TooDeep => "nesting too deep",
+            JsonErrorKind::InvalidEscape => "invalid escape in string",
+            JsonErrorKind::InvalidNumber => "invalid number",
+        };
+        write!(f, "{what} at byte {}", self.offset)
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// Scans `input`, which must be exactly one JSON object with optional
+/// surrounding whitespace, validating all of it. For each `keys[i]`, `found[i]`
+/// is set to the value of the last member with that key (as Python and
+/// serde_json keep the last of duplicate keys), or `None`.
+///
+/// `found` must be at least as long as `keys`. Returns the object itself.
+pub fn scan_object(input: &[u8], keys: &[&[u8]], found: &mut [Option<RawValue>]) -> Result<RawValue, JsonError> {
+    debug_assert!(found.len() >= keys.len());
+    found[..keys.len()].fill(None);
+    let mut s = Scanner { input, pos: 0 };
+    s.skip_ws();
+    let start = s.pos;
+    if s.peek() != Some(b'{') {
+        // Tell "not JSON at all" from "JSON, but not an object".
+        let kind = match s.peek() {
+            Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => JsonErrorKind::NotAnObject,
+            None => JsonErrorKind::UnexpectedEnd,
+            _ => JsonErrorKind::UnexpectedByte,
+        };
+        return Err(s.error(kind));
+    }
+    s.pos += 1;
+    s.skip_ws();
+    if s.peek() == Some(b'}') {
+        s.pos += 1;
+    } else {
+        loop {
+            let key = s.string()?;
+            s.skip_ws();
+            s.expect(b':')?;
+            s.skip_ws();
+            let value = s.value(1)?;
+            if let Some(i) = find_key(keys, key, input) {
+                found[i] = Some(value);
+            }
+            s.skip_ws();
+            match s.next_byte()? {
+                b',' => s.skip_ws(),
+                b'}' => break,
+                _ => return Err(s.error_before(JsonErrorKind::UnexpectedByte)),
+            }
+        }
+    }
+    let end = s.pos;
+    s.skip_ws();
+    if s.pos != input.len() {
+        return Err(s.error(JsonErrorKind::UnexpectedByte));
+    }
+    Ok(RawValue { kind: JsonKind::Object, start: start as u32, end: end as u32, flags: 0 })
+}
+
+/// Looks up `key` in an object that [`scan_object`] (or an enclosing scan)
+/// already validated. Returns the last member's value, or `None`.
+pub fn get_member(input: &[u8], object: RawValue, key: &[u8]) -> Option<RawValue> {
+    if object.kind != JsonKind::Object {
+        return None;
+    }
+    let mut found = [None];
+    let text = object.text(input);
+    scan_object(text, &[key], &mut found).ok()?;
+    found[0].map(|v| v.offset(object.start))
+}
+
+/// The element at `index` of a validated array; a negative index counts
+/// from the end.
+pub fn get_element(input: &[u8], array: RawValue, index: i64) -> Option<RawValue> {
+    if array.kind != JsonKind::Array {
+        return None;
+    }
+    let text = array.text(input);
+    let mut s = Scanner { input: text, pos: 1 };
+    let mut elements = 0usize;
+    let mut wanted = usize::try_from(index).ok();
+    let mut hit = None;
+    // A negative index needs the length first; arrays in log lines are
+    // short, so two passes are fine.
+    if index < 0 {
+        let len = array_len(text)?;
+        wanted = len.checked_sub(index.unsigned_abs() as usize);
+    }
+    let wanted = wanted?;
+    s.skip_ws();
+    if s.peek() == Some(b']') {
+        return None;
+    }
+    loop {
+        let v = s.value(1).ok()?;
+        if elements == wanted {
+            hit = Some(v.offset(array.start));
+            break;
+        }
+        elements += 1;
+        s.skip_ws();
+        match s.next_byte().ok()? {
+            b',' => s.skip_ws(),
+            _ => break,
+        }
+    }
+    hit
+}
+
+fn array_len(text: &[u8]) -> Option<usize> {
+    let mut s = Scanner { input: text, pos: 1 };
+    s.skip_ws();
+    if s.peek() == Some(b']') {
+        return Some(0);
+    }
+    let mut n = 0;
+    loop {
+        s.value(1).ok()?;
+        n += 1;
+        s.skip_ws();
+        match s.next_byte().ok()? {
+            b',' => s.skip_ws(),
+            _ => return Some(n),
+        }
+    }
+}
+
+/// Validates `input` as one JSON value of any kind (with optional
+/// surrounding whitespace) and returns it.
+pub fn scan_value(input: &[u8]) -> Result<RawValue, JsonError> {
+    let mut s = Scanner { input, pos: 0 };
+    s.skip_ws();
+    let v = s.value(0)?;
+    s.skip_ws();
+    if s.pos != input.len() {
+        return Err(s.error(JsonErrorKind::UnexpectedByte));
+    }
+    Ok(v)
+}
+
+impl RawValue {
+    fn offset(self, by: u32) -> RawValue {
+        RawValue { start: self.start + by, end: self.end + by, ..self }
+    }
+}
+
+fn find_key(keys: &[&[u8]], raw_key: RawValue, input: &[u8]) -> Option<usize> {
+    if keys.is_empty() {
+        return None;
+    }
+    let body = raw_key.string_body(input);
+    if !raw_key.has(RawValue::ESCAPED) {
+        return keys.iter().position(|k| *k == body);
+    }
+    // An escaped key (`"mess\u0061ge"`) is decoded into a small stack
+    // buffer; a key longer than it cannot be one of the (short) wanted keys.
+    let mut buf = [0u8; 64];
+    let mut len = 0;
+    let mut ok = true;
+    decode_string(body, |chunk| {
+        if len + chunk.len() > buf.len() {
+            ok = false;
+        } else {
+            buf[len..len + chunk.len()].copy_from_slice(chunk);
+            len += chunk.len();
+        }
+    });
+    if !ok {
+        return None;
+    }
+    keys.iter().position(|k| *k == &buf[..len])
+}
+
+/// Decodes a validated JSON string body (between the quotes), passing the
+/// UTF-8 output to `out` in chunks. Lone surrogate escapes become U+FFFD.
+pub fn decode_string(body: &[u8], mut out: impl FnMut(&[u8])) {
+    let mut i = 0;
+    let mut run = 0;
+    while let Some(off) = memchr::memchr(b'\\', &body[i..]) {
+        let at = i + off;
+        out(&body[run..at]);
+        let esc = body.get(at + 1).copied().unwrap_or(b'\\');
+        i = at + 2;
+        let simple = match esc {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(8),
+            b'f' => Some(12),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            _ => None,
+        };
+        if let Some(b) = simple {
+            out(&[b]);
+        } else {
+            let (ch, used) = decode_unicode_escape(&body[at..]);
+            out(ch.encode_utf8(&mut [0; 4]).as_bytes());
+            i = at + used;
+        }
+        run = i;
+    }
+    out(&body[run.min(body.len())..]);
+}
+
+/// Decodes `\uXXXX` (and a following low surrogate `\uXXXX` if the first is a
+/// high one) at the start of `s`. Returns the character and the bytes used;
+/// a lone or malformed surrogate decodes to U+FFFD.
+pub fn decode_unicode_escape(s: &[u8]) -> (char, usize) {
+    let Some(hi) = hex4(s.get(2..6)) else { return ('\u{FFFD}', 2) };
+    match hi {
+        0xD800..=0xDBFF => {
+            if s.get(6) == Some(&b'\\') && s.get(7) == Some(&b'u') {
+                if let Some(lo @ 0xDC00..=0xDFFF) = hex4(s.get(8..12)) {
+                    let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                    return (char::from_u32(c).unwrap_or('\u{FFFD}'), 12);
+                }
+            }
+            ('\u{FFFD}', 6)
+        }
+        0xDC00..=0xDFFF => ('\u{FFFD}', 6),
+        c => (char::from_u32(c).unwrap_or('\u{FFFD}'), 6),
+    }
+}
+
+fn hex4(s: Option<&[u8]>) -> Option<u32> {
+    let s = s?;
+    let mut v = 0u32;
+    for &b in s {
+        v = v * 16 + (b as char).to_digit(16)?;
+    }
+    Some(v)
+}
+
+struct Scanner<'a> {
+    input: &'a [u8],
+    pos: usize,
+}
+
+/// A stack of container kinds, one bit per level (set: object).
+struct Nesting {
+    bits: [u64; MAX_DEPTH / 64],
+    depth: usize,
+}
+
+impl Nesting {
+    fn push(&mut self, object: bool) -> bool {
+        if self.depth == MAX_DEPTH {
+            return false;
+        }
+        let (word, bit) = (self.depth / 64, self.depth % 64);
+        if object {
+            self.bits[word] |= 1 << bit;
+        } else {
+            self.bits[word] &= !(1 << bit);
+        }
+        self.depth += 1;
+        true
+    }
+
+    fn top_is_object(&self) -> bool {
+        let d = self.depth - 1;
+        self.bits[d / 64] & (1 << (d % 64)) != 0
+    }
+}
+
+const fn repeat(b: u8) -> u64 {
+    u64::from_ne_bytes([b; 8])
+}
+
+/// True if some byte of `x` is `"`, `\` or below 0x20 (SWAR: eight bytes per step).
+#[inline(always)]
+fn has_special(x: u64) -> bool {
+    const LO: u64 = repeat(0x01);
+    const HI: u64 = repeat(0x80);
+    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let below_space = x.wrapping_sub(repeat(0x20)) & !x & HI;
+    (has_zero(x ^ repeat(b'"')) | has_zero(x ^ repeat(b'\\')) | below_space) != 0
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    fn error(&self, kind: JsonErrorKind) -> JsonError {
+        JsonError { offset: self.pos as u32, kind }
+    }
+
+    fn error_before(&self, kind: JsonErrorKind) -> JsonError {
+        JsonError { offset: self.pos.saturating_sub(1) as u32, kind }
+    }
+
+    fn next_byte(&mut self) -> Result<u8, JsonError> {
+        let b = self.peek().ok_or_else(|| self.error(JsonErrorKind::UnexpectedEnd))?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn expect(&mut self, b: u8) -> Result<(), JsonError> {
+        match self.peek() {
+            Some(x) if x == b => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(_) => Err(self.error(JsonErrorKind::UnexpectedByte)),
+            None => Err(self.error(JsonErrorKind::UnexpectedEnd)),
+        }
+    }
+
+    #[inline]
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// A string starting at the current `"`.
+    fn string(&mut self) -> Result<RawValue, JsonError> {
+        let start = self.pos;
+        self.expect(b'"')?;
+        let mut flags = 0;
+        let input = self.input;
+        loop {
+            // Skip eight plain bytes at a time, then one byte at a time.
+            while let Some(chunk) = input.get(self.pos..self.pos + 8) {
+                let word = u64::from_ne_bytes(chunk.try_into().expect("slice of 8"));
+                if has_special(word) {
+                    break;
+                }
+                self.pos += 8;
+            }
+            let b = self.next_byte()?;
+            match b {
+                b'"' => {
+                    return Ok(RawValue { kind: JsonKind::String, start: start as u32, end: self.pos as u32, flags });
+                }
+                b'\\' => {
+                    flags |= RawValue::ESCAPED;
+                    match self.next_byte()? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => {
+                            flags |= RawValue::UNICODE;
+                            let digits = input.get(self.pos..self.pos + 4);
+                            if hex4(digits).is_none() {
+                                return Err(self.error(JsonErrorKind::InvalidEscape));
+                            }
+                            self.pos += 4;
+                        }
+                        _ => return Err(self.error_before(JsonErrorKind::InvalidEscape)),
+                    }
+                }
+                0x00..=0x1f => flags |= RawValue::CONTROL,
+                _ => {}
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], kind: JsonKind, flags: u8) -> Result<RawValue, JsonError> {
+        let start = self.pos;
+        if self.input.get(start..start + word.len()) != Some(word) {
+            return Err(self.error(JsonErrorKind::UnexpectedByte));
+        }
+        self.pos += word.len();
+        Ok(RawValue { kind, start: start as u32, end: self.pos as u32, flags })
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<RawValue, JsonError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+            if self.peek() == Some(b'I') {
+                self.pos = start;
+                return self.literal(b"-Infinity", JsonKind::Number, RawValue::NONFINITE);
+            }
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.error(JsonErrorKind::InvalidNumber)),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.error(JsonErrorKind::InvalidNumber));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.error(JsonErrorKind::InvalidNumber));
+            }
+        }
+        Ok(RawValue { kind: JsonKind::Number, start: start as u32, end: self.pos as u32, flags: 0 })
+    }
+
+    /// Any value at the current position; `depth` is the nesting it sits in.
+    fn value(&mut self, depth: usize) -> Result<RawValue, JsonError> {
+        match self.peek() {
+            Some(b'"') => self.string(),
+            Some(b'{') | Some(b'[') => self.container(depth),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal(b"true", JsonKind::Bool, 0),
+            Some(b'f') => self.literal(b"false", JsonKind::Bool, 0),
+            Some(b'n') => self.literal(b"null", JsonKind::Null, 0),
+            Some(b'N') => self.literal(b"NaN", JsonKind::Number, RawValue::NONFINITE),
+            Some(b'I') => self.literal(b"Infinity", JsonKind::Number, RawValue::NONFINITE),
+            Some(_) => Err(self.error(JsonErrorKind::UnexpectedByte)),
+            None => Err(self.error(JsonErrorKind::UnexpectedEnd)),
+        }
+    }
+
+    /// Skips (validating) the array or object that starts here, without
+    /// recursion.
+    fn container(&mut self, depth: usize) -> Result<RawValue, JsonError> {
+        let start = self.pos;
+        let kind = if self.input[start] == b'{' { JsonKind::Object } else { JsonKind::Array };
+        let mut nesting = Nesting { bits: [0; MAX_DEPTH / 64], depth: 0 };
+        // Levels already used by the enclosing containers count too.
+        nesting.depth = depth.min(MAX_DEPTH);
+        let open = |s: &mut Self, nesting: &mut Nesting| -> Result<(), JsonError> {
+            let object = s.input[s.pos] == b'{';
+            if !nesting.push(object) {
+                return Err(s.error(JsonErrorKind::TooDeep));
+            }
+            s.pos += 1;
+            Ok(())
+        };
+        open(self, &mut nesting)?;
+        // After an opening bracket: a first member or element, or the close.
+        let mut first = true;
+        loop {
+            self.skip_ws();
+            let object = nesting.top_is_object();
+            let close = if object { b'}' } else { b']' };
+            if first && self.peek() == Some(close) {
+                self.pos += 1;
+                nesting.depth -= 1;
+            } else {
+                if object {
+                    self.string()?;
+                    self.skip_ws();
+                    self.expect(b':')?;
+                    self.skip_ws();
+                }
+                match self.peek() {
+                    Some(b'{' | b'[') => {
+                        open(self, &mut nesting)?;
+                        first = true;
+                        continue;
+                    }
+                    _ => {
+                        self.value(nesting.depth)?;
+                    }
+                }
+            }
+            // After a value or a closed container: `,` or the close, which may
+            // end several levels at once.
+            loop {
+                if nesting.depth == depth.min(MAX_DEPTH) {
+                    return Ok(RawValue { kind, start: start as u32, end: self.pos as u32, flags: 0 });
+                }
+                self.skip_ws();
+                let close = if nesting.top_is_object() { b'}' } else { b']' };
+                match self.next_byte()? {
+                    b',' => {
+                        first = false;
+                        break;
+                    }
+                    b if b == close => nesting.depth -= 1,
+                    _ => return Err(self.error_before(JsonErrorKind::UnexpectedByte)),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! The `uml` runtime: the hot path that applies a compiled plan to log lines.
+pub mod json;
