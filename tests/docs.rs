@@ -1,0 +1,262 @@
+//! Keeps the documentation honest: every `.uml` example in
+//! `docs/language.md` and every sketch in `docs/sketches/` must parse.
+//!
+//! Fenced blocks in `docs/language.md` are checked by their info string:
+//!
+//! - ` ```uml `: the block parses without errors. If its first line is
+//!   `# From PATH`, the rest of the block must appear verbatim in the file
+//!   `PATH` (relative to the repository root), so excerpts cannot drift from
+//!   the files they quote.
+//! - ` ```uml,error `: the block is an example of a mistake; it must produce
+//!   at least one error, and if its first line is a comment naming a code
+//!   (`# E0201: …`), a diagnostic with that code.
+//!
+//! Other fences (` ```text `, …) are ignored. Failures are collected and
+//! reported together, each with its line in the document.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use uml::syntax::ast::Item;
+use uml::syntax::{Code, Diagnostic, FileId, Parsed, parse};
+
+const LANGUAGE_MD: &str = "docs/language.md";
+const SKETCHES: &str = "docs/sketches";
+
+/// The sketches the reference promises, one per source of the platform.
+const SOURCES: &[&str] = &["model_container", "build", "gpu_build", "pod_lifecycle_watcher", "deploy"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(relative: &str) -> String {
+    let path = root().join(relative);
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// ` ```uml `: must parse cleanly.
+    Valid,
+    /// ` ```uml,error `: must fail.
+    Error,
+}
+
+/// A fenced `uml` block of a Markdown file.
+#[derive(Debug)]
+struct Block {
+    kind: Kind,
+    /// 1-based line of the opening fence.
+    fence_line: usize,
+    text: String,
+}
+
+impl Block {
+    /// The 1-based document line of byte `offset` within the block.
+    fn line_of(&self, offset: u32) -> usize {
+        let offset = (offset as usize).min(self.text.len());
+        self.fence_line + 1 + self.text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count()
+    }
+
+    fn first_line(&self) -> &str {
+        self.text.lines().next().unwrap_or("").trim()
+    }
+}
+
+/// Splits Markdown into its fenced `uml` blocks. An unclosed fence is an error.
+fn uml_blocks(markdown: &str) -> Result<Vec<Block>, String> {
+    let mut blocks = Vec::new();
+    // The open fence: its backtick count, kind (None for non-uml blocks), line and text.
+    let mut open: Option<(usize, Option<Kind>, usize, String)> = None;
+    for (index, line) in markdown.lines().enumerate() {
+        let number = index + 1;
+        let trimmed = line.trim_start();
+        let ticks = trimmed.bytes().take_while(|&b| b == b'`').count();
+        match &mut open {
+            None if ticks >= 3 => {
+                let info = trimmed[ticks..].trim();
+                let kind = match info {
+                    "uml" => Some(Kind::Valid),
+                    "uml,error" => Some(Kind::Error),
+                    _ => None,
+                };
+                open = Some((ticks, kind, number, String::new()));
+            }
+            None => {}
+            Some((fence, kind, start, text)) => {
+                if ticks >= *fence && trimmed[ticks..].trim().is_empty() {
+                    if let Some(kind) = *kind {
+                        blocks.push(Block { kind, fence_line: *start, text: std::mem::take(text) });
+                    }
+                    open = None;
+                } else {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    match open {
+        Some((_, _, start, _)) => Err(format!("the code fence opened on line {start} is never closed")),
+        None => Ok(blocks),
+    }
+}
+
+fn errors<'p>(parsed: &'p Parsed<'_>) -> Vec<&'p Diagnostic> {
+    parsed.diagnostics.iter().filter(|d| d.is_error()).collect()
+}
+
+/// The first `E….` code named in a line, e.g. `E0201` in `# E0201: …`.
+fn named_code(line: &str) -> Option<&str> {
+    let bytes = line.as_bytes();
+    let is_word = |b: &u8| b.is_ascii_alphanumeric();
+    (0..bytes.len().saturating_sub(4)).find_map(|i| {
+        let is_code = bytes[i] == b'E' && bytes[i + 1..i + 5].iter().all(u8::is_ascii_digit);
+        let starts_word = i == 0 || !is_word(&bytes[i - 1]);
+        let ends_word = !bytes.get(i + 5).is_some_and(is_word);
+        // Only ASCII bytes were matched, so the slice is on character boundaries.
+        (is_code && starts_word && ends_word).then(|| &line[i..i + 5])
+    })
+}
+
+fn check_valid(block: &Block, failures: &mut String) {
+    let parsed = parse(FileId(0), &block.text);
+    for d in errors(&parsed) {
+        let line = d.primary_span().map_or(block.fence_line, |s| block.line_of(s.start));
+        let _ = writeln!(
+            failures,
+            "{LANGUAGE_MD}:{line}: {} {} (in the ```uml block opened on line {})",
+            d.code, d.message, block.fence_line
+        );
+    }
+    if let Some(path) = block.first_line().strip_prefix("# From ") {
+        let path = path.trim();
+        let excerpt = block.text.split_once('\n').map_or("", |(_, rest)| rest);
+        match fs::read_to_string(root().join(path)) {
+            Ok(file) if file.contains(excerpt) => {}
+            Ok(_) => {
+                let _ = writeln!(
+                    failures,
+                    "{LANGUAGE_MD}:{}: the block says it is from {path}, but {path} does not contain it verbatim",
+                    block.fence_line
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(failures, "{LANGUAGE_MD}:{}: cannot read {path}: {e}", block.fence_line);
+            }
+        }
+    }
+}
+
+fn check_error(block: &Block, failures: &mut String) {
+    let parsed = parse(FileId(0), &block.text);
+    let errors = errors(&parsed);
+    if errors.is_empty() {
+        let _ = writeln!(failures, "{LANGUAGE_MD}:{}: this ```uml,error block parses without errors", block.fence_line);
+        return;
+    }
+    let first = block.first_line();
+    if let Some(code) = first.strip_prefix('#').and_then(named_code) {
+        if !errors.iter().any(|d| d.code.as_str() == code) {
+            let found: Vec<String> = errors.iter().map(|d| d.code.to_string()).collect();
+            let _ = writeln!(
+                failures,
+                "{LANGUAGE_MD}:{}: this ```uml,error block names {code} but produces {}",
+                block.fence_line,
+                found.join(", ")
+            );
+        }
+    }
+}
+
+fn language_blocks() -> Vec<Block> {
+    uml_blocks(&read(LANGUAGE_MD)).unwrap_or_else(|e| panic!("{LANGUAGE_MD}: {e}"))
+}
+
+#[test]
+fn language_md_uml_blocks_parse() {
+    let blocks = language_blocks();
+    let valid: Vec<&Block> = blocks.iter().filter(|b| b.kind == Kind::Valid).collect();
+    assert!(valid.len() >= 10, "expected the reference's ```uml examples, found {}", valid.len());
+    let mut failures = String::new();
+    for block in valid {
+        check_valid(block, &mut failures);
+    }
+    assert!(failures.is_empty(), "```uml blocks with problems:\n{failures}");
+}
+
+#[test]
+fn language_md_error_blocks_fail_with_their_code() {
+    let blocks = language_blocks();
+    let error_blocks: Vec<&Block> = blocks.iter().filter(|b| b.kind == Kind::Error).collect();
+    assert!(!error_blocks.is_empty(), "expected ```uml,error examples in {LANGUAGE_MD}");
+    let mut failures = String::new();
+    for block in error_blocks {
+        check_error(block, &mut failures);
+    }
+    assert!(failures.is_empty(), "```uml,error blocks with problems:\n{failures}");
+}
+
+#[test]
+fn language_md_documents_every_code() {
+    // Each code has a row `| `E0101` | summary |` in the table of codes.
+    let doc = read(LANGUAGE_MD);
+    let missing: Vec<String> = Code::ALL
+        .iter()
+        .map(|code| format!("| `{}` | {} |", code.as_str(), code.summary()))
+        .filter(|row| !doc.lines().any(|line| line.trim() == row))
+        .collect();
+    assert!(missing.is_empty(), "{LANGUAGE_MD} lacks these rows in its table of codes:\n{}", missing.join("\n"));
+}
+
+#[test]
+fn sketches_parse() {
+    let dir = root().join(SKETCHES);
+    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "uml"))
+        .collect();
+    paths.sort();
+    for source in SOURCES {
+        let expected = dir.join(format!("{source}.uml"));
+        assert!(paths.contains(&expected), "missing sketch {}", expected.display());
+    }
+
+    let mut failures = String::new();
+    for path in &paths {
+        let shown = Path::new(SKETCHES).join(path.file_name().expect("file name"));
+        let src = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let parsed = parse(FileId(0), &src);
+        for d in errors(&parsed) {
+            let line = d
+                .primary_span()
+                .map_or(1, |s| 1 + src.as_bytes()[..s.start as usize].iter().filter(|&&b| b == b'\n').count());
+            let _ = writeln!(failures, "{}:{line}: {} {}", shown.display(), d.code, d.message);
+        }
+        let rules = parsed.file.items.iter().filter(|i| matches!(i, Item::Rule(_))).count();
+        let tests = parsed.file.items.iter().filter(|i| matches!(i, Item::Test(_))).count();
+        if rules == 0 || tests == 0 {
+            let _ = writeln!(
+                failures,
+                "{}: a sketch has a rule and its tests ({rules} rules, {tests} tests)",
+                shown.display()
+            );
+        }
+    }
+    assert!(failures.is_empty(), "sketches with problems:\n{failures}");
+}
+
+#[test]
+fn block_extraction_finds_fences_and_lines() {
+    let markdown = "text\n```uml\nrule a {}\n```\n\n```text\nnot uml\n```\n````uml,error\n# E0201\nrule {\n````\n";
+    let blocks = uml_blocks(markdown).expect("well-formed fences");
+    assert_eq!(blocks.len(), 2);
+    assert_eq!((blocks[0].kind, blocks[0].fence_line, blocks[0].text.as_str()), (Kind::Valid, 2, "rule a {}\n"));
+    assert_eq!((blocks[1].kind, blocks[1].fence_line), (Kind::Error, 9));
+    assert_eq!(blocks[1].line_of(8), 11);
+    assert_eq!(named_code(blocks[1].first_line().trim_start_matches('#')), Some("E0201"));
+    assert_eq!(named_code(" see XE0201 and E02011"), None);
+    assert!(uml_blocks("```uml\nrule a {}\n").is_err());
+}
