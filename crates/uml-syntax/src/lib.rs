@@ -1,8 +1,10 @@
 pub mod ast;
 pub mod diagnostic;
+pub mod format;
 pub mod lexer;
 pub mod parser;
 pub mod span;
+pub mod spanless;
 mod template;
 
 pub use diagnostic::{Code, Diagnostic, Label, Severity};
