@@ -162,8 +162,31 @@ impl Token<'_> {
                 "string literal".into()
             }
             Token::Regex(_) => "regex literal".into(),
-            other => format!("`{}`", other.text().unwrap_or("?")),
+            other => match other.text() {
+                Some(word) if other.is_keyword() => format!("keyword `{word}`"),
+                text => format!("`{}`", text.unwrap_or("?")),
+            },
         }
+    }
+
+    /// `==`, `<` and the other comparison operators.
+    pub fn is_comparison(&self) -> bool {
+        matches!(
+            self,
+            Token::EqEq | Token::NotEq | Token::Lt | Token::Le | Token::Gt | Token::Ge | Token::Match | Token::NotMatch
+        )
+    }
+
+    /// True for operators that need an operand after them (binary
+    /// operators, `=` and `!`): a line ending in one continues on the next.
+    pub fn wants_operand(&self) -> bool {
+        self.is_comparison()
+            || matches!(self, Token::Assign | Token::AndAnd | Token::OrOr | Token::Coalesce | Token::Bang)
+    }
+
+    /// True for the reserved words (`rule`, `let`, `null`, …).
+    pub fn is_keyword(&self) -> bool {
+        self.text().is_some_and(|t| KEYWORDS.contains(&t))
     }
 
     /// The fixed text of a keyword or punctuation token.
@@ -241,6 +264,21 @@ pub const KEYWORDS: &[&str] = &[
     "true",
     "false",
 ];
+
+/// Advice for a character that starts no token, when the likely intent is
+/// known: `@pod` for `%pod`, a `;` after a statement, `+` to join strings.
+pub fn unexpected_char_help(c: char) -> Option<&'static str> {
+    Some(match c {
+        ';' => "statements end at the end of the line; remove the `;`",
+        '@' | '$' => "metadata is written with `%`, e.g. `%container`; variables have no sigil",
+        '+' => "there is no `+`; join strings with a template such as \"{a}{b}\"",
+        '&' => "write `&&` for a logical and",
+        '/' => "comments start with `#`",
+        '`' => "strings are written \"…\" (with escapes and holes) or '…' (raw)",
+        c if !c.is_ascii() && c.is_alphabetic() => "names are made of ASCII letters, digits and `_`",
+        _ => return None,
+    })
+}
 
 /// One lexed item: a token, or a span no token matches.
 pub type Lexed<'src> = (Span, Result<Token<'src>, ()>);

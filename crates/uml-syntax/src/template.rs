@@ -6,7 +6,7 @@
 //! parser re-entering itself; a computed value is bound with `let` first.
 
 use crate::ast::{Expr, ExprKind, Ident, Key, Output, OutputRoot, Segment, TemplatePart};
-use crate::diagnostic::Code;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::parser::Ctx;
 use crate::span::Span;
 use std::borrow::Cow;
@@ -23,12 +23,11 @@ pub(crate) fn decode<'src>(ctx: &mut Ctx<'src>, body: &'src str, offset: usize) 
             b'\\' => i = escape(ctx, body, offset, i, &mut text),
             b'{' => {
                 let Some(close) = body[i + 1..].find('}').map(|c| i + 1 + c) else {
-                    let span = Span::new(offset + i, offset + body.len());
-                    ctx.literal_error(
-                        Code::InvalidTemplateHole,
-                        span,
-                        "unclosed template hole".into(),
-                        "this `{` has no closing `}`",
+                    let span = Span::new(offset + i, offset + i + 1);
+                    ctx.literal(
+                        Diagnostic::new(Code::InvalidTemplateHole, "unclosed template hole")
+                            .primary(ctx.file(), span, "this `{` has no closing `}`")
+                            .help("close the hole with `}`, or write `\\{` for a literal brace"),
                     );
                     break;
                 };
@@ -159,11 +158,10 @@ fn escape(ctx: &mut Ctx<'_>, body: &str, offset: usize, i: usize, text: &mut Tex
         return unicode_escape(ctx, body, offset, i, text);
     }
     let end = i + 1 + c.len_utf8();
-    ctx.literal_error(
-        Code::UnknownEscape,
-        Span::new(offset + i, offset + end),
-        format!("unknown escape sequence `\\{c}`"),
-        "not an escape",
+    ctx.literal(
+        Diagnostic::new(Code::UnknownEscape, format!("unknown escape sequence `\\{c}`"))
+            .primary(ctx.file(), Span::new(offset + i, offset + end), "not an escape")
+            .help("write `\\\\` for a backslash, or use a raw string '…', which has no escapes"),
     );
     text.push_owned(i, "");
     text.skip_to(end);
@@ -173,30 +171,45 @@ fn escape(ctx: &mut Ctx<'_>, body: &str, offset: usize, i: usize, text: &mut Tex
 /// `\u{1F600}`: one to six hex digits naming a scalar value.
 fn unicode_escape(ctx: &mut Ctx<'_>, body: &str, offset: usize, i: usize, text: &mut Text<'_>) -> usize {
     let rest = &body[i + 2..];
-    let end_of_escape = match rest.strip_prefix('{').and_then(|r| r.find('}')) {
+    let (end_of_escape, message, help) = match rest.strip_prefix('{').and_then(|r| r.find('}')) {
         Some(close) => {
             let digits = &rest[1..1 + close];
             let end = i + 2 + close + 2;
-            let value = (!digits.is_empty() && digits.len() <= 6)
-                .then(|| u32::from_str_radix(digits, 16).ok())
-                .flatten()
-                .and_then(char::from_u32);
-            match value {
-                Some(ch) => {
+            let hex = !digits.is_empty() && digits.len() <= 6 && digits.bytes().all(|b| b.is_ascii_hexdigit());
+            let value = hex.then(|| u32::from_str_radix(digits, 16).ok()).flatten();
+            match value.map(|v| (v, char::from_u32(v))) {
+                Some((_, Some(ch))) => {
                     text.push_owned(i, ch.encode_utf8(&mut [0; 4]));
                     text.skip_to(end);
                     return end;
                 }
-                None => end,
+                Some((v, None)) if (0xD800..=0xDFFF).contains(&v) => (
+                    end,
+                    format!("`\\u{{{digits}}}` is a surrogate code point, not a character"),
+                    "UTF-16 surrogates cannot appear in text; write the character's own code point".to_string(),
+                ),
+                Some(_) => (
+                    end,
+                    format!("`\\u{{{digits}}}` is beyond U+10FFFF"),
+                    "the largest code point is `\\u{10FFFF}`".to_string(),
+                ),
+                None => (
+                    end,
+                    "invalid unicode escape".to_string(),
+                    "`\\u{…}` takes 1 to 6 hex digits, e.g. `\\u{2603}`".to_string(),
+                ),
             }
         }
-        None => i + 2,
+        None => {
+            let digits: String = rest.chars().take_while(char::is_ascii_hexdigit).take(6).collect();
+            let example = if digits.is_empty() { "2603".to_string() } else { digits };
+            (i + 2, "invalid unicode escape".to_string(), format!("write the code point in braces: `\\u{{{example}}}`"))
+        }
     };
-    ctx.literal_error(
-        Code::InvalidUnicodeEscape,
-        Span::new(offset + i, offset + end_of_escape),
-        "invalid unicode escape".into(),
-        "expected `\\u{…}` with 1 to 6 hex digits naming a non-surrogate scalar value",
+    ctx.literal(
+        Diagnostic::new(Code::InvalidUnicodeEscape, message)
+            .primary(ctx.file(), Span::new(offset + i, offset + end_of_escape), "invalid escape")
+            .help(help),
     );
     text.push_owned(i, "\u{FFFD}");
     text.skip_to(end_of_escape);
@@ -208,17 +221,38 @@ fn unicode_escape(ctx: &mut Ctx<'_>, body: &str, offset: usize, i: usize, text: 
 fn hole<'src>(ctx: &mut Ctx<'src>, content: &'src str, offset: usize) -> Option<Expr<'src>> {
     let parsed = hole_path(content, offset);
     if parsed.is_none() {
-        let message = if content.trim().is_empty() {
-            "empty template hole".to_string()
+        let span = Span::new(offset - 1, offset + content.len() + 1);
+        let trimmed = content.trim();
+        let looks_like_call = trimmed.ends_with(')')
+            && trimmed.find('(').is_some_and(|p| {
+                let name = trimmed[..p].trim_end().trim_end_matches('!');
+                !name.is_empty() && name.bytes().all(|b| b == b'_' || b.is_ascii_alphanumeric())
+            });
+        let d = if trimmed.is_empty() {
+            Diagnostic::new(Code::InvalidTemplateHole, "empty template hole")
+                .primary(ctx.file(), span, "nothing between the braces")
+                .help("put a variable or path between the braces, or write `\\{\\}` for literal braces")
+        } else if looks_like_call {
+            Diagnostic::new(Code::InvalidTemplateHole, "a template hole cannot call a function")
+                .primary(ctx.file(), span, "a function call")
+                .note("a hole holds a path: a variable, `%meta` or `payload.key`, then any `.key` or `[n]`")
+                .help(format!("bind the value first with `let value = {trimmed}`, then write `{{value}}`"))
         } else {
-            format!("template hole `{{{content}}}` is not a path")
+            let message = if content.chars().count() <= 24 {
+                format!("template hole `{{{content}}}` is not a path")
+            } else {
+                "template hole is not a path".to_string()
+            };
+            let d = Diagnostic::new(Code::InvalidTemplateHole, message)
+                .primary(ctx.file(), span, "not a path")
+                .note("a hole holds a path: a variable, `%meta` or `payload.key`, then any `.key` or `[n]`");
+            if content.contains(['"', ':']) {
+                d.help("for literal braces write `\\{` and `\\}`, or use a raw string '…', which has no holes (handy for JSON)")
+            } else {
+                d.help("compute other values with `let` first; write `\\{` for a literal brace")
+            }
         };
-        ctx.literal_error(
-            Code::InvalidTemplateHole,
-            Span::new(offset - 1, offset + content.len() + 1),
-            message,
-            "a hole holds a variable, `%meta` or `payload.key`, with `.key` or `[n]` after it; write `\\{` for a literal brace",
-        );
+        ctx.literal(d);
     }
     parsed
 }
