@@ -1,0 +1,139 @@
+//! The command line as data: what `uml` was asked to do.
+//!
+//! clap's derive API parses `argv` into [`Cli`]; nothing here touches files
+//! or streams, so the rest of the crate can be driven from tests by building
+//! a [`Cli`] with [`clap::Parser::try_parse_from`].
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  uml check                     Check every .uml file under rules/
+  uml check rules/app.uml       Check one file
+  uml fmt --check               List the files under rules/ that are not formatted
+  uml fmt - < app.uml           Format standard input to standard output";
+
+/// Check and format `.uml` log-transform rules.
+#[derive(Debug, Parser)]
+#[command(name = "uml", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// When to colour diagnostics: `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+}
+
+impl Cli {
+    /// Parses a command line, program name first; on `--help`, `--version`
+    /// or a usage error, the error carries the text to print and the exit
+    /// status (2 for usage errors).
+    pub fn try_from_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Cli::try_parse_from(args)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Report syntax errors in rule files.
+    #[command(after_help = "Exit status: 0 if no errors, 1 if errors were found, 2 if a path cannot be read.")]
+    Check(CheckArgs),
+    /// Rewrite rule files in canonical form.
+    #[command(after_help = "Exit status: 0 on success, 1 if a file has syntax errors or (with --check) \
+                            would change, 2 if a path cannot be read or written.")]
+    Fmt(FmtArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// `.uml` files, or directories to search for them; `-` reads standard input.
+    #[arg(value_name = "PATH", default_value = "rules/")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Write nothing; list the files that would change, with a diff, and fail if any would.
+    #[arg(long)]
+    pub check: bool,
+
+    /// `.uml` files, or directories to search for them; `-` formats standard input to standard output.
+    #[arg(value_name = "PATH", default_value = "rules/")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// The `--color` choice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    // Colour when standard error is a terminal and `NO_COLOR` is unset or
+    // empty. (Not a doc comment: clap would show it, and a documented
+    // variant turns `--help`'s one-line list of values into a long one.)
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether diagnostics are coloured, given what the environment says.
+    /// `no_color` is the value of `NO_COLOR`; <https://no-color.org> asks
+    /// that only a non-empty value disables colour.
+    pub fn enabled(self, stderr_is_terminal: bool, no_color: Option<&OsStr>) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => stderr_is_terminal && no_color.is_none_or(OsStr::is_empty),
+        }
+    }
+}
+
+/// The path that stands for standard input (and, for `fmt`, standard output).
+pub fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn paths_default_to_the_rules_directory() {
+        let cli = Cli::try_parse_from(["uml", "check"]).unwrap();
+        let Command::Check(args) = cli.command else { panic!("parsed {cli:?}") };
+        assert_eq!(args.paths, [PathBuf::from("rules/")]);
+    }
+
+    #[test]
+    fn color_is_global() {
+        let cli = Cli::try_parse_from(["uml", "fmt", "--check", "--color", "never", "a.uml"]).unwrap();
+        assert_eq!(cli.color, ColorWhen::Never);
+        let Command::Fmt(args) = cli.command else { panic!("parsed {cli:?}") };
+        assert!(args.check);
+        assert_eq!(args.paths, [PathBuf::from("a.uml")]);
+    }
+
+    #[test]
+    fn auto_colour_needs_a_terminal_and_no_no_color() {
+        let set = Some(OsStr::new("1"));
+        let empty = Some(OsStr::new(""));
+        assert!(ColorWhen::Auto.enabled(true, None));
+        assert!(ColorWhen::Auto.enabled(true, empty));
+        assert!(!ColorWhen::Auto.enabled(true, set));
+        assert!(!ColorWhen::Auto.enabled(false, None));
+        assert!(ColorWhen::Always.enabled(false, set));
+        assert!(!ColorWhen::Never.enabled(true, None));
+    }
+}

@@ -1,0 +1,133 @@
+//! `uml check`: parse every rule file, then check the rule set as a whole.
+//!
+//! The pipeline is `load → parse each file → rule-set checks → report`.
+//! Parsing is per file; what needs every file at once (one `schema` per rule
+//! set, names and types across files) is a [`RuleSetCheck`], run only when
+//! every file parsed cleanly: recovery leaves erroneous items out of the
+//! tree, and checking a tree with holes would report errors that are only
+//! echoes of the syntax errors.
+
+use crate::args::CheckArgs;
+use crate::error::Error;
+use crate::report::{self, Tally, Verdict};
+use crate::sources::{SourceFile, SourceSet};
+use crate::{Io, Status};
+use uml_syntax::{Diagnostic, FileId, Parsed};
+
+/// One file of a rule set, parsed.
+pub struct ParsedFile<'a> {
+    pub id: FileId,
+    pub source: &'a SourceFile,
+    pub parsed: Parsed<'a>,
+}
+
+/// A check over a whole rule set (the files of one `uml check` run, in path
+/// order), run after every file parsed without errors.
+pub trait RuleSetCheck {
+    fn check(&self, rule_set: &[ParsedFile<'_>]) -> Vec<Diagnostic>;
+}
+
+/// Every diagnostic for the files in `sources`: syntax first, then those of
+/// `rule_set_checks` if there was no syntax error. Sorted by file and position.
+pub fn check(sources: &SourceSet, rule_set_checks: &[&dyn RuleSetCheck]) -> Vec<Diagnostic> {
+    let files: Vec<ParsedFile<'_>> = sources
+        .iter()
+        .map(|(id, source)| ParsedFile { id, source, parsed: uml_syntax::parse(id, source.text()) })
+        .collect();
+    let mut diagnostics: Vec<Diagnostic> = files.iter().flat_map(|f| f.parsed.diagnostics.iter().cloned()).collect();
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        for c in rule_set_checks {
+            diagnostics.extend(c.check(&files));
+        }
+    }
+    // Stable: the parser's order within a file is kept for equal positions.
+    diagnostics.sort_by_key(|d| {
+        d.labels.iter().find(|l| l.primary).map_or((u32::MAX, u32::MAX), |l| (l.file.0, l.span.start))
+    });
+    diagnostics
+}
+
+/// Runs `uml check` with the given rule-set checks.
+pub fn run(args: &CheckArgs, io: &mut Io<'_>, rule_set_checks: &[&dyn RuleSetCheck]) -> Result<Status, Error> {
+    let sources = SourceSet::load(&args.paths, io.stdin)?;
+    let diagnostics = check(&sources, rule_set_checks);
+    let tally = Tally::of(&diagnostics);
+    // If standard error is gone there is no one to tell; the exit status
+    // still says whether there were errors.
+    let _ = report::diagnostics(io.stderr, &sources, &diagnostics).and_then(|()| {
+        if tally.errors > 0 {
+            report::summary(io.stderr, Verdict::Error, &tally.describe_errors())
+        } else {
+            let mut text = format!("{} checked", report::count(sources.len(), "file"));
+            if tally.warnings > 0 {
+                text.push_str(&format!(", {}", report::count(tally.warnings, "warning")));
+            }
+            report::summary(io.stderr, Verdict::Ok, &text)
+        }
+    });
+    Ok(if tally.errors > 0 { Status::Failure } else { Status::Success })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::Origin;
+    use std::cell::Cell;
+    use uml_syntax::{Code, Severity, Span};
+
+    /// Counts its calls and reports one warning on the first file.
+    struct Probe {
+        calls: Cell<usize>,
+    }
+
+    impl RuleSetCheck for Probe {
+        fn check(&self, rule_set: &[ParsedFile<'_>]) -> Vec<Diagnostic> {
+            self.calls.set(self.calls.get() + 1);
+            let mut d = Diagnostic::new(Code::UnexpectedToken, format!("saw {} files", rule_set.len())).primary(
+                rule_set[0].id,
+                Span::new(0, 4),
+                "here",
+            );
+            d.severity = Severity::Warning;
+            vec![d]
+        }
+    }
+
+    fn sources(texts: &[&str]) -> SourceSet {
+        let mut set = SourceSet::new();
+        for (i, t) in texts.iter().enumerate() {
+            set.add(Origin::Stdin, format!("f{i}.uml"), t.to_string());
+        }
+        set
+    }
+
+    #[test]
+    fn rule_set_checks_run_after_a_clean_parse() {
+        let probe = Probe { calls: Cell::new(0) };
+        let set = sources(&["rule a { emit }", "rule b { emit }"]);
+        let ds = check(&set, &[&probe]);
+        assert_eq!(probe.calls.get(), 1);
+        assert_eq!(ds.len(), 1);
+        assert_eq!(ds[0].message, "saw 2 files");
+    }
+
+    #[test]
+    fn rule_set_checks_do_not_run_after_syntax_errors() {
+        let probe = Probe { calls: Cell::new(0) };
+        let set = sources(&["rule a { emit }", "rule b { let = }"]);
+        let ds = check(&set, &[&probe]);
+        assert_eq!(probe.calls.get(), 0);
+        assert!(ds.iter().all(|d| d.is_error() && d.labels[0].file == FileId(1)), "{ds:?}");
+    }
+
+    #[test]
+    fn diagnostics_are_ordered_by_file_then_position() {
+        let set = sources(&["rule a {\n let = 1\n}\nrule @ {}", "@"]);
+        let ds = check(&set, &[]);
+        let places: Vec<_> = ds.iter().map(|d| (d.labels[0].file.0, d.labels[0].span.start)).collect();
+        let mut sorted = places.clone();
+        sorted.sort();
+        assert_eq!(places, sorted);
+        assert!(places.len() >= 3, "{ds:?}");
+    }
+}
