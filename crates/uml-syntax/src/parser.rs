@@ -134,8 +134,8 @@ struct ErrorLog<'src> {
     /// source order, so counting newlines from there keeps lookups cheap
     /// even when thousands of errors on one line are suppressed.
     cursor: Cell<(usize, usize)>,
-    /// The last offset whose bracket depth was looked up, and that depth.
-    depth_cursor: Cell<(usize, usize)>,
+    /// The last offset whose open brackets were looked up, and those brackets.
+    brackets: RefCell<(usize, Vec<(Token<'src>, Span)>)>,
     /// Offsets of tokens that directly follow an unterminated literal which
     /// swallowed a closing bracket: an error there is a cascade.
     after_swallowed: RefCell<Vec<usize>>,
@@ -148,29 +148,38 @@ impl<'src> ErrorLog<'src> {
             count: Cell::new(0),
             lines: RefCell::new(Vec::new()),
             cursor: Cell::new((0, 0)),
-            depth_cursor: Cell::new((0, 0)),
+            brackets: RefCell::new((0, Vec::new())),
             after_swallowed: RefCell::new(Vec::new()),
         }
     }
 
-    /// How many brackets are open just before the token at `offset`. Lexes
-    /// on from the previous lookup, which is cheap because errors are
-    /// reported roughly in source order.
+    /// How many brackets are open just before the token at `offset`.
     fn depth_before(&self, offset: usize) -> usize {
+        self.open_before(offset, |open| open.len())
+    }
+
+    /// Calls `f` with the brackets open just before the token at `offset`,
+    /// innermost last. Lexes on from the previous lookup, which is cheap
+    /// because errors are reported roughly in source order.
+    fn open_before<T>(&self, offset: usize, f: impl FnOnce(&[(Token<'src>, Span)]) -> T) -> T {
         let offset = offset.min(self.src.len());
-        let (mut at, mut depth) = self.depth_cursor.get();
-        if offset < at {
-            (at, depth) = (0, 0);
+        let mut cursor = self.brackets.borrow_mut();
+        let (at, open) = &mut *cursor;
+        if offset < *at {
+            (*at, *open) = (0, Vec::new());
         }
-        for (_, tok) in lexer::lex(&self.src[at..offset]) {
+        for (span, tok) in lexer::lex(&self.src[*at..offset]) {
+            let span = Span::new(*at + span.start as usize, *at + span.end as usize);
             match tok {
-                Ok(Token::LParen | Token::LBracket | Token::LBrace) => depth += 1,
-                Ok(Token::RParen | Token::RBracket | Token::RBrace) => depth = depth.saturating_sub(1),
+                Ok(tok @ (Token::LParen | Token::LBracket | Token::LBrace)) => open.push((tok, span)),
+                Ok(Token::RParen | Token::RBracket | Token::RBrace) => {
+                    open.pop();
+                }
                 _ => {}
             }
         }
-        self.depth_cursor.set((offset, depth));
-        depth
+        *at = offset;
+        f(open)
     }
 
     fn counted(&self) {
@@ -565,13 +574,26 @@ impl<'src> Ctx<'src> {
             let text = op.text().unwrap_or("?");
             d = d.secondary(file, op_span, format!("the expression continues after this `{text}` onto the next line"));
         }
+        // A `(` or `[` left open on an earlier line, where its closer is
+        // expected. (Blocks span lines by design; a `{` is only pointed at
+        // when the file ends inside it.)
+        let unclosed = self.log.open_before(span.start as usize, |open| open.last().copied());
+        if let Some((opener @ (Token::LParen | Token::LBracket), open_span)) = unclosed {
+            let closer = if opener == Token::LParen { ")" } else { "]" };
+            if expected.has(closer)
+                && self.log.line_of(open_span.start as usize) < self.log.line_of(span.start as usize)
+            {
+                let text = opener.text().unwrap_or("?");
+                d = d.secondary(file, open_span, format!("this `{text}` is not closed"));
+            }
+        }
         let next = self.token_after(span);
         let help: Option<String> = match tok {
             _ if tok.is_keyword() && expected.has("ident") && !expected.is_expression_start() => Some(format!(
                 "`{}` is a keyword and cannot be used as a name; choose another name",
                 tok.text().unwrap_or_default()
             )),
-            Token::Assign if continued.is_none() => Some(
+            Token::Assign if continued.is_none() && (expected.has("==") || expected.is_statement_start()) => Some(
                 "to compare two values, write `==`; a single `=` only assigns, in `let` and `payload.KEY = …`".into(),
             ),
             Token::Ident("elif" | "elsif" | "elseif") => Some("write `else if`".into()),
@@ -608,6 +630,7 @@ impl<'src> Ctx<'src> {
             _ if expected.only("int") => {
                 Some("an index is an integer literal, such as `[0]`, or `[-1]` for the last element".into())
             }
+            _ if self.token_before(span) == Some(Token::Let) => Some("`let` binds a name: `let NAME = VALUE`".into()),
             _ if self.token_before(span) == Some(Token::Rule) => Some("a rule needs a name: `rule NAME { … }`".into()),
             _ if self.token_before(span) == Some(Token::Test) => {
                 Some("a test needs a name: `test \"what it checks\" { … }`".into())
