@@ -1,0 +1,275 @@
+//! The `uml` command end to end, through `uml_cli::run` with in-memory
+//! streams: the same code path as the binary, minus process start-up. (The
+//! binary itself, with a real closed pipe, is tested in
+//! `crates/uml-cli/tests/binary.rs`, where Cargo can locate it.)
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use uml_cli::args::Cli;
+use uml_cli::termcolor::{Ansi, NoColor};
+use uml_cli::{Io, Status};
+
+/// What a run printed and how it ended.
+struct Run {
+    status: Status,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `uml ARGS…` with `stdin` as standard input.
+fn uml(args: &[&str], stdin: &str) -> Run {
+    let cli = Cli::try_from_args(std::iter::once("uml").chain(args.iter().copied()))
+        .unwrap_or_else(|e| panic!("uml {args:?}: {e}"));
+    let mut stdout = Vec::new();
+    let mut stderr = NoColor::new(Vec::new());
+    let status = uml_cli::run(&cli, &mut Io { stdin: &mut stdin.as_bytes(), stdout: &mut stdout, stderr: &mut stderr });
+    Run {
+        status,
+        stdout: String::from_utf8(stdout).expect("UTF-8 output"),
+        stderr: String::from_utf8(stderr.into_inner()).expect("UTF-8 output"),
+    }
+}
+
+/// A directory of its own under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("uml-cli-test-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a temp dir");
+        TempDir(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("create dirs");
+        std::fs::write(&path, text).expect("write a test file");
+        path.to_str().expect("a UTF-8 temp path").to_string()
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temp path")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const VALID: &str = "rule app {\n  when %container == \"app\"\n  payload.message = %line\n}\n";
+const UNFORMATTED: &str = "rule app{when %container==\"app\"\n      payload.message=%line}";
+const BROKEN: &str = "rule app {\n  let = 1\n}\n";
+
+fn formatted(src: &str) -> String {
+    let parsed = uml_syntax::parse(uml_syntax::FileId(0), src);
+    assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+    uml_syntax::format::format(&parsed.file, src)
+}
+
+#[test]
+fn check_passes_clean_files_and_counts_them() {
+    let dir = TempDir::new("check-ok");
+    dir.write("a.uml", VALID);
+    dir.write("nested/b.uml", VALID);
+    dir.write("notes.txt", "not a rule file {");
+    let run = uml(&["check", dir.path()], "");
+    assert_eq!(run.status, Status::Success, "{}", run.stderr);
+    assert_eq!(run.stderr, "ok: 2 files checked\n");
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn check_fails_on_a_syntax_error_and_shows_where() {
+    let dir = TempDir::new("check-error");
+    dir.write("a.uml", VALID);
+    let broken = dir.write("b.uml", BROKEN);
+    let run = uml(&["check", dir.path()], "");
+    assert_eq!(run.status, Status::Failure);
+    assert_eq!(run.status.code(), 1);
+    assert!(run.stderr.starts_with("error[E0201]: unexpected `=`, expected an identifier\n"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("--> {broken}:2:7\n")), "{}", run.stderr);
+    assert!(run.stderr.contains("2 |   let = 1\n  |       ^ unexpected here\n"), "{}", run.stderr);
+    assert!(run.stderr.ends_with("\nerror: 1 error in 1 file\n"), "{}", run.stderr);
+}
+
+#[test]
+fn check_reports_every_file_with_errors() {
+    let dir = TempDir::new("check-two");
+    dir.write("a.uml", BROKEN);
+    dir.write("b.uml", "rule b {\n  when %pod = \"x\"\n  emit @\n}\n");
+    let run = uml(&["check", dir.path()], "");
+    assert_eq!(run.status, Status::Failure);
+    assert!(run.stderr.ends_with("\nerror: 3 errors in 2 files\n"), "{}", run.stderr);
+    let a = run.stderr.find("a.uml:2:7").expect("a.uml is reported");
+    let b = run.stderr.find("b.uml:2:13").expect("b.uml is reported");
+    assert!(a < b, "files are reported in path order:\n{}", run.stderr);
+}
+
+#[test]
+fn check_reads_standard_input() {
+    let run = uml(&["check", "-"], BROKEN);
+    assert_eq!(run.status, Status::Failure);
+    assert!(run.stderr.contains("--> <stdin>:2:7"), "{}", run.stderr);
+    assert_eq!(uml(&["check", "-"], VALID).stderr, "ok: 1 file checked\n");
+}
+
+#[test]
+fn an_unreadable_path_is_one_line_and_status_2() {
+    let dir = TempDir::new("missing");
+    let missing = Path::new(dir.path()).join("x.uml");
+    let missing = missing.to_str().expect("UTF-8");
+    let run = uml(&["check", missing], "");
+    assert_eq!(run.status, Status::Error);
+    assert_eq!(run.status.code(), 2);
+    assert_eq!(run.stderr, format!("uml: cannot read {missing}: No such file or directory\n"));
+
+    let run = uml(&["check", dir.path()], "");
+    assert_eq!(run.status, Status::Error);
+    assert_eq!(run.stderr, format!("uml: no .uml files in {}\n", dir.path()));
+
+    let not_utf8 = dir.write("bin.uml", "");
+    std::fs::write(&not_utf8, b"rule \xff {}").expect("write");
+    let run = uml(&["check", &not_utf8], "");
+    assert_eq!(run.status, Status::Error);
+    assert!(run.stderr.starts_with(&format!("uml: cannot read {not_utf8}: not UTF-8")), "{}", run.stderr);
+}
+
+#[test]
+fn check_defaults_to_the_rules_directory() {
+    // Integration tests run in the package root, where `rules/` holds the
+    // project's own rules; whatever they contain, they must be readable.
+    let run = uml(&["check"], "");
+    assert_ne!(run.status, Status::Error, "{}", run.stderr);
+    assert!(run.stderr.contains("rules/") || run.stderr.starts_with("ok: "), "{}", run.stderr);
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    for args in [&["uml", "chek"][..], &["uml", "check", "--colour", "never"], &["uml", "fmt", "--color", "pink"]] {
+        let err = Cli::try_from_args(args).expect_err("not a valid command line");
+        assert_eq!(err.exit_code(), 2, "{args:?}");
+    }
+    let dir = TempDir::new("usage");
+    let file = dir.write("a.uml", VALID);
+    let run = uml(&["fmt", "-", &file], VALID);
+    assert_eq!(run.status, Status::Error);
+    assert_eq!(run.stderr, "uml: `-` (standard input) cannot be formatted together with other paths\n");
+}
+
+#[test]
+fn fmt_check_passes_a_formatted_file_and_writes_nothing() {
+    let dir = TempDir::new("fmt-check-ok");
+    let file = dir.write("a.uml", &formatted(VALID));
+    let run = uml(&["fmt", "--check", &file], "");
+    assert_eq!(run.status, Status::Success, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "ok: 1 file already formatted\n");
+}
+
+#[test]
+fn fmt_check_lists_an_unformatted_file_with_a_diff_and_leaves_it_alone() {
+    let dir = TempDir::new("fmt-check-diff");
+    let good = dir.write("a.uml", &formatted(VALID));
+    let bad = dir.write("b.uml", UNFORMATTED);
+    let run = uml(&["fmt", "--check", dir.path()], "");
+    assert_eq!(run.status, Status::Failure);
+    assert!(run.stdout.starts_with(&format!("--- {bad}\n+++ {bad} (formatted)\n@@ -1,2 +1,4 @@\n")), "{}", run.stdout);
+    assert!(run.stdout.contains("\n-rule app{when %container==\"app\"\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("\n+rule app {\n"), "{}", run.stdout);
+    assert!(!run.stdout.contains(&good), "{}", run.stdout);
+    assert_eq!(run.stderr, "error: 1 of 2 files would be reformatted\n");
+    assert_eq!(std::fs::read_to_string(&bad).expect("read"), UNFORMATTED);
+}
+
+#[test]
+fn fmt_rewrites_unformatted_files_only() {
+    let dir = TempDir::new("fmt-write");
+    let good = dir.write("a.uml", &formatted(VALID));
+    let bad = dir.write("b.uml", UNFORMATTED);
+    let before = std::fs::metadata(&good).and_then(|m| m.modified()).expect("mtime");
+    let run = uml(&["fmt", dir.path()], "");
+    assert_eq!(run.status, Status::Success, "{}", run.stderr);
+    assert_eq!(run.stderr, "ok: 2 files formatted, 1 changed\n");
+    assert_eq!(std::fs::read_to_string(&bad).expect("read"), formatted(UNFORMATTED));
+    assert_eq!(std::fs::metadata(&good).and_then(|m| m.modified()).expect("mtime"), before);
+    // Formatting is idempotent: a second run changes nothing.
+    let again = uml(&["fmt", "--check", dir.path()], "");
+    assert_eq!(again.status, Status::Success, "{}", again.stdout);
+}
+
+#[test]
+fn fmt_does_not_touch_a_file_with_syntax_errors() {
+    let dir = TempDir::new("fmt-broken");
+    let broken = dir.write("a.uml", "rule app{let = 1\n      emit}\n");
+    let other = dir.write("b.uml", UNFORMATTED);
+    let run = uml(&["fmt", dir.path()], "");
+    assert_eq!(run.status, Status::Failure);
+    assert!(run.stderr.starts_with("error[E0201]"), "{}", run.stderr);
+    assert!(run.stderr.ends_with("error: 1 error in 1 file; those files were not formatted\n"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&broken).expect("read"), "rule app{let = 1\n      emit}\n");
+    // The other files are still formatted.
+    assert_eq!(std::fs::read_to_string(&other).expect("read"), formatted(UNFORMATTED));
+}
+
+#[test]
+fn fmt_stdin_goes_to_stdout() {
+    let run = uml(&["fmt", "-"], UNFORMATTED);
+    assert_eq!(run.status, Status::Success, "{}", run.stderr);
+    assert_eq!(run.stdout, formatted(UNFORMATTED));
+    assert_eq!(run.stderr, "");
+
+    let run = uml(&["fmt", "--check", "-"], UNFORMATTED);
+    assert_eq!(run.status, Status::Failure);
+    assert!(run.stdout.starts_with("--- <stdin>\n+++ <stdin> (formatted)\n"), "{}", run.stdout);
+
+    // Nothing reaches standard output when the input does not parse, so an
+    // editor piping its buffer through `uml fmt -` keeps the buffer.
+    let run = uml(&["fmt", "-"], BROKEN);
+    assert_eq!(run.status, Status::Failure);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("--> <stdin>:2:7"), "{}", run.stderr);
+}
+
+/// Standard output whose reader has gone away, as with `uml fmt - | head -0`.
+struct ClosedPipe;
+
+impl Write for ClosedPipe {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_status_0() {
+    let dir = TempDir::new("pipe");
+    let bad = dir.write("a.uml", UNFORMATTED);
+    for args in [&["uml", "fmt", "-"][..], &["uml", "fmt", "--check", &bad]] {
+        let cli = Cli::try_from_args(args).expect("valid");
+        let mut stderr = NoColor::new(Vec::new());
+        let status = uml_cli::run(
+            &cli,
+            &mut Io { stdin: &mut UNFORMATTED.as_bytes(), stdout: &mut ClosedPipe, stderr: &mut stderr },
+        );
+        assert_eq!(status, Status::Success, "{args:?}");
+        assert_eq!(stderr.into_inner(), b"", "{args:?}");
+    }
+}
+
+#[test]
+fn colour_is_written_only_to_a_colour_stream() {
+    let cli = Cli::try_from_args(["uml", "check", "-"]).expect("valid");
+    let mut stderr = Ansi::new(Vec::new());
+    let status =
+        uml_cli::run(&cli, &mut Io { stdin: &mut BROKEN.as_bytes(), stdout: &mut Vec::new(), stderr: &mut stderr });
+    assert_eq!(status, Status::Failure);
+    let text = String::from_utf8(stderr.into_inner()).expect("UTF-8");
+    assert!(text.contains("\u{1b}[31m"), "{text:?}");
+    assert!(!uml(&["check", "-"], BROKEN).stderr.contains('\u{1b}'));
+}
