@@ -125,3 +125,16 @@ fn every_independent_mistake_is_reported() {
         .collect();
     assert_eq!(lines, [5, 7, 11], "{:#?}", parsed.diagnostics);
 }
+
+#[test]
+fn every_snapshot_belongs_to_a_case() {
+    let names: Vec<String> = cases().into_iter().map(|c| format!("diagnostics__{}.snap", c.name)).collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let orphans: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("diagnostics__") && name.ends_with(".snap"))
+        .filter(|name| !names.contains(name))
+        .collect();
+    assert!(orphans.is_empty(), "snapshots without a case in tests/diagnostics (delete them): {orphans:?}");
+}
