@@ -83,6 +83,74 @@ codes! {
     TooManyErrors = "E0205", Error, "too many syntax errors";
     /// `when` or a stream directive after the first statement of a rule.
     MisplacedClause = "E0206", Error, "rule clause after a statement";
+    /// A variable that no `let` or capture binds here.
+    UnknownVariable = "E0301", Error, "unknown variable";
+    /// A function the standard library does not have.
+    UnknownFunction = "E0302", Error, "unknown function";
+    /// Too few or too many arguments, or a named argument the function lacks.
+    WrongArguments = "E0303", Error, "wrong arguments";
+    /// An argument whose type can never be what the parameter takes.
+    ArgumentType = "E0304", Error, "argument type mismatch";
+    /// An operator applied to operands it can never accept.
+    OperatorType = "E0305", Error, "operator type mismatch";
+    /// `%name` that is not line metadata.
+    UnknownMetadata = "E0306", Error, "unknown metadata";
+    /// `.key` or `[i]` on a value that can never be an object or array.
+    InvalidPath = "E0307", Error, "path on a value without fields";
+    /// A template hole whose value can never print as text.
+    HoleType = "E0308", Error, "template hole type";
+    /// A regex literal the regex engine rejects.
+    InvalidRegex = "E0309", Error, "invalid regex";
+    /// A regex where a plain value is needed, or a non-literal right of `=~`.
+    RegexMisuse = "E0310", Error, "misplaced regex";
+    /// A condition that can never be a bool.
+    ConditionType = "E0311", Error, "condition is not a bool";
+    /// Metadata that is not known when the rule is routed (`%line` in `when`).
+    MetadataInWhen = "E0312", Error, "per-line metadata in `when`";
+    /// A type name a schema does not know.
+    UnknownType = "E0313", Error, "unknown type";
+    /// A quantity with a unit that does not fit where it is used.
+    InvalidQuantity = "E0314", Error, "invalid quantity";
+    /// A value that must be known when the rules compile is not a literal.
+    NotConstant = "E0315", Error, "value must be a literal";
+    /// A failure that nothing handles: no `??`, no error binding, no `!`.
+    UnhandledFallible = "E0401", Error, "unhandled fallible expression";
+    /// `f!(…)` on a call that cannot fail.
+    AbortInfallible = "E0402", Error, "abort on an infallible call";
+    /// The rule set declares no `schema`.
+    MissingSchema = "E0501", Error, "no schema";
+    /// A second `schema`, section or field of the same name.
+    DuplicateSchemaItem = "E0502", Error, "duplicate schema item";
+    /// A label whose type is not a string type.
+    LabelNotString = "E0503", Error, "label is not a string";
+    /// An assignment to a label or payload field the schema does not declare.
+    UndeclaredOutput = "E0504", Error, "undeclared output";
+    /// A constant label set to another value.
+    ConstantLabel = "E0505", Error, "constant label changed";
+    /// A value whose type does not fit the field's declared type.
+    OutputType = "E0506", Error, "output type mismatch";
+    /// A required label or field not set on every path that emits.
+    MissingOutput = "E0507", Error, "required output not set";
+    /// `payload.x` or `labels.x` read where it may not have been set.
+    OutputReadBeforeSet = "E0508", Error, "output read before it is set";
+    /// Two rules with the same name.
+    DuplicateRule = "E0601", Error, "duplicate rule";
+    /// A clause given twice in one rule.
+    DuplicateClause = "E0602", Error, "duplicate clause";
+    /// A `framing`, `multiline` preset or option the engine does not know.
+    UnknownDirective = "E0603", Error, "unknown directive value";
+    /// A test whose `input` or `expect` is malformed.
+    InvalidTest = "E0701", Error, "invalid test";
+    /// A statement after `drop` or `emit`, or after an `if` whose every branch stops.
+    Unreachable = "W0001", Warning, "unreachable statement";
+    /// A `let` binding or capture that is never read.
+    UnusedBinding = "W0002", Warning, "unused binding";
+    /// A rule that takes every line, placed before other rules.
+    ShadowingRule = "W0003", Warning, "rule shadows later rules";
+    /// An error binding on an expression that cannot fail.
+    NeedlessErrorBinding = "W0004", Warning, "error binding on an infallible expression";
+    /// A constant label set to the value it always has.
+    RedundantConstant = "W0005", Warning, "constant label set to its own value";
 }
 
 impl fmt::Display for Code {
