@@ -1,1 +1,3 @@
+pub mod schema;
+pub mod stdlib;
 pub mod types;
