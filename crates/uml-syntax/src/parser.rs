@@ -264,8 +264,8 @@ struct TokenStream<'src> {
     /// from the line of its `{`: when a `}` is missing, this is usually
     /// where, since the `}` that follows was meant for an outer block.
     misindented: Option<(Span, Span)>,
-    /// Length of the current run of `!` tokens.
-    bangs: usize,
+    /// Bounds the depth of the tree.
+    nesting: NestLimiter,
     /// The line of the last lexical error: one per line is reported.
     last_lexical_error_line: Option<usize>,
     /// Set after an unterminated literal that swallowed a closing bracket.
@@ -286,7 +286,7 @@ impl<'src> TokenStream<'src> {
             log,
             open: Vec::new(),
             misindented: None,
-            bangs: 0,
+            nesting: NestLimiter::default(),
             last_lexical_error_line: None,
             swallowed: false,
             stopped: None,
@@ -456,8 +456,7 @@ impl<'src> Iterator for TokenStream<'src> {
                 _ => {}
             }
             self.track_brackets(tok, span);
-            self.bangs = if tok == Token::Bang { self.bangs + 1 } else { 0 };
-            if self.open.len() + self.bangs > MAX_NESTING {
+            if self.nesting.step(tok) > MAX_NESTING {
                 let d = Diagnostic::new(Code::NestingTooDeep, format!("nesting deeper than {MAX_NESTING} levels"))
                     .primary(self.file, span, "this opens one level too many")
                     .help("bind inner parts to variables with `let`");
@@ -465,6 +464,66 @@ impl<'src> Iterator for TokenStream<'src> {
             }
             return Some(Ok((range.start, tok, range.end)));
         }
+    }
+}
+
+/// Bounds the depth of the tree the parser builds, counting on tokens as
+/// they go by.
+///
+/// An opening bracket adds a level until its closing bracket, and so does
+/// each `!` in front of it (`!!(a)` is three levels: two `Not`s and a
+/// `Group`); a `!` in front of anything else adds a level until that token.
+/// The `!` of an aborting call (`f!(…)`) negates nothing and is not counted.
+///
+/// On input with errors the count may exceed the tree's depth, never fall
+/// below it. LALRPOP's error recovery drops tokens it cannot use, and a
+/// dropped closing bracket closes nothing in the tree; if it were counted,
+/// `if a { let x = ) ) ) if a { …` would nest blocks without limit. So a
+/// closing bracket only counts when it matches the innermost open one,
+/// and a dropped one can only match an opener that recovery already took
+/// out of the tree: recovery resumes at a statement or an item, where the
+/// only brackets open in the tree are the braces of rules and blocks, and
+/// a `}` there closes a block rather than being dropped.
+#[derive(Default)]
+struct NestLimiter {
+    /// The closing bracket each open bracket expects, innermost last, and
+    /// the levels it added.
+    open: Vec<(Token<'static>, usize)>,
+    /// The sum of the levels in `open`.
+    depth: usize,
+    /// The `!` operators since the last other token.
+    bangs: usize,
+    /// The last token was an identifier, so a `!` now marks an aborting call.
+    after_ident: bool,
+}
+
+impl NestLimiter {
+    /// Accounts for the next token and returns the nesting depth there.
+    fn step(&mut self, tok: Token<'_>) -> usize {
+        let closer = match tok {
+            Token::LParen => Some(Token::RParen),
+            Token::LBracket => Some(Token::RBracket),
+            Token::LBrace => Some(Token::RBrace),
+            _ => None,
+        };
+        if let Some(closer) = closer {
+            let levels = 1 + std::mem::take(&mut self.bangs);
+            self.open.push((closer, levels));
+            self.depth += levels;
+        } else if tok == Token::Bang && !self.after_ident {
+            self.bangs += 1;
+        } else {
+            self.bangs = 0;
+            match self.open.last() {
+                Some(&(closer, levels)) if closer == tok => {
+                    self.open.pop();
+                    self.depth -= levels;
+                }
+                _ => {}
+            }
+        }
+        self.after_ident = matches!(tok, Token::Ident(_));
+        self.depth + self.bangs
     }
 }
 

@@ -48,6 +48,7 @@ pub(crate) fn decode<'src>(ctx: &mut Ctx<'src>, body: &'src str, offset: usize) 
                     "write `\\}` for a literal brace",
                 );
                 text.push_owned(i, "}");
+                text.skip_to(i + 1);
                 i += 1;
             }
             _ => i += utf8_len(b),
