@@ -59,7 +59,11 @@ impl Drop for TempDir {
     }
 }
 
-const VALID: &str = "rule app {\n  when %container == \"app\"\n  payload.message = %line\n}\n";
+/// A whole rule set in one file: a schema and a rule that satisfies it.
+const VALID: &str = "schema {\n  labels {\n    job: \"app\"\n  }\n  payload {\n    message: string\n  }\n}\n\n\
+                     rule app {\n  when %container == \"app\"\n  payload.message = %line\n}\n";
+/// A second rule for the same schema, in a file of its own.
+const VALID_RULE: &str = "rule web {\n  when %container == \"web\"\n  payload.message = %line\n}\n";
 const UNFORMATTED: &str = "rule app{when %container==\"app\"\n      payload.message=%line}";
 const BROKEN: &str = "rule app {\n  let = 1\n}\n";
 
@@ -73,7 +77,7 @@ fn formatted(src: &str) -> String {
 fn check_passes_clean_files_and_counts_them() {
     let dir = TempDir::new("check-ok");
     dir.write("a.uml", VALID);
-    dir.write("nested/b.uml", VALID);
+    dir.write("nested/b.uml", VALID_RULE);
     dir.write("notes.txt", "not a rule file {");
     let run = uml(&["check", dir.path()], "");
     assert_eq!(run.status, Status::Success, "{}", run.stderr);
@@ -272,4 +276,17 @@ fn colour_is_written_only_to_a_colour_stream() {
     let text = String::from_utf8(stderr.into_inner()).expect("UTF-8");
     assert!(text.contains("\u{1b}[31m"), "{text:?}");
     assert!(!uml(&["check", "-"], BROKEN).stderr.contains('\u{1b}'));
+}
+
+#[test]
+fn check_reports_semantic_errors_across_files() {
+    let dir = TempDir::new("check-semantic");
+    dir.write("a.uml", VALID);
+    let rule = dir.write("b.uml", "rule web {\n  when %container == \"web\"\n  let j = parse_json(%line)\n}\n");
+    let run = uml(&["check", dir.path()], "");
+    assert_eq!(run.status, Status::Failure, "{}", run.stderr);
+    assert!(run.stderr.contains("error[E0401]: this can fail, and nothing handles the failure"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("--> {rule}:3:11")), "{}", run.stderr);
+    // The same rule emits without `message` at its closing brace.
+    assert!(run.stderr.contains("error[E0507]: required output `payload.message`"), "{}", run.stderr);
 }

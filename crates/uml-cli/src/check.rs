@@ -27,6 +27,17 @@ pub trait RuleSetCheck {
     fn check(&self, rule_set: &[ParsedFile<'_>]) -> Vec<Diagnostic>;
 }
 
+/// The compiler's checks: names, types, fallibility and the output schema.
+pub struct Compile;
+
+impl RuleSetCheck for Compile {
+    fn check(&self, rule_set: &[ParsedFile<'_>]) -> Vec<Diagnostic> {
+        let sources: Vec<uml_compiler::check::Source<'_, '_>> =
+            rule_set.iter().map(|f| uml_compiler::check::Source { file: f.id, ast: &f.parsed.file }).collect();
+        uml_compiler::check::check(&sources).diagnostics
+    }
+}
+
 /// Every diagnostic for the files in `sources`: syntax first, then those of
 /// `rule_set_checks` if there was no syntax error. Sorted by file and position.
 pub fn check(sources: &SourceSet, rule_set_checks: &[&dyn RuleSetCheck]) -> Vec<Diagnostic> {

@@ -71,8 +71,7 @@ impl Status {
 /// Runs the command `cli` describes.
 pub fn run(cli: &Cli, io: &mut Io<'_>) -> Status {
     let result = match &cli.command {
-        // Semantic checks of the whole rule set plug in here once the compiler exists.
-        Command::Check(args) => check::run(args, io, &[]),
+        Command::Check(args) => check::run(args, io, &[&check::Compile]),
         Command::Fmt(args) => fmt::run(args, io, uml_syntax::format::format),
     };
     let result = result.and_then(|status| io.stdout.flush().map_err(error::Error::Stdout).map(|()| status));

@@ -1,0 +1,222 @@
+//! Rule clauses: the routing predicate and the stream directives.
+
+use super::RuleChecker;
+use crate::hir::{Expr, Framing, Multiline};
+use uml_syntax::ast::{self, Clause, Entry, ExprKind, Literal};
+use uml_syntax::{Code, Diagnostic, Span};
+
+/// Loki's default `max_line_size`: the most a record may hold.
+pub const MAX_RECORD_SIZE: u64 = 256 * 1024;
+const DEFAULT_MAX_LINES: u32 = 500;
+const DEFAULT_IDLE_MS: u64 = 2_000;
+
+pub(super) struct Clauses {
+    pub when: Option<Expr>,
+    pub framing: Framing,
+    pub multiline: Option<Multiline>,
+    pub max_record_size: u32,
+}
+
+impl RuleChecker<'_> {
+    pub(super) fn clauses(&mut self, rule: &ast::Rule<'_>) -> Clauses {
+        let mut out =
+            Clauses { when: None, framing: Framing::Auto, multiline: None, max_record_size: MAX_RECORD_SIZE as u32 };
+        let mut seen: Vec<(&'static str, Span)> = Vec::new();
+        for clause in &rule.clauses {
+            let name = match clause {
+                Clause::When(..) => "when",
+                Clause::Framing(..) => "framing",
+                Clause::Multiline { .. } => "multiline",
+                Clause::MaxRecordSize(..) => "max_record_size",
+            };
+            if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+                self.error(
+                    Diagnostic::new(Code::DuplicateClause, format!("`{name}` is given twice"))
+                        .primary(self.file, clause.span(), "second one")
+                        .secondary(self.file, *first, "first one"),
+                );
+                continue;
+            }
+            seen.push((name, clause.span()));
+            match clause {
+                Clause::When(e, _) => {
+                    self.in_when = true;
+                    let (mut cond, captures) = self.condition(e);
+                    self.in_when = false;
+                    if cond.fallible {
+                        self.unhandled(&cond);
+                    }
+                    self.bind_captures(&mut cond, captures);
+                    out.when = Some(cond);
+                }
+                Clause::Framing(ident, _) => {
+                    out.framing =
+                        match ident.name {
+                            "auto" => Framing::Auto,
+                            "cri" => Framing::Cri,
+                            "docker" => Framing::Docker,
+                            other => {
+                                self.error(
+                                    Diagnostic::new(Code::UnknownDirective, format!("unknown framing `{other}`"))
+                                        .primary(self.file, ident.span, "expected `auto`, `cri` or `docker`"),
+                                );
+                                Framing::Auto
+                            }
+                        }
+                }
+                Clause::Multiline { preset, options, span } => {
+                    out.multiline = self.multiline(preset.as_ref(), options.as_deref().unwrap_or(&[]), *span);
+                }
+                Clause::MaxRecordSize(e, _) => {
+                    if let Some(size) = self.size(e) {
+                        out.max_record_size = size;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn size(&mut self, e: &ast::Expr<'_>) -> Option<u32> {
+        let (value, unit) =
+            match &e.kind {
+                ExprKind::Literal(Literal::Quantity { value, unit }) => (*value, *unit),
+                ExprKind::Literal(Literal::Int(i)) if *i >= 0 => (*i as u64, "B"),
+                _ => {
+                    self.error(
+                        Diagnostic::new(Code::InvalidQuantity, "`max_record_size` takes a size such as `64KiB`")
+                            .primary(self.file, e.span, "not a size"),
+                    );
+                    return None;
+                }
+            };
+        let scale = match unit {
+            "B" => 1,
+            "KiB" => 1024,
+            "MiB" => 1024 * 1024,
+            _ => {
+                self.error(Diagnostic::new(Code::InvalidQuantity, format!("unknown size unit `{unit}`")).primary(
+                    self.file,
+                    e.span,
+                    "sizes are in `B`, `KiB` or `MiB`",
+                ));
+                return None;
+            }
+        };
+        let bytes = value.saturating_mul(scale);
+        if !(1024..=MAX_RECORD_SIZE).contains(&bytes) {
+            self.error(
+                Diagnostic::new(Code::InvalidQuantity, "`max_record_size` must be between 1KiB and 256KiB")
+                    .primary(self.file, e.span, format!("{bytes} bytes"))
+                    .note("256KiB is Loki's default `max_line_size`: a longer line would be refused"),
+            );
+            return None;
+        }
+        Some(bytes as u32)
+    }
+
+    fn duration_ms(&mut self, e: &ast::Expr<'_>) -> Option<u64> {
+        let ExprKind::Literal(Literal::Quantity { value, unit }) = &e.kind else {
+            self.error(Diagnostic::new(Code::InvalidQuantity, "expected a duration such as `2s`").primary(
+                self.file,
+                e.span,
+                "not a duration",
+            ));
+            return None;
+        };
+        let ms = match *unit {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            other => {
+                self.error(Diagnostic::new(Code::InvalidQuantity, format!("unknown duration unit `{other}`")).primary(
+                    self.file,
+                    e.span,
+                    "durations are in `ms`, `s` or `m`",
+                ));
+                return None;
+            }
+        };
+        Some(value.saturating_mul(ms))
+    }
+
+    fn regex_option(&mut self, e: &ast::Expr<'_>) -> Option<String> {
+        match &e.kind {
+            ExprKind::Literal(Literal::Regex(p)) => {
+                let before = self.diags.len();
+                super::regex::check(self.file, p, e.span, self.diags);
+                (self.diags.len() == before).then(|| p.to_string())
+            }
+            _ => {
+                self.error(Diagnostic::new(Code::NotConstant, "expected a regex literal `r'…'`").primary(
+                    self.file,
+                    e.span,
+                    "not a regex literal",
+                ));
+                None
+            }
+        }
+    }
+
+    fn multiline(&mut self, preset: Option<&ast::Ident<'_>>, options: &[Entry<'_>], span: Span) -> Option<Multiline> {
+        let mut head = None;
+        let mut start = None;
+        let mut continue_ = None;
+        let mut max_lines = DEFAULT_MAX_LINES;
+        let mut idle_ms = DEFAULT_IDLE_MS;
+        let allowed: &[&str] = match preset.map(|p| p.name) {
+            Some("python_traceback") => &["head", "max_lines", "idle"],
+            None => &["start", "continue", "max_lines", "idle"],
+            Some(other) => {
+                self.error(
+                    Diagnostic::new(Code::UnknownDirective, format!("unknown multiline preset `{other}`"))
+                        .primary(self.file, preset.map_or(span, |p| p.span), "the preset is `python_traceback`")
+                        .help("or give `{ start: r'…', continue: r'…' }` patterns"),
+                );
+                return None;
+            }
+        };
+        for entry in options {
+            let key = entry.key.name.as_ref();
+            if !allowed.contains(&key) {
+                self.error(
+                    Diagnostic::new(Code::UnknownDirective, format!("unknown multiline option `{key}`"))
+                        .primary(self.file, entry.key.span, "not an option here")
+                        .note(format!("the options are: {}", allowed.join(", "))),
+                );
+                continue;
+            }
+            match key {
+                "head" => head = self.regex_option(&entry.value),
+                "start" => start = self.regex_option(&entry.value),
+                "continue" => continue_ = self.regex_option(&entry.value),
+                "max_lines" => match &entry.value.kind {
+                    ExprKind::Literal(Literal::Int(n)) if (1..=100_000).contains(n) => max_lines = *n as u32,
+                    _ => self.error(
+                        Diagnostic::new(Code::InvalidQuantity, "`max_lines` takes an integer from 1 to 100000")
+                            .primary(self.file, entry.value.span, "out of range or not an integer"),
+                    ),
+                },
+                _ => {
+                    if let Some(ms) = self.duration_ms(&entry.value) {
+                        idle_ms = ms;
+                    }
+                }
+            }
+        }
+        if preset.is_some() {
+            return Some(Multiline::PythonTraceback { head, max_lines, idle_ms });
+        }
+        match (start, continue_) {
+            (Some(start), Some(continue_)) => Some(Multiline::Pattern { start, continue_, max_lines, idle_ms }),
+            _ => {
+                self.error(
+                    Diagnostic::new(Code::UnknownDirective, "a multiline pattern needs `start` and `continue`")
+                        .primary(self.file, span, "incomplete")
+                        .help("`multiline { start: r'^\\S', continue: r'^\\s' }`, or the `python_traceback` preset"),
+                );
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Regex literals: validated with regex-syntax when the rules compile, with
+//! errors pointing into the literal, and analysed for which named groups
+//! always take part in a match (those bind `string`, the others
+//! `string | null`).
+
+use crate::hir::Regex;
+use regex_syntax::hir::{Hir, HirKind};
+use uml_syntax::{Code, Diagnostic, FileId, Span};
+
+/// Checks the pattern of the `r'…'` literal at `span` (which starts with `r'`).
+pub fn check(file: FileId, pattern: &str, span: Span, diags: &mut Vec<Diagnostic>) -> Regex {
+    let pattern_start = span.start as usize + 2;
+    let at = |s: &regex_syntax::ast::Span| {
+        Span::new(pattern_start + s.start.offset, pattern_start + s.end.offset.max(s.start.offset))
+    };
+    let ast = match regex_syntax::ast::parse::Parser::new().parse(pattern) {
+        Ok(ast) => ast,
+        Err(e) => {
+            diags.push(
+                Diagnostic::new(Code::InvalidRegex, format!("invalid regex: {}", e.kind()))
+                    .primary(file, at(e.span()), "here")
+                    .note("regex literals use the syntax of Rust's `regex` crate"),
+            );
+            return Regex { pattern: pattern.into(), names: Vec::new() };
+        }
+    };
+    let hir = match regex_syntax::hir::translate::Translator::new().translate(pattern, &ast) {
+        Ok(hir) => hir,
+        Err(e) => {
+            diags.push(Diagnostic::new(Code::InvalidRegex, format!("invalid regex: {}", e.kind())).primary(
+                file,
+                at(e.span()),
+                "here",
+            ));
+            return Regex { pattern: pattern.into(), names: Vec::new() };
+        }
+    };
+    let mut names = Vec::new();
+    captures(&hir, false, &mut names);
+    names.sort_by_key(|(i, _, _)| *i);
+    Regex { pattern: pattern.into(), names }
+}
+
+/// Collects named groups; `optional` is set under an alternation or a
+/// repetition that may match zero times. regex-syntax limits nesting, so the
+/// recursion is bounded.
+fn captures(hir: &Hir, optional: bool, out: &mut Vec<(usize, String, bool)>) {
+    match hir.kind() {
+        HirKind::Capture(c) => {
+            if let Some(name) = &c.name {
+                out.push((c.index as usize, name.to_string(), !optional));
+            }
+            captures(&c.sub, optional, out);
+        }
+        HirKind::Concat(all) => all.iter().for_each(|h| captures(h, optional, out)),
+        HirKind::Alternation(all) => all.iter().for_each(|h| captures(h, true, out)),
+        HirKind::Repetition(r) => captures(&r.sub, optional || r.min == 0, out),
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(p: &str) -> Vec<(usize, String, bool)> {
+        let mut d = Vec::new();
+        let r = check(FileId(0), p, Span::new(0, p.len() + 3), &mut d);
+        assert!(d.is_empty(), "{d:?}");
+        r.names
+    }
+
+    #[test]
+    fn participation() {
+        assert_eq!(
+            names(r"^model-(?P<mvid>[a-z0-9]+)-[a-z0-9]{8,10}-(?<replica>[a-z]{5})$"),
+            vec![(1, "mvid".into(), true), (2, "replica".into(), true)]
+        );
+        assert_eq!(names(r"(?P<a>x)|(?P<b>y)"), vec![(1, "a".into(), false), (2, "b".into(), false)]);
+        assert_eq!(names(r"(?P<a>x)?(?P<b>y)+"), vec![(1, "a".into(), false), (2, "b".into(), true)]);
+    }
+
+    #[test]
+    fn errors_point_into_the_literal() {
+        let mut d = Vec::new();
+        check(FileId(0), "ab(c", Span::new(10, 17), &mut d);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, Code::InvalidRegex);
+        let s = d[0].primary_span().unwrap();
+        assert!(s.start >= 12 && s.end <= 16, "{s:?}");
+    }
+}

@@ -1,0 +1,185 @@
+//! Statements: bindings, output assignments, branches, and the flow state
+//! behind definite assignment and unreachable-code warnings.
+
+use super::RuleChecker;
+use crate::hir::{ExprKind, Output, Stmt, VarKind};
+use crate::types::{Kinds, Type};
+use uml_syntax::ast::{self, StmtKind};
+use uml_syntax::{Code, Diagnostic};
+
+impl RuleChecker<'_> {
+    /// Checks a block's statements in the current scope.
+    pub(super) fn block_stmts(&mut self, stmts: &[ast::Stmt<'_>]) -> Vec<Stmt> {
+        let mut out = Vec::with_capacity(stmts.len());
+        let mut warned = false;
+        for s in stmts {
+            if !self.flow.reachable && !warned {
+                warned = true;
+                self.diags.push(
+                    Diagnostic::new(Code::Unreachable, "this statement is never reached")
+                        .primary(self.file, s.span, "unreachable")
+                        .note("every path before it ends in `drop` or `emit`"),
+                );
+            }
+            if let Some(stmt) = self.stmt(s) {
+                out.push(stmt);
+            }
+        }
+        out
+    }
+
+    /// Checks a nested block in a scope of its own.
+    fn scoped_block(&mut self, stmts: &[ast::Stmt<'_>]) -> Vec<Stmt> {
+        self.scopes.push(Vec::new());
+        let out = self.block_stmts(stmts);
+        self.scopes.pop();
+        out
+    }
+
+    fn stmt(&mut self, s: &ast::Stmt<'_>) -> Option<Stmt> {
+        let span = s.span;
+        match &s.kind {
+            StmtKind::Let { name, err, value } => {
+                let value = self.value(value);
+                let mut ty = value.ty.clone();
+                let err = match err {
+                    Some(err_name) => {
+                        if !value.fallible {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::NeedlessErrorBinding,
+                                    "this cannot fail, so the error is always null",
+                                )
+                                .primary(self.file, err_name.span, "always null")
+                                .help(format!("write `let {} = …`", name.name)),
+                            );
+                        }
+                        ty = ty.union(&Type::NULL);
+                        Some(err_name)
+                    }
+                    None => {
+                        if value.fallible {
+                            self.unhandled(&value);
+                        }
+                        None
+                    }
+                };
+                let var = self.declare(name.name, ty, VarKind::Let, name.span);
+                let err = err.map(|e| self.declare(e.name, Type::STRING.union(&Type::NULL), VarKind::Error, e.span));
+                Some(Stmt::Let { var, err, value, span })
+            }
+            StmtKind::Assign { target, value } => {
+                let value = self.value(value);
+                if value.fallible {
+                    self.unhandled(&value);
+                }
+                let output = self.resolve_output(target)?;
+                self.check_assignment(output, target, &value);
+                self.flow.set(output);
+                Some(Stmt::Assign { output, value, span })
+            }
+            StmtKind::If { branches, otherwise } => {
+                let before = self.flow.clone();
+                let mut after: Option<super::Flow> = None;
+                let mut out = Vec::with_capacity(branches.len());
+                for (cond, block) in branches {
+                    let (mut cond, captures) = self.condition(cond);
+                    if cond.fallible {
+                        self.unhandled(&cond);
+                    }
+                    self.flow = before.clone();
+                    self.scopes.push(Vec::new());
+                    self.bind_captures(&mut cond, captures);
+                    let stmts = self.block_stmts(&block.stmts);
+                    self.scopes.pop();
+                    let branch_flow = std::mem::replace(&mut self.flow, before.clone());
+                    after = Some(match after {
+                        None => branch_flow,
+                        Some(a) => a.join(branch_flow),
+                    });
+                    out.push((cond, stmts));
+                }
+                let otherwise = otherwise.as_ref().map(|b| self.scoped_block(&b.stmts));
+                // Without `else`, the path where no condition holds falls through unchanged.
+                let fallthrough = std::mem::replace(&mut self.flow, before);
+                let joined = match after {
+                    Some(a) => a.join(fallthrough),
+                    None => fallthrough,
+                };
+                self.flow = joined;
+                Some(Stmt::If { branches: out, otherwise, span })
+            }
+            StmtKind::Drop { reason } => {
+                self.flow.reachable = false;
+                Some(Stmt::Drop { reason: reason.value.to_string(), span })
+            }
+            StmtKind::Emit => {
+                if self.flow.reachable {
+                    self.check_emit(span, "the record is emitted here");
+                }
+                self.flow.reachable = false;
+                Some(Stmt::Emit { span })
+            }
+        }
+    }
+
+    /// The value fits the output's declared type; constant labels keep their value.
+    fn check_assignment(&mut self, output: Output, target: &ast::Output<'_>, value: &crate::hir::Expr) {
+        if let Output::Label(i) = output {
+            let label = &self.schema.labels[i as usize];
+            if let Some(constant) = &label.constant {
+                let same = matches!(&value.kind, ExprKind::Str(s) if s == constant);
+                let d = if same {
+                    Diagnostic::new(
+                        Code::RedundantConstant,
+                        format!("`labels.{}` is always \"{constant}\"", label.name),
+                    )
+                    .primary(self.file, target.span, "the engine sets it")
+                    .help("remove this assignment")
+                } else {
+                    Diagnostic::new(
+                        Code::ConstantLabel,
+                        format!(
+                            "`labels.{}` is the constant \"{constant}\" and cannot be set to anything else",
+                            label.name
+                        ),
+                    )
+                    .primary(self.file, value.span, "another value")
+                    .secondary(label.file, label.span, "declared constant here")
+                };
+                self.diags.push(d);
+                return;
+            }
+        }
+        let expected = self.output_type(output);
+        if value.ty.is_never() || value.ty.is_subtype_of(&expected) {
+            return;
+        }
+        let found = value.ty.clone();
+        let root = if target.root == ast::OutputRoot::Labels { "labels" } else { "payload" };
+        let mut d = Diagnostic::new(
+            Code::OutputType,
+            format!("`{root}.{}` is `{expected}`, but this may be `{found}`", target.key.name),
+        )
+        .primary(self.file, value.span, format!("this is `{found}`"));
+        if let Some(decl) = match output {
+            Output::Label(i) => Some(&self.schema.labels[i as usize]),
+            Output::Field(i) => Some(&self.schema.fields[i as usize]),
+            Output::Extra(_) => None,
+        } {
+            d = d.secondary(decl.file, decl.span, "declared here");
+        }
+        d = if expected.string_values().is_some() && found.may_be(Kinds::STRING) {
+            d.help(
+                "only the listed values are allowed: use a literal, `level(…)` for levels, or an `if` that picks one",
+            )
+        } else if found.without(Kinds::NULL).is_subtype_of(&expected) {
+            d.help("it may be null: add a fallback with `?? …`")
+        } else if expected.is_only(Kinds::STRING) {
+            d.help("convert it with `to_string(…) ?? \"\"`")
+        } else {
+            d
+        };
+        self.diags.push(d);
+    }
+}
