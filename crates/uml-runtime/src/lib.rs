@@ -1,2 +1,3 @@
 //! The `uml` runtime: the hot path that applies a compiled plan to log lines.
 pub mod json;
+pub mod stdlib;

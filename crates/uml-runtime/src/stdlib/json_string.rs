@@ -1,0 +1,233 @@
+//! JSON strings on the output side, for the record writer.
+//!
+//! A payload is one JSON object per record, and nearly all of it is string
+//! values: `message`, `exc_info`, the level. Two cases:
+//!
+//! - a string the rule computed (a `&str`): [`write_json_string`] escapes it;
+//! - a string taken from a JSON line as it is (`payload.message =
+//!   to_string(j.message)` when `message` is a string): the scanner
+//!   ([`crate::json`]) left its body undecoded, with flags that say what is
+//!   in it, and [`copy_json_string_body`] copies it through without decoding
+//!   and re-encoding, rewriting only what would make the output invalid.
+//!
+//! Both look for bytes that need attention eight at a time (SWAR, as the
+//! scanner does) and copy the runs between them in one go.
+//!
+//! The output follows RFC 8259 and platform.md §1: valid UTF-8 (the input
+//! is), `"` and `\` escaped, control characters below U+0020 escaped as
+//! `\b \f \n \r \t` or `\u00XX`, everything else verbatim, and no lone
+//! surrogate escapes (they become `\ufffd`).
+
+use crate::json::{RawValue, decode_unicode_escape};
+
+const fn repeat(b: u8) -> u64 {
+    u64::from_ne_bytes([b; 8])
+}
+
+/// True if some byte of `x` is `"`, `\` or below 0x20. Exact: the classic
+/// "has a zero byte" and "has a byte less than n" tests have no false
+/// positives as booleans.
+#[inline(always)]
+fn has_special(x: u64) -> bool {
+    const LO: u64 = repeat(0x01);
+    const HI: u64 = repeat(0x80);
+    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let below_space = x.wrapping_sub(repeat(0x20)) & !x & HI;
+    (has_zero(x ^ repeat(b'"')) | has_zero(x ^ repeat(b'\\')) | below_space) != 0
+}
+
+/// The eight bytes at `i`, if there are eight.
+#[inline(always)]
+fn word_at(b: &[u8], i: usize) -> Option<u64> {
+    b.get(i..i + 8).map(|w| u64::from_ne_bytes(w.try_into().expect("eight bytes")))
+}
+
+/// Appends the JSON escape of a byte that needs one: `"`, `\` or a control
+/// character.
+fn write_escape(out: &mut Vec<u8>, c: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match c {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        _ => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]),
+    }
+}
+
+/// Appends `value` as a JSON string, quotes included.
+///
+/// Allocates only by growing `out`: by `value.len() + 2` bytes when nothing
+/// needs escaping, at most `6 * value.len() + 2`.
+///
+/// ```
+/// # use uml_runtime::stdlib::json_string::write_json_string;
+/// let mut out = Vec::new();
+/// write_json_string(&mut out, "172.17.0.6:0 - \"POST /v1\" 200\n");
+/// assert_eq!(out, br#""172.17.0.6:0 - \"POST /v1\" 200\n""#);
+/// ```
+pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
+    out.reserve(value.len() + 2);
+    out.push(b'"');
+    write_json_string_body(out, value);
+    out.push(b'"');
+}
+
+/// Appends `value` escaped for the inside of a JSON string, without the
+/// quotes: for a string written in pieces (a message and a cut marker).
+/// Allocates only by growing `out`.
+pub fn write_json_string_body(out: &mut Vec<u8>, value: &str) {
+    let b = value.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(word) = word_at(b, i) {
+            if !has_special(word) {
+                i += 8;
+                continue;
+            }
+        }
+        let c = b[i];
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            out.extend_from_slice(&b[run..i]);
+            write_escape(out, c);
+            run = i + 1;
+        }
+        i += 1;
+    }
+    out.extend_from_slice(&b[run..]);
+}
+
+/// Appends a JSON string body that [`crate::json`]'s scanner validated,
+/// without its quotes, as the inside of a JSON string: unchanged when
+/// `flags` (its [`RawValue::flags`]) has neither [`RawValue::UNICODE`] nor
+/// [`RawValue::CONTROL`], which is one copy; otherwise with
+///
+/// - each lone surrogate escape (`\ud800` without its pair, or a low
+///   surrogate alone) rewritten to `\ufffd`, the same character
+///   `parse_json` decodes it to;
+/// - each raw control character (which strict JSON forbids but the scanner
+///   accepts) escaped;
+/// - every other escape, surrogate pairs included, kept as written.
+///
+/// `body` must be the body of a string the scanner accepted in valid UTF-8
+/// text (a `%line` always is), and `flags` its flags; the output is then a
+/// valid JSON string body that decodes to what `parse_json` decodes the
+/// input to. Allocates only by growing `out`, by at most `6 * body.len()`
+/// bytes (`body.len()` without control characters).
+///
+/// ```
+/// # use uml_runtime::{json::scan_value, stdlib::json_string::copy_json_string_body};
+/// let line = "\"lone \\ud800, pair \\ud83d\\ude00, tab\t\"";
+/// let raw = scan_value(line.as_bytes()).unwrap();
+/// let mut out = Vec::new();
+/// copy_json_string_body(&mut out, raw.string_body(line.as_bytes()), raw.flags);
+/// assert_eq!(out, br#"lone \ufffd, pair \ud83d\ude00, tab\t"#);
+/// ```
+pub fn copy_json_string_body(out: &mut Vec<u8>, body: &[u8], flags: u8) {
+    if flags & (RawValue::UNICODE | RawValue::CONTROL) == 0 {
+        out.extend_from_slice(body);
+        return;
+    }
+    let mut run = 0;
+    let mut i = 0;
+    while i < body.len() {
+        if let Some(word) = word_at(body, i) {
+            if !has_special(word) {
+                i += 8;
+                continue;
+            }
+        }
+        match body[i] {
+            b'\\' if body.get(i + 1) == Some(&b'u') => {
+                let (c, used) = decode_unicode_escape(&body[i..]);
+                if c == '\u{FFFD}' {
+                    // A lone surrogate (or `\ufffd` itself, which this rewrites to itself).
+                    out.extend_from_slice(&body[run..i]);
+                    out.extend_from_slice(b"\\ufffd");
+                    run = i + used;
+                }
+                i += used;
+            }
+            // Any other escape is two bytes, kept.
+            b'\\' => i += 2,
+            c @ 0x00..=0x1f => {
+                out.extend_from_slice(&body[run..i]);
+                write_escape(out, c);
+                i += 1;
+                run = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.extend_from_slice(&body[run.min(body.len())..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::scan_value;
+
+    fn written(s: &str) -> String {
+        let mut out = b"x".to_vec();
+        write_json_string(&mut out, s);
+        String::from_utf8(out).unwrap().strip_prefix('x').unwrap().to_owned()
+    }
+
+    #[test]
+    fn escapes() {
+        let cases: &[(&str, &str)] = &[
+            ("", r#""""#),
+            ("INFO", r#""INFO""#),
+            ("a\"b\\c", r#""a\"b\\c""#),
+            ("line\nnext\r\ttab", r#""line\nnext\r\ttab""#),
+            ("\x08\x0c\x00\x1f\x1b\x7f", "\"\\b\\f\\u0000\\u001f\\u001b\x7f\""),
+            ("ünïcödé ✓ 😀 \u{2028}", "\"ünïcödé ✓ 😀 \u{2028}\""),
+            ("/slashes/ stay", r#""/slashes/ stay""#),
+            // Long enough for the eight-byte path, with specials at every offset.
+            ("0123456789abcdef\"0123456\n89abcdef", r#""0123456789abcdef\"0123456\n89abcdef""#),
+            (
+                "platform payload: {\"levelname\":\"INFO\"} and a much longer tail without specials",
+                r#""platform payload: {\"levelname\":\"INFO\"} and a much longer tail without specials""#,
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(written(input), *want, "{input:?}");
+            assert_eq!(serde_json::from_str::<String>(want).unwrap(), *input);
+        }
+    }
+
+    fn copied(json: &str) -> String {
+        let raw = scan_value(json.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        copy_json_string_body(&mut out, raw.string_body(json.as_bytes()), raw.flags);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn copies_bodies() {
+        let cases: &[(&str, &str)] = &[
+            (r#""plain""#, "plain"),
+            (r#""escapes \" \\ \/ \n kept""#, r#"escapes \" \\ \/ \n kept"#),
+            (r#""\u00e9 kept""#, r#"\u00e9 kept"#),
+            (r#""pair \ud83d\ude00 kept""#, r#"pair \ud83d\ude00 kept"#),
+            (r#""lone high \ud800 x""#, r#"lone high \ufffd x"#),
+            (r#""lone low \udc00""#, r#"lone low \ufffd"#),
+            (r#""\ud800\ud800\ude00""#, r#"\ufffd\ud800\ude00"#),
+            (r#""\ud800\u0041""#, r#"\ufffd\u0041"#),
+            (r#""high at end \uDBFF""#, r#"high at end \ufffd"#),
+            (r#""\\ud800 is not an escape""#, r#"\\ud800 is not an escape"#),
+            ("\"raw\ttab and\x01ctl\"", r#"raw\ttab and\u0001ctl"#),
+            ("\"mixed \\ud800\tand 0123456789\"", r#"mixed \ufffd\tand 0123456789"#),
+            (r#""\uFFFD stays the same""#, r#"\ufffd stays the same"#),
+        ];
+        for (json, want) in cases {
+            let got = copied(json);
+            assert_eq!(got, *want, "{json:?}");
+            serde_json::from_str::<String>(&format!("\"{got}\"")).unwrap();
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Numbers as text and text as numbers: the number cases of `to_string`
+//! and the string case of `to_int` (`docs/language.md` §10.3).
+//!
+//! Floats print the way the record writer's JSON prints them (Ryu's layout,
+//! as serde_json and Python's `repr` do for ordinary magnitudes), so a float
+//! read from a JSON line and written back with `to_string` reads the same:
+//! `1.5`, `3.0`, `1e-7`, `1.2345e22`.
+
+use std::fmt::Write as _;
+
+use super::error_enum;
+
+/// Appends `value` in decimal (`-` for negatives, no `+`, no separators).
+/// Allocates only by growing `out`, by at most 20 bytes.
+///
+/// ```
+/// # use uml_runtime::stdlib::number::format_int;
+/// let mut out = String::new();
+/// format_int(42, &mut out);
+/// assert_eq!(out, "42");
+/// ```
+pub fn format_int(value: i64, out: &mut String) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = value.unsigned_abs();
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + n as u8;
+    }
+    if value < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).expect("ASCII digits"));
+}
+
+/// Appends `value` in its shortest form that reads back as the same float.
+///
+/// Decisions (the doc says "its shortest exact form"): the layout is Ryu's,
+/// which serde_json uses for JSON output, so `to_string` agrees with a float
+/// written into a record:
+///
+/// - an integral value keeps `.0` (`3.0`), so it still reads as a float, as
+///   Python and JSON writers print it;
+/// - plain decimals for magnitudes from `1e-5` up to below `1e16`
+///   (`0.00001`, `123.456`, `1000000000000000.0`);
+/// - otherwise an exponent, with no `+` and no leading zeros (`1e16`,
+///   `1.5e-7`, `-2.5e300`);
+/// - `-0.0` keeps its sign.
+///
+/// The language's floats are finite (parse_json turns `NaN` and the
+/// infinities into strings); should a non-finite float get here it prints as
+/// those strings do: `NaN`, `Infinity`, `-Infinity`.
+///
+/// Allocates only by growing `out`, by at most 24 bytes.
+///
+/// ```
+/// # use uml_runtime::stdlib::number::format_float;
+/// let mut out = String::new();
+/// for f in [1.5, 3.0, 1e-7, 1e21] {
+///     format_float(f, &mut out);
+///     out.push(' ');
+/// }
+/// assert_eq!(out, "1.5 3.0 1e-7 1e21 ");
+/// ```
+pub fn format_float(value: f64, out: &mut String) {
+    if !value.is_finite() {
+        out.push_str(if value.is_nan() {
+            "NaN"
+        } else if value > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        });
+        return;
+    }
+    // The standard library's `{:e}` gives the shortest round-trip digits
+    // (`-1.2345e-7`); only the layout is ours.
+    let mut sci = StackText::default();
+    write!(sci, "{value:e}").expect("a float fits in 32 bytes");
+    let text = sci.as_bytes();
+    let (negative, text) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let e_at = text.iter().position(|&b| b == b'e').expect("{:e} writes an exponent");
+    let exponent: i32 = std::str::from_utf8(&text[e_at + 1..]).ok().and_then(|e| e.parse().ok()).expect("exponent");
+    let mut digits = [0u8; 17];
+    let mut n = 0;
+    for &b in text[..e_at].iter().filter(|b| b.is_ascii_digit()) {
+        digits[n] = b;
+        n += 1;
+    }
+    let digits = std::str::from_utf8(&digits[..n]).expect("ASCII digits");
+    let n = n as i32;
+    // The value is 0.DIGITS × 10^point.
+    let point = exponent + 1;
+    if negative {
+        out.push('-');
+    }
+    if n <= point && point <= 16 {
+        out.push_str(digits);
+        out.extend(std::iter::repeat_n('0', (point - n) as usize));
+        out.push_str(".0");
+    } else if 0 < point && point <= 16 {
+        out.push_str(&digits[..point as usize]);
+        out.push('.');
+        out.push_str(&digits[point as usize..]);
+    } else if -5 < point && point <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-point) as usize));
+        out.push_str(digits);
+    } else {
+        out.push_str(&digits[..1]);
+        if n > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        format_int(i64::from(point - 1), out);
+    }
+}
+
+/// A small fixed buffer to format into without allocating.
+#[derive(Default)]
+struct StackText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+error_enum! {
+    /// Why a string is not an `int`.
+    pub enum IntError {
+        /// Empty, or not digits with an optional sign (a float, spaces, `_`).
+        NotAnInteger => "not a decimal integer",
+        /// Digits beyond the 64-bit range.
+        OutOfRange => "integer out of range",
+    }
+}
+
+/// `to_int` of a string: a decimal integer, `"137"` or `"-1"`.
+///
+/// Decisions (the doc says "a decimal integer"): an optional `+` or `-`,
+/// then one or more ASCII digits, and nothing else: no surrounding
+/// whitespace (write `to_int(trim(s))`), no `_`, no fraction or exponent
+/// (`"1.0"` and `"1e3"` fail; `to_int` of a float truncates, but a string is
+/// not a float), no hex. Leading zeros are fine. This is Rust's and VRL's
+/// `to_int` of a string.
+///
+/// Never allocates.
+///
+/// ```
+/// # use uml_runtime::stdlib::number::{parse_int, IntError};
+/// assert_eq!(parse_int("137"), Ok(137));
+/// assert_eq!(parse_int("-1"), Ok(-1));
+/// assert_eq!(parse_int("1.5"), Err(IntError::NotAnInteger));
+/// ```
+pub fn parse_int(value: &str) -> Result<i64, IntError> {
+    use std::num::IntErrorKind;
+    value.parse::<i64>().map_err(|e| match e.kind() {
+        IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => IntError::OutOfRange,
+        _ => IntError::NotAnInteger,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints() {
+        for (value, want) in [
+            (0, "0"),
+            (7, "7"),
+            (42, "42"),
+            (-1, "-1"),
+            (137, "137"),
+            (100, "100"),
+            (1_000_000, "1000000"),
+            (i64::MAX, "9223372036854775807"),
+            (i64::MIN, "-9223372036854775808"),
+        ] {
+            let mut out = String::from(">");
+            format_int(value, &mut out);
+            assert_eq!(out, format!(">{want}"));
+            assert_eq!(parse_int(want), Ok(value));
+        }
+    }
+
+    #[test]
+    fn floats() {
+        for (value, want) in [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (3.0, "3.0"),
+            (1.5, "1.5"),
+            (-2.25, "-2.25"),
+            (0.1, "0.1"),
+            (52.2, "52.2"),
+            (1763632800.2240348, "1763632800.2240348"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e16"),
+            (1.2345e22, "1.2345e22"),
+            (1e-5, "0.00001"),
+            (1.5e-5, "0.000015"),
+            (1e-6, "1e-6"),
+            (1.5e-7, "1.5e-7"),
+            (f64::MAX, "1.7976931348623157e308"),
+            (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
+            (5e-324, "5e-324"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+        ] {
+            let mut out = String::from(">");
+            format_float(value, &mut out);
+            assert_eq!(out, format!(">{want}"), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn int_strings() {
+        let cases: &[(&str, Result<i64, IntError>)] = &[
+            ("137", Ok(137)),
+            ("-1", Ok(-1)),
+            ("+5", Ok(5)),
+            ("007", Ok(7)),
+            ("-0", Ok(0)),
+            ("9223372036854775807", Ok(i64::MAX)),
+            ("-9223372036854775808", Ok(i64::MIN)),
+            ("9223372036854775808", Err(IntError::OutOfRange)),
+            ("-9223372036854775809", Err(IntError::OutOfRange)),
+            ("99999999999999999999999", Err(IntError::OutOfRange)),
+            ("", Err(IntError::NotAnInteger)),
+            ("-", Err(IntError::NotAnInteger)),
+            ("+", Err(IntError::NotAnInteger)),
+            (" 1", Err(IntError::NotAnInteger)),
+            ("1 ", Err(IntError::NotAnInteger)),
+            ("1.0", Err(IntError::NotAnInteger)),
+            ("1.5", Err(IntError::NotAnInteger)),
+            ("1e3", Err(IntError::NotAnInteger)),
+            ("1_000", Err(IntError::NotAnInteger)),
+            ("0x10", Err(IntError::NotAnInteger)),
+            ("--1", Err(IntError::NotAnInteger)),
+            ("١٢", Err(IntError::NotAnInteger)),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_int(input), *want, "{input:?}");
+        }
+        assert_eq!(IntError::NotAnInteger.message(), "not a decimal integer");
+    }
+}
