@@ -14,6 +14,8 @@ pub struct FieldDecl {
     pub optional: bool,
     /// For a label whose type is one string literal: the value it always has.
     pub constant: Option<String>,
+    /// The type as the schema writes it, alternatives in their order, for messages.
+    pub written: String,
     pub file: FileId,
     pub span: Span,
 }
@@ -46,11 +48,16 @@ pub fn lower(file: FileId, schema: &ast::Schema<'_>, diags: &mut Vec<Diagnostic>
     let mut out = Schema { labels: Vec::new(), fields: Vec::new(), extra: None, file, span: schema.span };
     let mut seen_sections: Vec<(SectionKind, Span)> = Vec::new();
     for section in &schema.sections {
+        let (name, what) = match section.kind {
+            SectionKind::Labels => ("labels", "label"),
+            SectionKind::Payload => ("payload", "payload field"),
+        };
         if let Some((_, first)) = seen_sections.iter().find(|(k, _)| *k == section.kind) {
             diags.push(
-                Diagnostic::new(Code::DuplicateSchemaItem, "this schema section is declared twice")
-                    .primary(file, section.span, "second declaration")
-                    .secondary(file, *first, "first declared here"),
+                Diagnostic::new(Code::DuplicateSchemaItem, format!("the `{name}` section is declared twice"))
+                    .primary(file, crate::check::keyword(section.span, name), "second declaration")
+                    .secondary(file, crate::check::keyword(*first, name), "first declared here")
+                    .help(format!("declare every {what} in one `{name}` section")),
             );
             continue;
         }
@@ -106,6 +113,7 @@ pub fn lower(file: FileId, schema: &ast::Schema<'_>, diags: &mut Vec<Diagnostic>
                         ty,
                         optional: decl.optional,
                         constant,
+                        written: written(&decl.ty),
                         file,
                         span: key.span,
                     };
@@ -115,6 +123,20 @@ pub fn lower(file: FileId, schema: &ast::Schema<'_>, diags: &mut Vec<Diagnostic>
         }
     }
     out
+}
+
+/// A type expression as written (normalised spacing), e.g. `"DEBUG" | "INFO"`.
+fn written(ty: &TypeExpr<'_>) -> String {
+    match ty {
+        TypeExpr::Named(ident) => ident.name.to_string(),
+        TypeExpr::Literal(Literal::Str(s, _), _) => format!("{s:?}"),
+        TypeExpr::Literal(Literal::Null, _) => "null".into(),
+        TypeExpr::Literal(Literal::Bool(b), _) => b.to_string(),
+        TypeExpr::Literal(Literal::Int(i), _) => i.to_string(),
+        TypeExpr::Literal(Literal::Float(f), _) => f.to_string(),
+        TypeExpr::Literal(..) => "?".into(),
+        TypeExpr::Union(alternatives, _) => alternatives.iter().map(written).collect::<Vec<_>>().join(" | "),
+    }
 }
 
 fn lower_type(file: FileId, ty: &TypeExpr<'_>, diags: &mut Vec<Diagnostic>) -> Type {

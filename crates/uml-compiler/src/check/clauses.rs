@@ -140,20 +140,21 @@ impl RuleChecker<'_> {
         Some(value.saturating_mul(ms))
     }
 
-    fn regex_option(&mut self, e: &ast::Expr<'_>) -> Option<String> {
+    /// A regex option's pattern; `Err(())` after reporting a mistake.
+    fn regex_option(&mut self, key: &str, e: &ast::Expr<'_>) -> Result<String, ()> {
         match &e.kind {
             ExprKind::Literal(Literal::Regex(p)) => {
                 let before = self.diags.len();
                 super::regex::check(self.file, p, e.span, self.diags);
-                (self.diags.len() == before).then(|| p.to_string())
+                if self.diags.len() == before { Ok(p.to_string()) } else { Err(()) }
             }
             _ => {
-                self.error(Diagnostic::new(Code::NotConstant, "expected a regex literal `r'…'`").primary(
-                    self.file,
-                    e.span,
-                    "not a regex literal",
-                ));
-                None
+                self.error(
+                    Diagnostic::new(Code::RegexMisuse, format!("`{key}` takes a regex literal `r'…'`"))
+                        .primary(self.file, e.span, "not a regex literal")
+                        .help("write the pattern as `r'…'`, where backslashes need no escaping"),
+                );
+                Err(())
             }
         }
     }
@@ -187,9 +188,9 @@ impl RuleChecker<'_> {
                 continue;
             }
             match key {
-                "head" => head = self.regex_option(&entry.value),
-                "start" => start = self.regex_option(&entry.value),
-                "continue" => continue_ = self.regex_option(&entry.value),
+                "head" => head = self.regex_option(key, &entry.value).ok(),
+                "start" => start = Some(self.regex_option(key, &entry.value)),
+                "continue" => continue_ = Some(self.regex_option(key, &entry.value)),
                 "max_lines" => match &entry.value.kind {
                     ExprKind::Literal(Literal::Int(n)) if (1..=100_000).contains(n) => max_lines = *n as u32,
                     _ => self.error(
@@ -208,11 +209,19 @@ impl RuleChecker<'_> {
             return Some(Multiline::PythonTraceback { head, max_lines, idle_ms });
         }
         match (start, continue_) {
-            (Some(start), Some(continue_)) => Some(Multiline::Pattern { start, continue_, max_lines, idle_ms }),
-            _ => {
+            (Some(Ok(start)), Some(Ok(continue_))) => Some(Multiline::Pattern { start, continue_, max_lines, idle_ms }),
+            // Given, but wrong: reported already.
+            (Some(_), Some(_)) => None,
+            (start, continue_) => {
+                let missing = match (start, continue_) {
+                    (None, None) => "`start` and `continue`",
+                    (None, _) => "`start`",
+                    _ => "`continue`",
+                };
                 self.error(
-                    Diagnostic::new(Code::UnknownDirective, "a multiline pattern needs `start` and `continue`")
-                        .primary(self.file, span, "incomplete")
+                    Diagnostic::new(Code::UnknownDirective, format!("a multiline pattern needs {missing}"))
+                        .primary(self.file, crate::check::keyword(span, "multiline"), format!("no {missing} given"))
+                        .note("a `start` line opens a group, and the `continue` lines after it join the group")
                         .help("`multiline { start: r'^\\S', continue: r'^\\s' }`, or the `python_traceback` preset"),
                 );
                 None

@@ -47,13 +47,33 @@ impl RuleChecker<'_> {
                     let mut d = Diagnostic::new(Code::UnknownVariable, format!("unknown variable `{}`", ident.name))
                         .primary(self.file, span, "not bound here");
                     let names = self.visible_names();
-                    if let Some(best) = names.iter().min_by_key(|n| stdlib::edit_distance(ident.name, n)) {
-                        if stdlib::edit_distance(ident.name, best) <= 2 {
-                            d = d.help(format!("did you mean `{best}`?"));
-                        }
+                    let best = names
+                        .iter()
+                        .map(|n| (stdlib::edit_distance(ident.name, n), n.to_string()))
+                        .filter(|(d, _)| *d <= 2)
+                        .min();
+                    if let Some((_, best)) = best {
+                        d = d.help(format!("did you mean `{best}`?"));
+                        // The misspelling is the mistake, not an unused `best`.
+                        self.lookup(&best);
                     }
                     if Meta::ALL.iter().any(|(n, _)| *n == ident.name) {
                         d = d.help(format!("line metadata is written with `%`: `%{}`", ident.name));
+                    }
+                    if let Some(id) = self.expired(ident.name) {
+                        let var = &self.vars[id.0 as usize];
+                        d = match var.kind {
+                            VarKind::Capture => d
+                                .secondary(self.file, var.span, "a capture of this condition")
+                                .note("the captures of an `if` condition are bound only in the block it guards"),
+                            VarKind::Let | VarKind::Error => d
+                                .secondary(self.file, var.span, "bound here, in a block that has ended")
+                                .note("a `let` inside a block is gone after the block"),
+                        };
+                        d = d.help(format!(
+                            "use `{}` inside that block, or bind it before the `if` (on every branch that needs it)",
+                            ident.name
+                        ));
                     }
                     self.error(d);
                     expr(ExprKind::Null, Type::NEVER, false, span)
@@ -98,7 +118,7 @@ impl RuleChecker<'_> {
                     self.scopes.push(Vec::new());
                     self.bind_captures(&mut cond, captures);
                     let value = self.expr(value);
-                    self.scopes.pop();
+                    self.pop_scope();
                     ty = ty.union(&value.ty);
                     fallible |= cond.fallible || value.fallible;
                     out.push((cond, value));
@@ -119,7 +139,10 @@ impl RuleChecker<'_> {
             self.error(
                 Diagnostic::new(Code::RegexMisuse, "a regex is not a value")
                     .primary(self.file, v.span, "a regex literal")
-                    .help("use it with `=~`, or as the pattern of `parse_regex`, `replace` or `split`"),
+                    .help(
+                        "write the literal where it is used: right of `=~`, or as the pattern of `parse_regex`, \
+                         `replace` or `split`",
+                    ),
             );
         }
         v
@@ -157,12 +180,15 @@ impl RuleChecker<'_> {
                     if !hole.ty.is_never() && !hole.ty.may_be(Kinds::SCALAR) {
                         let ty = hole.ty.clone();
                         self.error(
-                            Diagnostic::new(Code::HoleType, format!("a template hole cannot print a `{ty}`"))
+                            Diagnostic::new(Code::HoleType, format!("a template hole cannot print a value of type `{ty}`"))
                                 .primary(self.file, hole.span, format!("this is `{ty}`"))
-                                .help("holes print strings, numbers and bools"),
+                                .help("holes print strings, numbers and bools; to show structured data, print one of its fields"),
                         );
+                    } else {
+                        // A hole that may hold something else fails at run time.
+                        fallible |= !hole.ty.is_only(Kinds::SCALAR);
                     }
-                    fallible |= hole.fallible || !hole.ty.is_only(Kinds::SCALAR);
+                    fallible |= hole.fallible;
                     out.push(Part::Hole(hole));
                 }
             }
@@ -205,7 +231,9 @@ impl RuleChecker<'_> {
                     Code::OutputReadBeforeSet,
                     format!("`{root}.{}` is read before it is set on every path", out.key.name),
                 )
-                .primary(self.file, span, "read here"),
+                .primary(self.file, span, "read here")
+                .note("an output can be read back only where every path to the read has assigned it")
+                .help("assign it before this point on every branch, or read the value it is assigned from"),
             );
         }
         let ty = self.output_type(o);
@@ -236,17 +264,28 @@ impl RuleChecker<'_> {
             let regex = match &rhs.kind {
                 ast::ExprKind::Literal(Literal::Regex(p)) => super::regex::check(self.file, p, rhs.span, self.diags),
                 _ => {
-                    self.error(
-                        Diagnostic::new(
-                            Code::RegexMisuse,
-                            format!("the right side of `{}` must be a regex literal", op.as_str()),
-                        )
-                        .primary(self.file, rhs.span, "not a regex literal")
-                        .help("write the pattern as `r'…'`"),
-                    );
+                    // Resolve it anyway: an unknown name is its own mistake,
+                    // and a variable holding a regex was reported where it was bound.
+                    let pattern = self.expr(rhs);
+                    if !pattern.ty.is_never() && !pattern.ty.is_only(Kinds::REGEX) {
+                        self.error(
+                            Diagnostic::new(
+                                Code::RegexMisuse,
+                                format!("the right side of `{}` must be a regex literal", op.as_str()),
+                            )
+                            .primary(self.file, rhs.span, format!("this is `{}`", pattern.ty))
+                            .help("write the pattern as `r'…'`; to compare with a string, use `==`"),
+                        );
+                    }
                     crate::hir::Regex { pattern: String::new(), names: Vec::new() }
                 }
             };
+            if !regex.names.is_empty() {
+                if let ast::ExprKind::Literal(Literal::Regex(p)) = &rhs.kind {
+                    let names = super::regex::name_spans(p, rhs.span);
+                    self.capture_names.push((span, names));
+                }
+            }
             let mut fallible = subject.fallible;
             if !subject.ty.is_never() && !subject.ty.may_be(Kinds::STRING) {
                 let ty = subject.ty.clone();
@@ -337,9 +376,12 @@ impl RuleChecker<'_> {
         };
         for (conjunct, c) in conjuncts {
             if let ExprKind::Match { regex, negate: false, .. } = &c.kind {
+                let spans = self.capture_names.iter().rev().find(|(s, _)| *s == c.span).map(|(_, n)| n.as_slice());
                 for (group, name, always) in &regex.names {
                     let ty = if *always { Type::STRING } else { Type::STRING.union(&Type::NULL) };
-                    captures.push(PendingCapture { conjunct, group: *group, name: name.clone(), ty, span: c.span });
+                    // Point at the group's name in the pattern.
+                    let span = spans.and_then(|n| n.iter().find(|(n, _)| n == name)).map_or(c.span, |(_, s)| *s);
+                    captures.push(PendingCapture { conjunct, group: *group, name: name.clone(), ty, span });
                 }
             }
         }
@@ -393,6 +435,7 @@ impl RuleChecker<'_> {
             }
             return expr(ExprKind::Null, Type::NEVER, false, span);
         };
+        let errors_before = self.error_count();
         let bound = self.bind_args(sig, args, span);
         let mut fallible_args = false;
         let mut kind_check = false;
@@ -417,13 +460,18 @@ impl RuleChecker<'_> {
                 let param_ty = Type::of(param.kinds);
                 if !value.ty.overlaps(&param_ty) {
                     let ty = value.ty.clone();
-                    self.error(
-                        Diagnostic::new(
-                            Code::ArgumentType,
-                            format!("`{}` of `{}` takes `{param_ty}`, not `{ty}`", param.name, sig.name),
-                        )
-                        .primary(self.file, value.span, format!("this is `{ty}`")),
-                    );
+                    let mut d = Diagnostic::new(
+                        Code::ArgumentType,
+                        format!("`{}` of `{}` takes `{param_ty}`, not `{ty}`", param.name, sig.name),
+                    )
+                    .primary(self.file, value.span, format!("this is `{ty}`"))
+                    .note(signature_note(sig));
+                    if let Some(n) = ty.as_literal().filter(|_| param.kinds == Kinds::INT) {
+                        if n.parse::<i64>().is_ok() {
+                            d = d.help(format!("write the number without quotes: `{n}`"));
+                        }
+                    }
+                    self.error(d);
                 } else if !value.ty.is_subtype_of(&param_ty) {
                     kind_check = true;
                 }
@@ -431,13 +479,18 @@ impl RuleChecker<'_> {
             checked.push(Some(value));
         }
         self.check_literal_args(sig, &checked);
+        if sig.func == stdlib::Func::Exists {
+            self.check_exists_arg(args);
+        }
         let first_ty = checked.first().and_then(|a| a.as_ref()).map_or(Type::NEVER, |a| a.ty.clone());
         let own = match sig.fails {
             Fails::Never => false,
             Fails::Always => true,
             Fails::WhenFirstArgMay(kinds) => first_ty.may_be(kinds),
-        } || kind_check;
-        if abort && !own {
+        } || kind_check
+            || (sig.func == stdlib::Func::Get && !literal_path(checked.get(1).and_then(Option::as_ref)));
+        // After a mistake in the arguments, whether the call can fail is unknown.
+        if abort && !own && self.error_count() == errors_before {
             self.error(
                 Diagnostic::new(
                     Code::AbortInfallible,
@@ -461,57 +514,94 @@ impl RuleChecker<'_> {
     ) -> Vec<Option<&'e ast::Expr<'src>>> {
         let mut bound: Vec<Option<&ast::Expr<'_>>> = vec![None; sig.params.len()];
         let mut positional = 0;
+        let mut first_named: Option<Span> = None;
+        let mut mistaken = false;
         for arg in args {
             let slot = match &arg.name {
                 None => {
+                    if let Some(named) = first_named {
+                        self.error(
+                            Diagnostic::new(Code::WrongArguments, "positional arguments come before named ones")
+                                .primary(self.file, arg.value.span, "positional argument after a named one")
+                                .secondary(self.file, named, "named argument")
+                                .note(signature_note(sig)),
+                        );
+                        mistaken = true;
+                        continue;
+                    }
                     let i = positional;
                     positional += 1;
                     if i >= sig.params.len() {
+                        let n = sig.params.len();
                         self.error(
                             Diagnostic::new(
                                 Code::WrongArguments,
-                                format!("`{}` takes at most {} arguments", sig.name, sig.params.len()),
+                                format!(
+                                    "`{}` takes {} {n} argument{}",
+                                    sig.name,
+                                    if sig.params.iter().all(|p| p.required) { "exactly" } else { "at most" },
+                                    if n == 1 { "" } else { "s" }
+                                ),
                             )
-                            .primary(self.file, arg.value.span, "one too many"),
+                            .primary(self.file, arg.value.span, "one too many")
+                            .note(signature_note(sig)),
                         );
+                        mistaken = true;
                         continue;
                     }
                     i
                 }
-                Some(name) => match sig.params.iter().position(|p| p.name == name.name) {
-                    Some(i) => i,
-                    None => {
-                        let names: Vec<&str> = sig.params.iter().map(|p| p.name).collect();
-                        self.error(
-                            Diagnostic::new(
+                Some(name) => {
+                    first_named.get_or_insert(name.span);
+                    match sig.params.iter().position(|p| p.name == name.name) {
+                        Some(i) => i,
+                        None => {
+                            let mut d = Diagnostic::new(
                                 Code::WrongArguments,
                                 format!("`{}` has no parameter `{}`", sig.name, name.name),
                             )
                             .primary(self.file, name.span, "unknown parameter")
-                            .note(format!("its parameters are: {}", names.join(", "))),
-                        );
-                        continue;
+                            .note(signature_note(sig));
+                            let close = sig
+                                .params
+                                .iter()
+                                .map(|p| (stdlib::edit_distance(name.name, p.name), p.name))
+                                .filter(|(d, _)| *d <= 2)
+                                .min();
+                            if let Some((_, p)) = close {
+                                d = d.help(format!("did you mean `{p}`?"));
+                            }
+                            self.error(d);
+                            mistaken = true;
+                            continue;
+                        }
                     }
-                },
+                }
             };
-            if bound[slot].is_some() {
+            if let Some(first) = bound[slot] {
                 self.error(
                     Diagnostic::new(Code::WrongArguments, format!("`{}` is given twice", sig.params[slot].name))
-                        .primary(self.file, arg.value.span, "given again here"),
+                        .primary(self.file, arg.value.span, "given again here")
+                        .secondary(self.file, first.span, "first given here")
+                        .note(signature_note(sig)),
                 );
                 continue;
             }
             bound[slot] = Some(&arg.value);
         }
-        for (param, arg) in sig.params.iter().zip(&bound) {
-            if param.required && arg.is_none() {
-                self.error(
-                    Diagnostic::new(
-                        Code::WrongArguments,
-                        format!("`{}` needs its `{}` argument", sig.name, param.name),
-                    )
-                    .primary(self.file, span, "missing an argument"),
-                );
+        // After a misnamed or misplaced argument, a "missing" one is usually that one.
+        if !mistaken {
+            for (param, arg) in sig.params.iter().zip(&bound) {
+                if param.required && arg.is_none() {
+                    self.error(
+                        Diagnostic::new(
+                            Code::WrongArguments,
+                            format!("`{}` needs its `{}` argument", sig.name, param.name),
+                        )
+                        .primary(self.file, span, format!("no `{}` given", param.name))
+                        .note(signature_note(sig)),
+                    );
+                }
             }
         }
         bound
@@ -531,6 +621,43 @@ impl RuleChecker<'_> {
                 }
             }
         }
+    }
+
+    /// `exists` takes a path with at least one segment: it asks whether the
+    /// last key or index is present, which only a path can say.
+    fn check_exists_arg(&mut self, args: &[ast::Arg<'_>]) {
+        let Some(arg) = args.first() else { return };
+        let mut e = &arg.value;
+        while let ast::ExprKind::Group(inner) = &e.kind {
+            e = inner;
+        }
+        if !matches!(e.kind, ast::ExprKind::Path { .. }) {
+            self.error(
+                Diagnostic::new(Code::WrongArguments, "`exists` takes a path, such as `j.key` or `j.items[0]`")
+                    .primary(self.file, arg.value.span, "not a path")
+                    .help("to test a value, compare it: `x != null`, or use `is_null(x)`"),
+            );
+        }
+    }
+}
+
+/// The signature of a function, for notes: `truncate(value, limit, suffix: …)`.
+fn signature_note(sig: &Signature) -> String {
+    let params: Vec<String> =
+        sig.params.iter().map(|p| if p.required { p.name.to_string() } else { format!("{}: …", p.name) }).collect();
+    format!("the signature is `{}({})`", sig.name, params.join(", "))
+}
+
+/// An array literal of values that are strings or ints: a path `get`
+/// follows without failing.
+fn literal_path(path: Option<&Expr>) -> bool {
+    match path {
+        Some(Expr { kind: ExprKind::Array(items), .. }) => {
+            items.iter().all(|i| !i.ty.is_never() && i.ty.is_only(Kinds::STRING.union(Kinds::INT)))
+        }
+        // Unknown: already reported.
+        None => true,
+        Some(e) => e.ty.is_never(),
     }
 }
 

@@ -20,7 +20,8 @@ mod tests;
 
 use crate::hir::{self, Output, Program, Var, VarId, VarKind};
 use crate::schema::{self, Schema};
-use crate::types::Type;
+use crate::stdlib::Fails;
+use crate::types::{Kinds, Type};
 use uml_syntax::ast::{self, Item};
 use uml_syntax::{Code, Diagnostic, FileId, Span};
 
@@ -50,24 +51,29 @@ pub fn check(sources: &[Source<'_, '_>]) -> Checked {
 
     let mut extras = Vec::new();
     let mut rules: Vec<hir::Rule> = Vec::new();
+    // Where each rule's name is written, for diagnostics about whole rules.
+    let mut names: Vec<(FileId, Span)> = Vec::new();
     let mut tests = Vec::new();
     for source in sources {
         for item in &source.ast.items {
             match item {
                 Item::Schema(_) => {}
                 Item::Rule(rule) => {
-                    if let Some(first) = rules.iter().find(|r| r.name == rule.name.name) {
+                    if let Some(i) = rules.iter().position(|r| r.name == rule.name.name) {
+                        let (file, span) = names[i];
                         diags.push(
                             Diagnostic::new(
                                 Code::DuplicateRule,
                                 format!("a rule named `{}` already exists", rule.name.name),
                             )
                             .primary(source.file, rule.name.span, "second rule with this name")
-                            .secondary(first.file, first.span, "first defined here"),
+                            .secondary(file, span, "first defined here")
+                            .note("rule names appear in drop counters, so each must be unique in the rule set"),
                         );
                     }
                     let checker = RuleChecker::new(&schema, &mut extras, source.file, &mut diags);
                     rules.push(checker.rule(rule));
+                    names.push((source.file, rule.name.span));
                 }
                 Item::Test(test) => {
                     if let Some(t) = tests::check(source.file, test, &schema, &mut diags) {
@@ -77,7 +83,7 @@ pub fn check(sources: &[Source<'_, '_>]) -> Checked {
             }
         }
     }
-    shadowing(&rules, &mut diags);
+    shadowing(&rules, &names, &mut diags);
 
     let program = (!diags.iter().any(Diagnostic::is_error)).then_some(Program { schema, rules, extras, tests });
     Checked { program, diagnostics: diags }
@@ -92,8 +98,9 @@ fn find_schema(sources: &[Source<'_, '_>], diags: &mut Vec<Diagnostic>) -> Optio
                     None => found = Some((source.file, s)),
                     Some((file, first)) => diags.push(
                         Diagnostic::new(Code::DuplicateSchemaItem, "a rule set has exactly one schema")
-                            .primary(source.file, s.span, "second schema")
-                            .secondary(file, first.span, "first schema"),
+                            .primary(source.file, keyword(s.span, "schema"), "second schema")
+                            .secondary(file, keyword(first.span, "schema"), "first schema")
+                            .help("declare every label and payload field in the one schema"),
                     ),
                 }
             }
@@ -113,18 +120,26 @@ fn find_schema(sources: &[Source<'_, '_>], diags: &mut Vec<Diagnostic>) -> Optio
     }
 }
 
+/// The span of the keyword `word` that starts the construct at `span`.
+pub(crate) fn keyword(span: Span, word: &str) -> Span {
+    let start = span.start as usize;
+    Span::new(start, (start + word.len()).min(span.end as usize))
+}
+
 /// A rule without `when` takes every line; rules after it never run.
-fn shadowing(rules: &[hir::Rule], diags: &mut Vec<Diagnostic>) {
+/// `names` holds where each rule's name is written.
+fn shadowing(rules: &[hir::Rule], names: &[(FileId, Span)], diags: &mut Vec<Diagnostic>) {
     if let Some((i, r)) = rules.iter().enumerate().find(|(_, r)| r.when.is_none()) {
         if let Some(next) = rules.get(i + 1) {
+            let later = match rules.len() - i - 1 {
+                1 => format!("rule `{}` never runs", next.name),
+                n => format!("the {n} rules after it, from `{}` on, never run", next.name),
+            };
             diags.push(
-                Diagnostic::new(
-                    Code::ShadowingRule,
-                    format!("rule `{}` has no `when`, so rule `{}` and those after it never run", r.name, next.name),
-                )
-                .primary(r.file, r.span, "takes every line")
-                .secondary(next.file, next.span, "never reached")
-                .help("give the rule a `when`, or move it last as a catch-all"),
+                Diagnostic::new(Code::ShadowingRule, format!("rule `{}` has no `when`, so {later}", r.name))
+                    .primary(names[i].0, names[i].1, "takes every line")
+                    .secondary(names[i + 1].0, names[i + 1].1, "never reached")
+                    .help("give the rule a `when`, or move it last as a catch-all"),
             );
         }
     }
@@ -185,6 +200,11 @@ struct RuleChecker<'a> {
     vars: Vec<Var>,
     used: Vec<bool>,
     scopes: Vec<Vec<(String, VarId)>>,
+    /// Bindings of blocks that have ended, for "bound only inside" help.
+    expired: Vec<(String, VarId)>,
+    /// The group names of each `=~` with named captures, by the span of
+    /// the match: where a capture is declared.
+    capture_names: Vec<(Span, Vec<(String, Span)>)>,
     /// Set while checking `when`: only per-file metadata may be read.
     in_when: bool,
     flow: Flow,
@@ -203,6 +223,8 @@ impl<'a> RuleChecker<'a> {
             vars: Vec::new(),
             used: Vec::new(),
             scopes: vec![Vec::new()],
+            expired: Vec::new(),
+            capture_names: Vec::new(),
             in_when: false,
             flow: Flow { labels, fields, extras: Vec::new(), reachable: true },
         }
@@ -218,6 +240,20 @@ impl<'a> RuleChecker<'a> {
         self.used.push(false);
         self.scopes.last_mut().expect("a scope is always open").push((name.to_string(), id));
         id
+    }
+
+    /// Closes the innermost block scope; its bindings go out of sight.
+    fn pop_scope(&mut self) {
+        let scope = self.scopes.pop().expect("a scope was pushed");
+        self.expired.extend(scope);
+    }
+
+    /// A binding of `name` in a block that has ended, if there is one.
+    fn expired(&mut self, name: &str) -> Option<VarId> {
+        let id = self.expired.iter().rev().find(|(n, _)| n == name).map(|(_, id)| *id)?;
+        // It is used, only in the wrong place: no "never read" warning too.
+        self.used[id.0 as usize] = true;
+        Some(id)
     }
 
     fn lookup(&mut self, name: &str) -> Option<VarId> {
@@ -239,13 +275,22 @@ impl<'a> RuleChecker<'a> {
             self.check_emit(end, "the record is emitted at the end of the rule");
         }
         for (i, var) in self.vars.iter().enumerate() {
-            if !self.used[i] && var.kind != VarKind::Capture && !var.name.starts_with('_') {
-                self.diags.push(
-                    Diagnostic::new(Code::UnusedBinding, format!("`{}` is never read", var.name))
-                        .primary(self.file, var.span, "bound here")
-                        .help(format!("remove it, or name it `_{}` if that is intended", var.name)),
-                );
+            if self.used[i] || var.name.starts_with('_') {
+                continue;
             }
+            let d = Diagnostic::new(Code::UnusedBinding, format!("`{}` is never read", var.name));
+            self.diags.push(match var.kind {
+                VarKind::Let => d
+                    .primary(self.file, var.span, "bound here")
+                    .help(format!("remove it, or name it `_{}` if that is intended", var.name)),
+                VarKind::Error => d
+                    .primary(self.file, var.span, "the error is bound here")
+                    .help(format!("name it `_{}` to ignore the error on purpose, or handle it with `??`", var.name)),
+                VarKind::Capture => d.primary(self.file, var.span, "a named capture").help(format!(
+                    "make it a group without a name, `(…)`, or name it `_{}` if that is intended",
+                    var.name
+                )),
+            });
         }
         hir::Rule {
             name: rule.name.name.to_string(),
@@ -348,17 +393,33 @@ impl<'a> RuleChecker<'a> {
         }
     }
 
-    /// Reports an unhandled fallible expression at its innermost source.
+    /// Reports an unhandled fallible expression where its failure comes from.
     fn unhandled(&mut self, e: &hir::Expr) {
-        let source = innermost_fallible(e);
-        self.error(
-            Diagnostic::new(Code::UnhandledFallible, "this can fail, and nothing handles the failure")
-                .primary(self.file, source.span, fallibility_reason(source))
-                .help(
-                    "handle it with `?? fallback`, bind the error with `let x, err = …`, or drop the line with `f!(…)`",
-                ),
-        );
+        let why = why_fallible(innermost_fallible(e));
+        let mut d = Diagnostic::new(Code::UnhandledFallible, "this can fail, and nothing handles the failure")
+            .primary(self.file, why.span, why.label);
+        if let Some(note) = why.note {
+            d = d.note(note);
+        }
+        self.error(d.help(why.help.unwrap_or_else(|| {
+            "handle it with `?? fallback`, bind the error with `let x, err = …`, or drop the line with `f!(…)`".into()
+        })));
     }
+
+    /// The number of errors reported so far: checks that only make sense
+    /// for correct code compare it before and after a sub-expression, so
+    /// that one mistake does not draw a second, derived diagnostic.
+    fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+/// Why an expression can fail, as shown to the rule author.
+struct Why {
+    span: Span,
+    label: String,
+    note: Option<String>,
+    help: Option<String>,
 }
 
 /// The deepest fallible sub-expression: where the failure comes from.
@@ -392,16 +453,133 @@ fn innermost_fallible(e: &hir::Expr) -> &hir::Expr {
     }
 }
 
-fn fallibility_reason(e: &hir::Expr) -> String {
+/// Why `e` fails on its own (its operands, if fallible, were reported
+/// first by [`innermost_fallible`]).
+fn why_fallible(e: &hir::Expr) -> Why {
+    use hir::ExprKind as K;
+    let why = |span: Span, label: String| Why { span, label, note: None, help: None };
     match &e.kind {
-        hir::ExprKind::Call { func, .. } => {
-            let name = crate::stdlib::SIGNATURES.iter().find(|s| s.func == *func).map_or("?", |s| s.name);
-            format!("`{name}` can fail")
+        K::Call { func, args, .. } => {
+            let sig =
+                crate::stdlib::SIGNATURES.iter().find(|s| s.func == *func).expect("a checked call has a signature");
+            let name = sig.name;
+            let first = args.first().and_then(Option::as_ref);
+            match (sig.fails, first) {
+                (Fails::Always, _) => return why(e.span, format!("`{name}` can fail")),
+                (Fails::WhenFirstArgMay(kinds), Some(arg)) if arg.ty.may_be(kinds) => {
+                    let cases = describe_kinds(arg.ty.kinds().intersect(kinds));
+                    return Why {
+                        span: arg.span,
+                        label: format!("this is `{}`; `{name}` fails when it is {cases}", arg.ty),
+                        note: None,
+                        help: None,
+                    };
+                }
+                _ => {}
+            }
+            // An argument wider than its parameter: the kind is checked at run time.
+            for (param, arg) in sig.params.iter().zip(args) {
+                let Some(arg) = arg else { continue };
+                let param_ty = Type::of(param.kinds);
+                if !arg.ty.is_subtype_of(&param_ty) {
+                    return Why {
+                        span: arg.span,
+                        label: format!("this is `{}`, but `{}` of `{name}` takes `{param_ty}`", arg.ty, param.name),
+                        note: Some(format!("the call fails when the value is not `{param_ty}`")),
+                        help: (param_ty == Type::STRING).then(|| {
+                            "convert it first, e.g. `to_string(x) ?? \"\"`, or handle the call with `?? …`".into()
+                        }),
+                    };
+                }
+            }
+            if let (crate::stdlib::Func::Get, Some(Some(path))) = (func, args.get(1)) {
+                return Why {
+                    span: path.span,
+                    label: "an element of this path may be neither a string nor an int".into(),
+                    note: Some("`get` is infallible only when its path is an array literal of strings and ints".into()),
+                    help: None,
+                };
+            }
+            why(e.span, format!("`{name}` can fail"))
         }
-        hir::ExprKind::Template(_) => "a hole may hold a value that is not text".into(),
-        hir::ExprKind::Compare { .. } | hir::ExprKind::Match { .. } => {
-            "an operand may have a type the operator does not take".into()
+        K::Template(parts) => {
+            let hole = parts.iter().find_map(|p| match p {
+                hir::Part::Hole(h) if !h.ty.is_only(Kinds::SCALAR) => Some(h),
+                _ => None,
+            });
+            match hole {
+                Some(h) => Why {
+                    span: h.span,
+                    label: format!("this is `{}`; a hole prints only strings, numbers and bools", h.ty),
+                    note: None,
+                    help: Some(if h.ty.may_be(Kinds::NULL) {
+                        "a hole holds a path, so bind a fallback first (`let x = … ?? \"\"`, then `{x}`), \
+                         or handle the whole template with `?? …`"
+                            .into()
+                    } else {
+                        "handle the whole template with `?? …`, or bind the value with `let x = to_string(…) ?? \"\"` first"
+                            .into()
+                    }),
+                },
+                None => why(e.span, "a hole may hold a value that is not text".into()),
+            }
         }
-        _ => format!("the type is `{}`, wider than what is accepted here", e.ty),
+        K::Compare { op, lhs, rhs } => {
+            let loose = |x: &hir::Expr| !x.ty.is_only(Kinds::NUMBER) && !x.ty.is_only(Kinds::STRING);
+            let operand = if loose(lhs) { lhs } else { rhs };
+            Why {
+                span: operand.span,
+                label: format!("this is `{}`; `{}` orders two numbers or two strings", operand.ty, op.as_str()),
+                note: Some("the comparison fails when the values cannot be ordered".into()),
+                help: Some("convert it first, e.g. `to_int(x) ?? 0`, or handle the comparison with `?? false`".into()),
+            }
+        }
+        K::Match { subject, negate, .. } => Why {
+            span: subject.span,
+            label: format!("this is `{}`; `{}` matches strings", subject.ty, if *negate { "!~" } else { "=~" }),
+            note: Some("the match fails when the value is not a string".into()),
+            help: Some("bind the text first, `let s = to_string(x) ?? \"\"`, and match `s`".into()),
+        },
+        K::Not(x) => not_bool(x, "`!`"),
+        K::And(xs) | K::Or(xs) => {
+            let what = if matches!(e.kind, K::And(_)) { "`&&`" } else { "`||`" };
+            let operand = xs.iter().find(|x| !x.ty.is_only(Kinds::BOOL)).unwrap_or(e);
+            not_bool(operand, what)
+        }
+        // Nothing else fails by itself: this is a condition whose type is
+        // wider than `bool`.
+        _ => not_bool(e, "a condition"),
+    }
+}
+
+fn not_bool(e: &hir::Expr, what: &str) -> Why {
+    Why {
+        span: e.span,
+        label: format!("this is `{}`, but {what} takes a bool", e.ty),
+        note: Some("there is no truthiness: this fails when the value is not `true` or `false`".into()),
+        help: Some("compare it, e.g. `x == true` or `x != null`".into()),
+    }
+}
+
+/// `an array or an object`, for messages.
+fn describe_kinds(kinds: Kinds) -> String {
+    let names: Vec<&str> = [
+        (Kinds::STRING, "a string"),
+        (Kinds::INT, "an int"),
+        (Kinds::FLOAT, "a float"),
+        (Kinds::BOOL, "a bool"),
+        (Kinds::ARRAY, "an array"),
+        (Kinds::OBJECT, "an object"),
+        (Kinds::REGEX, "a regex"),
+        (Kinds::NULL, "null"),
+    ]
+    .into_iter()
+    .filter(|(k, _)| kinds.contains(*k))
+    .map(|(_, n)| n)
+    .collect();
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, init)) => format!("{} or {last}", init.join(", ")),
+        None => "never".into(),
     }
 }

@@ -41,6 +41,34 @@ pub fn check(file: FileId, pattern: &str, span: Span, diags: &mut Vec<Diagnostic
     Regex { pattern: pattern.into(), names }
 }
 
+/// Where each named group's name is written, as `(name, span)` in the
+/// source of the `r'…'` literal at `span`. The pattern was checked already.
+pub fn name_spans(pattern: &str, span: Span) -> Vec<(String, Span)> {
+    struct Names(Vec<(String, regex_syntax::ast::Span)>);
+    impl regex_syntax::ast::Visitor for Names {
+        type Output = Vec<(String, regex_syntax::ast::Span)>;
+        type Err = ();
+        fn finish(self) -> Result<Self::Output, ()> {
+            Ok(self.0)
+        }
+        fn visit_pre(&mut self, ast: &regex_syntax::ast::Ast) -> Result<(), ()> {
+            if let regex_syntax::ast::Ast::Group(g) = ast {
+                if let regex_syntax::ast::GroupKind::CaptureName { name, .. } = &g.kind {
+                    self.0.push((name.name.clone(), name.span));
+                }
+            }
+            Ok(())
+        }
+    }
+    let pattern_start = span.start as usize + 2;
+    let Ok(ast) = regex_syntax::ast::parse::Parser::new().parse(pattern) else { return Vec::new() };
+    let names = regex_syntax::ast::visit(&ast, Names(Vec::new())).unwrap_or_default();
+    names
+        .into_iter()
+        .map(|(n, s)| (n, Span::new(pattern_start + s.start.offset, pattern_start + s.end.offset)))
+        .collect()
+}
+
 /// Collects named groups; `optional` is set under an alternation or a
 /// repetition that may match zero times. regex-syntax limits nesting, so the
 /// recursion is bounded.
@@ -78,6 +106,17 @@ mod tests {
         );
         assert_eq!(names(r"(?P<a>x)|(?P<b>y)"), vec![(1, "a".into(), false), (2, "b".into(), false)]);
         assert_eq!(names(r"(?P<a>x)?(?P<b>y)+"), vec![(1, "a".into(), false), (2, "b".into(), true)]);
+    }
+
+    #[test]
+    fn name_spans_point_at_the_names() {
+        let src = r"x =~ r'^(?P<lvl>[A-Z]+) (?<msg>.*)$'";
+        let start = src.find("r'").unwrap();
+        let pattern = &src[start + 2..src.len() - 1];
+        let spans = name_spans(pattern, Span::new(start, src.len()));
+        let shown: Vec<(&str, &str)> =
+            spans.iter().map(|(n, s)| (n.as_str(), &src[s.start as usize..s.end as usize])).collect();
+        assert_eq!(shown, [("lvl", "lvl"), ("msg", "msg")]);
     }
 
     #[test]

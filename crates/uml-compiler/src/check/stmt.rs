@@ -2,7 +2,7 @@
 //! behind definite assignment and unreachable-code warnings.
 
 use super::RuleChecker;
-use crate::hir::{ExprKind, Output, Stmt, VarKind};
+use crate::hir::{Output, Stmt, VarKind};
 use crate::types::{Kinds, Type};
 use uml_syntax::ast::{self, StmtKind};
 use uml_syntax::{Code, Diagnostic};
@@ -32,7 +32,7 @@ impl RuleChecker<'_> {
     fn scoped_block(&mut self, stmts: &[ast::Stmt<'_>]) -> Vec<Stmt> {
         self.scopes.push(Vec::new());
         let out = self.block_stmts(stmts);
-        self.scopes.pop();
+        self.pop_scope();
         out
     }
 
@@ -40,11 +40,15 @@ impl RuleChecker<'_> {
         let span = s.span;
         match &s.kind {
             StmtKind::Let { name, err, value } => {
+                let errors_before = self.error_count();
                 let value = self.value(value);
                 let mut ty = value.ty.clone();
+                let mut needless = false;
                 let err = match err {
                     Some(err_name) => {
-                        if !value.fallible {
+                        // After a mistake in the value, whether it can fail is unknown.
+                        if !value.fallible && self.error_count() == errors_before {
+                            needless = true;
                             self.diags.push(
                                 Diagnostic::new(
                                     Code::NeedlessErrorBinding,
@@ -66,6 +70,10 @@ impl RuleChecker<'_> {
                 };
                 let var = self.declare(name.name, ty, VarKind::Let, name.span);
                 let err = err.map(|e| self.declare(e.name, Type::STRING.union(&Type::NULL), VarKind::Error, e.span));
+                if let (true, Some(id)) = (needless, err) {
+                    // One warning is enough: not also "never read".
+                    self.used[id.0 as usize] = true;
+                }
                 Some(Stmt::Let { var, err, value, span })
             }
             StmtKind::Assign { target, value } => {
@@ -91,7 +99,7 @@ impl RuleChecker<'_> {
                     self.scopes.push(Vec::new());
                     self.bind_captures(&mut cond, captures);
                     let stmts = self.block_stmts(&block.stmts);
-                    self.scopes.pop();
+                    self.pop_scope();
                     let branch_flow = std::mem::replace(&mut self.flow, before.clone());
                     after = Some(match after {
                         None => branch_flow,
@@ -128,7 +136,10 @@ impl RuleChecker<'_> {
         if let Output::Label(i) = output {
             let label = &self.schema.labels[i as usize];
             if let Some(constant) = &label.constant {
-                let same = matches!(&value.kind, ExprKind::Str(s) if s == constant);
+                if value.ty.is_never() {
+                    return;
+                }
+                let same = value.ty.as_literal() == Some(constant.as_str());
                 let d = if same {
                     Diagnostic::new(
                         Code::RedundantConstant,
@@ -157,25 +168,47 @@ impl RuleChecker<'_> {
         }
         let found = value.ty.clone();
         let root = if target.root == ast::OutputRoot::Labels { "labels" } else { "payload" };
-        let mut d = Diagnostic::new(
-            Code::OutputType,
-            format!("`{root}.{}` is `{expected}`, but this may be `{found}`", target.key.name),
-        )
-        .primary(self.file, value.span, format!("this is `{found}`"));
-        if let Some(decl) = match output {
+        let decl = match output {
             Output::Label(i) => Some(&self.schema.labels[i as usize]),
             Output::Field(i) => Some(&self.schema.fields[i as usize]),
             Output::Extra(_) => None,
-        } {
+        };
+        // The declared type as the schema writes it; wildcard extras show their type.
+        let shown = decl.map_or_else(|| expected.without(Kinds::NULL).to_string(), |d| d.written.clone());
+        let name = format!("{root}.{}", target.key.name);
+        let (message, label) = if found == Type::NULL {
+            (format!("`{name}` is required, and `null` would leave it out"), "this is `null`".to_string())
+        } else if found.as_literal().is_some() || found.is_only(Kinds::NULL.union(Kinds::BOOL)) {
+            (format!("`{name}` is `{shown}`, but this is `{found}`"), format!("this is `{found}`"))
+        } else {
+            (format!("`{name}` is `{shown}`, but this may be `{found}`"), format!("this is `{found}`"))
+        };
+        let mut d = Diagnostic::new(Code::OutputType, message).primary(self.file, value.span, label);
+        if let Some(decl) = decl {
             d = d.secondary(decl.file, decl.span, "declared here");
         }
-        d = if expected.string_values().is_some() && found.may_be(Kinds::STRING) {
-            d.help(
-                "only the listed values are allowed: use a literal, `level(…)` for levels, or an `if` that picks one",
-            )
+        let levels = expected.string_values().is_some_and(|v| {
+            v.len() == crate::stdlib::LEVELS.len() && crate::stdlib::LEVELS.iter().all(|l| v.contains(*l))
+        });
+        d = if let (Some(values), Some(literal)) = (expected.string_values(), found.as_literal()) {
+            let close = values
+                .iter()
+                .map(|v| (crate::stdlib::edit_distance(&literal.to_lowercase(), &v.to_lowercase()), v))
+                .filter(|(d, _)| *d <= 3)
+                .min();
+            match close {
+                Some((_, v)) => d.help(format!("did you mean \"{v}\"?")),
+                None => d.note(format!("the allowed values are {shown}")),
+            }
+        } else if levels && found.may_be(Kinds::STRING) {
+            d.help("map it to one of the four levels with `level(…) ?? \"INFO\"`")
+        } else if expected.string_values().is_some() && found.may_be(Kinds::STRING) {
+            d.help("only the listed values are allowed: assign a literal, or an `if` expression that picks one")
+        } else if found == Type::NULL {
+            d.help("only optional fields (`name?: type`) can be left out; assign a value, e.g. `\"\"`")
         } else if found.without(Kinds::NULL).is_subtype_of(&expected) {
             d.help("it may be null: add a fallback with `?? …`")
-        } else if expected.is_only(Kinds::STRING) {
+        } else if expected.is_only(Kinds::STRING.union(Kinds::NULL)) {
             d.help("convert it with `to_string(…) ?? \"\"`")
         } else {
             d

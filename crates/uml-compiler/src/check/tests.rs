@@ -1,23 +1,32 @@
 //! `test` blocks: their inputs and expectations must be literals of the
 //! right shape; they are turned into plain data for `uml test`.
 
+use super::keyword;
 use crate::hir::{Expectation, Test, TestInput, TestValue};
 use crate::schema::Schema;
 use uml_syntax::ast::{self, Entry, ExprKind, Literal, TestClause};
 use uml_syntax::{Code, Diagnostic, FileId, Span};
 
+/// The keys of `input`, for notes.
+const INPUT_KEYS: &str = "pod, namespace, container, container_id, stream, file, timestamp, line, lines";
+
 pub(super) fn check(file: FileId, test: &ast::Test<'_>, schema: &Schema, diags: &mut Vec<Diagnostic>) -> Option<Test> {
     let errors_before = diags.iter().filter(|d| d.is_error()).count();
     let mut c = TestChecker { file, diags };
-    let mut input = None;
+    let mut input: Option<(TestInput, Span)> = None;
     let mut expect = Vec::new();
     for clause in &test.clauses {
         match clause {
             TestClause::Input(entries, span) => {
-                if input.is_some() {
-                    c.error(*span, "a test has one `input`");
+                let this = c.input(entries, *span);
+                match &input {
+                    Some((_, first)) => c.report(
+                        c.invalid(keyword(*span, "input"), "a test has one `input`", "second `input`")
+                            .secondary(file, keyword(*first, "input"), "first `input`")
+                            .help("put all the lines in one `lines: [ … ]`"),
+                    ),
+                    None => input = Some((this, *span)),
                 }
-                input = Some(c.input(entries, *span));
             }
             TestClause::Expect(entries, span) => expect.push(c.expect(entries, *span, schema)),
             TestClause::ExpectDrop(reason, span) => {
@@ -25,8 +34,17 @@ pub(super) fn check(file: FileId, test: &ast::Test<'_>, schema: &Schema, diags: 
             }
         }
     }
-    let Some(input) = input else {
-        c.error(test.span, "this test has no `input`");
+    if expect.is_empty() {
+        c.report(
+            c.invalid(test.name.span, "this test expects nothing", "no `expect`")
+                .help("add `expect { labels: {…}, payload: {…} }` for a record, or `expect drop \"reason\"`"),
+        );
+    }
+    let Some((input, _)) = input else {
+        c.report(
+            c.invalid(test.name.span, "this test has no `input`", "no `input`")
+                .help("add `input { pod: …, namespace: …, container: …, line: … }`"),
+        );
         return None;
     };
     let errors = c.diags.iter().filter(|d| d.is_error()).count();
@@ -39,27 +57,62 @@ struct TestChecker<'a> {
 }
 
 impl TestChecker<'_> {
-    fn error(&mut self, span: Span, message: &str) {
-        self.diags.push(Diagnostic::new(Code::InvalidTest, message.to_string()).primary(self.file, span, "here"));
+    fn invalid(&self, span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(Code::InvalidTest, message).primary(self.file, span, label)
+    }
+
+    fn report(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn error(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>) {
+        let d = self.invalid(span, message, label);
+        self.report(d);
     }
 
     fn string(&mut self, e: &ast::Expr<'_>) -> Option<String> {
         match &e.kind {
             ExprKind::Literal(Literal::Str(s, _)) => Some(s.to_string()),
+            ExprKind::Template(_) => {
+                self.template(e.span);
+                None
+            }
             _ => {
-                self.error(e.span, "expected a string literal");
+                self.error(e.span, "expected a string literal", "not a string literal");
                 None
             }
         }
+    }
+
+    /// A cooked string with holes: test values are constants.
+    fn template(&mut self, span: Span) {
+        let d = self
+            .invalid(span, "a test value is a constant, but this string has a `{…}` hole", "a template")
+            .help("write JSON and other text with braces as a raw string `'…'`, or escape the braces: `\\{`, `\\}`");
+        self.report(d);
     }
 
     fn input(&mut self, entries: &[Entry<'_>], span: Span) -> TestInput {
         let mut input = TestInput::default();
         let mut stream = "stdout".to_string();
         let (mut has_pod, mut has_ns, mut has_container) = (false, false, false);
+        // `line` or `lines`: which was given, and where.
+        let mut lines_key: Option<(&str, Span)> = None;
         for entry in entries {
             let v = &entry.value;
-            match entry.key.name.as_ref() {
+            let key = entry.key.name.as_ref();
+            if matches!(key, "line" | "lines") {
+                if let Some((first, at)) = lines_key {
+                    let d = self
+                        .invalid(entry.key.span, "an input has `line` or `lines`, not both", "more lines")
+                        .secondary(self.file, at, format!("`{first}` given here"))
+                        .help("put every line in one `lines: [ … ]`");
+                    self.report(d);
+                    continue;
+                }
+                lines_key = Some((if key == "line" { "line" } else { "lines" }, entry.key.span));
+            }
+            match key {
                 "pod" => {
                     has_pod = true;
                     input.pod = self.string(v).unwrap_or_default();
@@ -75,14 +128,16 @@ impl TestChecker<'_> {
                 "container_id" => input.container_id = self.string(v).unwrap_or_default(),
                 "file" => input.file = self.string(v),
                 "stream" => {
-                    stream = self.string(v).unwrap_or_default();
-                    if stream != "stdout" && stream != "stderr" {
-                        self.error(v.span, "`stream` is \"stdout\" or \"stderr\"");
+                    if let Some(s) = self.string(v) {
+                        if s != "stdout" && s != "stderr" {
+                            self.error(v.span, "`stream` is \"stdout\" or \"stderr\"", "another stream");
+                        }
+                        stream = s;
                     }
                 }
                 "timestamp" => match &v.kind {
                     ExprKind::Literal(Literal::Int(t)) => input.timestamp = *t,
-                    _ => self.error(v.span, "`timestamp` is an integer: nanoseconds since the epoch"),
+                    _ => self.error(v.span, "`timestamp` is an integer: nanoseconds since the epoch", "not an integer"),
                 },
                 "line" => {
                     if let Some(line) = self.string(v) {
@@ -99,7 +154,11 @@ impl TestChecker<'_> {
                                         match f.key.name.as_ref() {
                                             "stream" => line.0 = self.string(&f.value).unwrap_or_default(),
                                             "line" => line.1 = self.string(&f.value).unwrap_or_default(),
-                                            _ => self.error(f.key.span, "a line object has `stream` and `line`"),
+                                            _ => self.error(
+                                                f.key.span,
+                                                "a line object has `stream` and `line`",
+                                                "unknown key",
+                                            ),
                                         }
                                     }
                                     input.lines.push(line);
@@ -111,19 +170,31 @@ impl TestChecker<'_> {
                                 }
                             }
                         }
+                        if items.is_empty() {
+                            self.error(v.span, "`lines` is empty", "no lines");
+                        }
                     }
-                    _ => self.error(v.span, "`lines` is an array of strings"),
+                    _ => self.error(v.span, "`lines` is an array of strings", "not an array"),
                 },
-                other => self.error(entry.key.span, &format!("unknown input key `{other}`")),
+                other => {
+                    let d = self
+                        .invalid(entry.key.span, format!("unknown input key `{other}`"), "not an input key")
+                        .note(format!("the keys are: {INPUT_KEYS}"));
+                    self.report(d);
+                }
             }
         }
+        let at = keyword(span, "input");
         for (has, key) in [(has_pod, "pod"), (has_ns, "namespace"), (has_container, "container")] {
             if !has {
-                self.error(span, &format!("the input needs `{key}`"));
+                let d = self
+                    .invalid(at, format!("the input needs `{key}`"), format!("no `{key}`"))
+                    .note("routing reads the pod, namespace and container, so a test names all three");
+                self.report(d);
             }
         }
-        if input.lines.is_empty() {
-            self.error(span, "the input needs `line` or `lines`");
+        if lines_key.is_none() {
+            self.error(at, "the input needs `line` or `lines`", "no lines");
         }
         for line in &mut input.lines {
             if line.0.is_empty() {
@@ -141,7 +212,11 @@ impl TestChecker<'_> {
                 ("labels", ExprKind::Object(fields)) => {
                     for f in fields {
                         if schema.label(&f.key.name).is_none() {
-                            self.error(f.key.span, &format!("the schema has no label `{}`", f.key.name));
+                            let known: Vec<&str> = schema.labels.iter().map(|l| l.name.as_str()).collect();
+                            let d = self
+                                .invalid(f.key.span, format!("the schema has no label `{}`", f.key.name), "not a label")
+                                .note(format!("the labels are: {}", known.join(", ")));
+                            self.report(d);
                         }
                         if let Some(v) = self.string(&f.value) {
                             labels.push((f.key.name.to_string(), v));
@@ -150,14 +225,30 @@ impl TestChecker<'_> {
                 }
                 ("payload", ExprKind::Object(fields)) => {
                     for f in fields {
+                        if schema.field(&f.key.name).is_none() && schema.extra.is_none() {
+                            let known: Vec<&str> = schema.fields.iter().map(|l| l.name.as_str()).collect();
+                            let d = self
+                                .invalid(
+                                    f.key.span,
+                                    format!("the schema has no payload field `{}`", f.key.name),
+                                    "not a payload field",
+                                )
+                                .note(format!("the payload fields are: {}", known.join(", ")));
+                            self.report(d);
+                        }
                         if let Some(v) = self.value(&f.value) {
                             payload.push((f.key.name.to_string(), v));
                         }
                     }
                 }
-                ("labels" | "payload", _) => self.error(entry.value.span, "expected an object `{ key: value, … }`"),
+                ("labels" | "payload", _) => {
+                    self.error(entry.value.span, "expected an object `{ key: value, … }`", "not an object")
+                }
                 (other, _) => {
-                    self.error(entry.key.span, &format!("unknown expect key `{other}`: use `labels` and `payload`"))
+                    let d = self
+                        .invalid(entry.key.span, format!("unknown expect key `{other}`"), "not an expect key")
+                        .help("a record is `expect { labels: {…}, payload: {…} }`");
+                    self.report(d);
                 }
             }
         }
@@ -175,8 +266,15 @@ impl TestChecker<'_> {
             ExprKind::Object(fields) => TestValue::Object(
                 fields.iter().map(|f| Some((f.key.name.to_string(), self.value(&f.value)?))).collect::<Option<_>>()?,
             ),
+            ExprKind::Template(_) => {
+                self.template(e.span);
+                return None;
+            }
             _ => {
-                self.error(e.span, "expected values are literals");
+                let d = self
+                    .invalid(e.span, "a test value is a constant", "computed")
+                    .help("write the value itself: a string, number, bool, null, array or object literal");
+                self.report(d);
                 return None;
             }
         })
