@@ -1,10 +1,10 @@
 //! Numbers as text and text as numbers: the number cases of `to_string`
 //! and the string case of `to_int` (`docs/language.md` §10.3).
 //!
-//! Floats print the way the record writer's JSON prints them (Ryu's layout,
-//! as serde_json and Python's `repr` do for ordinary magnitudes), so a float
-//! read from a JSON line and written back with `to_string` reads the same:
-//! `1.5`, `3.0`, `1e-7`, `1.2345e22`.
+//! Floats print the way serde_json prints them into JSON, which is also how
+//! Python's `repr` and JavaScript print ordinary magnitudes, so a float read
+//! from a JSON line and written back with `to_string` reads the same:
+//! `1.5`, `3.0`, `1e-7`, `1.2345e+22`.
 
 use std::fmt::Write as _;
 
@@ -50,16 +50,15 @@ pub fn format_int(value: i64, out: &mut String) {
 
 /// Appends `value` in its shortest form that reads back as the same float.
 ///
-/// Decisions (the doc says "its shortest exact form"): the layout is Ryu's,
-/// which serde_json uses for JSON output, so `to_string` agrees with a float
-/// written into a record:
+/// Decisions (the doc says "its shortest exact form"): the layout is
+/// serde_json's, so `to_string` agrees with a float written into a record:
 ///
 /// - an integral value keeps `.0` (`3.0`), so it still reads as a float, as
 ///   Python and JSON writers print it;
 /// - plain decimals for magnitudes from `1e-5` up to below `1e16`
 ///   (`0.00001`, `123.456`, `1000000000000000.0`);
-/// - otherwise an exponent, with no `+` and no leading zeros (`1e16`,
-///   `1.5e-7`, `-2.5e300`);
+/// - otherwise an exponent, signed, without leading zeros (`1e+16`,
+///   `1.5e-7`, `-2.5e+300`), as Python and JavaScript write it;
 /// - `-0.0` keeps its sign.
 ///
 /// The language's floats are finite (parse_json turns `NaN` and the
@@ -75,7 +74,7 @@ pub fn format_int(value: i64, out: &mut String) {
 ///     format_float(f, &mut out);
 ///     out.push(' ');
 /// }
-/// assert_eq!(out, "1.5 3.0 1e-7 1e21 ");
+/// assert_eq!(out, "1.5 3.0 1e-7 1e+21 ");
 /// ```
 pub fn format_float(value: f64, out: &mut String) {
     if !value.is_finite() {
@@ -130,7 +129,7 @@ pub fn format_float(value: f64, out: &mut String) {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        out.push('e');
+        out.push_str(if point > 0 { "e+" } else { "e" });
         format_int(i64::from(point - 1), out);
     }
 }
@@ -229,13 +228,13 @@ mod tests {
             (52.2, "52.2"),
             (1763632800.2240348, "1763632800.2240348"),
             (1e15, "1000000000000000.0"),
-            (1e16, "1e16"),
-            (1.2345e22, "1.2345e22"),
+            (1e16, "1e+16"),
+            (1.2345e22, "1.2345e+22"),
             (1e-5, "0.00001"),
             (1.5e-5, "0.000015"),
             (1e-6, "1e-6"),
             (1.5e-7, "1.5e-7"),
-            (f64::MAX, "1.7976931348623157e308"),
+            (f64::MAX, "1.7976931348623157e+308"),
             (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
             (5e-324, "5e-324"),
             (f64::NAN, "NaN"),
