@@ -169,7 +169,7 @@ fn one_mistake_one_diagnostic() {
 }
 
 #[test]
-fn the_shared_schema_and_the_rules_are_clean() {
+fn the_shared_schema_is_clean() {
     // Every case is checked against rules/schema.uml; if the schema itself
     // drew a diagnostic, every snapshot would carry it.
     let schema = Case {

@@ -81,7 +81,14 @@ impl RuleChecker<'_> {
         let (value, unit) =
             match &e.kind {
                 ExprKind::Literal(Literal::Quantity { value, unit }) => (*value, *unit),
-                ExprKind::Literal(Literal::Int(i)) if *i >= 0 => (*i as u64, "B"),
+                ExprKind::Literal(Literal::Int(i)) => {
+                    self.error(
+                        Diagnostic::new(Code::InvalidQuantity, "`max_record_size` takes a size with its unit")
+                            .primary(self.file, e.span, "a number without a unit")
+                            .help(format!("write the unit: `{i}B`, or in KiB, e.g. `64KiB`")),
+                    );
+                    return None;
+                }
                 _ => {
                     self.error(
                         Diagnostic::new(Code::InvalidQuantity, "`max_record_size` takes a size such as `64KiB`")
