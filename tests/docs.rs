@@ -1,15 +1,24 @@
 //! Keeps the documentation honest: every `.uml` example in
-//! `docs/language.md` and every sketch in `docs/sketches/` must parse.
+//! `docs/language.md` and every sketch in `docs/sketches/` must parse and
+//! pass the compiler's checks.
 //!
-//! Fenced blocks in `docs/language.md` are checked by their info string:
+//! Blocks are checked as `uml check` would check a rule set made of
+//! `rules/schema.uml` and the block; a block that declares its own `schema`
+//! is checked alone. Fenced blocks in `docs/language.md` are checked by
+//! their info string:
 //!
-//! - ` ```uml `: the block parses without errors. If its first line is
-//!   `# From PATH`, the rest of the block must appear verbatim in the file
-//!   `PATH` (relative to the repository root), so excerpts cannot drift from
-//!   the files they quote.
-//! - ` ```uml,error `: the block is an example of a mistake; it must produce
-//!   at least one error, and if its first line is a comment naming a code
-//!   (`# E0201: …`), a diagnostic with that code.
+//! - ` ```uml `: the block parses and checks without errors. Short examples
+//!   are fragments that leave out outputs a complete rule assigns, so they
+//!   may draw `E0507` (a required output not set), but no other error. A
+//!   block with a `test`, or whose first line is `# From PATH`, is complete
+//!   and may not. With `# From PATH`, the rest of the block must also appear
+//!   verbatim in the file `PATH` (relative to the repository root), so
+//!   excerpts cannot drift from the files they quote.
+//! - ` ```uml,error `: the block is an example of a mistake. If its first
+//!   line is a comment naming a semantic code (`# E0401: …`, `# W0002: …`),
+//!   the block must parse and the compiler must report that code (the
+//!   schema is left out for `E0501`, a missing schema). Otherwise the block
+//!   must fail to parse, with the syntax code its first line names, if any.
 //!
 //! Other fences (` ```text `, …) are ignored. Failures are collected and
 //! reported together, each with its line in the document.
@@ -19,9 +28,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use uml::syntax::ast::Item;
 use uml::syntax::{Code, Diagnostic, FileId, Parsed, parse};
+use uml_cli::check::Compile;
+use uml_cli::sources::{Origin, SourceSet};
 
 const LANGUAGE_MD: &str = "docs/language.md";
 const SKETCHES: &str = "docs/sketches";
+const SCHEMA: &str = "rules/schema.uml";
 
 /// The sketches the reference promises, one per source of the platform.
 const SOURCES: &[&str] = &["model_container", "build", "gpu_build", "pod_lifecycle_watcher", "deploy"];
@@ -107,17 +119,49 @@ fn errors<'p>(parsed: &'p Parsed<'_>) -> Vec<&'p Diagnostic> {
     parsed.diagnostics.iter().filter(|d| d.is_error()).collect()
 }
 
-/// The first `E….` code named in a line, e.g. `E0201` in `# E0201: …`.
+/// The first code named in a line, e.g. `E0201` in `# E0201: …` or `W0002`.
 fn named_code(line: &str) -> Option<&str> {
     let bytes = line.as_bytes();
     let is_word = |b: &u8| b.is_ascii_alphanumeric();
     (0..bytes.len().saturating_sub(4)).find_map(|i| {
-        let is_code = bytes[i] == b'E' && bytes[i + 1..i + 5].iter().all(u8::is_ascii_digit);
+        let is_code = matches!(bytes[i], b'E' | b'W') && bytes[i + 1..i + 5].iter().all(u8::is_ascii_digit);
         let starts_word = i == 0 || !is_word(&bytes[i - 1]);
         let ends_word = !bytes.get(i + 5).is_some_and(is_word);
         // Only ASCII bytes were matched, so the slice is on character boundaries.
         (is_code && starts_word && ends_word).then(|| &line[i..i + 5])
     })
+}
+
+/// Whether a code is one of the compiler's (`E03xx` and up, `W…`), as
+/// opposed to the lexer's and parser's (`E01xx`, `E02xx`).
+fn is_semantic(code: &str) -> bool {
+    !(code.starts_with("E01") || code.starts_with("E02"))
+}
+
+/// Every diagnostic `uml check` gives for `text` as a rule set, after
+/// `rules/schema.uml` unless `with_schema` is false. Spans of the block's
+/// own diagnostics are offsets in `text`; others are reported at `None`.
+fn compile(text: &str, with_schema: bool) -> Vec<(Diagnostic, Option<u32>)> {
+    let mut sources = SourceSet::new();
+    if with_schema {
+        sources.add(Origin::File(PathBuf::from(SCHEMA)), SCHEMA, read(SCHEMA));
+    }
+    let id = sources.add(Origin::Stdin, "block.uml", text.to_string());
+    uml_cli::check::check(&sources, &[&Compile])
+        .into_iter()
+        .map(|d| {
+            let at = d.labels.iter().find(|l| l.primary && l.file == id).map(|l| l.span.start);
+            (d, at)
+        })
+        .collect()
+}
+
+/// Whether a block is checked with the shared schema: not when it declares
+/// its own, nor when it shows what happens without one.
+fn uses_shared_schema(block: &Block, parsed: &Parsed<'_>) -> bool {
+    let own = parsed.file.items.iter().any(|i| matches!(i, Item::Schema(_)));
+    let about_missing = block.first_line().strip_prefix('#').and_then(named_code) == Some("E0501");
+    !own && !about_missing
 }
 
 fn check_valid(block: &Block, failures: &mut String) {
@@ -129,6 +173,20 @@ fn check_valid(block: &Block, failures: &mut String) {
             "{LANGUAGE_MD}:{line}: {} {} (in the ```uml block opened on line {})",
             d.code, d.message, block.fence_line
         );
+    }
+    if !parsed.has_errors() {
+        let complete =
+            block.first_line().starts_with("# From ") || parsed.file.items.iter().any(|i| matches!(i, Item::Test(_)));
+        for (d, at) in compile(&block.text, uses_shared_schema(block, &parsed)) {
+            if d.is_error() && (complete || d.code != Code::MissingOutput) {
+                let line = at.map_or(block.fence_line, |s| block.line_of(s));
+                let _ = writeln!(
+                    failures,
+                    "{LANGUAGE_MD}:{line}: {} {} (in the ```uml block opened on line {})",
+                    d.code, d.message, block.fence_line
+                );
+            }
+        }
     }
     if let Some(path) = block.first_line().strip_prefix("# From ") {
         let path = path.trim();
@@ -151,13 +209,34 @@ fn check_valid(block: &Block, failures: &mut String) {
 
 fn check_error(block: &Block, failures: &mut String) {
     let parsed = parse(FileId(0), &block.text);
+    let named = block.first_line().strip_prefix('#').and_then(named_code);
+    if let Some(code) = named.filter(|c| is_semantic(c)) {
+        if let Some(d) = errors(&parsed).first() {
+            let _ = writeln!(
+                failures,
+                "{LANGUAGE_MD}:{}: this ```uml,error block names {code}, a compiler check, but does not parse: {} {}",
+                block.fence_line, d.code, d.message
+            );
+            return;
+        }
+        let found: Vec<String> =
+            compile(&block.text, uses_shared_schema(block, &parsed)).iter().map(|(d, _)| d.code.to_string()).collect();
+        if !found.iter().any(|c| c == code) {
+            let _ = writeln!(
+                failures,
+                "{LANGUAGE_MD}:{}: this ```uml,error block names {code} but the compiler reports [{}]",
+                block.fence_line,
+                found.join(", ")
+            );
+        }
+        return;
+    }
     let errors = errors(&parsed);
     if errors.is_empty() {
         let _ = writeln!(failures, "{LANGUAGE_MD}:{}: this ```uml,error block parses without errors", block.fence_line);
         return;
     }
-    let first = block.first_line();
-    if let Some(code) = first.strip_prefix('#').and_then(named_code) {
+    if let Some(code) = named {
         if !errors.iter().any(|d| d.code.as_str() == code) {
             let found: Vec<String> = errors.iter().map(|d| d.code.to_string()).collect();
             let _ = writeln!(
@@ -175,7 +254,7 @@ fn language_blocks() -> Vec<Block> {
 }
 
 #[test]
-fn language_md_uml_blocks_parse() {
+fn language_md_uml_blocks_parse_and_check() {
     let blocks = language_blocks();
     let valid: Vec<&Block> = blocks.iter().filter(|b| b.kind == Kind::Valid).collect();
     assert!(valid.len() >= 10, "expected the reference's ```uml examples, found {}", valid.len());
@@ -211,7 +290,20 @@ fn language_md_documents_every_code() {
 }
 
 #[test]
-fn sketches_parse() {
+fn language_md_has_an_example_of_every_semantic_code() {
+    // Each compiler code has its `#### CODE` section with an example block.
+    let examples: Vec<String> = language_blocks()
+        .iter()
+        .filter(|b| b.kind == Kind::Error)
+        .filter_map(|b| b.first_line().strip_prefix('#').and_then(named_code).map(str::to_string))
+        .collect();
+    let missing: Vec<&str> =
+        Code::ALL.iter().map(|c| c.as_str()).filter(|c| is_semantic(c) && !examples.iter().any(|e| e == c)).collect();
+    assert!(missing.is_empty(), "{LANGUAGE_MD} has no ```uml,error example naming {missing:?}");
+}
+
+#[test]
+fn sketches_parse_and_check() {
     let dir = root().join(SKETCHES);
     let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
@@ -229,11 +321,18 @@ fn sketches_parse() {
         let shown = Path::new(SKETCHES).join(path.file_name().expect("file name"));
         let src = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let parsed = parse(FileId(0), &src);
+        let line_of = |offset: u32| 1 + src.as_bytes()[..offset as usize].iter().filter(|&&b| b == b'\n').count();
         for d in errors(&parsed) {
-            let line = d
-                .primary_span()
-                .map_or(1, |s| 1 + src.as_bytes()[..s.start as usize].iter().filter(|&&b| b == b'\n').count());
+            let line = d.primary_span().map_or(1, |s| line_of(s.start));
             let _ = writeln!(failures, "{}:{line}: {} {}", shown.display(), d.code, d.message);
+        }
+        // With the platform's schema, a sketch is a complete rule set: no
+        // errors, and no warnings either.
+        if !parsed.has_errors() {
+            for (d, at) in compile(&src, true) {
+                let line = at.map_or(1, line_of);
+                let _ = writeln!(failures, "{}:{line}: {} {}", shown.display(), d.code, d.message);
+            }
         }
         let rules = parsed.file.items.iter().filter(|i| matches!(i, Item::Rule(_))).count();
         let tests = parsed.file.items.iter().filter(|i| matches!(i, Item::Test(_))).count();
@@ -258,5 +357,7 @@ fn block_extraction_finds_fences_and_lines() {
     assert_eq!(blocks[1].line_of(8), 11);
     assert_eq!(named_code(blocks[1].first_line().trim_start_matches('#')), Some("E0201"));
     assert_eq!(named_code(" see XE0201 and E02011"), None);
+    assert_eq!(named_code(" W0002: unused"), Some("W0002"));
+    assert!(is_semantic("E0401") && is_semantic("W0002") && !is_semantic("E0201"));
     assert!(uml_blocks("```uml\nrule a {}\n").is_err());
 }
