@@ -67,6 +67,11 @@ impl Kinds {
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
+
+    /// Exactly one kind.
+    pub const fn is_single(self) -> bool {
+        self.0.count_ones() == 1
+    }
 }
 
 /// The static type of an expression.
@@ -121,6 +126,13 @@ impl Type {
             Some(set) if self.kinds == Kinds::STRING && set.len() == 1 => set.first().map(|s| &**s),
             _ => None,
         }
+    }
+
+    /// True when the type names one kind, or one string literal: a value
+    /// of it is known to be that, not just possibly.
+    pub fn is_definite(&self) -> bool {
+        self.kinds.is_single()
+            && (!self.kinds.contains(Kinds::STRING) || self.strings.as_ref().is_none_or(|s| s.len() == 1))
     }
 
     pub fn is_never(&self) -> bool {
@@ -239,6 +251,17 @@ mod tests {
         assert_eq!(Type::ANY.to_string(), "any");
         assert_eq!(Type::ANY.union(&Type::REGEX).to_string(), "any | regex");
         assert_eq!(Type::NEVER.union(&Type::INT), Type::INT);
+    }
+
+    #[test]
+    fn definite_types() {
+        assert!(Type::OBJECT.is_definite());
+        assert!(Type::literal("INFO").is_definite());
+        assert!(Type::STRING.is_definite());
+        assert!(!levels().is_definite());
+        assert!(!Type::STRING.union(&Type::NULL).is_definite());
+        assert!(!Type::ANY.is_definite());
+        assert!(!Type::NEVER.is_definite());
     }
 
     #[test]

@@ -60,6 +60,13 @@ impl RuleChecker<'_> {
                     if Meta::ALL.iter().any(|(n, _)| *n == ident.name) {
                         d = d.help(format!("line metadata is written with `%`: `%{}`", ident.name));
                     }
+                    let unbound = self
+                        .capture_names
+                        .iter()
+                        .rev()
+                        .flat_map(|(_, names)| names.iter())
+                        .find(|(n, _)| n == ident.name)
+                        .map(|(_, s)| *s);
                     if let Some(id) = self.expired(ident.name) {
                         let var = &self.vars[id.0 as usize];
                         d = match var.kind {
@@ -74,6 +81,11 @@ impl RuleChecker<'_> {
                             "use `{}` inside that block, or bind it before the `if` (on every branch that needs it)",
                             ident.name
                         ));
+                    } else if let Some(at) = unbound {
+                        d = d.secondary(self.file, at, "a named group of a match that binds nothing here").note(
+                            "a `=~` binds its captures when it is the condition or a top-level `&&` operand of it, \
+                             and then only in the body or block that the condition guards",
+                        );
                     }
                     self.error(d);
                     expr(ExprKind::Null, Type::NEVER, false, span)
@@ -83,13 +95,19 @@ impl RuleChecker<'_> {
             ast::ExprKind::Output(out) => self.output_read(out, span),
             ast::ExprKind::Path { base, segments } => {
                 let base = self.expr(base);
+                // After a mistake the path's value is unknown: nothing is derived from it.
+                let mut ty = Type::ANY;
                 if !base.ty.is_never() && !base.ty.may_be(Kinds::OBJECT.union(Kinds::ARRAY)) {
-                    let ty = base.ty.clone();
+                    let base_ty = base.ty.clone();
                     self.error(
-                        Diagnostic::new(Code::InvalidPath, format!("a value of type `{ty}` has no fields or elements"))
-                            .primary(self.file, base.span, format!("this is `{ty}`"))
-                            .help("paths apply to objects and arrays, such as the result of `parse_json`"),
+                        Diagnostic::new(
+                            Code::InvalidPath,
+                            format!("a value of type `{base_ty}` has no fields or elements"),
+                        )
+                        .primary(self.file, base.span, format!("this is `{base_ty}`"))
+                        .help("paths apply to objects and arrays, such as the result of `parse_json`"),
                     );
+                    ty = Type::NEVER;
                 }
                 let segments = segments
                     .iter()
@@ -99,7 +117,7 @@ impl RuleChecker<'_> {
                     })
                     .collect();
                 let fallible = base.fallible;
-                expr(ExprKind::Path { base: Box::new(base), segments }, Type::ANY, fallible, span)
+                expr(ExprKind::Path { base: Box::new(base), segments }, ty, fallible, span)
             }
             ast::ExprKind::Call { func, abort, args } => self.call(func, *abort, args, span),
             ast::ExprKind::Not(inner) => {
@@ -134,7 +152,7 @@ impl RuleChecker<'_> {
 
     /// An expression whose value is used as data: a bare regex is an error.
     pub(super) fn value(&mut self, e: &ast::Expr<'_>) -> Expr {
-        let v = self.expr(e);
+        let mut v = self.expr(e);
         if v.ty.is_only(Kinds::REGEX) && !v.ty.is_never() {
             self.error(
                 Diagnostic::new(Code::RegexMisuse, "a regex is not a value")
@@ -144,6 +162,8 @@ impl RuleChecker<'_> {
                          `replace` or `split`",
                     ),
             );
+            // Reported here; where the value goes, nothing more is said.
+            v.ty = Type::NEVER;
         }
         v
     }
@@ -162,9 +182,9 @@ impl RuleChecker<'_> {
             Literal::Quantity { value, unit } => {
                 self.error(
                     Diagnostic::new(Code::InvalidQuantity, format!("`{value}{unit}` is a quantity, not a value"))
-                        .primary(self.file, span, "quantities are only used in clauses like `max_record_size`"),
+                        .primary(self.file, span, "sizes and durations belong in `max_record_size` and the `multiline` options"),
                 );
-                expr(ExprKind::Int(*value as i64), Type::INT, false, span)
+                expr(ExprKind::Int(*value as i64), Type::NEVER, false, span)
             }
         }
     }

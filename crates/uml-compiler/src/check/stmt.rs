@@ -178,7 +178,7 @@ impl RuleChecker<'_> {
         let name = format!("{root}.{}", target.key.name);
         let (message, label) = if found == Type::NULL {
             (format!("`{name}` is required, and `null` would leave it out"), "this is `null`".to_string())
-        } else if found.as_literal().is_some() || found.is_only(Kinds::NULL.union(Kinds::BOOL)) {
+        } else if found.is_definite() {
             (format!("`{name}` is `{shown}`, but this is `{found}`"), format!("this is `{found}`"))
         } else {
             (format!("`{name}` is `{shown}`, but this may be `{found}`"), format!("this is `{found}`"))

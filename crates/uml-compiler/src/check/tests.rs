@@ -4,6 +4,7 @@
 use super::keyword;
 use crate::hir::{Expectation, Test, TestInput, TestValue};
 use crate::schema::Schema;
+use crate::types::Type;
 use uml_syntax::ast::{self, Entry, ExprKind, Literal, TestClause};
 use uml_syntax::{Code, Diagnostic, FileId, Span};
 
@@ -219,6 +220,10 @@ impl TestChecker<'_> {
                             self.report(d);
                         }
                         if let Some(v) = self.string(&f.value) {
+                            if let Some((_, decl)) = schema.label(&f.key.name) {
+                                let name = format!("labels.{}", f.key.name);
+                                self.fits(&f.value, &Type::literal(&v), (&decl.ty, &decl.written), &name);
+                            }
                             labels.push((f.key.name.to_string(), v));
                         }
                     }
@@ -237,6 +242,15 @@ impl TestChecker<'_> {
                             self.report(d);
                         }
                         if let Some(v) = self.value(&f.value) {
+                            // A field set to null is left out, so a record never holds null.
+                            let declared = match schema.field(&f.key.name) {
+                                Some((_, decl)) => Some((decl.ty.clone(), decl.written.clone())),
+                                None => schema.extra.clone().map(|t| (t.clone(), t.to_string())),
+                            };
+                            if let Some((ty, written)) = declared {
+                                let name = format!("payload.{}", f.key.name);
+                                self.fits(&f.value, &type_of(&v), (&ty, &written), &name);
+                            }
                             payload.push((f.key.name.to_string(), v));
                         }
                     }
@@ -253,6 +267,26 @@ impl TestChecker<'_> {
             }
         }
         Expectation::Record { labels, payload, span }
+    }
+
+    /// Reports an expected value the record can never have.
+    /// `declared` is the type and how the schema writes it.
+    fn fits(&mut self, e: &ast::Expr<'_>, found: &Type, (declared, written): (&Type, &str), name: &str) {
+        if found.is_subtype_of(declared) {
+            return;
+        }
+        let d = if *found == Type::NULL {
+            self.invalid(e.span, format!("`{name}` is never null in a record"), "never in a record")
+                .note("an output set to null is left out of the record: leave it out of `expect` too")
+        } else {
+            self.invalid(
+                e.span,
+                format!("`{name}` is `{written}` in every record, never `{found}`"),
+                "never in a record",
+            )
+            .note("this expectation cannot be met: the schema does not allow the value")
+        };
+        self.report(d);
     }
 
     fn value(&mut self, e: &ast::Expr<'_>) -> Option<TestValue> {
@@ -278,5 +312,18 @@ impl TestChecker<'_> {
                 return None;
             }
         })
+    }
+}
+
+/// The type of an expected value, for checking it against the schema.
+fn type_of(v: &TestValue) -> Type {
+    match v {
+        TestValue::Null => Type::NULL,
+        TestValue::Bool(_) => Type::BOOL,
+        TestValue::Int(_) => Type::INT,
+        TestValue::Float(_) => Type::FLOAT,
+        TestValue::Str(s) => Type::literal(s),
+        TestValue::Array(_) => Type::ARRAY,
+        TestValue::Object(_) => Type::OBJECT,
     }
 }
