@@ -182,7 +182,11 @@ impl RuleChecker<'_> {
             Literal::Quantity { value, unit } => {
                 self.error(
                     Diagnostic::new(Code::InvalidQuantity, format!("`{value}{unit}` is a quantity, not a value"))
-                        .primary(self.file, span, "sizes and durations belong in `max_record_size` and the `multiline` options"),
+                        .primary(
+                            self.file,
+                            span,
+                            "sizes and durations belong in `max_record_size` and the `multiline` options",
+                        ),
                 );
                 expr(ExprKind::Int(*value as i64), Type::NEVER, false, span)
             }
@@ -246,14 +250,17 @@ impl RuleChecker<'_> {
         };
         if !self.flow.is_set(o) {
             let root = if out.root == ast::OutputRoot::Labels { "labels" } else { "payload" };
+            let mut d = Diagnostic::new(
+                Code::OutputReadBeforeSet,
+                format!("`{root}.{}` is read before it is set on every path", out.key.name),
+            )
+            .primary(self.file, span, "read here");
+            if let Some(set) = self.partial_assignment(o, span) {
+                d = d.secondary(self.file, set, "set here, but not on every path to the read");
+            }
             self.error(
-                Diagnostic::new(
-                    Code::OutputReadBeforeSet,
-                    format!("`{root}.{}` is read before it is set on every path", out.key.name),
-                )
-                .primary(self.file, span, "read here")
-                .note("an output can be read back only where every path to the read has assigned it")
-                .help("assign it before this point on every branch, or read the value it is assigned from"),
+                d.note("an output can be read back only where every path to the read has assigned it")
+                    .help("assign it before this point on every branch, or read the value it is assigned from"),
             );
         }
         let ty = self.output_type(o);

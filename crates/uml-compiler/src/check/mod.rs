@@ -205,6 +205,9 @@ struct RuleChecker<'a> {
     /// The group names of each `=~` with named captures, by the span of
     /// the match: where a capture is declared.
     capture_names: Vec<(Span, Vec<(String, Span)>)>,
+    /// Every output assignment so far, in source order, for pointing at
+    /// one that does not cover every path.
+    assignments: Vec<(Output, Span)>,
     /// Set while checking `when`: only per-file metadata may be read.
     in_when: bool,
     flow: Flow,
@@ -224,6 +227,7 @@ impl<'a> RuleChecker<'a> {
             used: Vec::new(),
             scopes: vec![Vec::new()],
             expired: Vec::new(),
+            assignments: Vec::new(),
             capture_names: Vec::new(),
             in_when: false,
             flow: Flow { labels, fields, extras: Vec::new(), reachable: true },
@@ -310,28 +314,38 @@ impl<'a> RuleChecker<'a> {
         let mut missing = Vec::new();
         for (i, label) in self.schema.labels.iter().enumerate() {
             if !self.flow.labels[i] {
-                missing.push(format!("labels.{}", label.name));
+                missing.push((format!("labels.{}", label.name), Output::Label(i as u16)));
             }
         }
         for (i, field) in self.schema.fields.iter().enumerate() {
             if !field.optional && !self.flow.fields[i] {
-                missing.push(format!("payload.{}", field.name));
+                missing.push((format!("payload.{}", field.name), Output::Field(i as u16)));
             }
         }
         if missing.is_empty() {
             return;
         }
-        let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
-        let (noun, verb) = if missing.len() == 1 { ("output", "is") } else { ("outputs", "are") };
-        self.diags.push(
-            Diagnostic::new(
-                Code::MissingOutput,
-                format!("required {noun} {list} {verb} not set on every path that emits a record"),
-            )
-            .primary(self.file, at, what)
-            .note("every record must carry every label and every required payload field of the schema")
-            .help("set it on each branch before this point, or `drop` the line on the branches that cannot"),
-        );
+        let list = missing.iter().map(|(m, _)| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+        let (noun, verb, it) = if missing.len() == 1 { ("output", "is", "it") } else { ("outputs", "are", "each") };
+        let mut d = Diagnostic::new(
+            Code::MissingOutput,
+            format!("required {noun} {list} {verb} not set on every path that emits a record"),
+        )
+        .primary(self.file, at, what);
+        for (name, out) in &missing {
+            if let Some(set) = self.partial_assignment(*out, at) {
+                d = d.secondary(self.file, set, format!("`{name}` is set here, but not on every path"));
+            }
+        }
+        self.diags
+            .push(d.note("every record must carry every label and every required payload field of the schema").help(
+                format!("set {it} on every path before this point, or `drop` the line on the paths that cannot"),
+            ));
+    }
+
+    /// The last assignment of `out` before `at`: one that some path to `at` misses.
+    fn partial_assignment(&self, out: Output, at: Span) -> Option<Span> {
+        self.assignments.iter().rev().find(|(o, s)| *o == out && s.start < at.start).map(|(_, s)| *s)
     }
 
     /// The output a `labels.x`/`payload.x` names, declaring wildcard extras.

@@ -84,6 +84,7 @@ impl RuleChecker<'_> {
                 let output = self.resolve_output(target)?;
                 self.check_assignment(output, target, &value);
                 self.flow.set(output);
+                self.assignments.push((output, target.span));
                 Some(Stmt::Assign { output, value, span })
             }
             StmtKind::If { branches, otherwise } => {
