@@ -87,6 +87,16 @@ pub fn format_float(value: f64, out: &mut String) {
         });
         return;
     }
+    // Integral values below 1e16, the common case (counts, codes, sizes),
+    // are plain integers with `.0`.
+    if value.fract() == 0.0 && value.abs() < 1e16 {
+        if value == 0.0 && value.is_sign_negative() {
+            out.push('-');
+        }
+        format_int(value as i64, out);
+        out.push_str(".0");
+        return;
+    }
     // The standard library's `{:e}` gives the shortest round-trip digits
     // (`-1.2345e-7`); only the layout is ours.
     let mut sci = StackText::default();

@@ -59,25 +59,53 @@ pub fn downcase(value: &str, out: &mut String) {
 }
 
 /// Copies runs of ASCII with `ascii` applied in place, and maps every other
-/// character (at byte offset `at` of `value`) with `other`.
+/// character (at byte offset `at` of `value`) with `other`, except those of
+/// the blocks [`has_no_case`] knows, which are copied.
 #[inline]
 fn map_case(value: &str, out: &mut String, ascii: fn(&mut str), other: impl Fn(char, usize, &mut String)) {
     out.reserve(value.len());
     let bytes = value.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let run = bytes[i..].iter().position(|b| !b.is_ascii()).map_or(bytes.len(), |n| i + n);
+        let run = ascii_run_end(bytes, i);
         if run > i {
             let start = out.len();
             out.push_str(&value[i..run]);
             ascii(&mut out[start..]);
             i = run;
         }
-        if let Some(c) = value[i..].chars().next() {
-            other(c, i, out);
+        for c in value[i..].chars().take_while(|c| !c.is_ascii()) {
+            if has_no_case(c) {
+                out.push(c);
+            } else {
+                other(c, i, out);
+            }
             i += c.len_utf8();
         }
     }
+}
+
+/// The end of the run of ASCII bytes that starts at `i`, eight at a time.
+fn ascii_run_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(word) = bytes.get(i..i + 8) {
+        if u64::from_ne_bytes(word.try_into().expect("eight bytes")) & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while bytes.get(i).is_some_and(u8::is_ascii) {
+        i += 1;
+    }
+    i
+}
+
+/// Blocks frequent in logs whose characters have no case, so mapping skips
+/// the table lookup: general punctuation (dashes, quotes, `…`), box drawing
+/// and block elements (progress bars: `━`, `█`), geometric shapes, symbols
+/// and dingbats (`✓`, `✗`), CJK and kana, Hangul syllables. A test checks
+/// every character of them against the standard library's mappings.
+fn has_no_case(c: char) -> bool {
+    matches!(c, '\u{2000}'..='\u{206F}' | '\u{2500}'..='\u{27BF}' | '\u{3000}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}')
 }
 
 /// `σ` or, at the end of a word, `ς`: Unicode's `Final_Sigma` condition (a
@@ -174,17 +202,27 @@ pub fn trim(value: &str) -> &str {
 /// character to lower case (Unicode's full mapping, without the final-sigma
 /// rule, so `Σ` matches `σ` but not `ς`), so `"\u{212A}"` (KELVIN SIGN)
 /// contains `"k"`; this is VRL's `downcase(value)` containing
-/// `downcase(substring)`. When both strings are ASCII this is a
-/// `memchr`-driven search; otherwise it compares character streams and takes
-/// time proportional to `value`'s length times `substring`'s.
+/// `downcase(substring)`. With an ASCII `substring` this is a
+/// `memchr`-driven search over the bytes; otherwise it compares character
+/// streams and takes time proportional to `value`'s length times
+/// `substring`'s.
 ///
 /// Never allocates.
 pub fn contains(value: &str, substring: &str, case_sensitive: bool) -> bool {
     if case_sensitive {
         return memchr::memmem::find(value.as_bytes(), substring.as_bytes()).is_some();
     }
-    if substring.is_ascii() && value.is_ascii() {
-        return ascii_find_ignore_case(value.as_bytes(), substring.as_bytes());
+    if substring.is_ascii() {
+        // An ASCII substring found among ASCII bytes is a match whatever
+        // surrounds it. Of the non-ASCII characters only two lower-case to
+        // anything ASCII (a test checks every character), so without them
+        // there is no other match.
+        if ascii_find_ignore_case(value.as_bytes(), substring.as_bytes()) {
+            return true;
+        }
+        if value.is_ascii() || !value.contains(LOWERCASE_TO_ASCII) {
+            return false;
+        }
     }
     let mut hay = lowercase_chars(value);
     loop {
@@ -196,6 +234,10 @@ pub fn contains(value: &str, substring: &str, case_sensitive: bool) -> bool {
         }
     }
 }
+
+/// The non-ASCII characters whose lower case has an ASCII character: `İ`
+/// (`i` and a combining dot) and the KELVIN SIGN (`k`).
+const LOWERCASE_TO_ASCII: [char; 2] = ['\u{130}', '\u{212A}'];
 
 /// Whether `value` starts with `substring`; case-insensitively as in
 /// [`contains`]. Never allocates.
@@ -482,6 +524,20 @@ mod tests {
             assert_eq!(up(input), input.to_uppercase());
             assert_eq!(down(input), input.to_lowercase());
         }
+    }
+
+    #[test]
+    fn caseless_blocks_have_no_case() {
+        for c in (0x80..=0x10FFFF).filter_map(char::from_u32).filter(|&c| has_no_case(c)) {
+            assert!(c.to_lowercase().eq([c]) && c.to_uppercase().eq([c]), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn only_two_characters_lower_case_to_ascii() {
+        let found: Vec<char> =
+            (0x80..=0x10FFFF).filter_map(char::from_u32).filter(|c| c.to_lowercase().any(|l| l.is_ascii())).collect();
+        assert_eq!(found, LOWERCASE_TO_ASCII);
     }
 
     #[test]
