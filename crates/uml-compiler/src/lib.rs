@@ -1,5 +1,7 @@
 pub mod check;
+pub mod eval;
 pub mod hir;
 pub mod schema;
 pub mod stdlib;
+pub mod testing;
 pub mod types;

@@ -1,0 +1,742 @@
+//! The reference evaluator: runs a checked [`Program`] straight from the HIR.
+//!
+//! It is the language's executable specification, written for obviousness:
+//! owned values, a tree walk, a fresh allocation wherever one is convenient.
+//! The optimized executor must produce exactly what this produces, and the
+//! differential property tests hold it to that; `uml test` may also use it.
+//!
+//! Recursion follows the HIR, whose depth the parser bounds.
+
+pub mod value;
+
+use crate::hir::{self, Expr};
+use crate::hir::{Expectation, ExprKind, Meta, Output, Part, Program, Rule, Segment, Stmt, VarId};
+use crate::stdlib::Func;
+use std::collections::HashMap;
+use uml_runtime::stdlib::{ansi, number, text};
+use uml_syntax::Span;
+use uml_syntax::ast::CompareOp;
+pub use value::Value;
+
+/// One line to evaluate, with its metadata.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LineInput<'a> {
+    pub pod: &'a str,
+    pub namespace: &'a str,
+    pub container: &'a str,
+    pub container_id: &'a str,
+    pub file: &'a str,
+    pub stream: &'a str,
+    pub timestamp: i64,
+    pub line: &'a str,
+    pub traceback: Option<&'a str>,
+}
+
+/// The drop reason of a line no rule takes.
+pub const UNROUTED: &str = "unrouted";
+
+/// What became of a line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Record(Record),
+    /// `drop "reason"` in rule `rule`.
+    Drop {
+        rule: usize,
+        reason: String,
+    },
+    /// An aborting call `f!(…)` failed.
+    Abort {
+        rule: usize,
+        span: Span,
+        message: String,
+    },
+    /// No rule's `when` took the line.
+    Unrouted,
+}
+
+/// A unified record: labels in schema order, payload fields in schema order
+/// and then extras in the order the rule set names them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    pub rule: usize,
+    pub timestamp: i64,
+    pub labels: Vec<(String, String)>,
+    pub payload: Vec<(String, Value)>,
+}
+
+impl Record {
+    /// The payload as compact JSON: the Loki line.
+    pub fn payload_json(&self) -> String {
+        Value::Object(self.payload.clone()).to_json()
+    }
+}
+
+impl Value {
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+}
+
+/// Why an expression did not produce a value.
+#[derive(Debug)]
+enum Fail {
+    /// A failure `??` or an error binding may handle.
+    Error(String),
+    /// An aborting call failed: the line is dropped.
+    Abort(String, Span),
+}
+
+type Eval<T> = Result<T, Fail>;
+
+fn error<T>(message: impl Into<String>) -> Eval<T> {
+    Err(Fail::Error(message.into()))
+}
+
+/// How a block ended.
+enum Flow {
+    Next,
+    Emit,
+    Drop(String),
+}
+
+/// Runs a program on lines. Holds compiled regexes between lines.
+pub struct Evaluator<'p> {
+    program: &'p Program,
+    regexes: HashMap<String, regex::Regex>,
+}
+
+/// The state of one rule on one line.
+struct Frame<'a> {
+    vars: Vec<Value>,
+    outputs: HashMap<Output, Value>,
+    input: LineInput<'a>,
+}
+
+impl<'p> Evaluator<'p> {
+    pub fn new(program: &'p Program) -> Self {
+        Evaluator { program, regexes: HashMap::new() }
+    }
+
+    /// Evaluates one line: routing, the rule body, the record.
+    pub fn eval(&mut self, input: &LineInput<'_>) -> Outcome {
+        let program = self.program;
+        for (index, rule) in program.rules.iter().enumerate() {
+            let mut frame = Frame { vars: vec![Value::Null; rule.vars.len()], outputs: HashMap::new(), input: *input };
+            let taken = match &rule.when {
+                None => true,
+                Some(when) => matches!(self.expr(&mut frame, when), Ok(Value::Bool(true))),
+            };
+            if taken {
+                return self.run(index, rule, &mut frame);
+            }
+        }
+        Outcome::Unrouted
+    }
+
+    fn run(&mut self, index: usize, rule: &Rule, frame: &mut Frame<'_>) -> Outcome {
+        match self.block(frame, &rule.body) {
+            Ok(Flow::Drop(reason)) => Outcome::Drop { rule: index, reason },
+            Ok(Flow::Next | Flow::Emit) => Outcome::Record(self.record(index, frame)),
+            Err(Fail::Abort(message, span)) => Outcome::Abort { rule: index, span, message },
+            // The checker proves every failure is handled; reaching this is a
+            // checker bug, reported rather than hidden.
+            Err(Fail::Error(message)) => Outcome::Abort {
+                rule: index,
+                span: rule.span,
+                message: format!("unhandled failure (a bug in uml): {message}"),
+            },
+        }
+    }
+
+    fn record(&self, index: usize, frame: &Frame<'_>) -> Record {
+        let schema = &self.program.schema;
+        let mut labels = Vec::with_capacity(schema.labels.len());
+        for (i, label) in schema.labels.iter().enumerate() {
+            let value = match (&label.constant, frame.outputs.get(&Output::Label(i as u16))) {
+                (Some(c), _) => c.clone(),
+                (None, Some(Value::Str(s))) => s.clone(),
+                (None, _) => String::new(),
+            };
+            labels.push((label.name.clone(), value));
+        }
+        let mut payload = Vec::new();
+        for (i, field) in schema.fields.iter().enumerate() {
+            match frame.outputs.get(&Output::Field(i as u16)) {
+                Some(Value::Null) | None => {}
+                Some(v) => payload.push((field.name.clone(), v.clone())),
+            }
+        }
+        for (i, name) in self.program.extras.iter().enumerate() {
+            match frame.outputs.get(&Output::Extra(i as u16)) {
+                Some(Value::Null) | None => {}
+                Some(v) => payload.push((name.clone(), v.clone())),
+            }
+        }
+        Record { rule: index, timestamp: frame.input.timestamp, labels, payload }
+    }
+
+    fn block(&mut self, frame: &mut Frame<'_>, stmts: &[Stmt]) -> Eval<Flow> {
+        for stmt in stmts {
+            match stmt {
+                Stmt::Let { var, err, value, .. } => match (self.expr(frame, value), err) {
+                    (Ok(v), None) => set(frame, *var, v),
+                    (Ok(v), Some(e)) => {
+                        set(frame, *var, v);
+                        set(frame, *e, Value::Null);
+                    }
+                    (Err(Fail::Error(message)), Some(e)) => {
+                        set(frame, *var, Value::Null);
+                        set(frame, *e, Value::Str(message));
+                    }
+                    (Err(fail), _) => return Err(fail),
+                },
+                Stmt::Assign { output, value, .. } => {
+                    let v = self.expr(frame, value)?;
+                    frame.outputs.insert(*output, v);
+                }
+                Stmt::If { branches, otherwise, .. } => {
+                    let mut taken = None;
+                    for (cond, body) in branches {
+                        if self.truth(frame, cond)? {
+                            taken = Some(body);
+                            break;
+                        }
+                    }
+                    if let Some(body) = taken.or(otherwise.as_ref()) {
+                        match self.block(frame, body)? {
+                            Flow::Next => {}
+                            stop => return Ok(stop),
+                        }
+                    }
+                }
+                Stmt::Drop { reason, .. } => return Ok(Flow::Drop(reason.clone())),
+                Stmt::Emit { .. } => return Ok(Flow::Emit),
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn truth(&mut self, frame: &mut Frame<'_>, cond: &Expr) -> Eval<bool> {
+        match self.expr(frame, cond)? {
+            Value::Bool(b) => Ok(b),
+            other => error(format!("a condition must be a bool, not {}", other.kind())),
+        }
+    }
+
+    fn expr(&mut self, frame: &mut Frame<'_>, e: &Expr) -> Eval<Value> {
+        Ok(match &e.kind {
+            ExprKind::Null => Value::Null,
+            ExprKind::Bool(b) => Value::Bool(*b),
+            ExprKind::Int(i) => Value::Int(*i),
+            ExprKind::Float(f) => Value::Float(*f),
+            ExprKind::Str(s) => Value::Str(s.clone()),
+            ExprKind::Regex(_) => return error("a regex is not a value"),
+            ExprKind::Template(parts) => {
+                let mut out = String::new();
+                for part in parts {
+                    match part {
+                        Part::Text(t) => out.push_str(t),
+                        Part::Hole(h) => match self.expr(frame, h)? {
+                            Value::Str(s) => out.push_str(&s),
+                            Value::Int(i) => number::format_int(i, &mut out),
+                            Value::Float(f) => number::format_float(f, &mut out),
+                            Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+                            other => return error(format!("a template hole cannot print {}", other.kind())),
+                        },
+                    }
+                }
+                Value::Str(out)
+            }
+            ExprKind::Array(items) => {
+                Value::Array(items.iter().map(|i| self.expr(frame, i)).collect::<Eval<Vec<_>>>()?)
+            }
+            ExprKind::Object(entries) => {
+                let mut members: Vec<(String, Value)> = Vec::new();
+                for (k, v) in entries {
+                    let v = self.expr(frame, v)?;
+                    match members.iter_mut().find(|(key, _)| key == k) {
+                        Some(slot) => slot.1 = v,
+                        None => members.push((k.clone(), v)),
+                    }
+                }
+                Value::Object(members)
+            }
+            ExprKind::Var(id) => frame.vars[id.0 as usize].clone(),
+            ExprKind::Meta(m) => meta(&frame.input, *m),
+            ExprKind::Output(o) => frame.outputs.get(o).cloned().unwrap_or(Value::Null),
+            ExprKind::Path { base, segments } => {
+                let base = self.expr(frame, base)?;
+                walk(&base, segments).cloned().unwrap_or(Value::Null)
+            }
+            ExprKind::Call { func, args, abort } => {
+                let result = self.call(frame, *func, args);
+                match (result, abort) {
+                    (Err(Fail::Error(message)), true) => {
+                        let name = crate::stdlib::SIGNATURES.iter().find(|s| s.func == *func).map_or("?", |s| s.name);
+                        return Err(Fail::Abort(format!("{name}: {message}"), e.span));
+                    }
+                    (result, _) => result?,
+                }
+            }
+            ExprKind::Not(inner) => Value::Bool(!self.truth(frame, inner)?),
+            ExprKind::Compare { op, lhs, rhs } => {
+                let l = self.expr(frame, lhs)?;
+                let r = self.expr(frame, rhs)?;
+                Value::Bool(compare(*op, &l, &r)?)
+            }
+            ExprKind::Match { subject, regex, negate, captures } => {
+                let Value::Str(s) = self.expr(frame, subject)? else {
+                    return error("`=~` matches strings");
+                };
+                let re = self.regex(&regex.pattern);
+                let matched = match re.captures(&s) {
+                    Some(caps) => {
+                        for (group, var) in captures {
+                            let v = caps.get(*group).map_or(Value::Null, |m| Value::Str(m.as_str().to_string()));
+                            set(frame, *var, v);
+                        }
+                        true
+                    }
+                    None => false,
+                };
+                Value::Bool(matched != *negate)
+            }
+            ExprKind::And(xs) => {
+                for x in xs {
+                    if !self.truth(frame, x)? {
+                        return Ok(Value::Bool(false));
+                    }
+                }
+                Value::Bool(true)
+            }
+            ExprKind::Or(xs) => {
+                for x in xs {
+                    if self.truth(frame, x)? {
+                        return Ok(Value::Bool(true));
+                    }
+                }
+                Value::Bool(false)
+            }
+            ExprKind::Coalesce(xs) => {
+                let (last, init) = xs.split_last().expect("a chain has operands");
+                for x in init {
+                    match self.expr(frame, x) {
+                        Ok(Value::Null) | Err(Fail::Error(_)) => continue,
+                        Ok(v) => return Ok(v),
+                        Err(abort) => return Err(abort),
+                    }
+                }
+                self.expr(frame, last)?
+            }
+            ExprKind::If { branches, otherwise } => {
+                for (cond, value) in branches {
+                    if self.truth(frame, cond)? {
+                        return self.expr(frame, value);
+                    }
+                }
+                self.expr(frame, otherwise)?
+            }
+        })
+    }
+
+    fn regex(&mut self, pattern: &str) -> &regex::Regex {
+        self.regexes
+            .entry(pattern.to_string())
+            .or_insert_with(|| regex::Regex::new(pattern).expect("the checker validated the regex"))
+    }
+
+    fn call(&mut self, frame: &mut Frame<'_>, func: Func, args: &[Option<Expr>]) -> Eval<Value> {
+        // Regex arguments are patterns, not values.
+        let mut values = Vec::with_capacity(args.len());
+        let mut pattern: Option<&str> = None;
+        for arg in args {
+            match arg {
+                Some(Expr { kind: ExprKind::Regex(r), .. }) => {
+                    pattern = Some(&r.pattern);
+                    values.push(None);
+                }
+                Some(e) => values.push(Some(self.expr(frame, e)?)),
+                None => values.push(None),
+            }
+        }
+        if func == Func::Exists {
+            return Ok(Value::Bool(self.exists(frame, args[0].as_ref().expect("exists has its argument"))?));
+        }
+        let arg = |i: usize| values.get(i).and_then(|v| v.as_ref());
+        let string = |i: usize| -> Eval<&str> {
+            match arg(i) {
+                Some(Value::Str(s)) => Ok(s),
+                Some(other) => error(format!("expected a string, found {}", other.kind())),
+                None => error("missing argument"),
+            }
+        };
+        let int_or = |i: usize, default: i64| -> Eval<i64> {
+            match arg(i) {
+                None => Ok(default),
+                Some(Value::Int(n)) => Ok(*n),
+                Some(other) => error(format!("expected an int, found {}", other.kind())),
+            }
+        };
+        let bool_or = |i: usize, default: bool| -> Eval<bool> {
+            match arg(i) {
+                None => Ok(default),
+                Some(Value::Bool(b)) => Ok(*b),
+                Some(other) => error(format!("expected a bool, found {}", other.kind())),
+            }
+        };
+        let mut out = String::new();
+        Ok(match func {
+            Func::ParseJson => value::parse_json(string(0)?).map_err(|m| Fail::Error(m.into()))?,
+            Func::ParseRegex => {
+                let s = string(0)?.to_string();
+                let numeric = bool_or(2, false)?;
+                let re = self.regex(pattern.expect("parse_regex has a regex literal"));
+                let Some(caps) = re.captures(&s) else { return error("the pattern does not match") };
+                let mut members = Vec::new();
+                for (i, name) in re.capture_names().enumerate() {
+                    let v = caps.get(i).map_or(Value::Null, |m| Value::Str(m.as_str().to_string()));
+                    match name {
+                        Some(n) => members.push((n.to_string(), v)),
+                        None if numeric => members.push((i.to_string(), v)),
+                        None => {}
+                    }
+                }
+                Value::Object(members)
+            }
+            Func::StripAnsiEscapeCodes => {
+                ansi::strip_ansi_escape_codes(string(0)?, &mut out);
+                Value::Str(out)
+            }
+            Func::Upcase => {
+                text::upcase(string(0)?, &mut out);
+                Value::Str(out)
+            }
+            Func::Downcase => {
+                text::downcase(string(0)?, &mut out);
+                Value::Str(out)
+            }
+            Func::Trim => Value::Str(text::trim(string(0)?).to_string()),
+            Func::Contains => Value::Bool(text::contains(string(0)?, string(1)?, bool_or(2, true)?)),
+            Func::StartsWith => Value::Bool(text::starts_with(string(0)?, string(1)?, bool_or(2, true)?)),
+            Func::EndsWith => Value::Bool(text::ends_with(string(0)?, string(1)?, bool_or(2, true)?)),
+            Func::Replace => {
+                let s = string(0)?.to_string();
+                let with = string(2)?.to_string();
+                let count = int_or(3, -1)?;
+                match pattern {
+                    Some(p) => {
+                        let re = self.regex(p);
+                        let limit = usize::try_from(count).unwrap_or(0);
+                        Value::Str(re.replacen(&s, limit, with.as_str()).into_owned())
+                    }
+                    None => {
+                        text::replace(&s, string(1)?, &with, count, &mut out);
+                        Value::Str(out)
+                    }
+                }
+            }
+            Func::Split => {
+                let s = string(0)?.to_string();
+                let limit = int_or(2, -1)?;
+                let pieces: Vec<Value> = match pattern {
+                    Some(p) => {
+                        let re = self.regex(p);
+                        if limit < 0 {
+                            re.split(&s).map(|x| Value::Str(x.to_string())).collect()
+                        } else {
+                            re.splitn(&s, limit as usize).map(|x| Value::Str(x.to_string())).collect()
+                        }
+                    }
+                    None => text::split(&s, string(1)?, limit).map(|x| Value::Str(x.to_string())).collect(),
+                };
+                Value::Array(pieces)
+            }
+            Func::Slice => {
+                let start = int_or(1, 0)?;
+                let end = match arg(2) {
+                    None => None,
+                    Some(_) => Some(int_or(2, 0)?),
+                };
+                match arg(0) {
+                    Some(Value::Str(s)) => {
+                        Value::Str(text::slice(s, start, end).map_err(|e| Fail::Error(e.message().into()))?.to_string())
+                    }
+                    Some(Value::Array(items)) => Value::Array(slice_array(items, start, end)?),
+                    Some(other) => return error(format!("cannot slice {}", other.kind())),
+                    None => return error("missing argument"),
+                }
+            }
+            Func::Length => match arg(0) {
+                Some(Value::Str(s)) => Value::Int(text::length(s) as i64),
+                Some(Value::Array(a)) => Value::Int(a.len() as i64),
+                Some(Value::Object(o)) => Value::Int(o.len() as i64),
+                Some(other) => return error(format!("{} has no length", other.kind())),
+                None => return error("missing argument"),
+            },
+            Func::ToString => match arg(0) {
+                Some(Value::Str(s)) => Value::Str(s.clone()),
+                Some(Value::Int(i)) => {
+                    number::format_int(*i, &mut out);
+                    Value::Str(out)
+                }
+                Some(Value::Float(f)) => {
+                    number::format_float(*f, &mut out);
+                    Value::Str(out)
+                }
+                Some(Value::Bool(b)) => Value::Str(b.to_string()),
+                Some(Value::Null) | None => Value::Str(String::new()),
+                Some(other) => return error(format!("cannot convert {} to a string", other.kind())),
+            },
+            Func::ToInt => match arg(0) {
+                Some(Value::Int(i)) => Value::Int(*i),
+                Some(Value::Float(f)) => Value::Int(f.trunc() as i64),
+                Some(Value::Bool(b)) => Value::Int(i64::from(*b)),
+                Some(Value::Null) | None => Value::Int(0),
+                Some(Value::Str(s)) => Value::Int(number::parse_int(s).map_err(|e| Fail::Error(e.message().into()))?),
+                Some(other) => return error(format!("cannot convert {} to an int", other.kind())),
+            },
+            Func::Truncate => {
+                let suffix = match arg(2) {
+                    Some(Value::Str(s)) => s.as_str(),
+                    _ => "",
+                };
+                text::truncate(string(0)?, int_or(1, 0)?).write(suffix, &mut out);
+                Value::Str(out)
+            }
+            Func::Exists => unreachable!("handled above"),
+            Func::IsNull => Value::Bool(matches!(arg(0), Some(Value::Null) | None)),
+            Func::IsObject => Value::Bool(matches!(arg(0), Some(Value::Object(_)))),
+            Func::IsString => Value::Bool(matches!(arg(0), Some(Value::Str(_)))),
+            Func::Get => {
+                let Some(Value::Array(path)) = arg(1) else { return error("the path must be an array") };
+                let mut segments = Vec::with_capacity(path.len());
+                for p in path {
+                    segments.push(match p {
+                        Value::Str(k) => Segment::Key(k.clone()),
+                        Value::Int(i) => Segment::Index(*i),
+                        other => return error(format!("a path element is a string or an int, not {}", other.kind())),
+                    });
+                }
+                walk(arg(0).unwrap_or(&Value::Null), &segments).cloned().unwrap_or(Value::Null)
+            }
+            Func::EncodeJson => Value::Str(arg(0).unwrap_or(&Value::Null).to_json()),
+            Func::ParseKlog | Func::ParseLogfmt | Func::ParseTimestamp | Func::Level => {
+                return self.call_parsers(func, &values, frame.input.timestamp);
+            }
+        })
+    }
+
+    /// `exists(path)`: whether the last segment is present, even as null.
+    fn exists(&mut self, frame: &mut Frame<'_>, arg: &Expr) -> Eval<bool> {
+        let ExprKind::Path { base, segments } = &arg.kind else {
+            return Ok(!matches!(self.expr(frame, arg)?, Value::Null));
+        };
+        let base = self.expr(frame, base)?;
+        let (last, init) = segments.split_last().expect("a path has segments");
+        let Some(parent) = walk(&base, init) else { return Ok(false) };
+        Ok(match (parent, last) {
+            (Value::Object(_), Segment::Key(k)) => parent.member(k).is_some(),
+            (Value::Array(items), Segment::Index(i)) => index(items.len(), *i).is_some(),
+            _ => false,
+        })
+    }
+}
+
+fn set(frame: &mut Frame<'_>, var: VarId, v: Value) {
+    frame.vars[var.0 as usize] = v;
+}
+
+fn meta(input: &LineInput<'_>, m: Meta) -> Value {
+    let s = match m {
+        Meta::Line => input.line,
+        Meta::Traceback => return input.traceback.map_or(Value::Null, |t| Value::Str(t.to_string())),
+        Meta::Stream => input.stream,
+        Meta::Timestamp => return Value::Int(input.timestamp),
+        Meta::Pod => input.pod,
+        Meta::Namespace => input.namespace,
+        Meta::Container => input.container,
+        Meta::ContainerId => input.container_id,
+        Meta::File => input.file,
+    };
+    Value::Str(s.to_string())
+}
+
+/// Resolves a possibly negative index against a length.
+fn index(len: usize, i: i64) -> Option<usize> {
+    let i = if i < 0 { len as i64 + i } else { i };
+    (0..len as i64).contains(&i).then_some(i as usize)
+}
+
+/// Follows path segments; `None` where a key is missing or a shape is wrong.
+fn walk<'v>(mut v: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
+    for s in segments {
+        v = match (v, s) {
+            (Value::Object(_), Segment::Key(k)) => v.member(k)?,
+            (Value::Array(items), Segment::Index(i)) => &items[index(items.len(), *i)?],
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+fn slice_array(items: &[Value], start: i64, end: Option<i64>) -> Eval<Vec<Value>> {
+    let len = items.len() as i64;
+    let norm = |p: i64| if p < 0 { len + p } else { p };
+    let s = norm(start);
+    let e = end.map_or(len, |e| norm(e).min(len));
+    if s < 0 || s > len || e < s {
+        return error("slice bounds out of range");
+    }
+    Ok(items[s as usize..e as usize].to_vec())
+}
+
+fn compare(op: CompareOp, l: &Value, r: &Value) -> Eval<bool> {
+    use std::cmp::Ordering;
+    let ordering = |l: &Value, r: &Value| -> Eval<Ordering> {
+        match (l, r) {
+            (Value::Int(a), Value::Int(b)) => Ok(a.cmp(b)),
+            (Value::Str(a), Value::Str(b)) => Ok(a.cmp(b)),
+            (a, b) => match (number_of(a), number_of(b)) {
+                (Some(x), Some(y)) => x.partial_cmp(&y).ok_or_else(|| Fail::Error("cannot order NaN".into())),
+                _ => error(format!("cannot order {} and {}", a.kind(), b.kind())),
+            },
+        }
+    };
+    Ok(match op {
+        CompareOp::Eq => equal(l, r),
+        CompareOp::NotEq => !equal(l, r),
+        CompareOp::Lt => ordering(l, r)? == Ordering::Less,
+        CompareOp::Le => ordering(l, r)? != Ordering::Greater,
+        CompareOp::Gt => ordering(l, r)? == Ordering::Greater,
+        CompareOp::Ge => ordering(l, r)? != Ordering::Less,
+        CompareOp::Match | CompareOp::NotMatch => unreachable!("=~ is ExprKind::Match"),
+    })
+}
+
+fn number_of(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// Structural equality; an int equals a float of the same value.
+fn equal(l: &Value, r: &Value) -> bool {
+    match (l, r) {
+        (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => (*a as f64) == *b,
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && equal(v, v2)))
+        }
+        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equal(x, y)),
+        _ => l == r,
+    }
+}
+
+/// Whether a record or drop matches a test expectation (used by `uml test`).
+pub fn matches_expectation(outcome: &Outcome, expect: &Expectation) -> bool {
+    match (outcome, expect) {
+        (Outcome::Drop { reason, .. }, Expectation::Drop { reason: want, .. }) => reason == want,
+        (Outcome::Unrouted, Expectation::Drop { reason, .. }) => reason == UNROUTED,
+        (Outcome::Record(r), Expectation::Record { labels, payload, .. }) => {
+            labels.iter().all(|(k, v)| r.labels.iter().any(|(k2, v2)| k == k2 && v == v2))
+                && payload.len() == r.payload.len()
+                && payload.iter().all(|(k, v)| r.payload.iter().any(|(k2, v2)| k == k2 && equal(&test_value(v), v2)))
+        }
+        _ => false,
+    }
+}
+
+/// A test's literal as a value.
+pub fn test_value(v: &hir::TestValue) -> Value {
+    match v {
+        hir::TestValue::Null => Value::Null,
+        hir::TestValue::Bool(b) => Value::Bool(*b),
+        hir::TestValue::Int(i) => Value::Int(*i),
+        hir::TestValue::Float(f) => Value::Float(*f),
+        hir::TestValue::Str(s) => Value::Str(s.clone()),
+        hir::TestValue::Array(items) => Value::Array(items.iter().map(test_value).collect()),
+        hir::TestValue::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), test_value(v))).collect()),
+    }
+}
+
+impl Evaluator<'_> {
+    /// The parsing functions whose results are built from the runtime's
+    /// pure parsers.
+    fn call_parsers(&mut self, func: Func, values: &[Option<Value>], now_ns: i64) -> Eval<Value> {
+        use uml_runtime::stdlib::level::{Scale, level_from_number, parse_level};
+        let arg = |i: usize| values.get(i).and_then(|v| v.as_ref());
+        let scale = match arg(1) {
+            Some(Value::Str(s)) => Scale::from_name(s),
+            _ => None,
+        };
+        match func {
+            Func::Level => {
+                let level = match arg(0) {
+                    Some(Value::Str(s)) => parse_level(s, scale).map_err(|e| Fail::Error(e.message().into()))?,
+                    Some(Value::Int(n)) => match scale {
+                        Some(scale) => level_from_number(*n, scale)
+                            .ok_or_else(|| Fail::Error("no level for this number".into()))?,
+                        None => return error("a numeric level needs a `scale`"),
+                    },
+                    Some(other) => return error(format!("{} is not a level", other.kind())),
+                    None => return error("missing argument"),
+                };
+                Ok(Value::Str(level.as_str().to_string()))
+            }
+            _ => text_parser(func, values, now_ns),
+        }
+    }
+}
+
+/// `parse_klog`, `parse_logfmt` and `parse_timestamp`.
+fn text_parser(func: Func, values: &[Option<Value>], now_ns: i64) -> Eval<Value> {
+    use uml_runtime::stdlib::{klog, logfmt, timestamp};
+    let string = |i: usize| -> Eval<&str> {
+        match values.get(i).and_then(|v| v.as_ref()) {
+            Some(Value::Str(s)) => Ok(s),
+            Some(other) => error(format!("expected a string, found {}", other.kind())),
+            None => error("missing argument"),
+        }
+    };
+    let fail = |m: &'static str| Fail::Error(m.into());
+    Ok(match func {
+        Func::ParseKlog => {
+            let k = klog::parse_klog(string(0)?).map_err(|e| fail(e.message()))?;
+            let ts = k.timestamp(now_ns).map_err(|e| fail(e.message()))?;
+            Value::Object(vec![
+                ("level".into(), Value::Str(k.level.as_str().into())),
+                ("timestamp".into(), Value::Int(ts)),
+                ("id".into(), Value::Int(k.id as i64)),
+                ("file".into(), Value::Str(k.file.into())),
+                ("line".into(), Value::Int(i64::from(k.line))),
+                ("message".into(), Value::Str(k.message.into())),
+            ])
+        }
+        Func::ParseLogfmt => {
+            let mut members: Vec<(String, Value)> = Vec::new();
+            for pair in logfmt::parse_logfmt(string(0)?) {
+                let pair = pair.map_err(|e| fail(e.message()))?;
+                let value = match pair.value {
+                    logfmt::LogfmtValue::True => Value::Bool(true),
+                    v => {
+                        let mut s = String::new();
+                        v.write(&mut s);
+                        Value::Str(s)
+                    }
+                };
+                match members.iter_mut().find(|(k, _)| k == pair.key) {
+                    Some(slot) => slot.1 = value,
+                    None => members.push((pair.key.to_string(), value)),
+                }
+            }
+            Value::Object(members)
+        }
+        Func::ParseTimestamp => {
+            Value::Int(timestamp::parse_timestamp(string(0)?, string(1)?).map_err(|e| fail(e.message()))?)
+        }
+        _ => unreachable!("text_parser handles the parsing functions only"),
+    })
+}
