@@ -248,7 +248,8 @@ impl RuleChecker<'_> {
         let Some(o) = self.resolve_output(out) else {
             return expr(ExprKind::Null, Type::NEVER, false, span);
         };
-        if !self.flow.is_set(o) {
+        // In code that never runs (reported as W0001), reads are not checked.
+        if self.flow.reachable && !self.flow.is_set(o) {
             let root = if out.root == ast::OutputRoot::Labels { "labels" } else { "payload" };
             let mut d = Diagnostic::new(
                 Code::OutputReadBeforeSet,
