@@ -96,7 +96,7 @@ impl RuleChecker<'_> {
             ast::ExprKind::Path { base, segments } => {
                 let base = self.expr(base);
                 // After a mistake the path's value is unknown: nothing is derived from it.
-                let mut ty = Type::ANY;
+                let mut ty = if base.ty.is_never() { Type::NEVER } else { Type::ANY };
                 if !base.ty.is_never() && !base.ty.may_be(Kinds::OBJECT.union(Kinds::ARRAY)) {
                     let base_ty = base.ty.clone();
                     self.error(
