@@ -133,6 +133,16 @@ proptest! {
         prop_assert_eq!(out.parse::<f64>().unwrap().to_bits(), f.to_bits());
     }
 
+    /// Floats with few fraction bits and 17 or 18 significant digits, where
+    /// two shortest forms can be equally near: ties go to the even digit.
+    #[test]
+    fn float_ties_print_as_serde_json(m in (1u64 << 52)..(1u64 << 53), e in -12i32..=12, negative in any::<bool>()) {
+        let f = (m as f64) * 2f64.powi(e) * if negative { -1.0 } else { 1.0 };
+        let mut out = String::new();
+        format_float(f, &mut out);
+        prop_assert_eq!(&out, &serde_json::to_string(&f).unwrap());
+    }
+
     #[test]
     fn ints_print_and_read_back(i in any::<i64>(), s in "[-+]?[0-9]{0,21}") {
         let mut out = String::new();

@@ -59,7 +59,10 @@ pub fn format_int(value: i64, out: &mut String) {
 ///   (`0.00001`, `123.456`, `1000000000000000.0`);
 /// - otherwise an exponent, signed, without leading zeros (`1e+16`,
 ///   `1.5e-7`, `-2.5e+300`), as Python and JavaScript write it;
-/// - `-0.0` keeps its sign.
+/// - `-0.0` keeps its sign;
+/// - when two shortest forms are equally near the value (a tie in the last
+///   digit), the even one, as serde_json, Python and JavaScript choose
+///   (`1512858384928776.25` prints as `1512858384928776.2`).
 ///
 /// The language's floats are finite (parse_json turns `NaN` and the
 /// infinities into strings); should a non-finite float get here it prints as
@@ -98,7 +101,7 @@ pub fn format_float(value: f64, out: &mut String) {
         return;
     }
     // The standard library's `{:e}` gives the shortest round-trip digits
-    // (`-1.2345e-7`); only the layout is ours.
+    // (`-1.2345e-7`); the tie rule and the layout are ours.
     let mut sci = StackText::default();
     write!(sci, "{value:e}").expect("a float fits in 32 bytes");
     let text = sci.as_bytes();
@@ -107,15 +110,29 @@ pub fn format_float(value: f64, out: &mut String) {
         _ => (false, text),
     };
     let e_at = text.iter().position(|&b| b == b'e').expect("{:e} writes an exponent");
-    let exponent: i32 = std::str::from_utf8(&text[e_at + 1..]).ok().and_then(|e| e.parse().ok()).expect("exponent");
-    let mut digits = [0u8; 17];
+    let mut exponent: i32 = std::str::from_utf8(&text[e_at + 1..]).ok().and_then(|e| e.parse().ok()).expect("exponent");
+    // At most 17 digits: they fit a u64.
     let mut n = 0;
-    for &b in text[..e_at].iter().filter(|b| b.is_ascii_digit()) {
-        digits[n] = b;
+    let shortest = text[..e_at].iter().filter(|b| b.is_ascii_digit()).fold(0u64, |d, &b| {
         n += 1;
+        d * 10 + u64::from(b - b'0')
+    });
+    let (digits, carried) = round_half_even(value, shortest, exponent - n);
+    exponent += i32::from(carried);
+    let mut buf = [0u8; 20];
+    let mut start = buf.len();
+    let mut rest = digits;
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
     }
-    let digits = std::str::from_utf8(&digits[..n]).expect("ASCII digits");
-    let n = n as i32;
+    let end = buf[start..].iter().rposition(|&b| b != b'0').map_or(start + 1, |i| start + i + 1);
+    let digits = std::str::from_utf8(&buf[start..end]).expect("ASCII digits");
+    let n = digits.len() as i32;
     // The value is 0.DIGITS × 10^point.
     let point = exponent + 1;
     if negative {
@@ -141,6 +158,50 @@ pub fn format_float(value: f64, out: &mut String) {
         }
         out.push_str(if point > 0 { "e+" } else { "e" });
         format_int(i64::from(point - 1), out);
+    }
+}
+
+/// The shortest digits `shortest` (a value of about `shortest × 10^(q + 1)`)
+/// with a tie resolved to the even neighbour, as serde_json, Python and
+/// JavaScript do: when `value` lies exactly halfway between two shortest
+/// candidates the standard library takes the larger one. Returns the digits
+/// and whether a carry made them one digit longer (`99` to `100`).
+fn round_half_even(value: f64, shortest: u64, q: i32) -> (u64, bool) {
+    if shortest % 2 == 0 {
+        return (shortest, false);
+    }
+    for neighbour in [shortest - 1, shortest + 1] {
+        // The midpoint of the two candidates, `(shortest + neighbour) × 5 × 10^q`.
+        if is_exactly(value, (shortest + neighbour) * 5, q) {
+            let carried = neighbour.checked_ilog10() > shortest.checked_ilog10();
+            return (neighbour, carried);
+        }
+    }
+    (shortest, false)
+}
+
+/// Whether `|value|` is exactly `odd × 10^q`, for an odd `odd`: in integers,
+/// `m × 2^e = odd × 5^q × 2^q` where `m × 2^e` is the float's exact value,
+/// so the powers of two must agree and the odd parts must be equal.
+fn is_exactly(value: f64, odd: u64, q: i32) -> bool {
+    debug_assert!(odd % 2 == 1);
+    let bits = value.abs().to_bits();
+    let biased = (bits >> 52) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (m, e) = if biased == 0 { (fraction, -1074) } else { (fraction | 1 << 52, biased - 1075) };
+    if m == 0 {
+        return false;
+    }
+    let twos = m.trailing_zeros() as i32;
+    let m_odd = u128::from(m >> twos);
+    if twos + e != q {
+        return false;
+    }
+    let Some(fives) = 5u128.checked_pow(q.unsigned_abs()) else { return false };
+    if q >= 0 {
+        fives.checked_mul(u128::from(odd)) == Some(m_odd)
+    } else {
+        fives.checked_mul(m_odd) == Some(u128::from(odd))
     }
 }
 
@@ -247,6 +308,9 @@ mod tests {
             (f64::MAX, "1.7976931348623157e+308"),
             (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
             (5e-324, "5e-324"),
+            // 1512858384928776.25, exactly halfway between ...776.2 and ...776.3: the even one.
+            (6051433539715105.0 / 4.0, "1512858384928776.2"),
+            (-6051433539715105.0 / 4.0, "-1512858384928776.2"),
             (f64::NAN, "NaN"),
             (f64::INFINITY, "Infinity"),
             (f64::NEG_INFINITY, "-Infinity"),
