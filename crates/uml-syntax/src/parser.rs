@@ -73,7 +73,7 @@ pub fn parse(file: FileId, src: &str) -> Parsed<'_> {
     }
 
     let log = Rc::new(ErrorLog::new(src));
-    let mut ctx = Ctx { file, src, diagnostics: Vec::new(), log: log.clone() };
+    let mut ctx = Ctx { file, src, diagnostics: Vec::new(), log: log.clone(), first_error: None };
     let mut stream = TokenStream::new(file, src, log);
     let result = grammar::FileParser::new().parse(&mut ctx, &mut stream);
 
@@ -91,6 +91,11 @@ pub fn parse(file: FileId, src: &str) -> Parsed<'_> {
     };
     diagnostics.append(&mut ctx.diagnostics);
     stream.finish(&mut diagnostics);
+    if let Some(span) = ctx.first_error.filter(|_| !diagnostics.iter().any(Diagnostic::is_error)) {
+        diagnostics.push(
+            Diagnostic::new(Code::UnexpectedToken, "this cannot be parsed").primary(file, span, "the parser stopped here"),
+        );
+    }
     diagnostics.sort_by_key(|d| d.primary_span().map(|s| (s.start, s.end)));
     Parsed { file: ast::File { items, comments: stream.comments }, diagnostics }
 }
@@ -98,7 +103,7 @@ pub fn parse(file: FileId, src: &str) -> Parsed<'_> {
 /// Parses a single expression (used by tests and tools).
 pub fn parse_expr(file: FileId, src: &str) -> Result<Expr<'_>, Vec<Diagnostic>> {
     let log = Rc::new(ErrorLog::new(src));
-    let mut ctx = Ctx { file, src, diagnostics: Vec::new(), log: log.clone() };
+    let mut ctx = Ctx { file, src, diagnostics: Vec::new(), log: log.clone(), first_error: None };
     let mut stream = TokenStream::new(file, src, log);
     let result = grammar::ExprParser::new().parse(&mut ctx, &mut stream);
     let mut diagnostics = std::mem::take(&mut stream.diagnostics);
@@ -543,6 +548,10 @@ pub struct Ctx<'src> {
     src: &'src str,
     diagnostics: Vec<Diagnostic>,
     log: Rc<ErrorLog<'src>>,
+    /// Where the parser first met an error, reported or not: the cascade
+    /// filters may hold every report back, but a file with an error must
+    /// never look clean.
+    first_error: Option<Span>,
 }
 
 impl<'src> Ctx<'src> {
@@ -581,6 +590,7 @@ impl<'src> Ctx<'src> {
             ParseError::UnrecognizedToken { token: (l, tok, r), expected } => (Span::new(l, r), Some(tok), expected),
             ParseError::ExtraToken { token: (l, tok, r) } => (Span::new(l, r), Some(tok), Vec::new()),
         };
+        self.first_error.get_or_insert(span);
         if !self.log.claim_line(span.start as usize) {
             return;
         }
