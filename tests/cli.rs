@@ -290,3 +290,23 @@ fn check_reports_semantic_errors_across_files() {
     // The same rule emits without `message` at its closing brace.
     assert!(run.stderr.contains("error[E0507]: required output `payload.message`"), "{}", run.stderr);
 }
+
+#[test]
+fn test_runs_test_blocks_and_fails_with_a_diff() {
+    let dir = TempDir::new("test-blocks");
+    dir.write("a.uml", VALID);
+    dir.write(
+        "t.uml",
+        "test \"passes\" {\n  input { pod: \"p\", namespace: \"n\", container: \"app\", line: \"hi\" }\n  \
+         expect { payload: { message: \"hi\" } }\n}\n\
+         test \"fails\" {\n  input { pod: \"p\", namespace: \"n\", container: \"app\", line: \"hi\" }\n  \
+         expect { payload: { message: \"bye\" } }\n}\n",
+    );
+    let run = uml(&["test", dir.path()], "");
+    assert_eq!(run.status, Status::Failure, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("test passes ("), "{}", run.stdout);
+    assert!(run.stdout.contains(") ... ok\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("  - expected record {, …} {\"message\":\"bye\"}\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("  + actual   record {job=\"app\"} {\"message\":\"hi\"}\n"), "{}", run.stdout);
+    assert!(run.stdout.ends_with("\ntest result: 1 passed, 1 failed, 0 skipped\n"), "{}", run.stdout);
+}

@@ -42,9 +42,13 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Report syntax errors in rule files.
+    /// Report syntax, type and schema errors in a rule set.
     #[command(after_help = "Exit status: 0 if no errors, 1 if errors were found, 2 if a path cannot be read.")]
     Check(CheckArgs),
+    /// Run the rule set's `test` blocks and show a diff for each failing one.
+    #[command(after_help = "Exit status: 0 if every test passed, 1 if the rules have errors or a test failed, \
+                            2 if a path cannot be read.")]
+    Test(CheckArgs),
     /// Rewrite rule files in canonical form.
     #[command(after_help = "Exit status: 0 on success, 1 if a file has syntax errors or (with --check) \
                             would change, 2 if a path cannot be read or written.")]

@@ -29,6 +29,7 @@ pub mod fmt;
 pub mod render;
 pub mod report;
 pub mod sources;
+mod test;
 
 /// The colour-aware writers [`Io::stderr`] takes (`NoColor`, `Ansi`,
 /// `StandardStream`), re-exported so callers need no dependency of their own.
@@ -72,6 +73,7 @@ impl Status {
 pub fn run(cli: &Cli, io: &mut Io<'_>) -> Status {
     let result = match &cli.command {
         Command::Check(args) => check::run(args, io, &[&check::Compile]),
+        Command::Test(args) => test::run(args, io),
         Command::Fmt(args) => fmt::run(args, io, uml_syntax::format::format),
     };
     let result = result.and_then(|status| io.stdout.flush().map_err(error::Error::Stdout).map(|()| status));

@@ -1,0 +1,71 @@
+//! `uml test`: checks the rule set, then runs its `test` blocks and prints
+//! a diff for each failing one, like `cargo test` and `vector test`.
+
+use crate::args::CheckArgs;
+use crate::error::Error;
+use crate::report::{self, Tally, Verdict};
+use crate::sources::SourceSet;
+use crate::{Io, Status};
+use uml_compiler::testing::{self, TestOutcome};
+use uml_syntax::Diagnostic;
+
+pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Result<Status, Error> {
+    let sources = SourceSet::load(&args.paths, io.stdin)?;
+    let parsed: Vec<_> = sources.iter().map(|(id, s)| (id, uml_syntax::parse(id, s.text()))).collect();
+    let mut diagnostics: Vec<Diagnostic> = parsed.iter().flat_map(|(_, p)| p.diagnostics.iter().cloned()).collect();
+    let program = if diagnostics.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        let files: Vec<_> =
+            parsed.iter().map(|(id, p)| uml_compiler::check::Source { file: *id, ast: &p.file }).collect();
+        let checked = uml_compiler::check::check(&files);
+        diagnostics.extend(checked.diagnostics);
+        checked.program
+    };
+    let Some(program) = program else {
+        let tally = Tally::of(&diagnostics);
+        let _ = report::diagnostics(io.stderr, &sources, &diagnostics)
+            .and_then(|()| report::summary(io.stderr, Verdict::Error, &tally.describe_errors()));
+        return Ok(Status::Failure);
+    };
+
+    let runs = testing::run(&program);
+    let location = |file: uml_syntax::FileId, span: uml_syntax::Span| {
+        let source = sources.get(file).expect("tests come from the loaded files");
+        let line = source.text()[..span.start as usize].matches('\n').count() + 1;
+        format!("{}:{line}", source.name())
+    };
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut failures = String::new();
+    for r in &runs {
+        let status = match &r.outcome {
+            TestOutcome::Passed => {
+                passed += 1;
+                "ok".to_string()
+            }
+            TestOutcome::Skipped(why) => {
+                skipped += 1;
+                format!("skipped: {why}")
+            }
+            TestOutcome::Failed(mismatches) => {
+                failed += 1;
+                failures.push_str(&format!("\n---- {} ({}) ----\n", r.name, location(r.file, r.span)));
+                for m in mismatches {
+                    failures.push_str(&format!(
+                        "  outcome #{}\n  - expected {}\n  + actual   {}\n",
+                        m.index + 1,
+                        m.expected,
+                        m.actual
+                    ));
+                }
+                "FAILED".to_string()
+            }
+        };
+        writeln!(io.stdout, "test {} ({}) ... {status}", r.name, location(r.file, r.span)).map_err(Error::Stdout)?;
+    }
+    if !failures.is_empty() {
+        write!(io.stdout, "\nfailures:\n{failures}").map_err(Error::Stdout)?;
+    }
+    writeln!(io.stdout, "\ntest result: {passed} passed, {failed} failed, {skipped} skipped").map_err(Error::Stdout)?;
+    Ok(if failed > 0 { Status::Failure } else { Status::Success })
+}
