@@ -12,10 +12,11 @@ const EXAMPLES: &str = "\
 Examples:
   uml check                     Check every .uml file under rules/
   uml check rules/app.uml       Check one file
+  uml test rules/ docs/sketches/ Run the test blocks of a rule set
   uml fmt --check               List the files under rules/ that are not formatted
   uml fmt - < app.uml           Format standard input to standard output";
 
-/// Check and format `.uml` log-transform rules.
+/// Check, test and format `.uml` log-transform rules.
 #[derive(Debug, Parser)]
 #[command(name = "uml", version, after_help = EXAMPLES, max_term_width = 100)]
 pub struct Cli {

@@ -33,7 +33,8 @@ fn text(bytes: &[u8]) -> &str {
 
 #[test]
 fn exit_statuses() {
-    let ok = run(uml().args(["check", "-"]), "rule app {\n  emit\n}\n");
+    let rule_set = "schema {\n  labels {\n    job: \"app\"\n  }\n}\n\nrule app {\n  emit\n}\n";
+    let ok = run(uml().args(["check", "-"]), rule_set);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
     assert_eq!(text(&ok.stderr), "ok: 1 file checked\n");
 
@@ -54,7 +55,8 @@ fn help_and_version() {
     let help = run(uml().arg("--help"), "");
     assert_eq!(help.status.code(), Some(0));
     let help = text(&help.stdout);
-    assert!(help.contains("\n  check  Report syntax errors in rule files\n"), "{help}");
+    assert!(help.contains("\n  check  Report syntax, type and schema errors in a rule set\n"), "{help}");
+    assert!(help.contains("\n  test   Run the rule set's `test` blocks and show a diff for each failing one\n"), "{help}");
     assert!(help.contains("\n  fmt    Rewrite rule files in canonical form\n"), "{help}");
     assert!(help.contains("Examples:\n  uml check "), "{help}");
 
