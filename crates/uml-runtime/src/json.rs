@@ -366,9 +366,12 @@ const fn repeat(b: u8) -> u64 {
     u64::from_ne_bytes([b; 8])
 }
 
-/// True if some byte of `x` is `"`, `\` or below 0x20 (SWAR: eight bytes per step).
+/// True if some byte of `x` is `"`, `\` or below 0x20 (SWAR: eight bytes
+/// per step). Exact as a boolean: the classic "has a zero byte" and "has a
+/// byte less than n" tests have no false positives taken as a whole. Shared
+/// by the scanner and the JSON string writer.
 #[inline(always)]
-fn has_special(x: u64) -> bool {
+pub(crate) fn has_special(x: u64) -> bool {
     const LO: u64 = repeat(0x01);
     const HI: u64 = repeat(0x80);
     let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;

@@ -18,23 +18,7 @@
 //! `\b \f \n \r \t` or `\u00XX`, everything else verbatim, and no lone
 //! surrogate escapes (they become `\ufffd`).
 
-use crate::json::{RawValue, decode_unicode_escape};
-
-const fn repeat(b: u8) -> u64 {
-    u64::from_ne_bytes([b; 8])
-}
-
-/// True if some byte of `x` is `"`, `\` or below 0x20. Exact: the classic
-/// "has a zero byte" and "has a byte less than n" tests have no false
-/// positives as booleans.
-#[inline(always)]
-fn has_special(x: u64) -> bool {
-    const LO: u64 = repeat(0x01);
-    const HI: u64 = repeat(0x80);
-    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
-    let below_space = x.wrapping_sub(repeat(0x20)) & !x & HI;
-    (has_zero(x ^ repeat(b'"')) | has_zero(x ^ repeat(b'\\')) | below_space) != 0
-}
+use crate::json::{RawValue, decode_unicode_escape, has_special};
 
 /// The eight bytes at `i`, if there are eight.
 #[inline(always)]
