@@ -56,7 +56,10 @@ fn help_and_version() {
     assert_eq!(help.status.code(), Some(0));
     let help = text(&help.stdout);
     assert!(help.contains("\n  check  Report syntax, type and schema errors in a rule set\n"), "{help}");
-    assert!(help.contains("\n  test   Run the rule set's `test` blocks and show a diff for each failing one\n"), "{help}");
+    assert!(
+        help.contains("\n  test   Run the rule set's `test` blocks and show a diff for each failing one\n"),
+        "{help}"
+    );
     assert!(help.contains("\n  fmt    Rewrite rule files in canonical form\n"), "{help}");
     assert!(help.contains("Examples:\n  uml check "), "{help}");
 

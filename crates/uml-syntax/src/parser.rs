@@ -92,9 +92,11 @@ pub fn parse(file: FileId, src: &str) -> Parsed<'_> {
     diagnostics.append(&mut ctx.diagnostics);
     stream.finish(&mut diagnostics);
     if let Some(span) = ctx.first_error.filter(|_| !diagnostics.iter().any(Diagnostic::is_error)) {
-        diagnostics.push(
-            Diagnostic::new(Code::UnexpectedToken, "this cannot be parsed").primary(file, span, "the parser stopped here"),
-        );
+        diagnostics.push(Diagnostic::new(Code::UnexpectedToken, "this cannot be parsed").primary(
+            file,
+            span,
+            "the parser stopped here",
+        ));
     }
     diagnostics.sort_by_key(|d| d.primary_span().map(|s| (s.start, s.end)));
     Parsed { file: ast::File { items, comments: stream.comments }, diagnostics }
