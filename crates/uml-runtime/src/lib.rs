@@ -1,3 +1,4 @@
 //! The `uml` runtime: the hot path that applies a compiled plan to log lines.
+pub mod framing;
 pub mod json;
 pub mod stdlib;

@@ -1,0 +1,68 @@
+//! One line of the CRI log format, written by containerd and CRI-O:
+//! `<timestamp> <stdout|stderr> <tag> <message>`.
+//!
+//! - The timestamp is RFC 3339 with 0 to 9 fraction digits (trailing zeros
+//!   trimmed) and `Z` or, from CRI-O, a local offset; it is read by the
+//!   standard library's [`parse_rfc3339`], the one timestamp parser.
+//! - The tag holds `:`-separated values of which only the first counts:
+//!   `F`, a full line or the last piece of one, or `P`, a partial piece.
+//! - The message is every byte after the third space, `\r` and invalid
+//!   UTF-8 included; it may be empty (`<ts> stdout F `).
+//!
+//! Decisions on what the format leaves open:
+//!
+//! - **A trailing `\n` is not part of the message.** A CRI message never
+//!   holds a `\n` (the runtime splits lines there), so one at the end of the
+//!   raw line can only be the line terminator a reader kept; it is removed.
+//!   A `\r` is content and stays: `\r\n` leaves the `\r`, as the platform
+//!   wants for progress bars.
+//! - **A missing third space means an empty message.** `<ts> stdout F`
+//!   (trailing space trimmed by some tool) reads as `<ts> stdout F `.
+//! - Fields are separated by exactly one space; an empty field (two spaces)
+//!   is malformed, as no runtime writes one.
+
+use super::{FramingError, Stream};
+use crate::stdlib::timestamp::parse_rfc3339;
+
+/// A CRI line, borrowed from the raw line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CriLine<'a> {
+    /// The runtime's timestamp, nanoseconds since the Unix epoch.
+    pub timestamp_ns: i64,
+    pub stream: Stream,
+    /// The tag is `P`: more pieces of this line follow on this stream.
+    pub partial: bool,
+    /// The bytes the container wrote, not necessarily UTF-8.
+    pub message: &'a [u8],
+}
+
+/// Parses one raw CRI line (see the module documentation for a trailing
+/// `\n` and a missing third space).
+///
+/// ```
+/// # use uml_runtime::framing::{parse_cri, Stream};
+/// let line = parse_cri(b"2026-11-20T05:00:02.1-05:00 stderr P:extra part of a line").unwrap();
+/// assert_eq!(line.timestamp_ns, 1_795_168_802_100_000_000);
+/// assert_eq!((line.stream, line.partial, line.message), (Stream::Stderr, true, &b"part of a line"[..]));
+/// ```
+pub fn parse_cri(line: &[u8]) -> Result<CriLine<'_>, FramingError> {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let (timestamp, rest) = split_space(line).ok_or(FramingError::CriFields)?;
+    let (stream, rest) = split_space(rest).ok_or(FramingError::CriFields)?;
+    let (tag, message) = split_space(rest).unwrap_or((rest, &[]));
+    let timestamp_ns = std::str::from_utf8(timestamp).ok().and_then(parse_rfc3339).ok_or(FramingError::CriTimestamp)?;
+    let stream = Stream::from_bytes(stream).ok_or(FramingError::CriStream)?;
+    let first_tag = tag.split(|&b| b == b':').next().unwrap_or(tag);
+    let partial = match first_tag {
+        b"F" => false,
+        b"P" => true,
+        _ => return Err(FramingError::CriTag),
+    };
+    Ok(CriLine { timestamp_ns, stream, partial, message })
+}
+
+/// The bytes before the first space and those after it.
+fn split_space(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let at = memchr::memchr(b' ', s)?;
+    Some((&s[..at], &s[at + 1..]))
+}
