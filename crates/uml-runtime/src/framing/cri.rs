@@ -46,7 +46,11 @@ pub struct CriLine<'a> {
 /// assert_eq!((line.stream, line.partial, line.message), (Stream::Stderr, true, &b"part of a line"[..]));
 /// ```
 pub fn parse_cri(line: &[u8]) -> Result<CriLine<'_>, FramingError> {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    parse_unterminated(line.strip_suffix(b"\n").unwrap_or(line))
+}
+
+/// [`parse_cri`] of a line whose terminator is already removed.
+pub(super) fn parse_unterminated(line: &[u8]) -> Result<CriLine<'_>, FramingError> {
     let (timestamp, rest) = split_space(line).ok_or(FramingError::CriFields)?;
     let (stream, rest) = split_space(rest).ok_or(FramingError::CriFields)?;
     let (tag, message) = split_space(rest).unwrap_or((rest, &[]));

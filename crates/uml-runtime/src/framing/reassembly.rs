@@ -26,7 +26,7 @@
 //! or the file was read to its end) is taken out by [`Framer::finish`] as
 //! it is.
 
-use super::cri::parse_cri;
+use super::cri;
 use super::docker::parse_docker;
 use super::{DropReason, Format, FramingError, Stream};
 
@@ -212,7 +212,7 @@ impl Framer {
         }
         let detected = *format.get_or_insert_with(|| Format::detect(raw).unwrap_or(Format::Cri));
         let parsed = match detected {
-            Format::Cri => parse_cri(raw).map(|l| Piece {
+            Format::Cri => cri::parse_unterminated(raw).map(|l| Piece {
                 timestamp_ns: l.timestamp_ns,
                 stream: l.stream,
                 partial: l.partial,
