@@ -446,3 +446,14 @@ fn a_small_maximum_is_raised_to_one_character() {
     let line = framer.push("2026-11-20T10:00:01Z stdout F 😀😀".as_bytes()).unwrap().unwrap();
     assert_eq!((line.text, line.truncated), ("😀", true));
 }
+
+/// Found by `framing_props`: the cap of kept bytes (the maximum plus three)
+/// overflowed for a maximum of `usize::MAX`, which must mean no limit.
+#[test]
+fn regression_a_maximum_of_usize_max_is_no_limit() {
+    let mut framer = Framer::new(None).with_max_line_bytes(usize::MAX);
+    assert_eq!(framer.push(b""), Some(Err(DropReason::MalformedFraming(FramingError::Blank))));
+    assert!(framer.push(b"2026-11-20T10:00:01Z stdout P a").is_none());
+    let line = framer.push(b"2026-11-20T10:00:01Z stdout F b\xff").unwrap().unwrap();
+    assert_eq!((line.text, line.truncated), ("ab\u{FFFD}", false));
+}

@@ -171,9 +171,10 @@ impl Framer {
     }
 
     /// Sets the longest line, in bytes of UTF-8, that framing lets through;
-    /// longer ones are cut. At least 4, so that any character fits.
+    /// longer ones are cut. At least 4, so that any character fits (and at
+    /// most `usize::MAX - 3`, which is no limit).
     pub fn with_max_line_bytes(mut self, max: usize) -> Framer {
-        self.max_line_bytes = max.max(MIN_MAX_LINE_BYTES);
+        self.max_line_bytes = max.clamp(MIN_MAX_LINE_BYTES, usize::MAX - LOOKAHEAD);
         self
     }
 
@@ -202,7 +203,7 @@ impl Framer {
     pub fn push<'a>(&'a mut self, raw: &'a [u8]) -> Option<Result<FramedLine<'a>, DropReason>> {
         let Framer { format, max_line_bytes, pending, text, docker_log, counters } = self;
         let max = *max_line_bytes;
-        let cap = max + LOOKAHEAD;
+        let cap = max.saturating_add(LOOKAHEAD);
         counters.raw_lines += 1;
         let line_number = counters.raw_lines;
         let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
@@ -322,7 +323,7 @@ fn count<'a>(line: FramedLine<'a>, counters: &mut Counters) -> FramedLine<'a> {
 /// are a prefix of a longer line. Returns the text, whether it was
 /// truncated and whether something was replaced.
 fn text_of<'a>(bytes: &'a [u8], cut: bool, max: usize, out: &'a mut String) -> (&'a str, bool, bool) {
-    let cap = max + LOOKAHEAD;
+    let cap = max.saturating_add(LOOKAHEAD);
     let cut = cut || bytes.len() > cap;
     let kept = &bytes[..bytes.len().min(cap)];
     let valid = match std::str::from_utf8(kept) {
