@@ -121,6 +121,12 @@ impl Pending {
     fn append(&mut self, piece: &Piece<'_>, cap: usize) {
         let room = cap.saturating_sub(self.bytes.len());
         let take = piece.bytes.len().min(room);
+        let needed = self.bytes.len() + take;
+        if needed > self.bytes.capacity() {
+            // Grow by doubling, as `Vec` does, but never beyond the cap.
+            let target = needed.max(self.bytes.capacity().saturating_mul(2)).min(cap);
+            self.bytes.reserve_exact(target - self.bytes.len());
+        }
         self.bytes.extend_from_slice(&piece.bytes[..take]);
         self.cut |= piece.cut || take < piece.bytes.len();
         self.lone_surrogate |= piece.lone_surrogate;
