@@ -486,11 +486,12 @@ impl<'src> Iterator for TokenStream<'src> {
 /// below it. LALRPOP's error recovery drops tokens it cannot use, and a
 /// dropped closing bracket closes nothing in the tree; if it were counted,
 /// `if a { let x = ) ) ) if a { …` would nest blocks without limit. So a
-/// closing bracket only counts when it matches the innermost open one,
-/// and a dropped one can only match an opener that recovery already took
-/// out of the tree: recovery resumes at a statement or an item, where the
-/// only brackets open in the tree are the braces of rules and blocks, and
-/// a `}` there closes a block rather than being dropped.
+/// closing bracket closes the innermost open bracket of its kind, with the
+/// `(` and `[` an error left open inside it, but a `)` or `]` never closes
+/// past a `{`. A dropped one can then only close brackets that recovery
+/// already took out of the tree: recovery resumes at a statement or an
+/// item, where the only brackets open in the tree are the braces of rules
+/// and blocks, and a `}` there closes a block rather than being dropped.
 #[derive(Default)]
 struct NestLimiter {
     /// The closing bracket each open bracket expects, innermost last, and
@@ -521,12 +522,11 @@ impl NestLimiter {
             self.bangs += 1;
         } else {
             self.bangs = 0;
-            match self.open.last() {
-                Some(&(closer, levels)) if closer == tok => {
-                    self.open.pop();
-                    self.depth -= levels;
+            if matches!(tok, Token::RParen | Token::RBracket | Token::RBrace) {
+                let inner = self.open.iter().rposition(|&(closer, _)| closer == tok || closer == Token::RBrace);
+                if let Some(i) = inner.filter(|&i| self.open[i].0 == tok) {
+                    self.depth -= self.open.drain(i..).map(|(_, levels)| levels).sum::<usize>();
                 }
-                _ => {}
             }
         }
         self.after_ident = matches!(tok, Token::Ident(_));

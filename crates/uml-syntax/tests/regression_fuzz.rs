@@ -96,3 +96,19 @@ fn parse_unmatched_brace_in_string_keeps_the_text() {
     let ExprKind::Literal(Literal::Str(text, _)) = &value.kind else { panic!("{value:?}") };
     assert_eq!(text, "a}b");
 }
+
+/// The `(` and `[` an error leaves open are closed with the `}` around
+/// them. A closing bracket used to close the innermost open one whatever
+/// its kind, so each of these lines left two brackets open and the 32nd
+/// reported a false "nesting too deep"; counting only exact matches (the
+/// first fix of `parse_dropped_closers_do_not_reopen_nesting`) did the same.
+#[test]
+fn parse_brackets_left_open_by_errors_close_with_their_block() {
+    let line = "if a { let x = f(a, [b }\n";
+    let found = codes(format!("rule r {{\n{}}}\n", line.repeat(40)));
+    assert!(!found.contains(&Code::NestingTooDeep), "{found:?}");
+    assert!(found.iter().all(|&c| c == Code::UnexpectedToken), "{found:?}");
+    // On one line, where only the first error is reported.
+    let found = codes(format!("rule r {{ {} }}\n", line.trim_end().repeat(1000)));
+    assert_eq!(found, [Code::UnexpectedToken]);
+}
