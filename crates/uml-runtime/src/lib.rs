@@ -1,4 +1,5 @@
 //! The `uml` runtime: the hot path that applies a compiled plan to log lines.
 pub mod framing;
+pub mod group;
 pub mod json;
 pub mod stdlib;

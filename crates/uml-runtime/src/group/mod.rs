@@ -1,0 +1,670 @@
+//! Multiline grouping: the raw lines of one log file become the units a rule
+//! body runs on (`docs/language.md` §4.4, the `multiline` clause).
+//!
+//! A program that crashes prints its traceback one raw line per traceback
+//! line, and the container runtime stores each as a line of its own. Users
+//! expect one record per traceback, with the line that announced it as its
+//! message (`platform.md` §5). A [`Grouper`] reads the lines of one file in
+//! order and hands out [`Group`]s: a traceback with its head line, a run of
+//! continued lines, or a single line passing through.
+//!
+//! ```
+//! use uml_runtime::group::{Group, GroupConfig, Grouper, Stream};
+//!
+//! let mut grouper = Grouper::new(&GroupConfig::python_traceback());
+//! let mut records = Vec::new();
+//! let mut sink = |g: Group<'_>| records.push((g.line.to_owned(), g.traceback.map(str::to_owned), g.lines));
+//! let lines = [
+//!     "ERROR:root:predict failed",
+//!     "Traceback (most recent call last):",
+//!     "  File \"/app/model.py\", line 12, in predict",
+//!     "ValueError: bad input",
+//!     "INFO: next request",
+//! ];
+//! for (ts, line) in (1..).zip(lines) {
+//!     grouper.push(Stream::Stderr, ts, line, &mut sink);
+//! }
+//! grouper.finish(&mut sink);
+//! assert_eq!(records, [
+//!     (
+//!         "ERROR:root:predict failed".to_owned(),
+//!         Some("Traceback (most recent call last):\n  File \"/app/model.py\", line 12, in predict\nValueError: bad input".to_owned()),
+//!         4,
+//!     ),
+//!     ("INFO: next request".to_owned(), None, 1),
+//! ]);
+//! ```
+//!
+//! # Output through a sink
+//!
+//! [`Grouper::push`], [`Grouper::flush_idle`] and [`Grouper::finish`] call a
+//! sink once per finished group. One line can finish several groups at once
+//! (the traceback it ends, the other stream's lines that waited for that
+//! traceback, the line itself), and each group borrows either the caller's
+//! line or the grouper's own buffers, for the length of one call only.
+//! Returning them would need a lending iterator; a callback says the same
+//! with plain borrows. The common case costs nothing: a line outside any
+//! group reaches the sink as the caller's own `&str`, uncopied.
+//!
+//! # Python tracebacks and Go panics
+//!
+//! The grammar, in [`traceback`], is a state machine per stream over whole
+//! lines: `Traceback (most recent call last):` opens a traceback, indented
+//! lines continue it, the first unindented line is its exception line;
+//! connecting sentences chain the next traceback; exception groups are
+//! framed by `+` and `|`; a Go crash is `panic: …` or `fatal error: …` up
+//! to a goroutine dump and its frames.
+//!
+//! - **`line`.** If the line directly before the traceback on the same
+//!   stream matches `head`, it joins the group and is `line`; `traceback` is
+//!   then the rest. Otherwise `line` is the last exception line (the last of
+//!   a chain: the exception that propagated; for an exception group, the
+//!   group's own `ExceptionGroup: …` line without its `| ` frame), or the
+//!   `panic: …` line; a traceback cut before any exception line (input ended,
+//!   `max_lines`, idle) uses its first line.
+//! - **The default `head`** is [`GroupConfig::DEFAULT_HEAD`]: one of the
+//!   error spellings of `platform.md` §4 as a word (`ERROR`, `ERRO`,
+//!   `CRITICAL`, `CRIT`, `FATAL`, `FATA`, `PANIC`, `PANI`, any case, also
+//!   right after an ANSI colour code: kaniko's `\x1b[31mERRO`), the word
+//!   `exception` (`Exception in ASGI application`, `Exception in thread
+//!   Thread-1:`, `Exception ignored in: …`), `[E]` (TensorRT) or a klog `E`
+//!   or `F` line. A level word only counts whole: `ValueError` or `errors`
+//!   do not match. A head line is held until the next line of its stream
+//!   shows whether a traceback follows.
+//! - **Lookahead without look-ahead.** A blank line after an exception line
+//!   belongs to the traceback only if a connecting sentence follows, and a
+//!   `panic: …` line only if a goroutine dump follows. Such lines join
+//!   *tentatively*; if the next line does not confirm them they come out
+//!   as single lines, in order, as if they had never been held (the last
+//!   one may still be the head of a traceback that follows).
+//! - **Not grouped.** Lines after the exception line other than a chain:
+//!   multi-line exception messages and notes (`add_note`) are unindented text
+//!   that nothing tells apart from the program's next line, so they pass
+//!   through as lines of their own. Blank lines inside a frame list or an
+//!   exception group stay in it. `exit status 2` after a Go dump is not part
+//!   of it (`go run` prints it, not the program).
+//!
+//! # Custom groups
+//!
+//! [`GroupConfig::Pattern`]: a line matching `start` opens a group, the
+//! following lines matching `continue_` join it, and the first one that does
+//! not closes it and is read again on its own (it may open the next group).
+//! `line` is the lines joined with `\n`; `traceback` is `None`.
+//!
+//! # Order
+//!
+//! **Groups come out in the order of their first line**, whatever the
+//! stream: a file's records come out in the order of their first raw line
+//! (`platform.md` §1). Grouping is per stream (stdout and stderr lines
+//! never join each other's groups), so while a stream holds lines back (an
+//! open traceback, a head line waiting for the next line), finished groups of
+//! the other stream that started later wait behind it, copied into a queue,
+//! and leave with it. A traceback is not over until the next line of its
+//! stream arrives (a chain may follow), so the other stream waits until then,
+//! or until [`Grouper::flush_idle`].
+//!
+//! # Limits, memory and counting
+//!
+//! - **`max_lines`**: a group never holds more lines. The line that would
+//!   exceed it starts a new group of the same kind: a traceback cut in two is
+//!   two traceback records, the first with the head line (or its first line)
+//!   as `line`, the second, headless, with the exception line its part ends
+//!   with. Lines held tentatively are not cut but come out as single lines.
+//!   A group also never holds more than [`MAX_GROUP_BYTES`] of text (unless
+//!   its first line alone is longer), cut the same way: four times Loki's
+//!   line limit, so `max_record_size` still marks the cut of any record.
+//! - **The queue** of the other stream's groups is bounded the same way:
+//!   past `max_lines` lines or [`MAX_GROUP_BYTES`], the group it waits for is
+//!   cut (it goes on as a new group, as with `max_lines`) and the queue
+//!   empties. Memory is thus bounded by about two groups per stream,
+//!   whatever the input.
+//! - **Idle.** A group whose last line is older than `idle_ms` is closed:
+//!   by [`Grouper::flush_idle`] when tailing (the embedder owns the clock:
+//!   `now_ns` is on the lines' clock), and by the next line of its stream
+//!   when that line's timestamp is more than `idle_ms` later, so reading a
+//!   file after the fact groups it the way tailing it did. A closed group's
+//!   stream starts afresh: what follows is not read as more of the traceback.
+//! - **No allocation** once warm: each stream's group lives in a `String`
+//!   kept from group to group, the queue too; the regexes keep their caches.
+//! - **Counting**: [`Group::lines`] is the number of input lines in the
+//!   group. Every line pushed ends up in exactly one group, so the lines in
+//!   are the sum of `lines` over the groups out, once [`Grouper::finish`] ran
+//!   (`buffered_lines` says how many are still held before that).
+
+mod traceback;
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use traceback::{Join, State, Step};
+
+pub use crate::framing::Stream;
+
+/// The grouping of a rule's `multiline` clause, built by the compiler.
+#[derive(Clone, Debug)]
+pub enum GroupConfig {
+    /// `multiline python_traceback { head: r'…', max_lines: N, idle: D }`:
+    /// Python tracebacks (chained, exception groups) and Go panics.
+    PythonTraceback {
+        /// The line before a traceback that becomes its `line`; `None` is
+        /// [`GroupConfig::DEFAULT_HEAD`].
+        head: Option<Regex>,
+        /// At least 1 (0 counts as 1).
+        max_lines: u32,
+        idle_ms: u64,
+    },
+    /// `multiline { start: r'…', continue: r'…', max_lines: N, idle: D }`.
+    Pattern {
+        start: Regex,
+        continue_: Regex,
+        /// At least 1 (0 counts as 1).
+        max_lines: u32,
+        idle_ms: u64,
+    },
+}
+
+impl GroupConfig {
+    /// `max_lines` when the clause does not say.
+    pub const DEFAULT_MAX_LINES: u32 = 500;
+    /// `idle` when the clause does not say: 2 s.
+    pub const DEFAULT_IDLE_MS: u64 = 2000;
+    /// `head` when the clause does not say: an error-looking line (see the
+    /// module documentation).
+    pub const DEFAULT_HEAD: &str = r"(?i-u:(?:\b|\x1b\[[0-9;]*m)(?:error|erro|critical|crit|fatal|fata|panic|pani|exception)\b)|\[E\]|^[EF][0-9]{4} ";
+
+    /// `multiline python_traceback` with every option at its default.
+    pub fn python_traceback() -> GroupConfig {
+        GroupConfig::PythonTraceback { head: None, max_lines: Self::DEFAULT_MAX_LINES, idle_ms: Self::DEFAULT_IDLE_MS }
+    }
+
+    /// [`GroupConfig::DEFAULT_HEAD`], compiled once per process.
+    pub fn default_head() -> &'static Regex {
+        static HEAD: OnceLock<Regex> = OnceLock::new();
+        HEAD.get_or_init(|| Regex::new(GroupConfig::DEFAULT_HEAD).expect("the default head pattern compiles"))
+    }
+}
+
+/// The most text a group holds: 1 MiB, four times Loki's line limit.
+pub const MAX_GROUP_BYTES: usize = 1 << 20;
+
+/// One unit for the rule body: `%line`, `%traceback`, `%stream` and
+/// `%timestamp`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Group<'a> {
+    pub stream: Stream,
+    /// The runtime timestamp of the group's first line, ns since the epoch.
+    pub timestamp_ns: i64,
+    /// `%line`: the line itself, a traceback's head or exception line, or
+    /// the continued lines joined with `\n`.
+    pub line: &'a str,
+    /// `%traceback`: the traceback's lines joined with `\n`, without the
+    /// head line.
+    pub traceback: Option<&'a str>,
+    /// How many input lines the group holds (at least 1).
+    pub lines: u32,
+}
+
+/// Groups the lines of one file; see the module documentation.
+///
+/// [`Grouper::finish`] leaves it ready for the next file, buffers kept.
+#[derive(Debug)]
+pub struct Grouper {
+    grammar: Grammar,
+    max_lines: u32,
+    idle_ns: i64,
+    /// Indexed by `Stream as usize`.
+    lanes: [Lane; 2],
+    waiting: Waiting,
+    /// The sequence number of the next line pushed; lines are ordered by it.
+    next_seq: u64,
+}
+
+#[derive(Debug)]
+enum Grammar {
+    Traceback { head: Regex },
+    Pattern { start: Regex, continue_: Regex },
+}
+
+impl Grammar {
+    fn step(&self, state: State, line: &str) -> Step {
+        match self {
+            Grammar::Traceback { head } => traceback::step(state, line, |line| head.is_match(line)),
+            Grammar::Pattern { start, continue_ } => {
+                let matches = if state == State::Plain { start } else { continue_ };
+                match (matches.is_match(line), state) {
+                    (true, _) => Join::commit(State::Continued),
+                    (false, State::Plain) => Step::Single,
+                    (false, _) => Step::End,
+                }
+            }
+        }
+    }
+
+    /// Whether a line that turned out not to be part of a group may be the
+    /// head of a traceback that follows it.
+    fn is_head(&self, line: &str) -> bool {
+        match self {
+            Grammar::Traceback { head } => head.is_match(line),
+            Grammar::Pattern { .. } => false,
+        }
+    }
+}
+
+/// The most lines held tentatively at once (a Go panic's header, blank lines
+/// between goroutines); one more ends the group.
+const TENTATIVE_LINES: usize = 8;
+
+/// One stream's open group.
+#[derive(Debug)]
+struct Lane {
+    state: State,
+    /// The held lines, joined with `\n`.
+    text: String,
+    /// Held lines, tentative ones included; 0 when nothing is held.
+    lines: u32,
+    /// The sequence number of the first held line.
+    seq: u64,
+    first_ts: i64,
+    /// The timestamp of the stream's last line, held or not.
+    last_ts: i64,
+    /// `text[..head]` is a head line.
+    head: Option<usize>,
+    /// `text[message.0..message.1]` is the exception line.
+    message: Option<(usize, usize)>,
+    /// `text[..committed]` is certain to be the group.
+    committed: usize,
+    committed_lines: u32,
+    /// The lines after `committed`, each with where it starts in `text`; at
+    /// most `TENTATIVE_LINES`, so the vector never grows past its capacity.
+    tentative: Vec<Tentative>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Tentative {
+    start: usize,
+    seq: u64,
+    ts: i64,
+}
+
+/// How a lane's group ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Close {
+    /// The grammar ended it: the stream starts afresh, and the last
+    /// tentative line, if it matches `head`, is held again.
+    End,
+    /// It reached a limit: the stream stays where the grammar was, so the
+    /// next line continues a traceback in a new group.
+    Cut,
+    /// Idle, or the input ended: the stream starts afresh.
+    Flush,
+}
+
+impl Lane {
+    fn new() -> Lane {
+        Lane {
+            state: State::Plain,
+            text: String::new(),
+            lines: 0,
+            seq: 0,
+            first_ts: 0,
+            last_ts: i64::MIN,
+            head: None,
+            message: None,
+            committed: 0,
+            committed_lines: 0,
+            tentative: Vec::with_capacity(TENTATIVE_LINES),
+        }
+    }
+
+    fn held_seq(&self) -> Option<u64> {
+        (self.lines > 0).then_some(self.seq)
+    }
+
+    /// Whether `line` can join without passing a limit.
+    fn has_room(&self, line: &str, join: &Join, max_lines: u32) -> bool {
+        self.lines == 0
+            || (self.lines < max_lines
+                && self.text.len() + 1 + line.len() <= MAX_GROUP_BYTES
+                && !(join.tentative && self.tentative.len() == TENTATIVE_LINES))
+    }
+
+    fn join(&mut self, line: &str, seq: u64, ts: i64, join: Join) {
+        if self.lines == 0 {
+            self.seq = seq;
+            self.first_ts = ts;
+        } else {
+            self.text.push('\n');
+        }
+        let start = self.text.len();
+        self.text.push_str(line);
+        self.lines += 1;
+        if let Some(offset) = join.message {
+            self.message = Some((start + offset, self.text.len()));
+        }
+        if join.tentative {
+            self.tentative.push(Tentative { start, seq, ts });
+        } else {
+            self.committed = self.text.len();
+            self.committed_lines = self.lines;
+            self.tentative.clear();
+        }
+        self.state = join.next;
+    }
+
+    /// Holds `line` as a possible head; nothing is held before.
+    fn hold(&mut self, line: &str, seq: u64, ts: i64) {
+        debug_assert_eq!(self.lines, 0);
+        self.join(line, seq, ts, Join { next: State::Head, tentative: false, message: None });
+        self.head = Some(self.text.len());
+    }
+
+    /// The held group, without its tentative lines.
+    fn committed_group(&self, stream: Stream, grammar: &Grammar) -> Group<'_> {
+        let text = &self.text[..self.committed];
+        let (line, traceback) = match (grammar, self.head) {
+            (Grammar::Pattern { .. }, _) => (text, None),
+            (Grammar::Traceback { .. }, Some(head)) if head == text.len() => (text, None),
+            (Grammar::Traceback { .. }, Some(head)) => (&text[..head], Some(&text[head + 1..])),
+            (Grammar::Traceback { .. }, None) => {
+                let line = match self.message {
+                    Some((start, end)) if end <= text.len() => &text[start..end],
+                    _ => text.split('\n').next().unwrap_or(text),
+                };
+                (line, Some(text))
+            }
+        };
+        Group { stream, timestamp_ns: self.first_ts, line, traceback, lines: self.committed_lines }
+    }
+
+    fn tentative_text(&self, k: usize) -> &str {
+        let end = self.tentative.get(k + 1).map_or(self.text.len(), |next| next.start - 1);
+        &self.text[self.tentative[k].start..end]
+    }
+
+    /// Keeps the last tentative line alone, as a held head line.
+    fn rehold_last(&mut self) {
+        let last = self.tentative[self.tentative.len() - 1];
+        self.text.replace_range(..last.start, "");
+        self.clear_marks();
+        self.lines = 1;
+        self.seq = last.seq;
+        self.first_ts = last.ts;
+        self.head = Some(self.text.len());
+        self.committed = self.text.len();
+        self.committed_lines = 1;
+        self.state = State::Head;
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.lines = 0;
+        self.clear_marks();
+    }
+
+    fn clear_marks(&mut self) {
+        self.head = None;
+        self.message = None;
+        self.committed = 0;
+        self.committed_lines = 0;
+        self.tentative.clear();
+    }
+}
+
+/// Finished groups waiting for an earlier group of the other stream.
+#[derive(Debug, Default)]
+struct Waiting {
+    text: String,
+    groups: Vec<Waiter>,
+    lines: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Waiter {
+    seq: u64,
+    stream: Stream,
+    ts: i64,
+    lines: u32,
+    line: (usize, usize),
+    traceback: Option<(usize, usize)>,
+}
+
+impl Waiting {
+    fn push(&mut self, seq: u64, group: Group<'_>) {
+        let base = self.text.len();
+        let (line, traceback) = match group.traceback {
+            Some(tb) => {
+                self.text.push_str(tb);
+                let traceback = (base, self.text.len());
+                // A headless traceback's line is one of its own lines.
+                let offset = (group.line.as_ptr() as usize).wrapping_sub(tb.as_ptr() as usize);
+                let line = if offset <= tb.len() && group.line.len() <= tb.len() - offset {
+                    (base + offset, base + offset + group.line.len())
+                } else {
+                    let start = self.text.len();
+                    self.text.push_str(group.line);
+                    (start, self.text.len())
+                };
+                (line, Some(traceback))
+            }
+            None => {
+                self.text.push_str(group.line);
+                ((base, self.text.len()), None)
+            }
+        };
+        self.lines += group.lines as usize;
+        self.groups.push(Waiter {
+            seq,
+            stream: group.stream,
+            ts: group.timestamp_ns,
+            lines: group.lines,
+            line,
+            traceback,
+        });
+    }
+
+    /// Sends the groups that started before `bound`.
+    fn release<F: FnMut(Group<'_>)>(&mut self, bound: u64, sink: &mut F) {
+        let n = self.groups.iter().take_while(|w| w.seq < bound).count();
+        if n == 0 {
+            return;
+        }
+        for w in &self.groups[..n] {
+            sink(Group {
+                stream: w.stream,
+                timestamp_ns: w.ts,
+                line: &self.text[w.line.0..w.line.1],
+                traceback: w.traceback.map(|(start, end)| &self.text[start..end]),
+                lines: w.lines,
+            });
+            self.lines -= w.lines as usize;
+        }
+        self.groups.drain(..n);
+        if self.groups.is_empty() {
+            self.text.clear();
+        }
+    }
+
+    fn over_budget(&self, max_lines: u32) -> bool {
+        self.lines > max_lines as usize || self.text.len() > MAX_GROUP_BYTES
+    }
+}
+
+/// Sends `group`, whose first line has sequence number `seq`, or queues it
+/// while the other stream holds an earlier line; then sends what waited for
+/// it. `other_held` and `next_held` are the first lines still held by the
+/// other stream and by the group's own stream after it.
+fn deliver<F: FnMut(Group<'_>)>(
+    waiting: &mut Waiting,
+    sink: &mut F,
+    group: Group<'_>,
+    seq: u64,
+    other_held: Option<u64>,
+    next_held: Option<u64>,
+) {
+    if other_held.is_some_and(|other| other < seq) {
+        waiting.push(seq, group);
+        return;
+    }
+    sink(group);
+    let bound = other_held.unwrap_or(u64::MAX).min(next_held.unwrap_or(u64::MAX));
+    waiting.release(bound, sink);
+}
+
+impl Grouper {
+    pub fn new(config: &GroupConfig) -> Grouper {
+        let (grammar, max_lines, idle_ms) = match config {
+            GroupConfig::PythonTraceback { head, max_lines, idle_ms } => {
+                let head = head.clone().unwrap_or_else(|| GroupConfig::default_head().clone());
+                (Grammar::Traceback { head }, *max_lines, *idle_ms)
+            }
+            GroupConfig::Pattern { start, continue_, max_lines, idle_ms } => {
+                (Grammar::Pattern { start: start.clone(), continue_: continue_.clone() }, *max_lines, *idle_ms)
+            }
+        };
+        Grouper {
+            grammar,
+            max_lines: max_lines.max(1),
+            idle_ns: i64::try_from(idle_ms.saturating_mul(1_000_000)).unwrap_or(i64::MAX),
+            lanes: [Lane::new(), Lane::new()],
+            waiting: Waiting::default(),
+            next_seq: 0,
+        }
+    }
+
+    /// Reads the next line of the file; `sink` gets every group this line
+    /// finishes (often the line itself, at once).
+    pub fn push<F: FnMut(Group<'_>)>(&mut self, stream: Stream, timestamp_ns: i64, line: &str, sink: &mut F) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let i = stream as usize;
+        if timestamp_ns.saturating_sub(self.lanes[i].last_ts) > self.idle_ns {
+            self.quiet(i, sink);
+        }
+        self.lanes[i].last_ts = timestamp_ns;
+        loop {
+            let lane = &self.lanes[i];
+            match self.grammar.step(lane.state, line) {
+                Step::Single => {
+                    let group = Group { stream, timestamp_ns, line, traceback: None, lines: 1 };
+                    let other_held = self.lanes[1 - i].held_seq();
+                    deliver(&mut self.waiting, sink, group, seq, other_held, None);
+                    break;
+                }
+                Step::Hold => {
+                    self.lanes[i].hold(line, seq, timestamp_ns);
+                    break;
+                }
+                Step::End => self.close(i, Close::End, sink),
+                Step::Join(join) => {
+                    if !lane.has_room(line, &join, self.max_lines) {
+                        if lane.tentative.is_empty() && lane.state != State::Head {
+                            self.close(i, Close::Cut, sink);
+                        } else {
+                            self.close(i, Close::End, sink);
+                            continue;
+                        }
+                    }
+                    self.lanes[i].join(line, seq, timestamp_ns, join);
+                    break;
+                }
+            }
+        }
+        self.relieve(sink);
+    }
+
+    /// Closes the groups whose last line is more than `idle_ms` older than
+    /// `now_ns` (on the lines' clock). For tailing: call it when no line came
+    /// for a while, at [`Grouper::next_deadline`] at the latest.
+    pub fn flush_idle<F: FnMut(Group<'_>)>(&mut self, now_ns: i64, sink: &mut F) {
+        for i in self.oldest_first() {
+            if now_ns.saturating_sub(self.lanes[i].last_ts) > self.idle_ns {
+                self.quiet(i, sink);
+            }
+        }
+    }
+
+    /// The end of the file: sends every group still held, and gets ready for
+    /// the next file.
+    pub fn finish<F: FnMut(Group<'_>)>(&mut self, sink: &mut F) {
+        for i in self.oldest_first() {
+            self.quiet(i, sink);
+            self.lanes[i].last_ts = i64::MIN;
+        }
+        debug_assert!(self.waiting.groups.is_empty());
+        self.next_seq = 0;
+    }
+
+    /// The first time, on the lines' clock, at which [`Grouper::flush_idle`]
+    /// will have something to do; `None` while nothing is held.
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.lanes
+            .iter()
+            .filter(|lane| lane.lines > 0 || lane.state != State::Plain)
+            .map(|lane| lane.last_ts.saturating_add(self.idle_ns).saturating_add(1))
+            .min()
+    }
+
+    /// Lines pushed but not yet sent in a group.
+    pub fn buffered_lines(&self) -> usize {
+        self.lanes.iter().map(|lane| lane.lines as usize).sum::<usize>() + self.waiting.lines
+    }
+
+    /// The stream's quiet time passed: close its group, forget its state.
+    fn quiet<F: FnMut(Group<'_>)>(&mut self, i: usize, sink: &mut F) {
+        if self.lanes[i].lines > 0 {
+            self.close(i, Close::Flush, sink);
+        }
+        self.lanes[i].state = State::Plain;
+    }
+
+    /// Stream indices, the one holding the earliest line first.
+    fn oldest_first(&self) -> [usize; 2] {
+        let held = |i: usize| self.lanes[i].held_seq().unwrap_or(u64::MAX);
+        if held(1) < held(0) { [1, 0] } else { [0, 1] }
+    }
+
+    /// Sends lane `i`'s held lines: the group, then the tentative lines one
+    /// by one.
+    fn close<F: FnMut(Group<'_>)>(&mut self, i: usize, how: Close, sink: &mut F) {
+        let Grouper { grammar, lanes, waiting, .. } = self;
+        let [stdout, stderr] = lanes;
+        let (lane, other) = if i == 0 { (stdout, &*stderr) } else { (stderr, &*stdout) };
+        let stream = if i == 0 { Stream::Stdout } else { Stream::Stderr };
+        let other_held = other.held_seq();
+        let n = lane.tentative.len();
+        let rehold = how == Close::End && n > 0 && grammar.is_head(lane.tentative_text(n - 1));
+        let singles = if rehold { n - 1 } else { n };
+        if lane.committed_lines > 0 {
+            let next_held = lane.tentative.first().map(|t| t.seq);
+            deliver(waiting, sink, lane.committed_group(stream, grammar), lane.seq, other_held, next_held);
+        }
+        for k in 0..singles {
+            let tentative = lane.tentative[k];
+            let group =
+                Group { stream, timestamp_ns: tentative.ts, line: lane.tentative_text(k), traceback: None, lines: 1 };
+            let next_held = lane.tentative.get(k + 1).map(|t| t.seq);
+            deliver(waiting, sink, group, tentative.seq, other_held, next_held);
+        }
+        if rehold {
+            lane.rehold_last();
+        } else {
+            let keep_state = how == Close::Cut && n == 0 && lane.state != State::Head;
+            lane.clear();
+            if !keep_state {
+                lane.state = State::Plain;
+            }
+        }
+    }
+
+    /// Bounds the queue: past `max_lines` lines or `MAX_GROUP_BYTES`, the
+    /// group it waits for is cut.
+    fn relieve<F: FnMut(Group<'_>)>(&mut self, sink: &mut F) {
+        while self.waiting.over_budget(self.max_lines) {
+            let [first, _] = self.oldest_first();
+            if self.lanes[first].lines == 0 {
+                break;
+            }
+            self.close(first, Close::Cut, sink);
+        }
+    }
+}

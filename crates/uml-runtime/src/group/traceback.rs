@@ -1,0 +1,425 @@
+//! What a Python traceback and a Go panic look like, one raw line at a time.
+//!
+//! The grammar is a small state machine over whole lines. It never looks at
+//! more than the current line: where a line's meaning depends on the next one
+//! (a blank line after an exception line, which is part of the traceback only
+//! if a chain follows; a `panic: …` line, which is a panic only if a goroutine
+//! dump follows), the line joins the group *tentatively* and the grouper
+//! undoes that if the next line says otherwise.
+//!
+//! Python prints a traceback as
+//!
+//! ```text
+//! Traceback (most recent call last):            header
+//!   File "/app/model.py", line 12, in predict   indented: frames, source,
+//!     raise ValueError("bad input")             `^^^^` markers,
+//!     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^             `[Previous line repeated …]`
+//! ValueError: bad input                         the first unindented line
+//!                                               blank (dropped by framing)
+//! During handling of the above exception, another exception occurred:
+//!
+//! Traceback (most recent call last):            the next traceback of the chain
+//! …
+//! ```
+//!
+//! and an exception group (3.11+) entirely indented, framed by `+` and `|`
+//! (it ends at the first line that is not: its last closing line may be
+//! that of a nested group, or missing):
+//!
+//! ```text
+//!   + Exception Group Traceback (most recent call last):
+//!   |   File "/app/main.py", line 3, in <module>
+//!   | ExceptionGroup: two failures (2 sub-exceptions)   the group's own exception line
+//!   +-+---------------- 1 ----------------
+//!     | ValueError: 1
+//!     +---------------- 2 ----------------
+//!     | TypeError: 2
+//!     +------------------------------------             the end of the top-level group
+//! ```
+//!
+//! Go prints `panic: …` (or `fatal error: …`), maybe `[signal …]`, a blank
+//! line, then `goroutine 1 [running]:` and frames: an unindented function
+//! line (`main.main()`), a tab-indented file line, `created by …`, a blank
+//! line between goroutines.
+
+/// Where a stream's grouping stands after its last line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum State {
+    /// Outside any group: a line passes through, is held as a possible head,
+    /// or opens a group.
+    Plain,
+    /// A line matching `head` is held; the next line decides whether a
+    /// traceback follows it.
+    Head,
+    /// Inside `Traceback (most recent call last):`, before the exception line.
+    Frames,
+    /// Inside `+ Exception Group Traceback (most recent call last):`, whose
+    /// `+` is at column `indent`; `message_seen` once the group's own
+    /// exception line (`| ExceptionGroup: …` at that indent) was read: the
+    /// lines after it at that indent are notes; `members` once its first
+    /// member began (`+-+---- 1 ----`): a frame at that indent after it
+    /// starts the next group.
+    ExceptionGroup { indent: u16, message_seen: bool, members: bool },
+    /// After the exception line, or the last line of a top-level exception
+    /// group: the traceback is complete unless a chain follows.
+    Exception,
+    /// A blank line after the exception line, held tentatively: Python
+    /// prints one before a connecting sentence, but it may as well be the
+    /// program's next, empty, line.
+    ExceptionBlank,
+    /// After a connecting sentence (`During handling of the above
+    /// exception, another exception occurred:`): the next traceback of the
+    /// chain follows, maybe after a blank line.
+    Chained,
+    /// After `panic: …` or `fatal error: …`, tentatively until a goroutine
+    /// dump (`goroutine 1 [running]:`) confirms it.
+    PanicHeader,
+    /// Inside a Go goroutine dump.
+    Goroutines,
+    /// A blank line in a goroutine dump, tentatively until the next
+    /// `goroutine N […]:` confirms it.
+    GoroutinesBlank,
+    /// The custom form (`multiline { start, continue }`): a group is open.
+    Continued,
+}
+
+/// What a line does, given the state of its stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    /// Outside a group: the line is a group of its own.
+    Single,
+    /// Outside a group: the line matches `head`; hold it (state `Head`).
+    Hold,
+    /// The line joins the open group, or opens one.
+    Join(Join),
+    /// The open group ends before this line, which is then read again from
+    /// `Plain`.
+    End,
+}
+
+/// How a line joins its group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Join {
+    /// The stream's state after the line.
+    pub next: State,
+    /// The line belongs to the group only if a later line confirms it. A
+    /// line that is not tentative confirms every tentative line before it.
+    pub tentative: bool,
+    /// `Some(offset)`: the line, from this byte offset, is the group's
+    /// exception line, its `line` when no head line came before it.
+    pub message: Option<usize>,
+}
+
+impl Join {
+    pub(super) const fn commit(next: State) -> Step {
+        Step::Join(Join { next, tentative: false, message: None })
+    }
+
+    const fn tentative(next: State) -> Step {
+        Step::Join(Join { next, tentative: true, message: None })
+    }
+
+    const fn message(next: State, offset: usize) -> Step {
+        Step::Join(Join { next, tentative: false, message: Some(offset) })
+    }
+}
+
+pub(super) const TRACEBACK: &str = "Traceback (most recent call last):";
+const GROUP_TRACEBACK: &str = "+ Exception Group Traceback (most recent call last):";
+const DURING_HANDLING: &str = "During handling of the above exception, another exception occurred:";
+const DIRECT_CAUSE: &str = "The above exception was the direct cause of the following exception:";
+
+/// The step of a line in the Python traceback grammar (Go panics included).
+/// `is_head` is asked only for a line outside any group that opens none.
+pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool) -> Step {
+    let t = line.trim_end();
+    match state {
+        State::Plain | State::Head => {
+            if let Some(opening) = opens_traceback(t, false) {
+                return opening;
+            }
+            if is_panic(t) {
+                return Step::Join(Join { next: State::PanicHeader, tentative: true, message: Some(0) });
+            }
+            if state == State::Head {
+                Step::End
+            } else if is_head(line) {
+                Step::Hold
+            } else {
+                Step::Single
+            }
+        }
+        State::Frames => {
+            if t.is_empty() || is_indented(t) {
+                Join::commit(State::Frames)
+            } else if t == TRACEBACK {
+                // A new traceback: the previous one never printed its
+                // exception line.
+                Step::End
+            } else {
+                Join::message(State::Exception, 0)
+            }
+        }
+        State::ExceptionGroup { indent, message_seen, members } => {
+            let Some(column) = group_frame_column(t) else {
+                // The group is over (its last closing line may be that of a
+                // nested group, or missing): a chain may follow.
+                return step(State::Exception, line, is_head);
+            };
+            let indent_column = usize::from(indent);
+            if members && column <= indent_column {
+                // Back at the top level after the members: the next group.
+                return Step::End;
+            }
+            if column == indent_column && t[column..].starts_with("+-+") {
+                return Join::commit(State::ExceptionGroup { indent, message_seen, members: true });
+            }
+            if !message_seen && let Some(offset) = top_group_message(t, indent_column) {
+                return Join::message(State::ExceptionGroup { indent, message_seen: true, members }, offset);
+            }
+            Join::commit(state)
+        }
+        State::Exception | State::ExceptionBlank => {
+            if t == DURING_HANDLING || t == DIRECT_CAUSE {
+                Join::commit(State::Chained)
+            } else if t.is_empty() && state == State::Exception {
+                Join::tentative(State::ExceptionBlank)
+            } else {
+                Step::End
+            }
+        }
+        State::Chained => {
+            if t.is_empty() {
+                return Join::commit(State::Chained);
+            }
+            opens_traceback(t, true).unwrap_or(Step::End)
+        }
+        State::PanicHeader => {
+            if is_goroutine(t) || t == "runtime stack:" {
+                Join::commit(State::Goroutines)
+            } else if t.is_empty() || is_indented(t) || t.starts_with("[signal ") || is_panic(t) {
+                Join::tentative(State::PanicHeader)
+            } else {
+                Step::End
+            }
+        }
+        State::Goroutines | State::GoroutinesBlank => {
+            if is_goroutine(t) || t == "runtime stack:" {
+                Join::commit(State::Goroutines)
+            } else if t.is_empty() {
+                Join::tentative(State::GoroutinesBlank)
+            } else if state == State::Goroutines && (is_indented(t) || is_go_frame(t)) {
+                Join::commit(State::Goroutines)
+            } else {
+                Step::End
+            }
+        }
+        State::Continued => unreachable!("the custom form has its own grammar"),
+    }
+}
+
+/// The step of a traceback's first line, if `t` is one:
+///
+/// - `Traceback (most recent call last):` (leading spaces allowed);
+/// - an exception group's `+ Exception Group Traceback (most recent call
+///   last):`, or its exception line `| ExceptionGroup: … (2 sub-exceptions)`
+///   when the group has no traceback of its own (re-raised by `except*`);
+/// - unless `in_chain`, `  File "…", line N`: Python prints a `SyntaxError`
+///   in the main script without a header.
+fn opens_traceback(t: &str, in_chain: bool) -> Option<Step> {
+    let first = *t.as_bytes().first()?;
+    if first == b'T' {
+        return (t == TRACEBACK).then_some(Join::commit(State::Frames));
+    }
+    if first != b' ' && first != b'\t' {
+        return None;
+    }
+    let body = t.trim_start();
+    if body == TRACEBACK {
+        return Some(Join::commit(State::Frames));
+    }
+    let column = t.len() - body.len();
+    let indent = u16::try_from(column).ok()?;
+    if body == GROUP_TRACEBACK {
+        return Some(Join::commit(State::ExceptionGroup { indent, message_seen: false, members: false }));
+    }
+    if is_group_message(body) {
+        return Some(Join::message(State::ExceptionGroup { indent, message_seen: true, members: false }, column + 2));
+    }
+    if !in_chain
+        && let Some(rest) = t.strip_prefix("  File \"")
+        && let Some(at) = rest.find("\", line ")
+        && rest.as_bytes().get(at + 8).is_some_and(u8::is_ascii_digit)
+    {
+        return Some(Join::commit(State::Frames));
+    }
+    None
+}
+
+/// `| ExceptionGroup: message (2 sub-exceptions)`, any group class.
+fn is_group_message(body: &str) -> bool {
+    let Some(text) = body.strip_prefix("| ") else { return false };
+    let Some(open) = text.rfind(" (") else { return false };
+    let count = &text[open + 2..];
+    let digits = count.bytes().take_while(u8::is_ascii_digit).count();
+    text.starts_with(|c: char| !c.is_whitespace())
+        && digits > 0
+        && matches!(&count[digits..], " sub-exception)" | " sub-exceptions)")
+}
+
+/// A line of an exception group's frame (spaces, then `|` or `+`): the
+/// column of the `|` or `+`.
+fn group_frame_column(t: &str) -> Option<usize> {
+    let column = t.len() - t.trim_start_matches(' ').len();
+    (column > 0 && matches!(t.as_bytes().get(column), Some(b'|' | b'+'))).then_some(column)
+}
+
+fn is_indented(t: &str) -> bool {
+    matches!(t.as_bytes().first(), Some(b' ' | b'\t'))
+}
+
+/// `panic: …` or `fatal error: …` at the start of the line: the first line
+/// of a Go crash.
+fn is_panic(t: &str) -> bool {
+    t.starts_with("panic: ") || t.starts_with("fatal error: ")
+}
+
+/// `goroutine 1 [running]:`, also with Go 1.23's `gp=… m=…` fields.
+fn is_goroutine(t: &str) -> bool {
+    t.strip_prefix("goroutine ")
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()) && rest.ends_with("]:"))
+}
+
+/// A Go frame's function line (`main.main()`, `main.(*T).f(...)`,
+/// `panic({0x4a8f40?, 0xc000012345?})`), or `created by …`. The file line
+/// that follows each is tab-indented.
+fn is_go_frame(t: &str) -> bool {
+    if t.starts_with("created by ") || t == "...additional frames elided..." {
+        return true;
+    }
+    match t.find('(') {
+        Some(open) => open > 0 && !t[..open].contains([' ', '\t']) && t.ends_with(')'),
+        None => false,
+    }
+}
+
+/// `  | ExceptionGroup: two failures (2 sub-exceptions)` for a group whose
+/// `+` is at `indent`: the group's own exception line, or one of its notes.
+/// Returns where the exception text starts.
+fn top_group_message(t: &str, indent: usize) -> Option<usize> {
+    let b = t.as_bytes();
+    let spaces = b.get(..indent)?;
+    if !spaces.iter().all(|&c| c == b' ') || b.get(indent..indent + 2)? != b"| " {
+        return None;
+    }
+    let text = &t[indent + 2..];
+    let starts_word = text.as_bytes().first().is_some_and(|c| !c.is_ascii_whitespace());
+    (starts_word && text != TRACEBACK && !text.starts_with("Exception Group Traceback")).then_some(indent + 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn python(state: State, line: &str) -> Step {
+        step(state, line, |l| l.starts_with("ERROR"))
+    }
+
+    #[test]
+    fn traceback_starts() {
+        let frames = Some(Join::commit(State::Frames));
+        assert_eq!(opens_traceback(TRACEBACK, false), frames);
+        assert_eq!(opens_traceback("  Traceback (most recent call last):", true), frames);
+        assert_eq!(
+            opens_traceback("  + Exception Group Traceback (most recent call last):", true),
+            Some(Join::commit(State::ExceptionGroup { indent: 2, message_seen: false, members: false }))
+        );
+        assert_eq!(opens_traceback("  File \"/app/main.py\", line 2", false), frames);
+        assert_eq!(opens_traceback("  File \"/app/main.py\", line 2", true), None);
+        assert_eq!(opens_traceback("  File \"/app/main.py\", line two", false), None);
+        assert_eq!(opens_traceback("Traceback: none", false), None);
+        assert_eq!(opens_traceback("  Downloading torch-2.3.1.whl (757.3 MB)", false), None);
+        assert_eq!(opens_traceback("", false), None);
+    }
+
+    #[test]
+    fn plain_lines() {
+        assert_eq!(python(State::Plain, "INFO: fine"), Step::Single);
+        assert_eq!(python(State::Plain, "ERROR: bad"), Step::Hold);
+        assert_eq!(python(State::Head, "ERROR: bad"), Step::End);
+        assert_eq!(python(State::Head, TRACEBACK), Join::commit(State::Frames));
+        assert_eq!(
+            python(State::Plain, "panic: boom"),
+            Step::Join(Join { next: State::PanicHeader, tentative: true, message: Some(0) })
+        );
+    }
+
+    #[test]
+    fn frames_and_exception_line() {
+        assert_eq!(python(State::Frames, "    ^^^^^^"), Join::commit(State::Frames));
+        assert_eq!(python(State::Frames, "\traise"), Join::commit(State::Frames));
+        assert_eq!(python(State::Frames, "KeyboardInterrupt"), Join::message(State::Exception, 0));
+        assert_eq!(python(State::Frames, TRACEBACK), Step::End);
+        assert_eq!(python(State::Exception, ""), Join::tentative(State::ExceptionBlank));
+        assert_eq!(python(State::Exception, "\r"), Join::tentative(State::ExceptionBlank));
+        assert_eq!(python(State::ExceptionBlank, ""), Step::End);
+        assert_eq!(python(State::ExceptionBlank, DIRECT_CAUSE), Join::commit(State::Chained));
+        assert_eq!(python(State::Exception, DURING_HANDLING), Join::commit(State::Chained));
+        assert_eq!(python(State::Exception, "  indented"), Step::End);
+        assert_eq!(python(State::Chained, TRACEBACK), Join::commit(State::Frames));
+        assert_eq!(python(State::Chained, "  File \"x.py\", line 1"), Step::End);
+        assert_eq!(python(State::Chained, "something else"), Step::End);
+    }
+
+    #[test]
+    fn exception_groups() {
+        let group = State::ExceptionGroup { indent: 2, message_seen: false, members: false };
+        let seen = State::ExceptionGroup { indent: 2, message_seen: true, members: false };
+        let members = State::ExceptionGroup { indent: 2, message_seen: true, members: true };
+        assert_eq!(python(State::Plain, "  + Exception Group Traceback (most recent call last):"), Join::commit(group));
+        assert_eq!(python(State::Plain, "  | ExceptionGroup:  (2 sub-exceptions)"), Join::message(seen, 4));
+        assert_eq!(python(State::Head, "  | BaseExceptionGroup: one (1 sub-exception)"), Join::message(seen, 4));
+        assert_eq!(python(State::Plain, "  | not a group (2 things)"), Step::Single);
+        assert_eq!(python(State::Plain, "  |  (2 sub-exceptions)"), Step::Single);
+        assert_eq!(python(group, "  |   File \"<stdin>\", line 2, in <module>"), Join::commit(group));
+        assert_eq!(python(group, "  | ExceptionGroup: eg (2 sub-exceptions)"), Join::message(seen, 4));
+        assert_eq!(python(seen, "  | a note"), Join::commit(seen));
+        assert_eq!(python(seen, "  +-+---------------- 1 ----------------"), Join::commit(members));
+        assert_eq!(python(members, "    | "), Join::commit(members));
+        assert_eq!(python(members, "    | ValueError: 1"), Join::commit(members));
+        assert_eq!(python(members, "      +------------------------------------"), Join::commit(members));
+        assert_eq!(python(members, "  | ExceptionGroup:  (2 sub-exceptions)"), Step::End);
+        assert_eq!(python(members, "  + Exception Group Traceback (most recent call last):"), Step::End);
+        assert_eq!(python(members, "\t| tabs are not a frame"), Step::End);
+        assert_eq!(python(seen, ""), Join::tentative(State::ExceptionBlank));
+        assert_eq!(python(seen, DURING_HANDLING), Join::commit(State::Chained));
+        assert_eq!(python(seen, "  Downloading torch-2.3.1.whl"), Step::End);
+        assert_eq!(python(seen, "next line"), Step::End);
+    }
+
+    #[test]
+    fn go_panics() {
+        assert_eq!(
+            python(State::PanicHeader, "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x48f7a3]"),
+            Join::tentative(State::PanicHeader)
+        );
+        assert_eq!(python(State::PanicHeader, ""), Join::tentative(State::PanicHeader));
+        assert_eq!(python(State::PanicHeader, "goroutine 1 [running]:"), Join::commit(State::Goroutines));
+        assert_eq!(
+            python(State::PanicHeader, "goroutine 1 gp=0xc000002380 m=0 mp=0x5a3b80 [running]:"),
+            Join::commit(State::Goroutines)
+        );
+        assert_eq!(python(State::PanicHeader, "INFO starting"), Step::End);
+        assert_eq!(
+            python(State::Goroutines, "main.(*Server).handle(0xc000010000, {0x4d8a70, 0x3})"),
+            Join::commit(State::Goroutines)
+        );
+        assert_eq!(python(State::Goroutines, "\t/app/main.go:8 +0x1d"), Join::commit(State::Goroutines));
+        assert_eq!(python(State::Goroutines, "created by main.main in goroutine 1"), Join::commit(State::Goroutines));
+        assert_eq!(python(State::Goroutines, ""), Join::tentative(State::GoroutinesBlank));
+        assert_eq!(python(State::GoroutinesBlank, "goroutine 7 [chan receive]:"), Join::commit(State::Goroutines));
+        assert_eq!(python(State::GoroutinesBlank, "main.main()"), Step::End);
+        assert_eq!(python(State::Goroutines, "exit status 2"), Step::End);
+        assert_eq!(python(State::Goroutines, "Starting server (v1.2)"), Step::End);
+    }
+}
