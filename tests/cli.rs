@@ -310,3 +310,16 @@ fn test_runs_test_blocks_and_fails_with_a_diff() {
     assert!(run.stdout.contains("  + actual   record {job=\"app\"} {\"message\":\"hi\"}\n"), "{}", run.stdout);
     assert!(run.stdout.ends_with("\ntest result: 1 passed, 1 failed, 0 skipped\n"), "{}", run.stdout);
 }
+
+#[test]
+fn explain_prints_the_checked_program_with_types() {
+    let run = uml(&["explain", "-"], VALID);
+    assert_eq!(run.status, Status::Success, "{}", run.stderr);
+    assert!(run.stdout.contains("  label job: \"app\"  (constant)\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("rule app\n  when (%container == \"app\")\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("  payload.message = %line  : string\n"), "{}", run.stdout);
+    let ast = uml(&["explain", "--stage", "ast", "-"], VALID);
+    assert!(ast.stdout.contains("Rule(") && ast.stdout.contains("name: \"app\""), "{}", ast.stdout);
+    let broken = uml(&["explain", "-"], "rule app {\n  let = 1\n}\n");
+    assert_eq!(broken.status, Status::Failure);
+}

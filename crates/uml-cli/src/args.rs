@@ -50,6 +50,9 @@ pub enum Command {
     #[command(after_help = "Exit status: 0 if every test passed, 1 if the rules have errors or a test failed, \
                             2 if a path cannot be read.")]
     Test(CheckArgs),
+    /// Print what the compiler makes of a rule set, stage by stage.
+    #[command(after_help = "Exit status: 0 on success, 1 if the rules have errors, 2 if a path cannot be read.")]
+    Explain(ExplainArgs),
     /// Rewrite rule files in canonical form.
     #[command(after_help = "Exit status: 0 on success, 1 if a file has syntax errors or (with --check) \
                             would change, 2 if a path cannot be read or written.")]
@@ -61,6 +64,24 @@ pub struct CheckArgs {
     /// `.uml` files, or directories to search for them; `-` reads standard input.
     #[arg(value_name = "PATH", default_value = "rules/")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The stage to print: the parsed tree (`ast`) or the checked program with its types (`hir`).
+    #[arg(long, value_enum, default_value_t = Stage::Hir)]
+    pub stage: Stage,
+
+    /// `.uml` files, or directories to search for them; `-` reads standard input.
+    #[arg(value_name = "PATH", default_value = "rules/")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// A compiler stage `uml explain` can print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Stage {
+    Ast,
+    Hir,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,7 @@ pub mod args;
 pub mod check;
 mod diff;
 pub mod error;
+mod explain;
 pub mod fmt;
 pub mod render;
 pub mod report;
@@ -74,6 +75,7 @@ pub fn run(cli: &Cli, io: &mut Io<'_>) -> Status {
     let result = match &cli.command {
         Command::Check(args) => check::run(args, io, &[&check::Compile]),
         Command::Test(args) => test::run(args, io),
+        Command::Explain(args) => explain::run(args, io),
         Command::Fmt(args) => fmt::run(args, io, uml_syntax::format::format),
     };
     let result = result.and_then(|status| io.stdout.flush().map_err(error::Error::Stdout).map(|()| status));
