@@ -107,14 +107,10 @@ struct Pending {
 
 impl Pending {
     fn start(&mut self, timestamp_ns: i64, first_line: u64) {
-        self.bytes.clear();
-        *self = Pending {
-            bytes: std::mem::take(&mut self.bytes),
-            open: true,
-            timestamp_ns,
-            first_line,
-            ..Pending::default()
-        };
+        // The buffer is kept, with its capacity, from line to line.
+        let mut bytes = std::mem::take(&mut self.bytes);
+        bytes.clear();
+        *self = Pending { bytes, open: true, timestamp_ns, first_line, ..Pending::default() };
     }
 
     /// Adds a piece, keeping at most `cap` bytes in all.
