@@ -131,6 +131,7 @@
 //!   are the sum of `lines` over the groups out, once [`Grouper::finish`] ran
 //!   (`buffered_lines` says how many are still held before that).
 
+mod head;
 mod traceback;
 
 use std::sync::OnceLock;
@@ -139,6 +140,7 @@ use regex::Regex;
 use traceback::{Join, State, Step};
 
 pub use crate::framing::Stream;
+pub use head::matches_default_head;
 
 /// The grouping of a rule's `multiline` clause, built by the compiler.
 #[derive(Clone, Debug)]
@@ -177,7 +179,8 @@ impl GroupConfig {
         GroupConfig::PythonTraceback { head: None, max_lines: Self::DEFAULT_MAX_LINES, idle_ms: Self::DEFAULT_IDLE_MS }
     }
 
-    /// [`GroupConfig::DEFAULT_HEAD`], compiled once per process.
+    /// [`GroupConfig::DEFAULT_HEAD`], compiled once per process. The grouper
+    /// does not use it: [`matches_default_head`] is the same test, faster.
     pub fn default_head() -> &'static Regex {
         static HEAD: OnceLock<Regex> = OnceLock::new();
         HEAD.get_or_init(|| Regex::new(GroupConfig::DEFAULT_HEAD).expect("the default head pattern compiles"))
@@ -221,14 +224,20 @@ pub struct Grouper {
 
 #[derive(Debug)]
 enum Grammar {
-    Traceback { head: Regex },
-    Pattern { start: Regex, continue_: Regex },
+    /// `head: None` is the default, matched by [`matches_default_head`].
+    Traceback {
+        head: Option<Regex>,
+    },
+    Pattern {
+        start: Regex,
+        continue_: Regex,
+    },
 }
 
 impl Grammar {
     fn step(&self, state: State, line: &str) -> Step {
         match self {
-            Grammar::Traceback { head } => traceback::step(state, line, |line| head.is_match(line)),
+            Grammar::Traceback { .. } => traceback::step(state, line, |line| self.is_head(line)),
             Grammar::Pattern { start, continue_ } => {
                 let matches = if state == State::Plain { start } else { continue_ };
                 match (matches.is_match(line), state) {
@@ -244,7 +253,8 @@ impl Grammar {
     /// head of a traceback that follows it.
     fn is_head(&self, line: &str) -> bool {
         match self {
-            Grammar::Traceback { head } => head.is_match(line),
+            Grammar::Traceback { head: Some(head) } => head.is_match(line),
+            Grammar::Traceback { head: None } => matches_default_head(line),
             Grammar::Pattern { .. } => false,
         }
     }
@@ -514,8 +524,7 @@ impl Grouper {
     pub fn new(config: &GroupConfig) -> Grouper {
         let (grammar, max_lines, idle_ms) = match config {
             GroupConfig::PythonTraceback { head, max_lines, idle_ms } => {
-                let head = head.clone().unwrap_or_else(|| GroupConfig::default_head().clone());
-                (Grammar::Traceback { head }, *max_lines, *idle_ms)
+                (Grammar::Traceback { head: head.clone() }, *max_lines, *idle_ms)
             }
             GroupConfig::Pattern { start, continue_, max_lines, idle_ms } => {
                 (Grammar::Pattern { start: start.clone(), continue_: continue_.clone() }, *max_lines, *idle_ms)

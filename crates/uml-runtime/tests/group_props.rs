@@ -1,0 +1,327 @@
+//! Laws of multiline grouping, for any interleaving of the two streams:
+//!
+//! - every input line ends up in exactly one group, and a stream's groups,
+//!   read in order, give back that stream's lines in order (nothing lost,
+//!   duplicated, reordered or moved to the other stream);
+//! - groups come out in the order of their first line, with its timestamp;
+//! - what the grouper holds back stays within a bound set by `max_lines`.
+//!
+//! The streams are made of whole tracebacks, panics and runs of continued
+//! lines cut at random places, and of single lines that look like pieces of
+//! them, so that every state of the grammar meets every kind of line.
+
+use proptest::prelude::*;
+use regex::Regex;
+use uml_runtime::group::{Group, GroupConfig, Grouper, Stream, matches_default_head};
+
+const CHUNKS: &[&[&str]] = &[
+    &["Traceback (most recent call last):", "  File \"/app/m.py\", line 1, in f", "    g()", "ValueError: bad input"],
+    &[
+        "ERROR:root:failed",
+        "Traceback (most recent call last):",
+        "  File \"/app/m.py\", line 1, in f",
+        "KeyError: 'x'",
+        "",
+        "During handling of the above exception, another exception occurred:",
+        "",
+        "Traceback (most recent call last):",
+        "  File \"/app/m.py\", line 3, in f",
+        "RuntimeError: again",
+    ],
+    &[
+        "  + Exception Group Traceback (most recent call last):",
+        "  |   File \"/app/m.py\", line 2, in f",
+        "  | ExceptionGroup: eg (2 sub-exceptions)",
+        "  +-+---------------- 1 ----------------",
+        "    | ValueError: 1",
+        "    +---------------- 2 ----------------",
+        "    | TypeError: 2",
+        "    +------------------------------------",
+    ],
+    &[
+        "  | ExceptionGroup:  (1 sub-exception)",
+        "  +-+---------------- 1 ----------------",
+        "    | OSError: x",
+        "    +----",
+    ],
+    &["  File \"/app/broken.py\", line 1", "    def f(:", "          ^", "SyntaxError: invalid syntax"],
+    &[
+        "panic: boom",
+        "",
+        "goroutine 1 [running]:",
+        "main.main()",
+        "\t/app/main.go:8 +0x1d",
+        "",
+        "goroutine 2 [chan receive]:",
+        "created by main.main in goroutine 1",
+    ],
+    &["fatal error: all goroutines are asleep - deadlock!", "", "goroutine 1 [chan receive]:", "main.main()"],
+    &["Collecting torch", "  Downloading torch.whl", "  Using cached x.whl"],
+];
+
+const SINGLES: &[&str] = &[
+    "INFO: serving",
+    "ERROR: something failed",
+    "\u{1b}[31mERRO\u{1b}[0m[0107] step failed",
+    "",
+    "    indented",
+    "\tpanic: nested",
+    "Traceback (most recent call last):",
+    "ValueError: orphan",
+    "The above exception was the direct cause of the following exception:",
+    "  | ExceptionGroup: orphan (2 sub-exceptions)",
+    "  +-+---------------- 1 ----------------",
+    "panic: not a crash",
+    "[signal SIGSEGV: segmentation violation]",
+    "goroutine 7 [running]:",
+    "main.main()",
+    "exit status 2",
+    "ΟΔΟΣ ━━━━ ✓",
+];
+
+/// One stream's lines: whole chunks cut at a random length, and singles.
+fn stream_lines() -> impl Strategy<Value = Vec<&'static str>> {
+    let piece = prop_oneof![
+        (0..CHUNKS.len(), 1..12_usize).prop_map(|(i, n)| CHUNKS[i][..n.min(CHUNKS[i].len())].to_vec()),
+        (0..SINGLES.len()).prop_map(|i| vec![SINGLES[i]]),
+    ];
+    prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+}
+
+#[derive(Clone, Debug)]
+enum Event {
+    /// The next line of this stream, after this many ms.
+    Line { stderr: bool, gap_ms: i64 },
+    /// `flush_idle` this many ms after the last line.
+    FlushIdle { after_ms: i64 },
+}
+
+#[derive(Clone, Debug)]
+struct Scenario {
+    stdout: Vec<&'static str>,
+    stderr: Vec<&'static str>,
+    /// Which stream's line comes next, and when; and `flush_idle` calls.
+    schedule: Vec<(bool, i64, Option<i64>)>,
+    pattern: bool,
+    max_lines: u32,
+    idle_ms: u64,
+}
+
+fn scenario() -> impl Strategy<Value = Scenario> {
+    let gap = prop_oneof![8 => Just(1_i64), 1 => 1..3000_i64];
+    let flush = prop_oneof![6 => Just(None), 1 => (0..3000_i64).prop_map(Some)];
+    (
+        stream_lines(),
+        stream_lines(),
+        prop::collection::vec((any::<bool>(), gap, flush), 0..300),
+        any::<bool>(),
+        prop_oneof![Just(1_u32), 2..10_u32, Just(500_u32)],
+        prop_oneof![Just(1_u64), 100..3000_u64],
+    )
+        .prop_map(|(stdout, stderr, schedule, pattern, max_lines, idle_ms)| Scenario {
+            stdout,
+            stderr,
+            schedule,
+            pattern,
+            max_lines,
+            idle_ms,
+        })
+}
+
+/// The order of events: each stream's lines in order, interleaved as the
+/// schedule says, the rest appended.
+fn events(s: &Scenario) -> Vec<Event> {
+    let (mut out, mut err) = (0, 0);
+    let mut events = Vec::new();
+    for &(stderr, gap_ms, flush) in &s.schedule {
+        let (next, len) = if stderr { (&mut err, s.stderr.len()) } else { (&mut out, s.stdout.len()) };
+        if *next < len {
+            *next += 1;
+            events.push(Event::Line { stderr, gap_ms });
+        }
+        if let Some(after_ms) = flush {
+            events.push(Event::FlushIdle { after_ms });
+        }
+    }
+    events.extend((out..s.stdout.len()).map(|_| Event::Line { stderr: false, gap_ms: 1 }));
+    events.extend((err..s.stderr.len()).map(|_| Event::Line { stderr: true, gap_ms: 1 }));
+    events
+}
+
+#[derive(Debug)]
+struct Out {
+    stream: Stream,
+    timestamp_ns: i64,
+    /// The group's input lines, as far as they can be read back.
+    lines: Vec<String>,
+}
+
+/// The input lines a group holds, in order: a head line then the
+/// traceback's lines, or the traceback's lines, or `line`'s.
+fn lines_of(g: &Group<'_>) -> Vec<String> {
+    let split = |text: &str| text.split('\n').map(str::to_owned).collect::<Vec<_>>();
+    match g.traceback {
+        Some(tb) => {
+            let mut lines = split(tb);
+            if lines.len() + 1 == g.lines as usize {
+                assert!(!g.line.contains('\n'), "a head line is one line: {g:?}");
+                lines.insert(0, g.line.to_owned());
+            } else {
+                assert!(tb.contains(g.line), "a headless traceback's line is one of its lines: {g:?}");
+            }
+            lines
+        }
+        None => split(g.line),
+    }
+}
+
+fn check(s: &Scenario) -> Result<(), TestCaseError> {
+    let config = if s.pattern {
+        GroupConfig::Pattern {
+            start: Regex::new(r"^\S").unwrap(),
+            continue_: Regex::new(r"^\s").unwrap(),
+            max_lines: s.max_lines,
+            idle_ms: s.idle_ms,
+        }
+    } else {
+        GroupConfig::PythonTraceback { head: None, max_lines: s.max_lines, idle_ms: s.idle_ms }
+    };
+    let mut grouper = Grouper::new(&config);
+    let mut outs: Vec<Out> = Vec::new();
+    let mut sink = |g: Group<'_>| {
+        assert!(g.lines >= 1);
+        let lines = lines_of(&g);
+        assert_eq!(lines.len(), g.lines as usize, "the line count of {g:?}");
+        outs.push(Out { stream: g.stream, timestamp_ns: g.timestamp_ns, lines });
+    };
+    // Timestamps are unique and increasing, so "in the order of the first
+    // line" is "in the order of timestamps".
+    let mut stamps: [Vec<i64>; 2] = [Vec::new(), Vec::new()];
+    let (mut out, mut err) = (0, 0);
+    let mut now_ms = 0;
+    let bound = 3 * s.max_lines as usize;
+    for event in events(s) {
+        match event {
+            Event::Line { stderr, gap_ms } => {
+                now_ms += gap_ms;
+                let (stream, line) = if stderr {
+                    err += 1;
+                    (Stream::Stderr, s.stderr[err - 1])
+                } else {
+                    out += 1;
+                    (Stream::Stdout, s.stdout[out - 1])
+                };
+                stamps[stream as usize].push(now_ms * 1_000_000);
+                grouper.push(stream, now_ms * 1_000_000, line, &mut sink);
+            }
+            Event::FlushIdle { after_ms } => grouper.flush_idle((now_ms + after_ms) * 1_000_000, &mut sink),
+        }
+        prop_assert!(grouper.buffered_lines() <= bound, "{} lines held, more than {bound}", grouper.buffered_lines());
+    }
+    grouper.finish(&mut sink);
+    prop_assert_eq!(grouper.buffered_lines(), 0);
+
+    let total: usize = outs.iter().map(|o| o.lines.len()).sum();
+    prop_assert_eq!(total, s.stdout.len() + s.stderr.len());
+    for pair in outs.windows(2) {
+        prop_assert!(pair[0].timestamp_ns < pair[1].timestamp_ns, "out of order: {:?} then {:?}", pair[0], pair[1]);
+    }
+    for (stream, input) in [(Stream::Stdout, &s.stdout), (Stream::Stderr, &s.stderr)] {
+        let mine: Vec<&Out> = outs.iter().filter(|o| o.stream == stream).collect();
+        let read_back: Vec<&str> = mine.iter().flat_map(|o| o.lines.iter().map(String::as_str)).collect();
+        prop_assert_eq!(&read_back, input, "{:?} lines read back", stream);
+        // Each group's timestamp is its first line's.
+        let mut first = 0;
+        for o in mine {
+            prop_assert_eq!(o.timestamp_ns, stamps[stream as usize][first]);
+            first += o.lines.len();
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn every_line_in_one_group_in_order(s in scenario()) {
+        check(&s)?;
+    }
+}
+
+/// Pieces of lines around the default head's words and their edges.
+const HEAD_PIECES: &[&str] = &[
+    "error",
+    "ERRO",
+    "Crit",
+    "critical",
+    "FATAL",
+    "fata",
+    "panic",
+    "PANI",
+    "Exception",
+    "errors",
+    "xerror",
+    "_",
+    "1",
+    "E",
+    "F",
+    "1120",
+    "[E]",
+    "[e]",
+    "[",
+    "]",
+    "\u{1b}[",
+    "\u{1b}",
+    "31",
+    "1;31",
+    ";",
+    "m",
+    "K",
+    " ",
+    ":",
+    "=",
+    "é",
+    "━",
+    "\u{1b}[0m",
+    "E1120 ",
+    "F0000 ",
+];
+
+fn head_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::collection::vec(prop::sample::select(HEAD_PIECES), 0..8).prop_map(|pieces| pieces.concat()),
+        ".*",
+        "[\\x00-\\x7f]{0,40}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+    /// The hand-written default head agrees with its pattern.
+    #[test]
+    fn default_head_matcher_is_the_pattern(line in head_line()) {
+        prop_assert_eq!(matches_default_head(&line), GroupConfig::default_head().is_match(&line), "on {:?}", line);
+    }
+}
+
+/// Reusing a grouper for the next file gives the same groups as a new one.
+#[test]
+fn finish_leaves_the_grouper_like_new() {
+    let config = GroupConfig::python_traceback();
+    let lines: Vec<&str> = CHUNKS.iter().flat_map(|c| c.iter().copied()).chain(SINGLES.iter().copied()).collect();
+    let run = |grouper: &mut Grouper| {
+        let mut groups = Vec::new();
+        for (ts, line) in (1..).zip(&lines) {
+            let stream = if ts % 3 == 0 { Stream::Stderr } else { Stream::Stdout };
+            grouper.push(stream, ts, line, &mut |g| groups.push(format!("{g:?}")));
+        }
+        grouper.finish(&mut |g| groups.push(format!("{g:?}")));
+        groups
+    };
+    let mut grouper = Grouper::new(&config);
+    let first = run(&mut grouper);
+    assert!(first.len() > 10 && first.len() < lines.len(), "{first:#?}");
+    assert_eq!(run(&mut grouper), first);
+}
