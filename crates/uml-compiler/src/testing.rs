@@ -1,13 +1,14 @@
 //! Running a rule set's `test` blocks with the reference evaluator.
 //!
-//! Each input line is routed and evaluated; the outcomes (records and
-//! drops) are compared, in order, with the test's expectations. A test whose
-//! lines must first be grouped into one record (several lines under a rule
-//! with `multiline`) needs the stream layer's grouping and is reported as
-//! skipped until that layer exists, never as passed.
+//! Each stream of a test's input is routed once (routing reads per-file
+//! metadata only); its lines pass through the rule's `multiline` grouping
+//! (the runtime's [`Grouper`], as in the stream layer), and each group is
+//! evaluated. The outcomes (records and drops) are compared, in order, with
+//! the test's expectations.
 
 use crate::eval::{Evaluator, LineInput, Outcome, matches_expectation, test_value};
-use crate::hir::{Expectation, Program, Test};
+use crate::hir::{Expectation, Multiline, Program, Test};
+use uml_runtime::group::{Group, GroupConfig, Grouper, Stream};
 use uml_syntax::{FileId, Span};
 
 /// The result of one test.
@@ -52,29 +53,54 @@ pub fn run(program: &Program) -> Vec<TestRun> {
 
 fn run_one(program: &Program, evaluator: &mut Evaluator<'_>, test: &Test) -> TestOutcome {
     let input = &test.input;
-    let mut outcomes = Vec::new();
-    for (stream, line) in &input.lines {
-        let line_input = LineInput {
-            pod: &input.pod,
-            namespace: &input.namespace,
-            container: &input.container,
-            container_id: &input.container_id,
-            file: input.file.as_deref().unwrap_or(""),
-            stream,
-            timestamp: input.timestamp,
-            line,
-            traceback: None,
-        };
-        let outcome = evaluator.eval(&line_input);
-        let grouped = match &outcome {
-            Outcome::Record(r) => program.rules[r.rule].multiline.is_some(),
-            Outcome::Drop { rule, .. } | Outcome::Abort { rule, .. } => program.rules[*rule].multiline.is_some(),
-            Outcome::Unrouted => false,
-        };
-        if grouped && input.lines.len() > 1 {
-            return TestOutcome::Skipped("its lines are grouped by `multiline`, which the stream layer implements");
+    let meta = |stream: &'static str| LineInput {
+        pod: &input.pod,
+        namespace: &input.namespace,
+        container: &input.container,
+        container_id: &input.container_id,
+        file: input.file.as_deref().unwrap_or(""),
+        stream,
+        timestamp: input.timestamp,
+        line: "",
+        traceback: None,
+    };
+    let stream_of = |s: &str| if s == "stderr" { Stream::Stderr } else { Stream::Stdout };
+    // Routing reads per-file metadata only: one decision per stream.
+    let routes = [Stream::Stdout, Stream::Stderr].map(|s| evaluator.route(&meta(s.as_str())));
+
+    // Lines pass through the rule's multiline grouping, as in the stream
+    // layer; each group (or line) is then one evaluation.
+    let mut units: Vec<(Stream, String, Option<String>)> = Vec::new();
+    let mut groupers: [Option<Grouper>; 2] = [None, None];
+    for (stream_name, line) in &input.lines {
+        let stream = stream_of(stream_name);
+        let grouping = routes[stream as usize].as_ref().and_then(|r| program.rules[r.rule].multiline.as_ref());
+        match grouping {
+            None => units.push((stream, line.clone(), None)),
+            Some(m) => {
+                let Some(config) = group_config(m) else {
+                    return TestOutcome::Skipped("the rule's multiline patterns do not compile");
+                };
+                let grouper = groupers[stream as usize].get_or_insert_with(|| Grouper::new(&config));
+                grouper.push(stream, input.timestamp, line, &mut |g: Group<'_>| {
+                    units.push((g.stream, g.line.to_string(), g.traceback.map(str::to_string)))
+                });
+            }
         }
-        outcomes.push(outcome);
+    }
+    for grouper in groupers.iter_mut().flatten() {
+        grouper.finish(&mut |g: Group<'_>| units.push((g.stream, g.line.to_string(), g.traceback.map(str::to_string))));
+    }
+
+    let mut outcomes = Vec::new();
+    for (stream, line, traceback) in &units {
+        let mut line_input = meta(stream.as_str());
+        line_input.line = line;
+        line_input.traceback = traceback.as_deref();
+        outcomes.push(match &routes[*stream as usize] {
+            Some(route) => evaluator.eval_routed(route, &line_input),
+            None => Outcome::Unrouted,
+        });
     }
     let mut mismatches = Vec::new();
     for i in 0..outcomes.len().max(test.expect.len()) {
@@ -89,6 +115,26 @@ fn run_one(program: &Program, evaluator: &mut Evaluator<'_>, test: &Test) -> Tes
         }
     }
     if mismatches.is_empty() { TestOutcome::Passed } else { TestOutcome::Failed(mismatches) }
+}
+
+/// The runtime grouping for a rule's `multiline` clause.
+fn group_config(m: &Multiline) -> Option<GroupConfig> {
+    Some(match m {
+        Multiline::PythonTraceback { head, max_lines, idle_ms } => GroupConfig::PythonTraceback {
+            head: match head {
+                Some(h) => Some(regex::Regex::new(h).ok()?),
+                None => None,
+            },
+            max_lines: *max_lines,
+            idle_ms: *idle_ms,
+        },
+        Multiline::Pattern { start, continue_, max_lines, idle_ms } => GroupConfig::Pattern {
+            start: regex::Regex::new(start).ok()?,
+            continue_: regex::Regex::new(continue_).ok()?,
+            max_lines: *max_lines,
+            idle_ms: *idle_ms,
+        },
+    })
 }
 
 /// An outcome as one line of text: the labels and the payload JSON, or the drop.

@@ -101,6 +101,13 @@ enum Flow {
     Drop(String),
 }
 
+/// A routing decision: the rule and the variables its `when` bound.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub rule: usize,
+    captured: Vec<Value>,
+}
+
 /// Runs a program on lines. Holds compiled regexes between lines.
 pub struct Evaluator<'p> {
     program: &'p Program,
@@ -121,6 +128,15 @@ impl<'p> Evaluator<'p> {
 
     /// Evaluates one line: routing, the rule body, the record.
     pub fn eval(&mut self, input: &LineInput<'_>) -> Outcome {
+        match self.route(input) {
+            Some(route) => self.eval_routed(&route, input),
+            None => Outcome::Unrouted,
+        }
+    }
+
+    /// The rule that takes lines with `input`'s metadata, and the values its
+    /// `when` captured. Reads only per-file metadata.
+    pub fn route(&mut self, input: &LineInput<'_>) -> Option<Route> {
         let program = self.program;
         for (index, rule) in program.rules.iter().enumerate() {
             let mut frame = Frame { vars: vec![Value::Null; rule.vars.len()], outputs: HashMap::new(), input: *input };
@@ -129,10 +145,17 @@ impl<'p> Evaluator<'p> {
                 Some(when) => matches!(self.expr(&mut frame, when), Ok(Value::Bool(true))),
             };
             if taken {
-                return self.run(index, rule, &mut frame);
+                return Some(Route { rule: index, captured: frame.vars });
             }
         }
-        Outcome::Unrouted
+        None
+    }
+
+    /// Runs a routed rule's body on one line (or group).
+    pub fn eval_routed(&mut self, route: &Route, input: &LineInput<'_>) -> Outcome {
+        let rule = &self.program.rules[route.rule];
+        let mut frame = Frame { vars: route.captured.clone(), outputs: HashMap::new(), input: *input };
+        self.run(route.rule, rule, &mut frame)
     }
 
     fn run(&mut self, index: usize, rule: &Rule, frame: &mut Frame<'_>) -> Outcome {
