@@ -2,61 +2,11 @@
 //! by the maximum line length, not by the input. A counting global
 //! allocator checks both, per thread, so other tests cannot interfere.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use uml_runtime::framing::{DEFAULT_MAX_LINE_BYTES, Format, Framer};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn grow(by: isize) {
-    LIVE.with(|live| {
-        live.set(live.get() + by);
-        PEAK.with(|peak| peak.set(peak.get().max(live.get())));
-    });
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        grow(layout.size() as isize);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        grow(-(layout.size() as isize));
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        grow(new_size as isize - layout.size() as isize);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations_in(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
-
-/// The most bytes live at once while `f` ran, above what was live before.
-fn peak_in(f: impl FnOnce()) -> isize {
-    let before = LIVE.with(Cell::get);
-    PEAK.with(|peak| peak.set(before));
-    f();
-    PEAK.with(Cell::get) - before
-}
+#[path = "support/counting_alloc.rs"]
+pub mod counting_alloc;
+use counting_alloc::{allocations_in, peak_in};
 
 /// Frames `raw` and touches every line, returning how many came out.
 fn frame(framer: &mut Framer, raw: &[Vec<u8>]) -> usize {

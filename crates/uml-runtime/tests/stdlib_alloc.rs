@@ -2,9 +2,6 @@
 //! buffers that already have room, no call reaches the allocator. A counting
 //! global allocator checks it, per thread, so other tests cannot interfere.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use uml_runtime::json::scan_value;
 use uml_runtime::stdlib::ansi::{needs_strip, strip_ansi_escape_codes};
 use uml_runtime::stdlib::json_string::{copy_json_string_body, write_json_string};
@@ -17,36 +14,9 @@ use uml_runtime::stdlib::text::{
 };
 use uml_runtime::stdlib::timestamp::{TimestampFormat, parse_rfc3339, parse_timestamp};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations_in(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
+#[path = "support/counting_alloc.rs"]
+pub mod counting_alloc;
+use counting_alloc::allocations_in;
 
 #[test]
 fn no_allocation_with_warm_buffers() {
