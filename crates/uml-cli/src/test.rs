@@ -29,7 +29,14 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Result<Status, Error> {
         return Ok(Status::Failure);
     };
 
-    let runs = testing::run(&program);
+    // Tests run on the executor, as `uml run` does, checked against the
+    // reference evaluator.
+    let locate = |file: uml_syntax::FileId, span: uml_syntax::Span| match sources.get(file) {
+        Some(s) => uml_compiler::compile::location_in(s.name(), s.text(), span),
+        None => format!("?:{}", span.start),
+    };
+    let (plan, _) = uml_compiler::lower::lower(&program, uml_compiler::lower::Options::default(), &locate);
+    let runs = testing::run(&program, Some(&plan));
     let location = |file: uml_syntax::FileId, span: uml_syntax::Span| {
         let source = sources.get(file).expect("tests come from the loaded files");
         let line = source.text()[..span.start as usize].matches('\n').count() + 1;

@@ -1,7 +1,9 @@
 pub mod check;
+pub mod compile;
 pub mod eval;
 pub mod hir;
 pub mod hir_print;
+pub mod lower;
 pub mod schema;
 pub mod stdlib;
 pub mod testing;

@@ -9,36 +9,8 @@
 
 use crate::types::{Kinds, Type};
 
-/// A standard library function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Func {
-    ParseJson,
-    ParseRegex,
-    ParseKlog,
-    ParseLogfmt,
-    ParseTimestamp,
-    StripAnsiEscapeCodes,
-    Upcase,
-    Downcase,
-    Trim,
-    Contains,
-    StartsWith,
-    EndsWith,
-    Replace,
-    Split,
-    Slice,
-    Length,
-    ToString,
-    ToInt,
-    Truncate,
-    Exists,
-    IsNull,
-    IsObject,
-    IsString,
-    Get,
-    Level,
-    EncodeJson,
-}
+/// A standard library function; the runtime implements it.
+pub use uml_runtime::plan::Func;
 
 /// One parameter.
 #[derive(Clone, Copy, Debug)]

@@ -8,7 +8,9 @@
 
 use crate::eval::{Evaluator, LineInput, Outcome, matches_expectation, test_value};
 use crate::hir::{Expectation, Multiline, Program, Test};
+use uml_runtime::exec::{Executor, FileInfo, Line as ExecLine, Outcome as ExecOutcome, Record};
 use uml_runtime::group::{Group, GroupConfig, Grouper, Stream};
+use uml_runtime::plan::Plan;
 use uml_syntax::{FileId, Span};
 
 /// The result of one test.
@@ -36,9 +38,12 @@ pub struct TestRun {
     pub outcome: TestOutcome,
 }
 
-/// Runs every test of the program.
-pub fn run(program: &Program) -> Vec<TestRun> {
+/// Runs every test of the program. With a plan, each unit runs on the
+/// executor (what `uml run` does), and the reference evaluator's outcome is
+/// compared with it: a difference is a failure, since it is a bug in uml.
+pub fn run(program: &Program, plan: Option<&Plan>) -> Vec<TestRun> {
     let mut evaluator = Evaluator::new(program);
+    let mut engine = plan.map(|p| (Executor::new(p), Record::default()));
     program
         .tests
         .iter()
@@ -46,12 +51,17 @@ pub fn run(program: &Program) -> Vec<TestRun> {
             name: test.name.clone(),
             file: test.file,
             span: test.span,
-            outcome: run_one(program, &mut evaluator, test),
+            outcome: run_one(program, &mut evaluator, engine.as_mut(), test),
         })
         .collect()
 }
 
-fn run_one(program: &Program, evaluator: &mut Evaluator<'_>, test: &Test) -> TestOutcome {
+fn run_one(
+    program: &Program,
+    evaluator: &mut Evaluator<'_>,
+    mut engine: Option<&mut (Executor<'_>, Record)>,
+    test: &Test,
+) -> TestOutcome {
     let input = &test.input;
     let meta = |stream: &'static str| LineInput {
         pod: &input.pod,
@@ -67,6 +77,14 @@ fn run_one(program: &Program, evaluator: &mut Evaluator<'_>, test: &Test) -> Tes
     let stream_of = |s: &str| if s == "stderr" { Stream::Stderr } else { Stream::Stdout };
     // Routing reads per-file metadata only: one decision per stream.
     let routes = [Stream::Stdout, Stream::Stderr].map(|s| evaluator.route(&meta(s.as_str())));
+    let info = FileInfo {
+        pod: &input.pod,
+        namespace: &input.namespace,
+        container: &input.container,
+        container_id: &input.container_id,
+        file: input.file.as_deref().unwrap_or(""),
+    };
+    let engine_routes = engine.as_mut().map(|(e, _)| [Stream::Stdout, Stream::Stderr].map(|s| e.route(&info, s)));
 
     // Lines pass through the rule's multiline grouping, as in the stream
     // layer; each group (or line) is then one evaluation.
@@ -93,16 +111,36 @@ fn run_one(program: &Program, evaluator: &mut Evaluator<'_>, test: &Test) -> Tes
     }
 
     let mut outcomes = Vec::new();
+    let mut mismatches = Vec::new();
     for (stream, line, traceback) in &units {
         let mut line_input = meta(stream.as_str());
         line_input.line = line;
         line_input.traceback = traceback.as_deref();
-        outcomes.push(match &routes[*stream as usize] {
+        let reference = match &routes[*stream as usize] {
             Some(route) => evaluator.eval_routed(route, &line_input),
             None => Outcome::Unrouted,
-        });
+        };
+        let outcome = match (engine.as_mut(), &engine_routes) {
+            (Some((executor, record)), Some(routes)) => {
+                let line = ExecLine { text: line, traceback: traceback.as_deref(), timestamp: input.timestamp };
+                let o = executor.apply(&routes[*stream as usize], line, record);
+                let o = engine_outcome(executor.plan(), o, record, executor.error());
+                if o != reference {
+                    mismatches.push(Mismatch {
+                        index: outcomes.len(),
+                        expected: format!(
+                            "{} (the reference evaluator; this is a bug in uml)",
+                            describe_outcome(&reference)
+                        ),
+                        actual: describe_outcome(&o),
+                    });
+                }
+                o
+            }
+            _ => reference,
+        };
+        outcomes.push(outcome);
     }
-    let mut mismatches = Vec::new();
     for i in 0..outcomes.len().max(test.expect.len()) {
         let (o, e) = (outcomes.get(i), test.expect.get(i));
         let ok = matches!((o, e), (Some(o), Some(e)) if matches_expectation(o, e));
@@ -117,8 +155,44 @@ fn run_one(program: &Program, evaluator: &mut Evaluator<'_>, test: &Test) -> Tes
     if mismatches.is_empty() { TestOutcome::Passed } else { TestOutcome::Failed(mismatches) }
 }
 
+/// The executor's outcome in the evaluator's terms, to compare them.
+pub fn engine_outcome(plan: &Plan, outcome: ExecOutcome, record: &Record, error: &str) -> Outcome {
+    match outcome {
+        ExecOutcome::Record => {
+            let labels =
+                plan.labels.iter().enumerate().map(|(i, l)| (l.name.clone(), record.label(i).to_string())).collect();
+            let payload = match std::str::from_utf8(record.payload()).map(crate::eval::value::parse_json) {
+                Ok(Ok(crate::eval::Value::Object(members))) => members,
+                other => vec![("<invalid payload>".to_string(), crate::eval::Value::Str(format!("{other:?}")))],
+            };
+            Outcome::Record(crate::eval::Record {
+                rule: usize::from(record.rule),
+                timestamp: record.timestamp,
+                labels,
+                payload,
+            })
+        }
+        ExecOutcome::Drop(site) => {
+            let d = &plan.drops[site as usize];
+            Outcome::Drop { rule: usize::from(d.rule), reason: d.reason.clone() }
+        }
+        ExecOutcome::Abort(site) => {
+            let a = &plan.aborts[site as usize];
+            Outcome::Abort {
+                rule: usize::from(a.rule),
+                span: Span { start: a.span.start, end: a.span.end },
+                message: match a.func {
+                    Some(f) => format!("{f}: {error}"),
+                    None => format!("unhandled failure (a bug in uml): {error}"),
+                },
+            }
+        }
+        ExecOutcome::Unrouted => Outcome::Unrouted,
+    }
+}
+
 /// The runtime grouping for a rule's `multiline` clause.
-fn group_config(m: &Multiline) -> Option<GroupConfig> {
+pub(crate) fn group_config(m: &Multiline) -> Option<GroupConfig> {
     Some(match m {
         Multiline::PythonTraceback { head, max_lines, idle_ms } => GroupConfig::PythonTraceback {
             head: match head {

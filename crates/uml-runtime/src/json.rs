@@ -109,7 +109,11 @@ impl std::error::Error for JsonError {}
 /// serde_json keep the last of duplicate keys), or `None`.
 ///
 /// `found` must be at least as long as `keys`. Returns the object itself.
-pub fn scan_object(input: &[u8], keys: &[&[u8]], found: &mut [Option<RawValue>]) -> Result<RawValue, JsonError> {
+pub fn scan_object<K: AsRef<[u8]>>(
+    input: &[u8],
+    keys: &[K],
+    found: &mut [Option<RawValue>],
+) -> Result<RawValue, JsonError> {
     debug_assert!(found.len() >= keys.len());
     found[..keys.len()].fill(None);
     let mut s = Scanner { input, pos: 0 };
@@ -222,6 +226,63 @@ fn array_len(text: &[u8]) -> Option<usize> {
     }
 }
 
+/// Calls `f(key, value)` for each member of an object that a scan already
+/// validated, in order (duplicate keys included). `key` is the raw key
+/// string (quotes included). Stops early when `f` returns `false`.
+pub fn for_each_member(input: &[u8], object: RawValue, mut f: impl FnMut(RawValue, RawValue) -> bool) {
+    if object.kind != JsonKind::Object {
+        return;
+    }
+    let text = object.text(input);
+    let mut s = Scanner { input: text, pos: 1 };
+    s.skip_ws();
+    if s.peek() == Some(b'}') {
+        return;
+    }
+    loop {
+        let Ok(key) = s.string() else { return };
+        s.skip_ws();
+        if s.expect(b':').is_err() {
+            return;
+        }
+        s.skip_ws();
+        let Ok(value) = s.value(1) else { return };
+        if !f(key.offset(object.start), value.offset(object.start)) {
+            return;
+        }
+        s.skip_ws();
+        match s.next_byte() {
+            Ok(b',') => s.skip_ws(),
+            _ => return,
+        }
+    }
+}
+
+/// Calls `f(element)` for each element of an array that a scan already
+/// validated, in order. Stops early when `f` returns `false`.
+pub fn for_each_element(input: &[u8], array: RawValue, mut f: impl FnMut(RawValue) -> bool) {
+    if array.kind != JsonKind::Array {
+        return;
+    }
+    let text = array.text(input);
+    let mut s = Scanner { input: text, pos: 1 };
+    s.skip_ws();
+    if s.peek() == Some(b']') {
+        return;
+    }
+    loop {
+        let Ok(v) = s.value(1) else { return };
+        if !f(v.offset(array.start)) {
+            return;
+        }
+        s.skip_ws();
+        match s.next_byte() {
+            Ok(b',') => s.skip_ws(),
+            _ => return,
+        }
+    }
+}
+
 /// Validates `input` as one JSON value of any kind (with optional
 /// surrounding whitespace) and returns it.
 pub fn scan_value(input: &[u8]) -> Result<RawValue, JsonError> {
@@ -241,13 +302,13 @@ impl RawValue {
     }
 }
 
-fn find_key(keys: &[&[u8]], raw_key: RawValue, input: &[u8]) -> Option<usize> {
+fn find_key<K: AsRef<[u8]>>(keys: &[K], raw_key: RawValue, input: &[u8]) -> Option<usize> {
     if keys.is_empty() {
         return None;
     }
     let body = raw_key.string_body(input);
     if !raw_key.has(RawValue::ESCAPED) {
-        return keys.iter().position(|k| *k == body);
+        return keys.iter().position(|k| k.as_ref() == body);
     }
     // An escaped key (`"mess\u0061ge"`) is decoded into a small stack
     // buffer; a key longer than it cannot be one of the (short) wanted keys.
@@ -265,7 +326,7 @@ fn find_key(keys: &[&[u8]], raw_key: RawValue, input: &[u8]) -> Option<usize> {
     if !ok {
         return None;
     }
-    keys.iter().position(|k| *k == &buf[..len])
+    keys.iter().position(|k| k.as_ref() == &buf[..len])
 }
 
 /// Decodes a validated JSON string body (between the quotes), passing the

@@ -1,0 +1,63 @@
+//! The whole pipeline in one call: rule texts in, a checked program and its
+//! plan out, or the diagnostics that stop it.
+
+use crate::check::{self, Source};
+use crate::hir::Program;
+use crate::lower::{self, Options, Stats};
+use uml_runtime::plan::Plan;
+use uml_syntax::{Diagnostic, FileId, Span};
+
+/// One rule file: its name (as diagnostics and abort messages print it)
+/// and its text.
+#[derive(Clone, Debug)]
+pub struct Unit {
+    pub name: String,
+    pub text: String,
+}
+
+/// A compiled rule set.
+#[derive(Debug)]
+pub struct Compiled {
+    pub program: Program,
+    pub plan: Plan,
+    pub stats: Stats,
+    /// Warnings; errors stop compilation.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Parses, checks and lowers a rule set. `FileId(i)` is `units[i]`.
+pub fn compile(units: &[Unit], options: Options) -> Result<Compiled, Vec<Diagnostic>> {
+    let parsed: Vec<_> = units.iter().enumerate().map(|(i, u)| uml_syntax::parse(FileId(i as u32), &u.text)).collect();
+    let mut diagnostics: Vec<Diagnostic> = parsed.iter().flat_map(|p| p.diagnostics.iter().cloned()).collect();
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    let sources: Vec<Source<'_, '_>> =
+        parsed.iter().enumerate().map(|(i, p)| Source { file: FileId(i as u32), ast: &p.file }).collect();
+    let checked = check::check(&sources);
+    diagnostics.extend(checked.diagnostics);
+    let program = match checked.program {
+        Some(p) if !diagnostics.iter().any(Diagnostic::is_error) => p,
+        _ => return Err(diagnostics),
+    };
+    let locate = |file: FileId, span: Span| location(units, file, span);
+    let (plan, stats) = lower::lower(&program, options, &locate);
+    Ok(Compiled { program, plan, stats, warnings: diagnostics })
+}
+
+/// `name:line:col` of a span's start (columns count characters, from 1).
+pub fn location(units: &[Unit], file: FileId, span: Span) -> String {
+    match units.get(file.0 as usize) {
+        Some(unit) => location_in(&unit.name, &unit.text, span),
+        None => format!("?:{}", span.start),
+    }
+}
+
+/// `name:line:col` of a span's start in `text`.
+pub fn location_in(name: &str, text: &str, span: Span) -> String {
+    let at = (span.start as usize).min(text.len());
+    let before = text.get(..at).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("{name}:{line}:{col}")
+}

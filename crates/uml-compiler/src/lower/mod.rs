@@ -1,0 +1,1068 @@
+//! Lowering: a checked [`Program`] becomes a flat [`Plan`].
+//!
+//! Expressions become ops that write numbered slots; conditions become
+//! forward jumps; every fallible op gets the label of the op that handles
+//! its failure (the next `??` operand, a `let x, err` handler, an `f!`
+//! abort, or the rule's "unhandled" abort, which the checker makes
+//! unreachable). Labels are resolved to op indexes at the end.
+//!
+//! Lowering also does the work that needs the tree:
+//!
+//! - **constant folding and propagation** ([`fold`]): a subexpression whose
+//!   value is known becomes one `Const`, a variable bound to a constant is
+//!   that constant, and a statement `if` whose condition is known keeps only
+//!   the branch taken;
+//! - **field pushdown**: for `let j = parse_json(…)`, the keys read as
+//!   `j.key…` (and tested with `exists(j.key)`) are collected, and the scan
+//!   extracts exactly those into slots in its one pass; `parse_klog` writes
+//!   the fields read straight to slots and builds its object only when the
+//!   variable is used whole.
+//!
+//! The flat passes (dead stores, unreachable ops, jumps to the next op) are
+//! in [`opt`].
+
+mod fold;
+pub mod opt;
+
+use crate::hir::{self, Expr, ExprKind, Output, Part, Program, Rule, Segment, Stmt, VarId};
+use crate::stdlib::Func;
+use fold::Const;
+use std::collections::HashMap;
+use uml_runtime::exec::PRELUDE;
+use uml_runtime::plan::{
+    AbortSite, Aux, Buf, Cmp, DropSite, FieldPlan, KLOG_FIELDS, LabelPlan, Members, Meta, NO_SLOT, Op, OpId, Piece,
+    Plan, RulePlan, Slot, SpanRef, Text, Value,
+};
+use uml_runtime::stdlib::level::Scale;
+use uml_runtime::stdlib::timestamp::TimestampFormat;
+use uml_syntax::ast::CompareOp;
+use uml_syntax::{FileId, Span};
+
+/// What lowering may do.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Constant folding, pushdown and the flat passes. Off, the plan is a
+    /// literal translation (what the differential tests compare against).
+    pub optimize: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { optimize: true }
+    }
+}
+
+/// What the optimizer did, for `uml explain` and the tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Ops lowering emitted before the flat passes.
+    pub ops_before: usize,
+    /// Subexpressions replaced by their constant value.
+    pub folded: usize,
+    /// Statement branches dropped because their condition is constant.
+    pub branches_removed: usize,
+    /// Ops that stored a value nothing reads.
+    pub dead_stores: usize,
+    /// Ops no path reaches, and jumps to the next op.
+    pub unreachable: usize,
+    /// JSON keys extracted by pushdown scans.
+    pub pushed_keys: usize,
+}
+
+/// Lowers a checked program. `locate` renders a rule's span as
+/// `file:line:col` for abort messages.
+pub fn lower(program: &Program, options: Options, locate: &dyn Fn(FileId, Span) -> String) -> (Plan, Stats) {
+    let mut l = Lowerer::new(program, options, locate);
+    l.lower_all();
+    let mut stats = l.stats;
+    let mut plan = l.finish();
+    stats.ops_before = plan.ops.len();
+    if options.optimize {
+        opt::optimize(&mut plan, &mut stats);
+    }
+    (plan, stats)
+}
+
+/// A forward label, resolved to an op index at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Label(u32);
+
+/// Pushed-down members of a variable.
+#[derive(Clone, Debug)]
+enum Pushdown {
+    /// `parse_json`: key → slot; the presence mask is at `base - 1`.
+    Json { keys: Vec<String>, base: Slot },
+    /// `parse_klog`: field → slot, for the fields read.
+    Klog { fields: Vec<(u16, Slot)> },
+}
+
+struct Lowerer<'a> {
+    program: &'a Program,
+    options: Options,
+    locate: &'a dyn Fn(FileId, Span) -> String,
+    stats: Stats,
+    ops: Vec<Op>,
+    spans: Vec<SpanRef>,
+    /// Label id → op index, once placed.
+    labels: Vec<Option<OpId>>,
+    consts: String,
+    const_index: HashMap<String, Text>,
+    regexes: Vec<regex::Regex>,
+    formats: Vec<(String, Option<TimestampFormat>)>,
+    key_sets: Vec<Vec<String>>,
+    paths: Vec<Vec<uml_runtime::plan::Segment>>,
+    args: Vec<Slot>,
+    pieces: Vec<Piece>,
+    entries: Vec<(Text, Slot)>,
+    captures: Vec<(u16, Slot)>,
+    drops: Vec<DropSite>,
+    aborts: Vec<AbortSite>,
+    rules: Vec<RulePlan>,
+    route_entry: OpId,
+    outputs: HashMap<Output, Slot>,
+    output_count: Slot,
+    max_slot: Slot,
+    // Per rule.
+    rule: u16,
+    file: FileId,
+    span: Span,
+    vars: Vec<Slot>,
+    next_slot: Slot,
+    handler: Label,
+    known: HashMap<VarId, Const>,
+    pushdown: HashMap<VarId, Pushdown>,
+    /// Abort ops placed after the rule's body: `(label, site)`.
+    tail: Vec<(Label, u32)>,
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(program: &'a Program, options: Options, locate: &'a dyn Fn(FileId, Span) -> String) -> Self {
+        let mut outputs = HashMap::new();
+        let mut n: Slot = 0;
+        for i in 0..program.schema.labels.len() {
+            outputs.insert(Output::Label(i as u16), n);
+            n += 1;
+        }
+        for i in 0..program.schema.fields.len() {
+            outputs.insert(Output::Field(i as u16), n);
+            n += 1;
+        }
+        for i in 0..program.extras.len() {
+            outputs.insert(Output::Extra(i as u16), n);
+            n += 1;
+        }
+        Lowerer {
+            program,
+            options,
+            locate,
+            stats: Stats::default(),
+            ops: Vec::new(),
+            spans: Vec::new(),
+            labels: Vec::new(),
+            consts: PRELUDE.to_string(),
+            const_index: HashMap::new(),
+            regexes: Vec::new(),
+            formats: Vec::new(),
+            key_sets: Vec::new(),
+            paths: Vec::new(),
+            args: Vec::new(),
+            pieces: Vec::new(),
+            entries: Vec::new(),
+            captures: Vec::new(),
+            drops: Vec::new(),
+            aborts: Vec::new(),
+            rules: Vec::new(),
+            route_entry: 0,
+            outputs,
+            output_count: n,
+            max_slot: n,
+            rule: 0,
+            file: FileId(0),
+            span: Span::DUMMY,
+            vars: Vec::new(),
+            next_slot: n,
+            handler: Label(0),
+            known: HashMap::new(),
+            pushdown: HashMap::new(),
+            tail: Vec::new(),
+        }
+    }
+
+    // ---- building blocks ----
+
+    fn label(&mut self) -> Label {
+        self.labels.push(None);
+        Label(self.labels.len() as u32 - 1)
+    }
+
+    fn place(&mut self, l: Label) {
+        self.labels[l.0 as usize] = Some(self.ops.len() as OpId);
+    }
+
+    /// Emits an op whose target and fail fields hold label ids.
+    fn emit(&mut self, op: Op) {
+        self.ops.push(op);
+        self.spans.push(SpanRef { file: self.file.0, start: self.span.start, end: self.span.end });
+    }
+
+    fn temp(&mut self) -> Slot {
+        let s = self.next_slot;
+        self.next_slot += 1;
+        self.max_slot = self.max_slot.max(self.next_slot);
+        s
+    }
+
+    fn text(&mut self, s: &str) -> Text {
+        if let Some(t) = self.const_index.get(s) {
+            return *t;
+        }
+        if let Some(at) = PRELUDE.find(s).filter(|_| !s.is_empty()) {
+            return Text { buf: Buf::Const, start: at as u32, end: (at + s.len()) as u32 };
+        }
+        let start = self.consts.len() as u32;
+        self.consts.push_str(s);
+        let t = Text { buf: Buf::Const, start, end: self.consts.len() as u32 };
+        self.const_index.insert(s.to_string(), t);
+        t
+    }
+
+    fn regex(&mut self, pattern: &str) -> u32 {
+        if let Some(i) = self.regexes.iter().position(|r| r.as_str() == pattern) {
+            return i as u32;
+        }
+        // The checker compiled every pattern; one that fails here (it cannot)
+        // matches nothing.
+        let re = regex::Regex::new(pattern).unwrap_or_else(|_| regex::Regex::new("[^\\s\\S]").expect("valid"));
+        self.regexes.push(re);
+        self.regexes.len() as u32 - 1
+    }
+
+    fn const_value(&mut self, c: &Const) -> Value {
+        match c {
+            Const::Null => Value::Null,
+            Const::Bool(b) => Value::Bool(*b),
+            Const::Int(i) => Value::Int(*i),
+            Const::Float(f) => Value::Float(*f),
+            Const::Str(s) => Value::Str(self.text(s)),
+        }
+    }
+
+    fn abort_site(&mut self, func: Option<&'static str>, span: Span) -> u32 {
+        let location = (self.locate)(self.file, span);
+        let span = SpanRef { file: self.file.0, start: span.start, end: span.end };
+        self.aborts.push(AbortSite { rule: self.rule, func, location, span });
+        self.aborts.len() as u32 - 1
+    }
+
+    // ---- the program ----
+
+    fn lower_all(&mut self) {
+        let program = self.program;
+        // Routing first: one program for all rules.
+        let route_entry = self.ops.len() as OpId;
+        for (i, rule) in program.rules.iter().enumerate() {
+            self.begin_rule(i, rule);
+            let next = self.label();
+            self.handler = next;
+            if let Some(when) = &rule.when {
+                self.branch(when, next);
+            }
+            self.emit(Op::Route { rule: i as u16 });
+            self.place(next);
+        }
+        self.emit(Op::Unrouted);
+
+        for (i, rule) in program.rules.iter().enumerate() {
+            self.begin_rule(i, rule);
+            let unhandled = self.label();
+            self.handler = unhandled;
+            if self.options.optimize {
+                self.find_pushdowns(&rule.body);
+            }
+            let entry = self.ops.len() as OpId;
+            if self.block(&rule.body) {
+                self.emit(Op::Emit);
+            }
+            self.place(unhandled);
+            let site = self.abort_site(None, rule.span);
+            self.emit(Op::Abort { site });
+            for (label, site) in std::mem::take(&mut self.tail) {
+                self.place(label);
+                self.emit(Op::Abort { site });
+            }
+            let end = self.ops.len() as OpId;
+            let captures = match &rule.when {
+                Some(when) => when_captures(when).into_iter().map(|v| self.vars[v.0 as usize]).collect(),
+                None => Vec::new(),
+            };
+            self.rules.push(RulePlan {
+                name: rule.name.clone(),
+                entry,
+                end,
+                framing: match rule.framing {
+                    hir::Framing::Auto => uml_runtime::plan::Framing::Auto,
+                    hir::Framing::Cri => uml_runtime::plan::Framing::Cri,
+                    hir::Framing::Docker => uml_runtime::plan::Framing::Docker,
+                },
+                multiline: rule.multiline.as_ref().and_then(crate::testing::group_config),
+                max_record_size: rule.max_record_size,
+                captures,
+            });
+        }
+        self.route_entry = route_entry;
+    }
+
+    fn begin_rule(&mut self, i: usize, rule: &Rule) {
+        self.rule = i as u16;
+        self.file = rule.file;
+        self.span = rule.span;
+        self.next_slot = self.output_count;
+        self.vars = (0..rule.vars.len()).map(|_| self.temp()).collect();
+        self.known.clear();
+        self.pushdown.clear();
+    }
+
+    fn finish(self) -> Plan {
+        let labels = self.labels;
+        let resolve = |id: OpId| labels[id as usize].unwrap_or(0);
+        let mut ops = self.ops;
+        for op in &mut ops {
+            if let Some(t) = op.target_mut() {
+                *t = resolve(*t);
+            }
+            if let Some(f) = op.fail_mut() {
+                *f = resolve(*f);
+            }
+        }
+        let schema = &self.program.schema;
+        let outputs = &self.outputs;
+        let labels = schema
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LabelPlan {
+                name: l.name.clone(),
+                constant: l.constant.clone(),
+                slot: outputs[&Output::Label(i as u16)],
+            })
+            .collect();
+        let mut fields: Vec<FieldPlan> = schema
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| FieldPlan { name: f.name.clone(), slot: outputs[&Output::Field(i as u16)] })
+            .collect();
+        fields.extend(
+            self.program
+                .extras
+                .iter()
+                .enumerate()
+                .map(|(i, name)| FieldPlan { name: name.clone(), slot: outputs[&Output::Extra(i as u16)] }),
+        );
+        let cuttable = ["exc_info", "message"]
+            .iter()
+            .filter_map(|n| fields.iter().position(|f| f.name == *n))
+            .map(|i| i as u16)
+            .collect();
+        Plan {
+            ops,
+            spans: self.spans,
+            route_entry: self.route_entry,
+            rules: self.rules,
+            labels,
+            fields,
+            cuttable,
+            consts: self.consts,
+            regexes: self.regexes,
+            formats: self.formats,
+            key_sets: self.key_sets,
+            paths: self.paths,
+            args: self.args,
+            pieces: self.pieces,
+            entries: self.entries,
+            captures: self.captures,
+            drops: self.drops,
+            aborts: self.aborts,
+            slot_count: self.max_slot,
+        }
+    }
+
+    // ---- statements ----
+
+    /// Lowers a block; returns whether control can reach its end.
+    fn block(&mut self, stmts: &[Stmt]) -> bool {
+        for stmt in stmts {
+            if !self.stmt(stmt) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) -> bool {
+        match stmt {
+            Stmt::Let { var, err, value, span } => {
+                self.span = *span;
+                let slot = self.vars[var.0 as usize];
+                match err {
+                    None => {
+                        if self.options.optimize {
+                            if let Some(c) = self.fold(value) {
+                                self.known.insert(*var, c);
+                            }
+                        }
+                        self.bind(*var, value, slot);
+                    }
+                    Some(e) => {
+                        let err_slot = self.vars[e.0 as usize];
+                        let handler = self.label();
+                        let end = self.label();
+                        let outer = std::mem::replace(&mut self.handler, handler);
+                        self.bind(*var, value, slot);
+                        self.handler = outer;
+                        self.emit(Op::Const { dst: err_slot, value: Value::Null });
+                        self.emit(Op::Jump { target: end.0 });
+                        self.place(handler);
+                        self.emit(Op::BindError { value: slot, err: err_slot });
+                        self.place(end);
+                    }
+                }
+                true
+            }
+            Stmt::Assign { output, value, span } => {
+                self.span = *span;
+                let dst = self.outputs[output];
+                if reads_output(value, *output) {
+                    let t = self.temp();
+                    self.expr(value, t);
+                    self.emit(Op::Move { dst, src: t });
+                } else {
+                    self.expr(value, dst);
+                }
+                true
+            }
+            Stmt::If { branches, otherwise, span } => {
+                self.span = *span;
+                let end = self.label();
+                let mut falls_through = false;
+                let mut decided = false;
+                for (cond, body) in branches {
+                    if self.options.optimize {
+                        match self.fold(cond) {
+                            Some(Const::Bool(false)) => {
+                                self.stats.branches_removed += 1;
+                                continue;
+                            }
+                            Some(Const::Bool(true)) => {
+                                self.stats.branches_removed += 1;
+                                falls_through |= self.block(body);
+                                decided = true;
+                                break;
+                            }
+                            _ => {}
+                        }
+                    }
+                    let next = self.label();
+                    self.branch(cond, next);
+                    if self.block(body) {
+                        falls_through = true;
+                        self.emit(Op::Jump { target: end.0 });
+                    }
+                    self.place(next);
+                }
+                if !decided {
+                    match otherwise {
+                        Some(body) => falls_through |= self.block(body),
+                        None => falls_through = true,
+                    }
+                }
+                self.place(end);
+                falls_through
+            }
+            Stmt::Drop { reason, span } => {
+                self.span = *span;
+                self.drops.push(DropSite { rule: self.rule, reason: reason.clone() });
+                let site = self.drops.len() as u32 - 1;
+                self.emit(Op::Drop { site });
+                false
+            }
+            Stmt::Emit { span } => {
+                self.span = *span;
+                self.emit(Op::Emit);
+                false
+            }
+        }
+    }
+
+    /// `let var = value`, with pushdown when the variable's uses allow it.
+    fn bind(&mut self, var: VarId, value: &Expr, slot: Slot) {
+        let (func, args, abort) = match &value.kind {
+            ExprKind::Call { func: f @ (Func::ParseJson | Func::ParseKlog), args, abort } => (*f, args, *abort),
+            _ => return self.expr(value, slot),
+        };
+        let Some(pushdown) = self.pushdown.get(&var).cloned() else { return self.expr(value, slot) };
+        let outer = self.handler;
+        if abort {
+            self.handler = self.abort_label("parse", value.span, func);
+        }
+        let src = match &args[0] {
+            Some(a) => self.operand(a),
+            None => NO_SLOT,
+        };
+        let fail = self.handler.0;
+        match pushdown {
+            Pushdown::Json { keys, base } => {
+                self.stats.pushed_keys += keys.len();
+                self.key_sets.push(keys);
+                let members = Members { keys: self.key_sets.len() as u32 - 1, base };
+                self.emit(Op::ParseJson { dst: slot, src, members: Some(members), fail });
+            }
+            Pushdown::Klog { fields } => {
+                let whole = uses_whole(self.program.rules[usize::from(self.rule)].body.as_slice(), var);
+                let start = self.captures.len() as u32;
+                self.captures.extend(fields.iter().copied());
+                let fields = (start, fields.len() as u16);
+                self.emit(Op::ParseKlog { dst: slot, src, fields, whole, fail });
+            }
+        }
+        self.handler = outer;
+    }
+
+    /// Finds the `let x = parse_json(…)`/`parse_klog(…)` whose variable is
+    /// read through paths, and assigns slots to the members read.
+    fn find_pushdowns(&mut self, body: &[Stmt]) {
+        let mut lets = Vec::new();
+        collect_parse_lets(body, &mut lets);
+        for (var, func) in lets {
+            let mut keys: Vec<String> = Vec::new();
+            visit_var_uses(body, var, &mut |use_| {
+                if let VarUse::Key(k) = use_ {
+                    if !keys.iter().any(|x| x == k) {
+                        keys.push(k.to_string());
+                    }
+                }
+            });
+            if keys.is_empty() || keys.len() > 63 {
+                continue;
+            }
+            match func {
+                Func::ParseJson => {
+                    let mask = self.temp();
+                    let base = self.next_slot;
+                    for _ in &keys {
+                        self.temp();
+                    }
+                    debug_assert_eq!(mask + 1, base);
+                    self.pushdown.insert(var, Pushdown::Json { keys, base });
+                }
+                _ => {
+                    let fields = keys
+                        .iter()
+                        .filter_map(|k| KLOG_FIELDS.iter().position(|f| f == k))
+                        .map(|i| (i as u16, self.temp()))
+                        .collect();
+                    self.pushdown.insert(var, Pushdown::Klog { fields });
+                }
+            }
+        }
+    }
+
+    fn abort_label(&mut self, _what: &str, span: Span, func: Func) -> Label {
+        let name = crate::stdlib::SIGNATURES.iter().find(|s| s.func == func).map(|s| s.name);
+        let site = self.abort_site(name, span);
+        let label = self.label();
+        self.tail.push((label, site));
+        label
+    }
+
+    /// Jumps to `on_false` unless `cond` is true; failures go to the handler.
+    fn branch(&mut self, cond: &Expr, on_false: Label) {
+        if self.options.optimize {
+            if let Some(Const::Bool(true)) = self.fold(cond) {
+                return;
+            }
+        }
+        match &cond.kind {
+            ExprKind::And(xs) => {
+                for x in xs {
+                    self.branch(x, on_false);
+                }
+            }
+            _ => {
+                let t = self.operand(cond);
+                let fail = self.handler.0;
+                self.emit(Op::JumpIfFalse { cond: t, target: on_false.0, fail });
+            }
+        }
+    }
+
+    // ---- expressions ----
+
+    /// The slot holding `e`'s value: a variable's own slot, or a new temp.
+    fn operand(&mut self, e: &Expr) -> Slot {
+        match &e.kind {
+            ExprKind::Var(v) if !(self.options.optimize && self.known.contains_key(v)) => self.vars[v.0 as usize],
+            _ => {
+                let t = self.temp();
+                self.expr(e, t);
+                t
+            }
+        }
+    }
+
+    fn fold(&mut self, e: &Expr) -> Option<Const> {
+        fold::fold(e, &self.known)
+    }
+
+    /// Lowers `e` so that its value ends up in `dst`.
+    fn expr(&mut self, e: &Expr, dst: Slot) {
+        if self.options.optimize
+            && !matches!(
+                e.kind,
+                ExprKind::Null | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_)
+            )
+        {
+            if let Some(c) = self.fold(e) {
+                self.stats.folded += 1;
+                let value = self.const_value(&c);
+                self.emit(Op::Const { dst, value });
+                return;
+            }
+        }
+        let fail = self.handler.0;
+        match &e.kind {
+            ExprKind::Null => self.emit(Op::Const { dst, value: Value::Null }),
+            ExprKind::Bool(b) => self.emit(Op::Const { dst, value: Value::Bool(*b) }),
+            ExprKind::Int(i) => self.emit(Op::Const { dst, value: Value::Int(*i) }),
+            ExprKind::Float(f) => self.emit(Op::Const { dst, value: Value::Float(*f) }),
+            ExprKind::Str(s) => {
+                let t = self.text(s);
+                self.emit(Op::Const { dst, value: Value::Str(t) });
+            }
+            // Not a value; the checker allows regexes only where they are read.
+            ExprKind::Regex(_) => self.emit(Op::Const { dst, value: Value::Null }),
+            ExprKind::Template(parts) => {
+                let mut pieces = Vec::with_capacity(parts.len());
+                for part in parts {
+                    match part {
+                        Part::Text(t) => pieces.push(Piece::Text(self.text(t))),
+                        Part::Hole(h) => pieces.push(Piece::Hole(self.operand(h))),
+                    }
+                }
+                let start = self.pieces.len() as u32;
+                self.pieces.extend(pieces);
+                self.emit(Op::Template { dst, pieces: (start, parts.len() as u16), fail });
+            }
+            ExprKind::Array(items) => {
+                let slots: Vec<Slot> = items.iter().map(|i| self.operand(i)).collect();
+                let start = self.args.len() as u32;
+                self.args.extend(&slots);
+                self.emit(Op::Array { dst, items: (start, slots.len() as u16) });
+            }
+            ExprKind::Object(entries) => {
+                let mut members: Vec<(Text, Slot)> = Vec::new();
+                for (k, v) in entries {
+                    let slot = self.operand(v);
+                    let key = self.text(k);
+                    match members.iter_mut().find(|(x, _)| *x == key) {
+                        Some(m) => m.1 = slot,
+                        None => members.push((key, slot)),
+                    }
+                }
+                let start = self.entries.len() as u32;
+                let n = members.len() as u16;
+                self.entries.extend(members);
+                self.emit(Op::Object { dst, entries: (start, n) });
+            }
+            ExprKind::Var(v) => match self.known.get(v).cloned().filter(|_| self.options.optimize) {
+                Some(c) => {
+                    let value = self.const_value(&c);
+                    self.emit(Op::Const { dst, value });
+                }
+                None => {
+                    let src = self.vars[v.0 as usize];
+                    if src != dst {
+                        self.emit(Op::Move { dst, src });
+                    }
+                }
+            },
+            ExprKind::Meta(m) => self.emit(Op::Meta { dst, meta: meta(*m) }),
+            ExprKind::Output(o) => {
+                let src = self.outputs[o];
+                if src != dst {
+                    self.emit(Op::Move { dst, src });
+                }
+            }
+            ExprKind::Path { base, segments } => self.path(base, segments, dst),
+            ExprKind::Call { func, args, abort } => self.call(e, *func, args, *abort, dst),
+            ExprKind::Not(x) => {
+                let src = self.operand(x);
+                self.emit(Op::Not { dst, src, fail });
+            }
+            ExprKind::Compare { op, lhs, rhs } => {
+                let l = self.operand(lhs);
+                let r = self.operand(rhs);
+                let cmp = match op {
+                    CompareOp::Eq => Cmp::Eq,
+                    CompareOp::NotEq => Cmp::Ne,
+                    CompareOp::Lt => Cmp::Lt,
+                    CompareOp::Le => Cmp::Le,
+                    CompareOp::Gt => Cmp::Gt,
+                    CompareOp::Ge => Cmp::Ge,
+                    // `=~` is ExprKind::Match.
+                    CompareOp::Match | CompareOp::NotMatch => Cmp::Eq,
+                };
+                self.emit(Op::Compare { dst, cmp, lhs: l, rhs: r, fail });
+            }
+            ExprKind::Match { subject, regex, negate, captures } => {
+                let src = self.operand(subject);
+                let regex = self.regex(&regex.pattern);
+                let start = self.captures.len() as u32;
+                for (group, var) in captures {
+                    let slot = self.vars[var.0 as usize];
+                    self.captures.push((*group as u16, slot));
+                }
+                let n = captures.len() as u16;
+                self.emit(Op::Match { dst, src, regex, negate: *negate, captures: (start, n), fail });
+            }
+            ExprKind::And(xs) => {
+                let no = self.label();
+                let end = self.label();
+                for x in xs {
+                    let t = self.operand(x);
+                    let fail = self.handler.0;
+                    self.emit(Op::JumpIfFalse { cond: t, target: no.0, fail });
+                }
+                self.emit(Op::Const { dst, value: Value::Bool(true) });
+                self.emit(Op::Jump { target: end.0 });
+                self.place(no);
+                self.emit(Op::Const { dst, value: Value::Bool(false) });
+                self.place(end);
+            }
+            ExprKind::Or(xs) => {
+                let yes = self.label();
+                let end = self.label();
+                for x in xs {
+                    let next = self.label();
+                    let t = self.operand(x);
+                    let fail = self.handler.0;
+                    self.emit(Op::JumpIfFalse { cond: t, target: next.0, fail });
+                    self.emit(Op::Jump { target: yes.0 });
+                    self.place(next);
+                }
+                self.emit(Op::Const { dst, value: Value::Bool(false) });
+                self.emit(Op::Jump { target: end.0 });
+                self.place(yes);
+                self.emit(Op::Const { dst, value: Value::Bool(true) });
+                self.place(end);
+            }
+            ExprKind::Coalesce(xs) => {
+                let end = self.label();
+                let (last, init) = xs.split_last().expect("a chain has operands");
+                for x in init {
+                    let next = self.label();
+                    let outer = std::mem::replace(&mut self.handler, next);
+                    self.expr(x, dst);
+                    self.handler = outer;
+                    self.emit(Op::JumpIfNotNull { src: dst, target: end.0 });
+                    self.place(next);
+                }
+                self.expr(last, dst);
+                self.place(end);
+            }
+            ExprKind::If { branches, otherwise } => {
+                let end = self.label();
+                for (cond, value) in branches {
+                    let next = self.label();
+                    let t = self.operand(cond);
+                    let fail = self.handler.0;
+                    self.emit(Op::JumpIfFalse { cond: t, target: next.0, fail });
+                    self.expr(value, dst);
+                    self.emit(Op::Jump { target: end.0 });
+                    self.place(next);
+                }
+                self.expr(otherwise, dst);
+                self.place(end);
+            }
+        }
+    }
+
+    fn path(&mut self, base: &Expr, segments: &[Segment], dst: Slot) {
+        // A pushed-down member: read its slot, then walk the rest.
+        if let (ExprKind::Var(v), Some(Segment::Key(k))) = (&base.kind, segments.first()) {
+            let member = match self.pushdown.get(v) {
+                Some(Pushdown::Json { keys, base }) => keys.iter().position(|x| x == k).map(|i| Some(base + i as Slot)),
+                Some(Pushdown::Klog { fields }) => Some(
+                    KLOG_FIELDS
+                        .iter()
+                        .position(|f| f == k)
+                        .and_then(|i| fields.iter().find(|(f, _)| usize::from(*f) == i).map(|(_, s)| *s)),
+                ),
+                None => None,
+            };
+            if let Some(member) = member {
+                match member {
+                    // A key parse_klog never has.
+                    None => self.emit(Op::Const { dst, value: Value::Null }),
+                    Some(src) if segments.len() == 1 => self.emit(Op::Move { dst, src }),
+                    Some(src) => {
+                        let path = self.path_index(&segments[1..]);
+                        self.emit(Op::Path { dst, src, path });
+                    }
+                }
+                return;
+            }
+        }
+        let src = self.operand(base);
+        let path = self.path_index(segments);
+        self.emit(Op::Path { dst, src, path });
+    }
+
+    fn path_index(&mut self, segments: &[Segment]) -> u32 {
+        let path: Vec<uml_runtime::plan::Segment> = segments
+            .iter()
+            .map(|s| match s {
+                Segment::Key(k) => uml_runtime::plan::Segment::Key(k.clone()),
+                Segment::Index(i) => uml_runtime::plan::Segment::Index(*i),
+            })
+            .collect();
+        if let Some(i) = self.paths.iter().position(|p| *p == path) {
+            return i as u32;
+        }
+        self.paths.push(path);
+        self.paths.len() as u32 - 1
+    }
+
+    fn call(&mut self, e: &Expr, func: Func, args: &[Option<Expr>], abort: bool, dst: Slot) {
+        let outer = self.handler;
+        if abort {
+            self.handler = self.abort_label("call", e.span, func);
+        }
+        let fail = self.handler.0;
+        match func {
+            Func::Exists => {
+                let arg = args[0].as_ref().expect("exists has its argument");
+                self.exists(arg, dst);
+            }
+            Func::ParseJson => {
+                let src = args[0].as_ref().map_or(NO_SLOT, |a| self.operand(a));
+                self.emit(Op::ParseJson { dst, src, members: None, fail });
+            }
+            Func::ParseKlog => {
+                let src = args[0].as_ref().map_or(NO_SLOT, |a| self.operand(a));
+                let start = self.captures.len() as u32;
+                self.emit(Op::ParseKlog { dst, src, fields: (start, 0), whole: true, fail });
+            }
+            _ => {
+                let mut aux = Aux::None;
+                let mut slots = Vec::with_capacity(args.len());
+                for (i, arg) in args.iter().enumerate() {
+                    match arg {
+                        None => slots.push(NO_SLOT),
+                        Some(Expr { kind: ExprKind::Regex(r), .. }) => {
+                            aux = Aux::Regex(self.regex(&r.pattern));
+                            slots.push(NO_SLOT);
+                        }
+                        Some(a) => {
+                            if i == 1 {
+                                if let ExprKind::Str(s) = &a.kind {
+                                    match func {
+                                        Func::ParseTimestamp => {
+                                            self.formats.push((s.clone(), TimestampFormat::compile(s).ok()));
+                                            aux = Aux::Format(self.formats.len() as u32 - 1);
+                                        }
+                                        Func::Level => aux = Aux::Scale(Scale::from_name(s)),
+                                        _ => {}
+                                    }
+                                }
+                            }
+                            slots.push(self.operand(a));
+                        }
+                    }
+                }
+                let start = self.args.len() as u32;
+                self.args.extend(&slots);
+                self.emit(Op::Call { dst, func, args: (start, slots.len() as u8), aux, fail });
+            }
+        }
+        self.handler = outer;
+    }
+
+    fn exists(&mut self, arg: &Expr, dst: Slot) {
+        let ExprKind::Path { base, segments } = &arg.kind else {
+            // `exists(x)` on a non-path: whether it is not null.
+            let t = self.operand(arg);
+            let path = self.path_index(&[]);
+            self.emit(Op::Exists { dst, src: t, path });
+            return;
+        };
+        if let (ExprKind::Var(v), [Segment::Key(k)]) = (&base.kind, segments.as_slice()) {
+            if let Some(Pushdown::Json { keys, base }) = self.pushdown.get(v) {
+                if let Some(i) = keys.iter().position(|x| x == k) {
+                    let mask = base - 1;
+                    self.emit(Op::Present { dst, mask, bit: i as u8 });
+                    return;
+                }
+            }
+        }
+        let src = self.operand(base);
+        let path = self.path_index(segments);
+        self.emit(Op::Exists { dst, src, path });
+    }
+}
+
+fn meta(m: hir::Meta) -> Meta {
+    match m {
+        hir::Meta::Line => Meta::Line,
+        hir::Meta::Traceback => Meta::Traceback,
+        hir::Meta::Stream => Meta::Stream,
+        hir::Meta::Timestamp => Meta::Timestamp,
+        hir::Meta::Pod => Meta::Pod,
+        hir::Meta::Namespace => Meta::Namespace,
+        hir::Meta::Container => Meta::Container,
+        hir::Meta::ContainerId => Meta::ContainerId,
+        hir::Meta::File => Meta::File,
+    }
+}
+
+/// The variables a `when` binds: captures of `=~` in its top-level `&&`.
+fn when_captures(when: &Expr) -> Vec<VarId> {
+    let mut out = Vec::new();
+    let conjuncts: Vec<&Expr> = match &when.kind {
+        ExprKind::And(xs) => xs.iter().collect(),
+        _ => vec![when],
+    };
+    for c in conjuncts {
+        if let ExprKind::Match { captures, .. } = &c.kind {
+            out.extend(captures.iter().map(|(_, v)| *v));
+        }
+    }
+    out
+}
+
+/// Whether `e` reads the output `o` (then an assignment to `o` must not
+/// write `o` before the expression is done).
+fn reads_output(e: &Expr, o: Output) -> bool {
+    let mut found = false;
+    visit_expr(e, &mut |x| found |= matches!(x.kind, ExprKind::Output(p) if p == o));
+    found
+}
+
+/// Calls `f` on `e` and every subexpression.
+fn visit_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Template(parts) => {
+            for p in parts {
+                if let Part::Hole(h) = p {
+                    visit_expr(h, f);
+                }
+            }
+        }
+        ExprKind::Array(xs) | ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::Coalesce(xs) => {
+            xs.iter().for_each(|x| visit_expr(x, f))
+        }
+        ExprKind::Object(entries) => entries.iter().for_each(|(_, x)| visit_expr(x, f)),
+        ExprKind::Path { base, .. } => visit_expr(base, f),
+        ExprKind::Call { args, .. } => args.iter().flatten().for_each(|x| visit_expr(x, f)),
+        ExprKind::Not(x) => visit_expr(x, f),
+        ExprKind::Compare { lhs, rhs, .. } => {
+            visit_expr(lhs, f);
+            visit_expr(rhs, f);
+        }
+        ExprKind::Match { subject, .. } => visit_expr(subject, f),
+        ExprKind::If { branches, otherwise } => {
+            for (c, v) in branches {
+                visit_expr(c, f);
+                visit_expr(v, f);
+            }
+            visit_expr(otherwise, f);
+        }
+        _ => {}
+    }
+}
+
+fn visit_stmts(stmts: &[Stmt], f: &mut dyn FnMut(&Expr)) {
+    for s in stmts {
+        match s {
+            Stmt::Let { value, .. } | Stmt::Assign { value, .. } => visit_expr(value, f),
+            Stmt::If { branches, otherwise, .. } => {
+                for (c, body) in branches {
+                    visit_expr(c, f);
+                    visit_stmts(body, f);
+                }
+                if let Some(body) = otherwise {
+                    visit_stmts(body, f);
+                }
+            }
+            Stmt::Drop { .. } | Stmt::Emit { .. } => {}
+        }
+    }
+}
+
+/// How a variable is read.
+enum VarUse<'e> {
+    /// `v.key…` or `exists(v.key)`.
+    Key(&'e str),
+    /// Anything else.
+    Whole,
+}
+
+/// Calls `f` for each read of `var` in `stmts`.
+fn visit_var_uses(stmts: &[Stmt], var: VarId, f: &mut dyn FnMut(VarUse<'_>)) {
+    // A path `v.k…` is a keyed use; the `Var` under it must not count again.
+    let mut keyed: Vec<*const Expr> = Vec::new();
+    visit_stmts(stmts, &mut |e| {
+        if let ExprKind::Path { base, segments } = &e.kind {
+            if let (ExprKind::Var(v), Some(Segment::Key(k))) = (&base.kind, segments.first()) {
+                if *v == var {
+                    keyed.push(&**base as *const Expr);
+                    f(VarUse::Key(k));
+                }
+            }
+        }
+    });
+    visit_stmts(stmts, &mut |e| {
+        if matches!(e.kind, ExprKind::Var(v) if v == var) && !keyed.contains(&(e as *const Expr)) {
+            f(VarUse::Whole);
+        }
+    });
+}
+
+/// Whether `var` is read other than through `var.key` paths.
+fn uses_whole(stmts: &[Stmt], var: VarId) -> bool {
+    let mut whole = false;
+    visit_var_uses(stmts, var, &mut |u| whole |= matches!(u, VarUse::Whole));
+    // `exists(k.key)` on a klog object needs the object itself.
+    visit_stmts(stmts, &mut |e| {
+        if let ExprKind::Call { func: Func::Exists, args, .. } = &e.kind {
+            if let Some(Some(Expr { kind: ExprKind::Path { base, .. }, .. })) = args.first() {
+                whole |= matches!(base.kind, ExprKind::Var(v) if v == var);
+            }
+        }
+    });
+    whole
+}
+
+/// `let x = parse_json(…)` and `let x = parse_klog(…)` (with or without an
+/// error binding, with or without `!`).
+fn collect_parse_lets(stmts: &[Stmt], out: &mut Vec<(VarId, Func)>) {
+    for s in stmts {
+        match s {
+            Stmt::Let { var, value, .. } => {
+                if let ExprKind::Call { func: f @ (Func::ParseJson | Func::ParseKlog), .. } = &value.kind {
+                    out.push((*var, *f));
+                }
+            }
+            Stmt::If { branches, otherwise, .. } => {
+                for (_, body) in branches {
+                    collect_parse_lets(body, out);
+                }
+                if let Some(body) = otherwise {
+                    collect_parse_lets(body, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Values as JSON: the compact form `encode_json` and composite payload
+//! fields are written in, and structural equality.
+//!
+//! The compact form is the reference evaluator's: no whitespace, members in
+//! first-seen order with a repeated key keeping its last value, strings
+//! decoded and escaped again, numbers in the language's formatting. Both
+//! walks recurse over JSON that a scan validated, so depth is bounded by
+//! [`crate::json::MAX_DEPTH`].
+
+use super::funcs::{push_json_str, same_key};
+use super::{Bufs, Executor, buffer_in, decode_into};
+use crate::json::{self, JsonKind, RawValue};
+use crate::plan::{Buf, Text, Value};
+use crate::stdlib::number;
+
+impl Executor<'_> {
+    /// Appends `v` as compact JSON.
+    pub(crate) fn write_json(&self, b: &Bufs<'_>, v: Value, out: &mut String) {
+        match v {
+            Value::Null => out.push_str("null"),
+            Value::Bool(x) => out.push_str(if x { "true" } else { "false" }),
+            Value::Int(i) => number::format_int(i, out),
+            Value::Float(f) => number::format_float(f, out),
+            Value::Str(t) => push_json_str(out, self.text(b, t)),
+            Value::Json(t, JsonKind::String, _) => {
+                let mut decoded = String::new();
+                decode_into(&mut decoded, self.text(b, t).as_bytes());
+                push_json_str(out, &decoded);
+            }
+            Value::Json(t, kind @ (JsonKind::Array | JsonKind::Object), _) => {
+                let raw = RawValue { kind, start: t.start, end: t.end, flags: 0 };
+                self.write_raw(b, t.buf, raw, out);
+            }
+            Value::Json(..) => out.push_str("null"),
+        }
+    }
+
+    fn write_raw(&self, b: &Bufs<'_>, buf: Buf, raw: RawValue, out: &mut String) {
+        let bytes = buffer_in(&self.scratch, b, buf);
+        match raw.kind {
+            JsonKind::Array => {
+                out.push('[');
+                let mut first = true;
+                json::for_each_element(bytes, raw, |el| {
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    self.write_raw(b, buf, el, out);
+                    true
+                });
+                out.push(']');
+            }
+            JsonKind::Object => {
+                out.push('{');
+                let mut first = true;
+                json::for_each_member(bytes, raw, |key, _| {
+                    if first_occurrence(bytes, raw, key) {
+                        if !first {
+                            out.push(',');
+                        }
+                        first = false;
+                        let mut k = String::new();
+                        decode_into(&mut k, key.string_body(bytes));
+                        push_json_str(out, &k);
+                        out.push(':');
+                        let value = last_value(bytes, raw, key);
+                        self.write_raw(b, buf, value, out);
+                    }
+                    true
+                });
+                out.push('}');
+            }
+            _ => self.write_json(b, self.value_of_raw(b, buf, raw), out),
+        }
+    }
+
+    /// Structural equality, as the evaluator's `==`: an int equals a float
+    /// of the same value, strings compare decoded, objects by their members
+    /// whatever the order.
+    pub(crate) fn equal(&mut self, b: &Bufs<'_>, l: Value, r: Value) -> bool {
+        match (l, r) {
+            (Value::Int(a), Value::Float(f)) | (Value::Float(f), Value::Int(a)) => a as f64 == f,
+            (x, y) if x.is_string() && y.is_string() => {
+                let (x, y) = (self.str_text(b, x), self.str_text(b, y));
+                let (x, y) = (x.unwrap_or(Text::EMPTY), y.unwrap_or(Text::EMPTY));
+                self.text(b, x) == self.text(b, y)
+            }
+            (Value::Json(x, kx, _), Value::Json(y, ky, _)) if kx == ky => {
+                let rx = RawValue { kind: kx, start: x.start, end: x.end, flags: 0 };
+                let ry = RawValue { kind: ky, start: y.start, end: y.end, flags: 0 };
+                self.equal_raw(b, (x.buf, rx), (y.buf, ry))
+            }
+            (Value::Json(..), _) | (_, Value::Json(..)) => false,
+            (x, y) => x == y,
+        }
+    }
+
+    fn equal_raw(&mut self, b: &Bufs<'_>, (xb, x): (Buf, RawValue), (yb, y): (Buf, RawValue)) -> bool {
+        match (x.kind, y.kind) {
+            (JsonKind::Array, JsonKind::Array) => {
+                let mut i = 0;
+                loop {
+                    let ex = json::get_element(buffer_in(&self.scratch, b, xb), x, i);
+                    let ey = json::get_element(buffer_in(&self.scratch, b, yb), y, i);
+                    match (ex, ey) {
+                        (None, None) => return true,
+                        (Some(ex), Some(ey)) => {
+                            if !self.equal_raw(b, (xb, ex), (yb, ey)) {
+                                return false;
+                            }
+                        }
+                        _ => return false,
+                    }
+                    i += 1;
+                }
+            }
+            (JsonKind::Object, JsonKind::Object) => {
+                // Same distinct keys, and equal values under each.
+                let count = |bytes: &[u8], o: RawValue| {
+                    let mut n = 0;
+                    json::for_each_member(bytes, o, |k, _| {
+                        n += usize::from(first_occurrence(bytes, o, k));
+                        true
+                    });
+                    n
+                };
+                let xs = buffer_in(&self.scratch, b, xb);
+                let ys = buffer_in(&self.scratch, b, yb);
+                if count(xs, x) != count(ys, y) {
+                    return false;
+                }
+                let mut keys = Vec::new();
+                json::for_each_member(xs, x, |k, _| {
+                    keys.push(k);
+                    true
+                });
+                for k in keys {
+                    let mut name = String::new();
+                    decode_into(&mut name, k.string_body(buffer_in(&self.scratch, b, xb)));
+                    let vx = last_value(buffer_in(&self.scratch, b, xb), x, k);
+                    let Some(vy) = json::get_member(buffer_in(&self.scratch, b, yb), y, name.as_bytes()) else {
+                        return false;
+                    };
+                    if !self.equal_raw(b, (xb, vx), (yb, vy)) {
+                        return false;
+                    }
+                }
+                true
+            }
+            _ => {
+                let vx = self.value_of_raw(b, xb, x);
+                let vy = self.value_of_raw(b, yb, y);
+                if matches!(vx, Value::Json(_, JsonKind::Array | JsonKind::Object, _))
+                    || matches!(vy, Value::Json(_, JsonKind::Array | JsonKind::Object, _))
+                {
+                    return false;
+                }
+                self.equal(b, vx, vy)
+            }
+        }
+    }
+}
+
+/// Whether `key` is the first member of `object` with its name.
+fn first_occurrence(bytes: &[u8], object: RawValue, key: RawValue) -> bool {
+    let mut first = true;
+    json::for_each_member(bytes, object, |k, _| {
+        if k.start >= key.start {
+            return false;
+        }
+        first &= !same_key(bytes, k, key);
+        first
+    });
+    first
+}
+
+/// The value of the last member of `object` named as `key`.
+fn last_value(bytes: &[u8], object: RawValue, key: RawValue) -> RawValue {
+    let mut found = RawValue { kind: JsonKind::Null, start: 0, end: 0, flags: 0 };
+    json::for_each_member(bytes, object, |k, v| {
+        if same_key(bytes, k, key) {
+            found = v;
+        }
+        true
+    });
+    found
+}

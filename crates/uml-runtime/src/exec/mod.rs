@@ -1,0 +1,621 @@
+//! The executor: applies a [`Plan`] to lines, on borrowed bytes, without
+//! allocating per line.
+//!
+//! One [`Executor`] per thread borrows the shared plan and owns what a line
+//! needs: the slots, a scratch buffer for computed text, and a regex capture
+//! buffer per regex. All of it is reused, so after the first lines have sized
+//! the buffers a line allocates nothing.
+//!
+//! Use it in two steps:
+//!
+//! 1. [`Executor::route`], once per file and stream: runs the routing
+//!    program on the file's metadata, and keeps the rule and what its
+//!    `when` captured in a [`Route`];
+//! 2. [`Executor::apply`], per line (or multiline group): runs the rule's
+//!    body and writes the record into a reusable [`Record`].
+//!
+//! Nothing panics on any input: a failure nothing in the rule handles drops
+//! the line with an [`Outcome::Abort`] naming the call site, text is bounded
+//! by [`MAX_SCRATCH`], and JSON nesting by [`crate::json::MAX_DEPTH`].
+
+mod funcs;
+mod jsonv;
+mod record;
+
+use crate::framing::Stream;
+use crate::json::{self, JsonKind, RawValue};
+use crate::plan::{Buf, Members, Meta, Op, OpId, Plan, Slot, Text, Value};
+pub use record::{CUT_MARKER, Record};
+use std::fmt::Write as _;
+
+/// The most computed text one line may produce: past it, the op that would
+/// grow the scratch further fails ("value too large").
+pub const MAX_SCRATCH: usize = 64 << 20;
+
+/// Scratch capacity kept between lines; a line that needed more gives the
+/// memory back afterwards, so a single huge line does not pin it.
+const KEEP_SCRATCH: usize = 4 << 20;
+
+/// Texts the executor produces without computing them: at the start of every
+/// plan's constants (the compiler puts [`PRELUDE`] first).
+pub const PRELUDE: &str = "stdoutstderrtruefalseDEBUGINFOWARNINGERROR";
+
+const fn prelude(start: u32, end: u32) -> Text {
+    Text { buf: Buf::Const, start, end }
+}
+pub(crate) const STDOUT: Text = prelude(0, 6);
+pub(crate) const STDERR: Text = prelude(6, 12);
+pub(crate) const TRUE: Text = prelude(12, 16);
+pub(crate) const FALSE: Text = prelude(16, 21);
+pub(crate) const LEVELS: [Text; 4] = [prelude(21, 26), prelude(26, 30), prelude(30, 37), prelude(37, 42)];
+
+/// The metadata of a file, as the kubelet's file name gives it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileInfo<'a> {
+    pub pod: &'a str,
+    pub namespace: &'a str,
+    pub container: &'a str,
+    pub container_id: &'a str,
+    /// The path, as `%file`.
+    pub file: &'a str,
+}
+
+/// What routing decided for one file and stream: the rule, and the values
+/// its `when` captured (texts in the route's own buffer).
+#[derive(Clone, Debug)]
+pub struct Route {
+    rule: Option<u16>,
+    stream: Stream,
+    /// The file's metadata, then text routing computed: [`Buf::File`].
+    buf: String,
+    meta: [Text; 5],
+    /// The slots every line starts from.
+    slots: Box<[Value]>,
+}
+
+impl Route {
+    /// The rule that takes the lines, if any.
+    pub fn rule(&self) -> Option<u16> {
+        self.rule
+    }
+
+    pub fn stream(&self) -> Stream {
+        self.stream
+    }
+}
+
+/// One unit of input: a line, or a multiline group.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Line<'a> {
+    /// `%line`.
+    pub text: &'a str,
+    /// `%traceback`.
+    pub traceback: Option<&'a str>,
+    /// `%timestamp`, ns since the epoch.
+    pub timestamp: i64,
+}
+
+/// What became of a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The record is in the [`Record`] passed to [`Executor::apply`].
+    Record,
+    /// `drop`: [`Plan::drops`]`[site]`.
+    Drop(u32),
+    /// A call failed with nothing to handle it: [`Plan::aborts`]`[site]`;
+    /// [`Executor::error`] has the message.
+    Abort(u32),
+    /// No rule takes the line's file.
+    Unrouted,
+}
+
+/// A failure; the message is in [`Executor::error`].
+#[derive(Debug)]
+pub(crate) struct Failed;
+
+pub(crate) type Step = Result<(), Failed>;
+
+/// The buffers a line's texts point into, besides the scratch.
+#[derive(Clone, Copy)]
+pub(crate) struct Bufs<'a> {
+    line: &'a str,
+    traceback: &'a str,
+    consts: &'a str,
+    file: &'a str,
+}
+
+impl<'a> Bufs<'a> {
+    /// A text outside the scratch.
+    fn outside(&self, t: Text) -> &'a str {
+        let s = match t.buf {
+            Buf::Line => self.line,
+            Buf::Traceback => self.traceback,
+            Buf::Const => self.consts,
+            Buf::File => self.file,
+            Buf::Scratch => unreachable!("scratch texts are resolved by the executor"),
+        };
+        s.get(t.start as usize..t.end as usize).unwrap_or("")
+    }
+}
+
+/// How a run of ops ended.
+enum Stop {
+    Emit,
+    Drop(u32),
+    Abort(u32),
+    Route(u16),
+    Unrouted,
+}
+
+/// Applies a plan; one per thread. See the module documentation.
+pub struct Executor<'p> {
+    plan: &'p Plan,
+    slots: Vec<Value>,
+    scratch: String,
+    /// For functions whose input is in the scratch.
+    tmp: String,
+    locs: Vec<regex::CaptureLocations>,
+    found: Vec<Option<RawValue>>,
+    /// The pending failure's message.
+    error: Text,
+}
+
+impl<'p> Executor<'p> {
+    pub fn new(plan: &'p Plan) -> Executor<'p> {
+        let widest = plan.key_sets.iter().map(Vec::len).max().unwrap_or(0);
+        Executor {
+            plan,
+            slots: vec![Value::Null; usize::from(plan.slot_count)],
+            scratch: String::new(),
+            tmp: String::new(),
+            locs: plan.regexes.iter().map(regex::Regex::capture_locations).collect(),
+            found: vec![None; widest],
+            error: Text::EMPTY,
+        }
+    }
+
+    pub fn plan(&self) -> &'p Plan {
+        self.plan
+    }
+
+    /// Decides which rule takes the lines of a file's stream. Run it once
+    /// per file and stream; it may allocate.
+    pub fn route(&mut self, info: &FileInfo<'_>, stream: Stream) -> Route {
+        let mut buf = String::new();
+        let mut meta = [Text::EMPTY; 5];
+        for (i, s) in [info.pod, info.namespace, info.container, info.container_id, info.file].iter().enumerate() {
+            let start = buf.len() as u32;
+            buf.push_str(s);
+            meta[i] = Text { buf: Buf::File, start, end: buf.len() as u32 };
+        }
+        let mut route = Route { rule: None, stream, buf, meta, slots: Box::default() };
+        self.scratch.clear();
+        self.slots.fill(Value::Null);
+        let bufs = Bufs { line: "", traceback: "", consts: &self.plan.consts, file: &route.buf };
+        let stop = self.run(&bufs, &route, Line::default(), self.plan.route_entry);
+        let mut slots = vec![Value::Null; self.slots.len()].into_boxed_slice();
+        if let Stop::Route(rule) = stop {
+            route.rule = Some(rule);
+            // Keep the captures, moving texts out of the scratch.
+            for &slot in &self.plan.rules[usize::from(rule)].captures {
+                let mut v = self.slots[usize::from(slot)];
+                if let Value::Str(t) | Value::Json(t, _, _) = &mut v {
+                    if t.buf == Buf::Scratch {
+                        let start = route.buf.len() as u32;
+                        route.buf.push_str(&self.scratch[t.start as usize..t.end as usize]);
+                        *t = Text { buf: Buf::File, start, end: route.buf.len() as u32 };
+                    }
+                }
+                slots[usize::from(slot)] = v;
+            }
+        }
+        route.slots = slots;
+        route
+    }
+
+    /// Runs the route's rule on one line and writes the record into `record`.
+    pub fn apply(&mut self, route: &Route, line: Line<'_>, record: &mut Record) -> Outcome {
+        let Some(rule) = route.rule else { return Outcome::Unrouted };
+        if self.scratch.capacity() > KEEP_SCRATCH {
+            self.scratch = String::new();
+        }
+        self.scratch.clear();
+        self.slots.copy_from_slice(&route.slots);
+        let plan = self.plan;
+        let bufs =
+            Bufs { line: line.text, traceback: line.traceback.unwrap_or(""), consts: &plan.consts, file: &route.buf };
+        let rule_plan = &plan.rules[usize::from(rule)];
+        match self.run(&bufs, route, line, rule_plan.entry) {
+            Stop::Emit => {
+                record::write(self, &bufs, rule, line.timestamp, record);
+                Outcome::Record
+            }
+            Stop::Drop(site) => Outcome::Drop(site),
+            Stop::Abort(site) => Outcome::Abort(site),
+            // Not reachable from a rule body; kept total rather than panicking.
+            Stop::Route(_) | Stop::Unrouted => Outcome::Unrouted,
+        }
+    }
+
+    /// The message of the last failure (of an [`Outcome::Abort`]), valid
+    /// until the next call.
+    pub fn error(&self) -> &str {
+        match self.error.buf {
+            Buf::Scratch => self.scratch.get(self.error.start as usize..self.error.end as usize).unwrap_or(""),
+            Buf::Const => self.plan.consts.get(self.error.start as usize..self.error.end as usize).unwrap_or(""),
+            _ => "",
+        }
+    }
+
+    fn run(&mut self, b: &Bufs<'_>, route: &Route, line: Line<'_>, entry: OpId) -> Stop {
+        let plan = self.plan;
+        let mut pc = entry as usize;
+        loop {
+            let Some(op) = plan.ops.get(pc) else { return Stop::Unrouted };
+            pc += 1;
+            let step = match *op {
+                Op::Const { dst, value } => {
+                    self.set(dst, value);
+                    Ok(())
+                }
+                Op::Meta { dst, meta } => {
+                    let v = self.meta(route, line, meta);
+                    self.set(dst, v);
+                    Ok(())
+                }
+                Op::Move { dst, src } => {
+                    let v = self.get(src);
+                    self.set(dst, v);
+                    Ok(())
+                }
+                Op::Path { dst, src, path } => {
+                    let v = self.walk(b, self.get(src), &plan.paths[path as usize]);
+                    self.set(dst, v.unwrap_or(Value::Null));
+                    Ok(())
+                }
+                Op::Present { dst, mask, bit } => {
+                    let present = matches!(self.get(mask), Value::Int(m) if m & (1 << bit) != 0);
+                    self.set(dst, Value::Bool(present));
+                    Ok(())
+                }
+                Op::Exists { dst, src, path } => {
+                    let v = self.exists(b, self.get(src), &plan.paths[path as usize]);
+                    self.set(dst, Value::Bool(v));
+                    Ok(())
+                }
+                Op::Call { dst, func, args, aux, .. } => {
+                    let args = &plan.args[args.0 as usize..args.0 as usize + usize::from(args.1)];
+                    self.call(b, dst, func, args, aux)
+                }
+                Op::ParseJson { dst, src, members, .. } => self.parse_json(b, dst, src, members),
+                Op::ParseKlog { dst, src, fields, whole, .. } => {
+                    let v = self.get(src);
+                    self.parse_klog(b, dst, v, fields, whole, line.timestamp)
+                }
+                Op::Match { dst, src, regex, negate, captures, .. } => {
+                    self.match_regex(b, dst, src, regex, negate, captures)
+                }
+                Op::Compare { dst, cmp, lhs, rhs, .. } => {
+                    let (l, r) = (self.get(lhs), self.get(rhs));
+                    self.compare(b, cmp, l, r).map(|v| self.set(dst, Value::Bool(v)))
+                }
+                Op::Not { dst, src, .. } => self.truth(src).map(|v| self.set(dst, Value::Bool(!v))),
+                Op::Template { dst, pieces, .. } => self.template(b, dst, pieces),
+                Op::Array { dst, items } => self.array(b, dst, items),
+                Op::Object { dst, entries } => self.object(b, dst, entries),
+                Op::Jump { target } => {
+                    pc = target as usize;
+                    Ok(())
+                }
+                Op::JumpIfFalse { cond, target, .. } => self.truth(cond).map(|v| {
+                    if !v {
+                        pc = target as usize;
+                    }
+                }),
+                Op::JumpIfNotNull { src, target } => {
+                    if self.get(src) != Value::Null {
+                        pc = target as usize;
+                    }
+                    Ok(())
+                }
+                Op::BindError { value, err } => {
+                    self.set(value, Value::Null);
+                    self.set(err, Value::Str(self.error));
+                    Ok(())
+                }
+                Op::Emit => return Stop::Emit,
+                Op::Drop { site } => return Stop::Drop(site),
+                Op::Abort { site } => return Stop::Abort(site),
+                Op::Route { rule } => return Stop::Route(rule),
+                Op::Unrouted => return Stop::Unrouted,
+            };
+            if step.is_err() {
+                match op.fail() {
+                    Some(fail) => pc = fail as usize,
+                    None => return Stop::Unrouted,
+                }
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, slot: Slot) -> Value {
+        self.slots.get(usize::from(slot)).copied().unwrap_or(Value::Null)
+    }
+
+    #[inline]
+    pub(crate) fn set(&mut self, slot: Slot, v: Value) {
+        if let Some(s) = self.slots.get_mut(usize::from(slot)) {
+            *s = v;
+        }
+    }
+
+    fn meta(&self, route: &Route, line: Line<'_>, meta: Meta) -> Value {
+        match meta {
+            Meta::Line => Value::Str(Text { buf: Buf::Line, start: 0, end: line.text.len() as u32 }),
+            Meta::Traceback => match line.traceback {
+                Some(t) => Value::Str(Text { buf: Buf::Traceback, start: 0, end: t.len() as u32 }),
+                None => Value::Null,
+            },
+            Meta::Stream => Value::Str(match route.stream {
+                Stream::Stdout => STDOUT,
+                Stream::Stderr => STDERR,
+            }),
+            Meta::Timestamp => Value::Int(line.timestamp),
+            Meta::Pod => Value::Str(route.meta[0]),
+            Meta::Namespace => Value::Str(route.meta[1]),
+            Meta::Container => Value::Str(route.meta[2]),
+            Meta::ContainerId => Value::Str(route.meta[3]),
+            Meta::File => Value::Str(route.meta[4]),
+        }
+    }
+
+    /// The text of `t`.
+    #[inline]
+    pub(crate) fn text<'s>(&'s self, b: &Bufs<'s>, t: Text) -> &'s str {
+        text_in(&self.scratch, b, t)
+    }
+
+    /// The bytes of the buffer `t` points into, for JSON positions.
+    pub(crate) fn buffer<'s>(&'s self, b: &Bufs<'s>, buf: Buf) -> &'s [u8] {
+        buffer_in(&self.scratch, b, buf)
+    }
+
+    /// Records a failure with a fixed message.
+    pub(crate) fn fail<T>(&mut self, message: &str) -> Result<T, Failed> {
+        let start = self.scratch.len() as u32;
+        self.scratch.push_str(message);
+        self.error = Text { buf: Buf::Scratch, start, end: self.scratch.len() as u32 };
+        Err(Failed)
+    }
+
+    /// Records a failure with a formatted message.
+    pub(crate) fn fail_fmt<T>(&mut self, args: std::fmt::Arguments<'_>) -> Result<T, Failed> {
+        let start = self.scratch.len() as u32;
+        let _ = self.scratch.write_fmt(args);
+        self.error = Text { buf: Buf::Scratch, start, end: self.scratch.len() as u32 };
+        Err(Failed)
+    }
+
+    /// A string value's decoded text: escaped JSON strings are decoded into
+    /// the scratch. `None` for a value that is not a string.
+    pub(crate) fn str_text(&mut self, b: &Bufs<'_>, v: Value) -> Option<Text> {
+        match v {
+            Value::Str(t) => Some(t),
+            Value::Json(t, JsonKind::String, flags) if flags & RawValue::ESCAPED == 0 => Some(t),
+            Value::Json(t, JsonKind::String, _) => {
+                let start = self.scratch.len();
+                if t.buf == Buf::Scratch {
+                    self.tmp.clear();
+                    decode_into(&mut self.tmp, &self.scratch.as_bytes()[t.start as usize..t.end as usize]);
+                    self.scratch.push_str(&self.tmp);
+                } else {
+                    decode_into(&mut self.scratch, b.outside(t).as_bytes());
+                }
+                Some(Text { buf: Buf::Scratch, start: start as u32, end: self.scratch.len() as u32 })
+            }
+            _ => None,
+        }
+    }
+
+    /// Argument `v` as a string, or the evaluator's "expected a string" failure.
+    pub(crate) fn want_str(&mut self, b: &Bufs<'_>, v: Option<Value>) -> Result<Text, Failed> {
+        match v {
+            None => self.fail("missing argument"),
+            Some(v) => match self.str_text(b, v) {
+                Some(t) => Ok(t),
+                None => self.fail_fmt(format_args!("expected a string, found {}", v.kind())),
+            },
+        }
+    }
+
+    /// Appends what `f` writes, given the text of `input`, to the scratch;
+    /// goes through `tmp` when `input` is itself in the scratch.
+    pub(crate) fn produce(
+        &mut self,
+        b: &Bufs<'_>,
+        input: Text,
+        f: impl FnOnce(&str, &mut String),
+    ) -> Result<Text, Failed> {
+        let start = self.scratch.len();
+        if input.buf == Buf::Scratch {
+            self.tmp.clear();
+            f(self.scratch.get(input.start as usize..input.end as usize).unwrap_or(""), &mut self.tmp);
+            self.scratch.push_str(&self.tmp);
+        } else {
+            f(b.outside(input), &mut self.scratch);
+        }
+        self.check_scratch()?;
+        Ok(Text { buf: Buf::Scratch, start: start as u32, end: self.scratch.len() as u32 })
+    }
+
+    pub(crate) fn check_scratch(&mut self) -> Step {
+        if self.scratch.len() > MAX_SCRATCH {
+            self.scratch.truncate(0);
+            return self.fail("value too large");
+        }
+        Ok(())
+    }
+
+    fn truth(&mut self, slot: Slot) -> Result<bool, Failed> {
+        match self.get(slot) {
+            Value::Bool(v) => Ok(v),
+            other => self.fail_fmt(format_args!("a condition must be a bool, not {}", other.kind())),
+        }
+    }
+
+    /// A JSON value read out of `buf` as a slot value.
+    pub(crate) fn value_of_raw(&self, b: &Bufs<'_>, buf: Buf, raw: RawValue) -> Value {
+        let text = Text { buf, start: raw.start, end: raw.end };
+        match raw.kind {
+            JsonKind::Null => Value::Null,
+            JsonKind::Bool => Value::Bool(self.buffer(b, buf).get(raw.start as usize) == Some(&b't')),
+            JsonKind::String => {
+                Value::Json(Text { start: raw.start + 1, end: raw.end - 1, ..text }, JsonKind::String, raw.flags)
+            }
+            JsonKind::Array | JsonKind::Object => Value::Json(text, raw.kind, 0),
+            JsonKind::Number if raw.has(RawValue::NONFINITE) => Value::Str(text),
+            JsonKind::Number => {
+                let s = self.text(b, text);
+                if !s.bytes().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+                    if let Ok(i) = s.parse::<i64>() {
+                        return Value::Int(i);
+                    }
+                }
+                s.parse::<f64>().map_or(Value::Null, Value::Float)
+            }
+        }
+    }
+
+    /// The raw JSON of a container value.
+    pub(crate) fn raw_of(v: Value) -> Option<(Buf, RawValue)> {
+        match v {
+            Value::Json(t, kind @ (JsonKind::Array | JsonKind::Object), _) => {
+                Some((t.buf, RawValue { kind, start: t.start, end: t.end, flags: 0 }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Follows a path; `None` where a key is missing or a shape is wrong.
+    fn walk(&self, b: &Bufs<'_>, mut v: Value, path: &[crate::plan::Segment]) -> Option<Value> {
+        for seg in path {
+            let (buf, raw) = Self::raw_of(v)?;
+            let bytes = self.buffer(b, buf);
+            let found = match seg {
+                crate::plan::Segment::Key(k) => json::get_member(bytes, raw, k.as_bytes())?,
+                crate::plan::Segment::Index(i) => json::get_element(bytes, raw, *i)?,
+            };
+            v = self.value_of_raw(b, buf, found);
+        }
+        Some(v)
+    }
+
+    fn exists(&self, b: &Bufs<'_>, v: Value, path: &[crate::plan::Segment]) -> bool {
+        let Some((last, init)) = path.split_last() else { return v != Value::Null };
+        let Some(parent) = self.walk(b, v, init) else { return false };
+        let Some((buf, raw)) = Self::raw_of(parent) else { return false };
+        let bytes = self.buffer(b, buf);
+        match last {
+            crate::plan::Segment::Key(k) => json::get_member(bytes, raw, k.as_bytes()).is_some(),
+            crate::plan::Segment::Index(i) => json::get_element(bytes, raw, *i).is_some(),
+        }
+    }
+
+    /// Writes members found by a scan into their slots, with the presence mask.
+    fn write_members(&mut self, b: &Bufs<'_>, buf: Buf, members: Members, count: usize) {
+        let mut mask = 0i64;
+        for i in 0..count {
+            let v = match self.found[i] {
+                Some(raw) => {
+                    mask |= 1 << i;
+                    self.value_of_raw(b, buf, raw)
+                }
+                None => Value::Null,
+            };
+            self.set(members.base + i as Slot, v);
+        }
+        self.set(members.base - 1, Value::Int(mask));
+    }
+
+    fn clear_members(&mut self, members: Option<Members>) {
+        if let Some(m) = members {
+            let count = self.plan.key_sets[m.keys as usize].len();
+            for i in 0..count {
+                self.set(m.base + i as Slot, Value::Null);
+            }
+            self.set(m.base - 1, Value::Int(0));
+        }
+    }
+
+    fn parse_json(&mut self, b: &Bufs<'_>, dst: Slot, src: Slot, members: Option<Members>) -> Step {
+        let v = self.get(src);
+        let Some(t) = self.str_text(b, v) else {
+            self.clear_members(members);
+            return self.fail_fmt(format_args!("expected a string, found {}", v.kind()));
+        };
+        let plan = self.plan;
+        let bytes = text_in(&self.scratch, b, t).as_bytes();
+        let first = bytes.iter().find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r')).copied();
+        let result = match (first, members) {
+            (Some(b'{'), Some(m)) => {
+                let keys = &plan.key_sets[m.keys as usize];
+                json::scan_object(bytes, keys, &mut self.found)
+            }
+            _ => json::scan_value(bytes),
+        };
+        match result {
+            Ok(raw) => {
+                let raw = RawValue { start: raw.start + t.start, end: raw.end + t.start, ..raw };
+                if let Some(m) = members {
+                    let count = plan.key_sets[m.keys as usize].len();
+                    if raw.kind == JsonKind::Object {
+                        for r in self.found[..count].iter_mut().flatten() {
+                            r.start += t.start;
+                            r.end += t.start;
+                        }
+                    } else {
+                        self.found[..count].fill(None);
+                    }
+                    self.write_members(b, t.buf, m, count);
+                }
+                let v = self.value_of_raw(b, t.buf, raw);
+                self.set(dst, v);
+                Ok(())
+            }
+            Err(e) => {
+                self.clear_members(members);
+                self.fail_fmt(format_args!("{e}"))
+            }
+        }
+    }
+}
+
+/// Appends a JSON string body, decoded.
+pub(crate) fn decode_into(out: &mut String, body: &[u8]) {
+    json::decode_string(body, |chunk| match std::str::from_utf8(chunk) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push('\u{FFFD}'),
+    });
+}
+
+/// The text of `t`, given the scratch: for code that borrows other fields of
+/// the executor at the same time.
+#[inline]
+pub(crate) fn text_in<'s>(scratch: &'s str, b: &Bufs<'s>, t: Text) -> &'s str {
+    match t.buf {
+        Buf::Scratch => scratch.get(t.start as usize..t.end as usize).unwrap_or(""),
+        _ => b.outside(t),
+    }
+}
+
+/// The bytes of a whole buffer, for JSON positions.
+pub(crate) fn buffer_in<'s>(scratch: &'s str, b: &Bufs<'s>, buf: Buf) -> &'s [u8] {
+    match buf {
+        Buf::Scratch => scratch.as_bytes(),
+        Buf::Line => b.line.as_bytes(),
+        Buf::Traceback => b.traceback.as_bytes(),
+        Buf::Const => b.consts.as_bytes(),
+        Buf::File => b.file.as_bytes(),
+    }
+}

@@ -1,0 +1,541 @@
+//! The plan: what the compiler lowers a checked rule set into, and what the
+//! executor ([`crate::exec`]) runs.
+//!
+//! A plan is flat. Every rule is a run of [`Op`]s in one arena; an op reads
+//! and writes numbered slots, and control flow is forward jumps only (the
+//! language has no loops), so a rule runs in time linear in its size. Every
+//! op that can fail names the op that handles the failure: the next operand
+//! of a `??`, the [`Op::BindError`] of a `let x, err = …`, or an
+//! [`Op::Abort`]. Literal arguments (regexes, timestamp formats, level
+//! scales, JSON keys) are prepared once, here, at build time.
+//!
+//! A plan holds no spans and no references: it is immutable, `Send` and
+//! `Sync`, and one plan serves every thread. What the executor needs to name
+//! a runtime error (the rule, the function, `file:line:col`) is in the side
+//! tables [`Plan::aborts`] and [`Plan::drops`]; [`Plan::spans`] maps every op
+//! back to the source for `uml explain`.
+
+use crate::group::GroupConfig;
+use crate::json::JsonKind;
+use crate::stdlib::level::Scale;
+use crate::stdlib::timestamp::TimestampFormat;
+use std::fmt;
+
+/// A slot number. Slots hold [`Value`]s; a rule's slots are laid out as
+/// outputs (labels, fields, extras, at the same numbers in every rule), then
+/// variables, then temporaries.
+pub type Slot = u16;
+
+/// An index into [`Plan::ops`].
+pub type OpId = u32;
+
+/// Which buffer a [`Text`] points into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Buf {
+    /// The line (or group) being transformed: `%line`.
+    Line,
+    /// The traceback grouped with it: `%traceback`.
+    Traceback,
+    /// The executor's per-line scratch: computed strings and JSON.
+    Scratch,
+    /// The plan's constants ([`Plan::consts`]).
+    Const,
+    /// The file's metadata and what routing computed from it ([`crate::exec::Route`]).
+    File,
+}
+
+/// A range of UTF-8 text in one of the buffers. Offsets, not references, so
+/// that values need no lifetime and the scratch can grow while slots point
+/// into it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Text {
+    pub buf: Buf,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Text {
+    pub const EMPTY: Text = Text { buf: Buf::Const, start: 0, end: 0 };
+
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// A value in a slot. `Copy`, and borrowing nothing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// Decoded text.
+    Str(Text),
+    /// JSON text, not decoded: for a string, the body between the quotes,
+    /// escapes kept, with the scanner's flags ([`crate::json::RawValue`]);
+    /// for an array or an object, its whole text. Scalars read out of JSON
+    /// become `Null`, `Bool`, `Int`, `Float` (and `NaN`/`Infinity` strings).
+    Json(Text, JsonKind, u8),
+}
+
+impl Value {
+    /// The name of the value's kind, as error messages say it.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) | Value::Json(_, JsonKind::String, _) => "string",
+            Value::Json(_, JsonKind::Array, _) => "array",
+            Value::Json(_, JsonKind::Object, _) => "object",
+            Value::Json(_, JsonKind::Null, _) => "null",
+            Value::Json(_, JsonKind::Bool, _) => "bool",
+            Value::Json(_, JsonKind::Number, _) => "number",
+        }
+    }
+
+    pub fn is_string(self) -> bool {
+        matches!(self, Value::Str(_) | Value::Json(_, JsonKind::String, _))
+    }
+}
+
+/// Line metadata (`%name`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Meta {
+    Line,
+    Traceback,
+    Stream,
+    Timestamp,
+    Pod,
+    Namespace,
+    Container,
+    ContainerId,
+    File,
+}
+
+impl Meta {
+    pub const ALL: [(&'static str, Meta); 9] = [
+        ("line", Meta::Line),
+        ("traceback", Meta::Traceback),
+        ("stream", Meta::Stream),
+        ("timestamp", Meta::Timestamp),
+        ("pod", Meta::Pod),
+        ("namespace", Meta::Namespace),
+        ("container", Meta::Container),
+        ("container_id", Meta::ContainerId),
+        ("file", Meta::File),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Meta::ALL.iter().find(|(_, m)| *m == self).map_or("?", |(n, _)| n)
+    }
+}
+
+/// A standard library function. The compiler's signatures
+/// (`uml_compiler::stdlib`) describe them; the executor implements them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Func {
+    ParseJson,
+    ParseRegex,
+    ParseKlog,
+    ParseLogfmt,
+    ParseTimestamp,
+    StripAnsiEscapeCodes,
+    Upcase,
+    Downcase,
+    Trim,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Replace,
+    Split,
+    Slice,
+    Length,
+    ToString,
+    ToInt,
+    Truncate,
+    Exists,
+    IsNull,
+    IsObject,
+    IsString,
+    Get,
+    Level,
+    EncodeJson,
+}
+
+/// A comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cmp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cmp::Eq => "==",
+            Cmp::Ne => "!=",
+            Cmp::Lt => "<",
+            Cmp::Le => "<=",
+            Cmp::Gt => ">",
+            Cmp::Ge => ">=",
+        }
+    }
+}
+
+/// The members of the object `parse_klog` returns, in its order.
+pub const KLOG_FIELDS: [&str; 6] = ["level", "timestamp", "id", "file", "line", "message"];
+
+/// No slot: an omitted optional argument.
+pub const NO_SLOT: Slot = Slot::MAX;
+
+/// Where the parsed members of a composite go (field pushdown): the value of
+/// key `keys[i]` goes to slot `base + i`, and slot `base - 1` gets a bitmask
+/// (an `Int`) of the keys that were present, for `exists`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Members {
+    /// Index into [`Plan::key_sets`].
+    pub keys: u32,
+    pub base: Slot,
+}
+
+/// A path segment.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Segment {
+    Key(String),
+    Index(i64),
+}
+
+/// A piece of a template.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Piece {
+    Text(Text),
+    Hole(Slot),
+}
+
+/// A literal argument prepared at build time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aux {
+    None,
+    /// Index into [`Plan::regexes`].
+    Regex(u32),
+    /// Index into [`Plan::formats`].
+    Format(u32),
+    Scale(Option<Scale>),
+}
+
+/// One instruction.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// `dst = value` (texts of constants are in [`Buf::Const`]).
+    Const {
+        dst: Slot,
+        value: Value,
+    },
+    /// `dst = %meta`.
+    Meta {
+        dst: Slot,
+        meta: Meta,
+    },
+    Move {
+        dst: Slot,
+        src: Slot,
+    },
+    /// `dst = src.seg…` over [`Plan::paths`]`[path]`; never fails.
+    Path {
+        dst: Slot,
+        src: Slot,
+        path: u32,
+    },
+    /// `dst = bit` of the presence mask in `mask` (an `exists` on a member).
+    Present {
+        dst: Slot,
+        mask: Slot,
+        bit: u8,
+    },
+    /// `dst = exists(src.seg…)`: whether the last segment is there, even as null.
+    Exists {
+        dst: Slot,
+        src: Slot,
+        path: u32,
+    },
+    /// `dst = func(args…)`; `args` indexes [`Plan::args`], `NO_SLOT` for an
+    /// omitted optional argument.
+    Call {
+        dst: Slot,
+        func: Func,
+        args: (u32, u8),
+        aux: Aux,
+        fail: OpId,
+    },
+    /// `dst = parse_json(src)`, with the wanted members extracted in the same
+    /// pass over the bytes.
+    ParseJson {
+        dst: Slot,
+        src: Slot,
+        members: Option<Members>,
+        fail: OpId,
+    },
+    /// `dst = parse_klog(src)`; the fields of [`Plan::captures`]`[fields]`
+    /// (`(field, slot)`, fields numbered as [`KLOG_FIELDS`]) go straight to
+    /// slots, and the object itself is built only when `whole` (when `dst`
+    /// is read as a whole).
+    ParseKlog {
+        dst: Slot,
+        src: Slot,
+        fields: (u32, u16),
+        whole: bool,
+        fail: OpId,
+    },
+    /// `dst = src =~ regex` (negated for `!~`); on a match, the groups of
+    /// [`Plan::captures`]`[captures]` are written to their slots.
+    Match {
+        dst: Slot,
+        src: Slot,
+        regex: u32,
+        negate: bool,
+        captures: (u32, u16),
+        fail: OpId,
+    },
+    Compare {
+        dst: Slot,
+        cmp: Cmp,
+        lhs: Slot,
+        rhs: Slot,
+        fail: OpId,
+    },
+    /// `dst = !src`; fails when `src` is not a bool.
+    Not {
+        dst: Slot,
+        src: Slot,
+        fail: OpId,
+    },
+    /// `dst = "…{hole}…"` over [`Plan::pieces`].
+    Template {
+        dst: Slot,
+        pieces: (u32, u16),
+        fail: OpId,
+    },
+    /// `dst = [slots…]` over [`Plan::args`].
+    Array {
+        dst: Slot,
+        items: (u32, u16),
+    },
+    /// `dst = {key: slot…}` over [`Plan::entries`].
+    Object {
+        dst: Slot,
+        entries: (u32, u16),
+    },
+    Jump {
+        target: OpId,
+    },
+    /// Jumps when `cond` is false; fails when it is not a bool.
+    JumpIfFalse {
+        cond: Slot,
+        target: OpId,
+        fail: OpId,
+    },
+    /// Jumps when `src` is not null (the end of a `??` operand).
+    JumpIfNotNull {
+        src: Slot,
+        target: OpId,
+    },
+    /// The handler of `let value, err = …`: `value = null`, `err = ` the
+    /// pending error message.
+    BindError {
+        value: Slot,
+        err: Slot,
+    },
+    /// Stops: the record is written from the output slots.
+    Emit,
+    /// Stops: the line is dropped, [`Plan::drops`]`[site]` says why.
+    Drop {
+        site: u32,
+    },
+    /// Stops: a failure nothing handles; [`Plan::aborts`]`[site]`.
+    Abort {
+        site: u32,
+    },
+    /// Routing: the line belongs to rule `rule`.
+    Route {
+        rule: u16,
+    },
+    /// Routing: no rule takes the line.
+    Unrouted,
+}
+
+impl Op {
+    /// The op's failure handler, if it can fail.
+    pub fn fail(&self) -> Option<OpId> {
+        match *self {
+            Op::Call { fail, .. }
+            | Op::ParseJson { fail, .. }
+            | Op::ParseKlog { fail, .. }
+            | Op::Match { fail, .. }
+            | Op::Compare { fail, .. }
+            | Op::Not { fail, .. }
+            | Op::Template { fail, .. }
+            | Op::JumpIfFalse { fail, .. } => Some(fail),
+            _ => None,
+        }
+    }
+
+    pub fn fail_mut(&mut self) -> Option<&mut OpId> {
+        match self {
+            Op::Call { fail, .. }
+            | Op::ParseJson { fail, .. }
+            | Op::ParseKlog { fail, .. }
+            | Op::Match { fail, .. }
+            | Op::Compare { fail, .. }
+            | Op::Not { fail, .. }
+            | Op::Template { fail, .. }
+            | Op::JumpIfFalse { fail, .. } => Some(fail),
+            _ => None,
+        }
+    }
+
+    /// The jump target, for ops that may jump on success.
+    pub fn target_mut(&mut self) -> Option<&mut OpId> {
+        match self {
+            Op::Jump { target } | Op::JumpIfFalse { target, .. } | Op::JumpIfNotNull { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+
+    /// Whether control never falls through to the next op.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Op::Emit | Op::Drop { .. } | Op::Abort { .. } | Op::Route { .. } | Op::Unrouted | Op::Jump { .. }
+        )
+    }
+}
+
+/// Where a `drop` is, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DropSite {
+    pub rule: u16,
+    pub reason: String,
+}
+
+/// Where a line can be aborted: an `f!(…)` call, or (a bug the checker
+/// should have caught) a failure nothing handles.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AbortSite {
+    pub rule: u16,
+    /// The function whose failure aborts, if any.
+    pub func: Option<&'static str>,
+    /// `file:line:col` of the call.
+    pub location: String,
+    pub span: SpanRef,
+}
+
+/// A source span, for `uml explain` and error messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SpanRef {
+    pub file: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// How lines are framed for a rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Framing {
+    #[default]
+    Auto,
+    Cri,
+    Docker,
+}
+
+/// One rule, compiled.
+#[derive(Clone, Debug)]
+pub struct RulePlan {
+    pub name: String,
+    /// The first op of the body.
+    pub entry: OpId,
+    /// One past the last op of the body.
+    pub end: OpId,
+    pub framing: Framing,
+    pub multiline: Option<GroupConfig>,
+    /// Records longer than this have `message` and `exc_info` cut.
+    pub max_record_size: u32,
+    /// The variable slots `when` binds, kept from routing to every line.
+    pub captures: Vec<Slot>,
+}
+
+/// A label of the record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelPlan {
+    pub name: String,
+    /// A constant label's value; otherwise the rule sets the slot.
+    pub constant: Option<String>,
+    pub slot: Slot,
+}
+
+/// A payload field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldPlan {
+    pub name: String,
+    pub slot: Slot,
+}
+
+/// The compiled rule set.
+#[derive(Debug)]
+pub struct Plan {
+    pub ops: Vec<Op>,
+    /// The span of each op.
+    pub spans: Vec<SpanRef>,
+    /// The routing program: evaluated once per file and stream.
+    pub route_entry: OpId,
+    pub rules: Vec<RulePlan>,
+    pub labels: Vec<LabelPlan>,
+    /// Schema fields, then extras, in the order the record writes them.
+    pub fields: Vec<FieldPlan>,
+    /// The payload fields that `max_record_size` may cut (`message`,
+    /// `exc_info`), as indexes into `fields`, cut in this order last first.
+    pub cuttable: Vec<u16>,
+    pub consts: String,
+    pub regexes: Vec<regex::Regex>,
+    /// `parse_timestamp` formats: the text, and its compiled form when it compiles.
+    pub formats: Vec<(String, Option<TimestampFormat>)>,
+    pub key_sets: Vec<Vec<String>>,
+    pub paths: Vec<Vec<Segment>>,
+    pub args: Vec<Slot>,
+    pub pieces: Vec<Piece>,
+    pub entries: Vec<(Text, Slot)>,
+    /// `(group index, slot)` pairs of `=~` captures.
+    pub captures: Vec<(u16, Slot)>,
+    pub drops: Vec<DropSite>,
+    pub aborts: Vec<AbortSite>,
+    pub slot_count: u16,
+}
+
+impl Plan {
+    /// A constant's text.
+    pub fn const_str(&self, t: Text) -> &str {
+        debug_assert_eq!(t.buf, Buf::Const);
+        &self.consts[t.start as usize..t.end as usize]
+    }
+}
+
+// A plan is shared between threads.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Plan>();
+};
+
+impl fmt::Display for Plan {
+    /// The plan as `uml explain --stage plan` prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::plan_print::print(self, f)
+    }
+}

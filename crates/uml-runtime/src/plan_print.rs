@@ -1,0 +1,196 @@
+//! The plan as text, for `uml explain --stage plan`: one op per line with
+//! its index, slots as `$n` (outputs by name), constants inline, and where
+//! each op goes when it fails.
+
+use crate::plan::{Aux, Buf, Op, Piece, Plan, Segment, Slot, Value};
+use std::fmt::{self, Write};
+
+struct Printer<'p> {
+    plan: &'p Plan,
+}
+
+impl Printer<'_> {
+    fn slot(&self, s: Slot) -> String {
+        if let Some(l) = self.plan.labels.iter().find(|l| l.slot == s) {
+            return format!("labels.{}", l.name);
+        }
+        if let Some(f) = self.plan.fields.iter().find(|f| f.slot == s) {
+            return format!("payload.{}", f.name);
+        }
+        format!("${s}")
+    }
+
+    fn value(&self, v: &Value) -> String {
+        match v {
+            Value::Null => "null".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => format!("{f:?}"),
+            Value::Str(t) if t.buf == Buf::Const => format!("{:?}", self.plan.const_str(*t)),
+            Value::Str(t) | Value::Json(t, ..) => format!("<{:?} {}..{}>", t.buf, t.start, t.end),
+        }
+    }
+
+    fn path(&self, p: u32) -> String {
+        let mut out = String::new();
+        for seg in &self.plan.paths[p as usize] {
+            match seg {
+                Segment::Key(k) => {
+                    let _ = write!(out, ".{k}");
+                }
+                Segment::Index(i) => {
+                    let _ = write!(out, "[{i}]");
+                }
+            }
+        }
+        out
+    }
+
+    fn args(&self, (start, len): (u32, u8)) -> String {
+        let slots = &self.plan.args[start as usize..start as usize + usize::from(len)];
+        let parts: Vec<String> =
+            slots.iter().map(|&s| if s == crate::plan::NO_SLOT { "_".to_string() } else { self.slot(s) }).collect();
+        parts.join(", ")
+    }
+
+    fn op(&self, op: &Op) -> String {
+        let p = self.plan;
+        let fail = |f: u32| format!("  ! {f}");
+        match op {
+            Op::Const { dst, value } => format!("{} = {}", self.slot(*dst), self.value(value)),
+            Op::Meta { dst, meta } => format!("{} = %{}", self.slot(*dst), meta.name()),
+            Op::Move { dst, src } => format!("{} = {}", self.slot(*dst), self.slot(*src)),
+            Op::Path { dst, src, path } => format!("{} = {}{}", self.slot(*dst), self.slot(*src), self.path(*path)),
+            Op::Present { dst, mask, bit } => format!("{} = present({}, bit {bit})", self.slot(*dst), self.slot(*mask)),
+            Op::Exists { dst, src, path } => {
+                format!("{} = exists({}{})", self.slot(*dst), self.slot(*src), self.path(*path))
+            }
+            Op::Call { dst, func, args, aux, fail: f } => {
+                let aux = match aux {
+                    Aux::None => String::new(),
+                    Aux::Regex(r) => format!(" r'{}'", p.regexes[*r as usize].as_str()),
+                    Aux::Format(i) => format!(" format {:?}", p.formats[*i as usize].0),
+                    Aux::Scale(s) => format!(" scale {s:?}"),
+                };
+                format!("{} = {func:?}({}){aux}{}", self.slot(*dst), self.args(*args), fail(*f))
+            }
+            Op::ParseJson { dst, src, members, fail: f } => {
+                let members = match members {
+                    None => String::new(),
+                    Some(m) => {
+                        let keys: Vec<String> = p.key_sets[m.keys as usize]
+                            .iter()
+                            .enumerate()
+                            .map(|(i, k)| format!("{k}→{}", self.slot(m.base + i as Slot)))
+                            .collect();
+                        format!(" keys {{{}}} present→{}", keys.join(", "), self.slot(m.base - 1))
+                    }
+                };
+                format!("{} = parse_json({}){members}{}", self.slot(*dst), self.slot(*src), fail(*f))
+            }
+            Op::ParseKlog { dst, src, fields, whole, fail: f } => {
+                let fields: Vec<String> = p.captures[fields.0 as usize..fields.0 as usize + usize::from(fields.1)]
+                    .iter()
+                    .map(|(i, s)| format!("{}→{}", crate::plan::KLOG_FIELDS[usize::from(*i)], self.slot(*s)))
+                    .collect();
+                let dst = if *whole { self.slot(*dst) } else { "_".into() };
+                format!("{dst} = parse_klog({}) fields {{{}}}{}", self.slot(*src), fields.join(", "), fail(*f))
+            }
+            Op::Match { dst, src, regex, negate, captures, fail: f } => {
+                let caps: Vec<String> = p.captures[captures.0 as usize..captures.0 as usize + usize::from(captures.1)]
+                    .iter()
+                    .map(|(g, s)| format!("{g}→{}", self.slot(*s)))
+                    .collect();
+                let caps = if caps.is_empty() { String::new() } else { format!(" captures {{{}}}", caps.join(", ")) };
+                format!(
+                    "{} = {} {} r'{}'{caps}{}",
+                    self.slot(*dst),
+                    self.slot(*src),
+                    if *negate { "!~" } else { "=~" },
+                    p.regexes[*regex as usize].as_str(),
+                    fail(*f)
+                )
+            }
+            Op::Compare { dst, cmp, lhs, rhs, fail: f } => {
+                format!("{} = {} {} {}{}", self.slot(*dst), self.slot(*lhs), cmp.as_str(), self.slot(*rhs), fail(*f))
+            }
+            Op::Not { dst, src, fail: f } => format!("{} = !{}{}", self.slot(*dst), self.slot(*src), fail(*f)),
+            Op::Template { dst, pieces, fail: f } => {
+                let mut s = String::new();
+                for piece in &p.pieces[pieces.0 as usize..pieces.0 as usize + usize::from(pieces.1)] {
+                    match piece {
+                        Piece::Text(t) => s.push_str(p.const_str(*t)),
+                        Piece::Hole(slot) => {
+                            let _ = write!(s, "{{{}}}", self.slot(*slot));
+                        }
+                    }
+                }
+                format!("{} = {s:?}{}", self.slot(*dst), fail(*f))
+            }
+            Op::Array { dst, items } => {
+                let items: Vec<String> = p.args[items.0 as usize..items.0 as usize + usize::from(items.1)]
+                    .iter()
+                    .map(|s| self.slot(*s))
+                    .collect();
+                format!("{} = [{}]", self.slot(*dst), items.join(", "))
+            }
+            Op::Object { dst, entries } => {
+                let entries: Vec<String> = p.entries[entries.0 as usize..entries.0 as usize + usize::from(entries.1)]
+                    .iter()
+                    .map(|(k, s)| format!("{}: {}", p.const_str(*k), self.slot(*s)))
+                    .collect();
+                format!("{} = {{{}}}", self.slot(*dst), entries.join(", "))
+            }
+            Op::Jump { target } => format!("jump {target}"),
+            Op::JumpIfFalse { cond, target, fail: f } => format!("if !{} jump {target}{}", self.slot(*cond), fail(*f)),
+            Op::JumpIfNotNull { src, target } => format!("if {} != null jump {target}", self.slot(*src)),
+            Op::BindError { value, err } => format!("{} = null, {} = error", self.slot(*value), self.slot(*err)),
+            Op::Emit => "emit".into(),
+            Op::Drop { site } => format!("drop {:?}", p.drops[*site as usize].reason),
+            Op::Abort { site } => {
+                let a = &p.aborts[*site as usize];
+                match a.func {
+                    Some(f) => format!("abort ({f} at {})", a.location),
+                    None => format!("abort (unhandled failure at {})", a.location),
+                }
+            }
+            Op::Route { rule } => format!("route → {}", p.rules[usize::from(*rule)].name),
+            Op::Unrouted => "unrouted".into(),
+        }
+    }
+}
+
+pub(crate) fn print(plan: &Plan, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let printer = Printer { plan };
+    let labels: Vec<String> = plan
+        .labels
+        .iter()
+        .map(|l| match &l.constant {
+            Some(c) => format!("{}={c:?}", l.name),
+            None => format!("{}←{}", l.name, printer.slot(l.slot)),
+        })
+        .collect();
+    writeln!(f, "labels: {}", labels.join(", "))?;
+    let fields: Vec<&str> = plan.fields.iter().map(|x| x.name.as_str()).collect();
+    writeln!(f, "payload: {}", fields.join(", "))?;
+    writeln!(f, "slots: {}, ops: {}, regexes: {}", plan.slot_count, plan.ops.len(), plan.regexes.len())?;
+    let mut starts: Vec<(u32, String)> = vec![(plan.route_entry, "routing (once per file and stream)".into())];
+    for r in &plan.rules {
+        let multiline = match &r.multiline {
+            None => String::new(),
+            Some(crate::group::GroupConfig::PythonTraceback { .. }) => ", multiline python_traceback".into(),
+            Some(crate::group::GroupConfig::Pattern { .. }) => ", multiline pattern".into(),
+        };
+        starts.push((
+            r.entry,
+            format!("rule {} (framing {:?}, max_record_size {}{multiline})", r.name, r.framing, r.max_record_size),
+        ));
+    }
+    for (i, op) in plan.ops.iter().enumerate() {
+        for (_, title) in starts.iter().filter(|(s, _)| *s as usize == i) {
+            writeln!(f, "\n{title}:")?;
+        }
+        writeln!(f, "{i:>5}  {}", printer.op(op))?;
+    }
+    Ok(())
+}
