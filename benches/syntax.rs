@@ -21,7 +21,7 @@ const GENERATED_LEN: usize = 2_000_000;
 /// Real rule files, as `uml check` reads them.
 const FILES: &[(&str, &str)] = &[
     ("schema.uml", include_str!("../rules/schema.uml")),
-    ("model_container.uml", include_str!("../docs/sketches/model_container.uml")),
+    ("model_container.uml", include_str!("../rules/model_container.uml")),
 ];
 
 fn lex_and_parse(c: &mut Criterion) {

@@ -1,6 +1,6 @@
 //! Keeps the documentation honest: every `.uml` example in
-//! `docs/language.md` and every sketch in `docs/sketches/` must parse and
-//! pass the compiler's checks.
+//! `docs/language.md` and every source's rule file in `rules/` must parse
+//! and pass the compiler's checks.
 //!
 //! Blocks are checked as `uml check` would check a rule set made of
 //! `rules/schema.uml` and the block; a block that declares its own `schema`
@@ -32,10 +32,10 @@ use uml_cli::check::Compile;
 use uml_cli::sources::{Origin, SourceSet};
 
 const LANGUAGE_MD: &str = "docs/language.md";
-const SKETCHES: &str = "docs/sketches";
+const RULES: &str = "rules";
 const SCHEMA: &str = "rules/schema.uml";
 
-/// The sketches the reference promises, one per source of the platform.
+/// The rule files the reference promises, one per source of the platform.
 const SOURCES: &[&str] = &["model_container", "build", "gpu_build", "pod_lifecycle_watcher", "deploy"];
 
 fn root() -> PathBuf {
@@ -303,22 +303,24 @@ fn language_md_has_an_example_of_every_semantic_code() {
 }
 
 #[test]
-fn sketches_parse_and_check() {
-    let dir = root().join(SKETCHES);
+fn source_rules_parse_and_check() {
+    let dir = root().join(RULES);
     let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .map(|entry| entry.expect("directory entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "uml"))
+        // The schema is the rules' shared context, not a source of its own.
+        .filter(|p| *p != root().join(SCHEMA))
         .collect();
     paths.sort();
     for source in SOURCES {
         let expected = dir.join(format!("{source}.uml"));
-        assert!(paths.contains(&expected), "missing sketch {}", expected.display());
+        assert!(paths.contains(&expected), "missing rule file {}", expected.display());
     }
 
     let mut failures = String::new();
     for path in &paths {
-        let shown = Path::new(SKETCHES).join(path.file_name().expect("file name"));
+        let shown = Path::new(RULES).join(path.file_name().expect("file name"));
         let src = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let parsed = parse(FileId(0), &src);
         let line_of = |offset: u32| 1 + src.as_bytes()[..offset as usize].iter().filter(|&&b| b == b'\n').count();
@@ -326,7 +328,7 @@ fn sketches_parse_and_check() {
             let line = d.primary_span().map_or(1, |s| line_of(s.start));
             let _ = writeln!(failures, "{}:{line}: {} {}", shown.display(), d.code, d.message);
         }
-        // With the platform's schema, a sketch is a complete rule set: no
+        // With the platform's schema, a source's file is a complete rule set: no
         // errors, and no warnings either.
         if !parsed.has_errors() {
             for (d, at) in compile(&src, true) {
@@ -339,12 +341,12 @@ fn sketches_parse_and_check() {
         if rules == 0 || tests == 0 {
             let _ = writeln!(
                 failures,
-                "{}: a sketch has a rule and its tests ({rules} rules, {tests} tests)",
+                "{}: a source's file has a rule and its tests ({rules} rules, {tests} tests)",
                 shown.display()
             );
         }
     }
-    assert!(failures.is_empty(), "sketches with problems:\n{failures}");
+    assert!(failures.is_empty(), "rule files with problems:\n{failures}");
 }
 
 #[test]

@@ -12,7 +12,7 @@ const EXAMPLES: &str = "\
 Examples:
   uml check                       Check every .uml file under rules/
   uml check rules/app.uml         Check one file
-  uml test rules/ docs/sketches/  Run the test blocks of a rule set
+  uml test rules/                 Run the test blocks of a rule set
   uml explain rules/              Show the checked rules with their types
   uml fmt --check                 List the files under rules/ that are not formatted
   uml fmt - < app.uml             Format standard input to standard output";

@@ -19,7 +19,7 @@ fn stripped(line: &str) -> String {
     out
 }
 
-/// §1.3, §10.1 parse_regex, §10.4 and the sketches of §12: `level` of a
+/// §1.3, §10.1 parse_regex, §10.4 and the rules of §12: `level` of a
 /// string, with and without a scale.
 #[test]
 fn level() {

@@ -40,11 +40,11 @@ const BUDGET: Duration = Duration::from_secs(60);
 /// generated files.
 const RULE_FILES: &[&str] = &[
     include_str!("../../../rules/schema.uml"),
-    include_str!("../../../docs/sketches/model_container.uml"),
-    include_str!("../../../docs/sketches/build.uml"),
-    include_str!("../../../docs/sketches/gpu_build.uml"),
-    include_str!("../../../docs/sketches/deploy.uml"),
-    include_str!("../../../docs/sketches/pod_lifecycle_watcher.uml"),
+    include_str!("../../../rules/model_container.uml"),
+    include_str!("../../../rules/build.uml"),
+    include_str!("../../../rules/gpu_build.uml"),
+    include_str!("../../../rules/deploy.uml"),
+    include_str!("../../../rules/pod_lifecycle_watcher.uml"),
 ];
 
 // ---------------------------------------------------------------------------
