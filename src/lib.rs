@@ -2,23 +2,201 @@
 //! turns the raw container logs of a model-serving platform into one clean
 //! Loki stream per model version.
 //!
-//! This is the facade crate an embedding agent depends on. Today it exposes
-//! the rule-language front end; the compiler, the executor and the stream
-//! layer join it as they land (see `ARCHITECTURE.md`).
+//! This is the facade crate an embedding agent depends on. Compile a rule
+//! set once ([`Rules`]), share it between threads, and give each thread an
+//! [`Executor`]. Per file and stream, [`Executor::route`] decides which rule
+//! takes the lines (once: routing reads only the file's metadata); per line,
+//! [`Executor::apply`] writes the unified record into a reusable [`Record`]
+//! without allocating.
 //!
 //! # Example
 //!
-//! Check a rule file and report its problems:
-//!
 //! ```
-//! use uml::syntax::{FileId, parse};
+//! use uml::{FileInfo, Line, Outcome, Record, Rules, Stream};
 //!
-//! let src = "rule r {\n  payload.message = %line\n}\n";
-//! let parsed = parse(FileId(0), src);
-//! for d in &parsed.diagnostics {
-//!     eprintln!("{}: {}", d.code, d.message);
-//! }
-//! assert!(!parsed.has_errors());
+//! // The rule set compiled into uml (rules/ of the repository).
+//! let rules = Rules::embedded();
+//! let mut executor = rules.executor();
+//! let mut record = Record::default();
+//!
+//! let file = FileInfo {
+//!     pod: "model-x5qe2qo-7d9f8b6c5d-q7rg5",
+//!     namespace: "org-50a9bc6b456e47aa88e0d81e622ea315",
+//!     container: "model",
+//!     ..FileInfo::default()
+//! };
+//! let route = executor.route(&file, Stream::Stderr);
+//! let line = Line {
+//!     text: r#"{"levelname": "INFO", "message": "Executing model.load()..."}"#,
+//!     traceback: None,
+//!     timestamp: 1_795_135_392_801_000_000,
+//! };
+//! assert_eq!(executor.apply(&route, line, &mut record), Outcome::Record);
+//! assert_eq!(record.label(0), "x5qe2qo");
+//! assert_eq!(
+//!     std::str::from_utf8(record.payload()).unwrap(),
+//!     r#"{"levelname":"INFO","message":"Executing model.load()...","replica":"q7rg5","source":"model_container"}"#
+//! );
+//!
+//! // A sidecar's lines are not user facing: no rule takes them.
+//! let sidecar = FileInfo { container: "queue-proxy", ..file };
+//! let route = executor.route(&sidecar, Stream::Stdout);
+//! assert_eq!(executor.apply(&route, line, &mut record), Outcome::Unrouted);
+//! assert_eq!(rules.describe(&executor, Outcome::Unrouted), "unrouted");
 //! ```
+//!
+//! `examples/embed.rs` runs the same on several threads.
 
+use std::fmt;
+use std::path::Path;
+use uml_compiler::compile::{Compiled, Unit, compile, location_in};
+use uml_compiler::lower::{Options, Stats};
+
+pub use uml_compiler as compiler;
+pub use uml_runtime as runtime;
+pub use uml_runtime::exec::{Executor, FileInfo, Line, Outcome, Record, Route};
+pub use uml_runtime::framing::Stream;
+pub use uml_runtime::plan::Plan;
 pub use uml_syntax as syntax;
+
+/// A compiled rule set: immutable, `Send` and `Sync`; one serves every thread.
+#[derive(Debug)]
+pub struct Rules {
+    compiled: Compiled,
+    units: Vec<Unit>,
+}
+
+impl Rules {
+    /// The default rule set compiled into uml (`rules/` of the repository).
+    pub fn embedded() -> Rules {
+        // tests/defaults.rs in uml-compiler proves these compile cleanly.
+        Rules::from_units(uml_compiler::defaults::default_units()).expect("the embedded rules compile")
+    }
+
+    /// Every `*.uml` file under `dir`, in path order.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Rules, Error> {
+        let dir = dir.as_ref();
+        let mut paths = Vec::new();
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry.map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
+            if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "uml") {
+                paths.push(entry.into_path());
+            }
+        }
+        if paths.is_empty() {
+            return Err(Error::Io(format!("{}: no .uml files", dir.display())));
+        }
+        let mut units = Vec::with_capacity(paths.len());
+        for p in paths {
+            let text = std::fs::read_to_string(&p).map_err(|e| Error::Io(format!("{}: {e}", p.display())))?;
+            units.push(Unit { name: p.display().to_string(), text });
+        }
+        Rules::from_units(units)
+    }
+
+    /// A rule set from `(name, text)` pairs, in order.
+    pub fn from_sources<N: Into<String>, T: Into<String>>(
+        sources: impl IntoIterator<Item = (N, T)>,
+    ) -> Result<Rules, Error> {
+        Rules::from_units(sources.into_iter().map(|(n, t)| Unit { name: n.into(), text: t.into() }).collect())
+    }
+
+    fn from_units(units: Vec<Unit>) -> Result<Rules, Error> {
+        match compile(&units, Options::default()) {
+            Ok(compiled) => Ok(Rules { compiled, units }),
+            Err(diagnostics) => {
+                let rendered = diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| {
+                        let at = d.labels.iter().find(|l| l.primary).map(|l| match units.get(l.file.0 as usize) {
+                            Some(u) => location_in(&u.name, &u.text, l.span),
+                            None => "?".into(),
+                        });
+                        format!("error[{}]: {} ({})", d.code, d.message, at.unwrap_or_default())
+                    })
+                    .collect();
+                Err(Error::Rules(rendered))
+            }
+        }
+    }
+
+    /// The plan the executor runs.
+    pub fn plan(&self) -> &Plan {
+        &self.compiled.plan
+    }
+
+    /// What the optimizer did.
+    pub fn stats(&self) -> Stats {
+        self.compiled.stats
+    }
+
+    /// The checked program (for the reference evaluator and tests).
+    pub fn program(&self) -> &uml_compiler::hir::Program {
+        &self.compiled.program
+    }
+
+    /// Warnings the compiler reported.
+    pub fn warnings(&self) -> &[uml_syntax::Diagnostic] {
+        &self.compiled.warnings
+    }
+
+    /// The rule files, as compiled.
+    pub fn sources(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.units.iter().map(|u| (u.name.as_str(), u.text.as_str()))
+    }
+
+    /// A new executor for one thread.
+    pub fn executor(&self) -> Executor<'_> {
+        Executor::new(&self.compiled.plan)
+    }
+
+    /// Why a line produced no record, in the words the summary counts it
+    /// under: `unrouted`, `rule NAME: reason`, or `rule NAME: abort at
+    /// FILE:LINE:COL (f: message)` (the message from the executor's last
+    /// failure). An empty string for [`Outcome::Record`].
+    pub fn describe(&self, executor: &Executor<'_>, outcome: Outcome) -> String {
+        let plan = self.plan();
+        match outcome {
+            Outcome::Record => String::new(),
+            Outcome::Unrouted => "unrouted".to_string(),
+            Outcome::Drop(site) => {
+                let d = &plan.drops[site as usize];
+                format!("rule {}: {}", plan.rules[usize::from(d.rule)].name, d.reason)
+            }
+            Outcome::Abort(site) => {
+                let a = &plan.aborts[site as usize];
+                let rule = &plan.rules[usize::from(a.rule)].name;
+                match a.func {
+                    Some(f) => format!("rule {rule}: abort at {} ({f}: {})", a.location, executor.error()),
+                    None => format!("rule {rule}: abort at {} ({})", a.location, executor.error()),
+                }
+            }
+        }
+    }
+}
+
+/// Why a rule set could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// A file or directory could not be read.
+    Io(String),
+    /// The rules do not compile: one line per error, `error[CODE]: message (file:line:col)`.
+    Rules(Vec<String>),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io(e) => f.write_str(e),
+            Error::Rules(errors) => f.write_str(&errors.join("\n")),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Rules>();
+};

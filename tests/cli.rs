@@ -313,7 +313,7 @@ fn test_runs_test_blocks_and_fails_with_a_diff() {
 
 #[test]
 fn explain_prints_the_checked_program_with_types() {
-    let run = uml(&["explain", "-"], VALID);
+    let run = uml(&["explain", "--stage", "hir", "-"], VALID);
     assert_eq!(run.status, Status::Success, "{}", run.stderr);
     assert!(run.stdout.contains("  label job: \"app\"  (constant)\n"), "{}", run.stdout);
     assert!(run.stdout.contains("rule app\n  when (%container == \"app\")\n"), "{}", run.stdout);
@@ -322,4 +322,25 @@ fn explain_prints_the_checked_program_with_types() {
     assert!(ast.stdout.contains("Rule(") && ast.stdout.contains("name: \"app\""), "{}", ast.stdout);
     let broken = uml(&["explain", "-"], "rule app {\n  let = 1\n}\n");
     assert_eq!(broken.status, Status::Failure);
+}
+
+#[test]
+fn explain_prints_the_plan_by_default() {
+    let run = uml(&["explain", "-"], VALID);
+    assert_eq!(run.status, Status::Success, "{}", run.stderr);
+    assert!(run.stdout.contains("routing (once per file and stream):\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("route → app\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("payload.message = %line\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("\noptimizer: "), "{}", run.stdout);
+    let raw = uml(&["explain", "--unoptimized", "-"], VALID);
+    assert!(!raw.stdout.contains("\noptimizer: "), "{}", raw.stdout);
+}
+
+#[test]
+fn explain_checks_a_lone_rule_file_against_the_default_schema() {
+    let rule = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/model_container.uml")).unwrap();
+    let run = uml(&["explain", "-"], &rule);
+    assert_eq!(run.status, Status::Success, "{}", run.stderr);
+    assert!(run.stdout.contains("rule model_container ("), "{}", run.stdout);
+    assert!(run.stdout.contains("parse_json("), "{}", run.stdout);
 }

@@ -13,7 +13,7 @@ Examples:
   uml check                       Check every .uml file under rules/
   uml check rules/app.uml         Check one file
   uml test rules/                 Run the test blocks of a rule set
-  uml explain rules/              Show the checked rules with their types
+  uml explain rules/model_container.uml  Show the plan a rule compiles to
   uml fmt --check                 List the files under rules/ that are not formatted
   uml fmt - < app.uml             Format standard input to standard output";
 
@@ -69,9 +69,14 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The stage to print: the parsed tree (`ast`) or the checked program with its types (`hir`).
-    #[arg(long, value_enum, default_value_t = Stage::Hir)]
+    /// The stage to print: the parsed tree (`ast`), the checked program with its types (`hir`),
+    /// or the optimized plan the executor runs (`plan`).
+    #[arg(long, value_enum, default_value_t = Stage::Plan)]
     pub stage: Stage,
+
+    /// With `--stage plan`: the plan as lowered, before the optimizer.
+    #[arg(long)]
+    pub unoptimized: bool,
 
     /// `.uml` files, or directories to search for them; `-` reads standard input.
     #[arg(value_name = "PATH", default_value = "rules/")]
@@ -83,6 +88,7 @@ pub struct ExplainArgs {
 pub enum Stage {
     Ast,
     Hir,
+    Plan,
 }
 
 #[derive(Debug, Args)]

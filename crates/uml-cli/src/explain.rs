@@ -1,16 +1,27 @@
 //! `uml explain`: prints a compiler stage, so a rule author (or a uml
-//! developer) sees what a rule turns into: the parsed tree, or the checked
-//! program with every expression's type and fallibility.
+//! developer) sees what a rule turns into: the parsed tree, the checked
+//! program with every expression's type and fallibility, or the plan the
+//! executor runs, with what the optimizer removed. Rule files given without
+//! a schema are checked against the embedded default schema.
 
 use crate::args::{ExplainArgs, Stage};
 use crate::error::Error;
 use crate::report::{self, Tally, Verdict};
-use crate::sources::SourceSet;
+use crate::sources::{Origin, SourceSet};
 use crate::{Io, Status};
-use uml_syntax::Diagnostic;
+use uml_syntax::{Diagnostic, FileId, Span};
+
+/// Whether a rule file declares a schema.
+fn has_schema(text: &str) -> bool {
+    uml_syntax::parse(FileId(0), text).file.items.iter().any(|i| matches!(i, uml_syntax::ast::Item::Schema(_)))
+}
 
 pub fn run(args: &ExplainArgs, io: &mut Io<'_>) -> Result<Status, Error> {
-    let sources = SourceSet::load(&args.paths, io.stdin)?;
+    let mut sources = SourceSet::load(&args.paths, io.stdin)?;
+    if args.stage != Stage::Ast && !sources.iter().any(|(_, s)| has_schema(s.text())) {
+        let schema = uml_compiler::defaults::default_schema();
+        sources.add(Origin::Embedded, schema.name, schema.text);
+    }
     let parsed: Vec<_> = sources.iter().map(|(id, s)| (id, s.name(), uml_syntax::parse(id, s.text()))).collect();
     let mut diagnostics: Vec<Diagnostic> = parsed.iter().flat_map(|(_, _, p)| p.diagnostics.iter().cloned()).collect();
     let failed = |io: &mut Io<'_>, diagnostics: &[Diagnostic]| {
@@ -24,15 +35,40 @@ pub fn run(args: &ExplainArgs, io: &mut Io<'_>) -> Result<Status, Error> {
     }
     let text = match args.stage {
         Stage::Ast => parsed.iter().map(|(_, name, p)| format!("# {name}\n{:#?}\n", p.file.items)).collect::<String>(),
-        Stage::Hir => {
+        Stage::Hir | Stage::Plan => {
             let files: Vec<_> =
                 parsed.iter().map(|(id, _, p)| uml_compiler::check::Source { file: *id, ast: &p.file }).collect();
             let checked = uml_compiler::check::check(&files);
             diagnostics.extend(checked.diagnostics);
-            let Some(program) = checked.program else {
+            let Some(program) = checked.program.filter(|_| !diagnostics.iter().any(Diagnostic::is_error)) else {
                 return failed(io, &diagnostics);
             };
-            uml_compiler::hir_print::print(&program)
+            if args.stage == Stage::Hir {
+                uml_compiler::hir_print::print(&program)
+            } else {
+                let locate = |file: FileId, span: Span| match sources.get(file) {
+                    Some(s) => uml_compiler::compile::location_in(s.name(), s.text(), span),
+                    None => format!("?:{}", span.start),
+                };
+                let options = uml_compiler::lower::Options { optimize: !args.unoptimized };
+                let (plan, stats) = uml_compiler::lower::lower(&program, options, &locate);
+                let mut text = plan.to_string();
+                if options.optimize {
+                    text.push_str(&format!(
+                        "
+optimizer: {} ops lowered, {} left; {} constants folded, {} branches decided, \
+                         {} dead stores and {} unreachable ops removed, {} JSON keys pushed down\n",
+                        stats.ops_before,
+                        plan.ops.len(),
+                        stats.folded,
+                        stats.branches_removed,
+                        stats.dead_stores,
+                        stats.unreachable,
+                        stats.pushed_keys,
+                    ));
+                }
+                text
+            }
         }
     };
     io.stdout.write_all(text.as_bytes()).map_err(Error::Stdout)?;

@@ -17,6 +17,8 @@ use uml_syntax::FileId;
 pub enum Origin {
     File(PathBuf),
     Stdin,
+    /// Compiled into the binary (the default rule set).
+    Embedded,
 }
 
 impl Origin {
@@ -24,7 +26,7 @@ impl Origin {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Origin::File(path) => Some(path),
-            Origin::Stdin => None,
+            Origin::Stdin | Origin::Embedded => None,
         }
     }
 }
@@ -101,6 +103,7 @@ impl SourceSet {
             let name = match &origin {
                 Origin::File(path) => path.display().to_string(),
                 Origin::Stdin => "<stdin>".to_string(),
+                Origin::Embedded => unreachable!("discover finds files and stdin only"),
             };
             set.add(origin, name, text);
         }
@@ -154,6 +157,10 @@ pub fn read(origin: &Origin, stdin: &mut dyn Read) -> Result<String, Error> {
         Origin::Stdin => {
             let mut bytes = Vec::new();
             (stdin.read_to_end(&mut bytes).map(|_| bytes), Path::new("-"))
+        }
+        Origin::Embedded => {
+            let error = io::Error::new(io::ErrorKind::Unsupported, "an embedded source is not read from disk");
+            return Err(Error::read(Path::new("<embedded>"), error));
         }
     };
     let bytes = bytes.map_err(|e| Error::read(path, e))?;

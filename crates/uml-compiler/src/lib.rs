@@ -1,5 +1,19 @@
+//! The `uml` compiler: checks a rule set and lowers it into a plan.
+//!
+//! The pipeline is `parse` (in `uml-syntax`) → [`check`] (names, types,
+//! fallibility, the output schema; builds the [`hir`]) → [`lower`] (the flat
+//! [`uml_runtime::plan::Plan`], with constant folding, field pushdown and the
+//! flat optimizer passes). [`compile`] runs all of it on rule texts;
+//! [`defaults`] is the rule set embedded in the binary.
+//!
+//! [`eval`] is the reference evaluator, the language's executable
+//! specification: it runs the HIR directly and the executor is tested
+//! against it. [`testing`] runs a rule set's `test` blocks on the executor
+//! and the evaluator both.
+
 pub mod check;
 pub mod compile;
+pub mod defaults;
 pub mod eval;
 pub mod hir;
 pub mod hir_print;

@@ -602,6 +602,15 @@ impl<'a> Lowerer<'a> {
     fn operand(&mut self, e: &Expr) -> Slot {
         match &e.kind {
             ExprKind::Var(v) if !(self.options.optimize && self.known.contains_key(v)) => self.vars[v.0 as usize],
+            ExprKind::Output(o) => self.outputs[o],
+            ExprKind::Path { base, segments } if segments.len() == 1 => match self.member_slot(base, &segments[0]) {
+                Some(Some(slot)) => slot,
+                _ => {
+                    let t = self.temp();
+                    self.expr(e, t);
+                    t
+                }
+            },
             _ => {
                 let t = self.temp();
                 self.expr(e, t);
@@ -787,20 +796,25 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// The slot of a pushed-down member `base.key`: `Some(None)` for a key
+    /// the parser never produces, `None` when `base.key` is not pushed down.
+    fn member_slot(&self, base: &Expr, seg: &Segment) -> Option<Option<Slot>> {
+        let (ExprKind::Var(v), Segment::Key(k)) = (&base.kind, seg) else { return None };
+        match self.pushdown.get(v)? {
+            Pushdown::Json { keys, base } => keys.iter().position(|x| x == k).map(|i| Some(base + i as Slot)),
+            Pushdown::Klog { fields } => Some(
+                KLOG_FIELDS
+                    .iter()
+                    .position(|f| f == k)
+                    .and_then(|i| fields.iter().find(|(f, _)| usize::from(*f) == i).map(|(_, s)| *s)),
+            ),
+        }
+    }
+
     fn path(&mut self, base: &Expr, segments: &[Segment], dst: Slot) {
         // A pushed-down member: read its slot, then walk the rest.
-        if let (ExprKind::Var(v), Some(Segment::Key(k))) = (&base.kind, segments.first()) {
-            let member = match self.pushdown.get(v) {
-                Some(Pushdown::Json { keys, base }) => keys.iter().position(|x| x == k).map(|i| Some(base + i as Slot)),
-                Some(Pushdown::Klog { fields }) => Some(
-                    KLOG_FIELDS
-                        .iter()
-                        .position(|f| f == k)
-                        .and_then(|i| fields.iter().find(|(f, _)| usize::from(*f) == i).map(|(_, s)| *s)),
-                ),
-                None => None,
-            };
-            if let Some(member) = member {
+        if let Some(first) = segments.first() {
+            if let Some(member) = self.member_slot(base, first) {
                 match member {
                     // A key parse_klog never has.
                     None => self.emit(Op::Const { dst, value: Value::Null }),
@@ -863,21 +877,18 @@ impl<'a> Lowerer<'a> {
                             aux = Aux::Regex(self.regex(&r.pattern));
                             slots.push(NO_SLOT);
                         }
-                        Some(a) => {
-                            if i == 1 {
-                                if let ExprKind::Str(s) = &a.kind {
-                                    match func {
-                                        Func::ParseTimestamp => {
-                                            self.formats.push((s.clone(), TimestampFormat::compile(s).ok()));
-                                            aux = Aux::Format(self.formats.len() as u32 - 1);
-                                        }
-                                        Func::Level => aux = Aux::Scale(Scale::from_name(s)),
-                                        _ => {}
-                                    }
-                                }
-                            }
-                            slots.push(self.operand(a));
+                        // Literal arguments are prepared here; the executor reads
+                        // them from `aux`, not from a slot.
+                        Some(Expr { kind: ExprKind::Str(s), .. }) if i == 1 && func == Func::ParseTimestamp => {
+                            self.formats.push((s.clone(), TimestampFormat::compile(s).ok()));
+                            aux = Aux::Format(self.formats.len() as u32 - 1);
+                            slots.push(NO_SLOT);
                         }
+                        Some(Expr { kind: ExprKind::Str(s), .. }) if i == 1 && func == Func::Level => {
+                            aux = Aux::Scale(Scale::from_name(s));
+                            slots.push(NO_SLOT);
+                        }
+                        Some(a) => slots.push(self.operand(a)),
                     }
                 }
                 let start = self.args.len() as u32;
