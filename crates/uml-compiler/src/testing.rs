@@ -89,24 +89,33 @@ fn run_one(
     // Lines pass through the rule's multiline grouping, as in the stream
     // layer; each group (or line) is then one evaluation.
     let mut units: Vec<(Stream, String, Option<String>)> = Vec::new();
-    let mut groupers: [Option<Grouper>; 2] = [None, None];
+    // One grouper per rule, shared by both streams as in the stream layer,
+    // so that lines keep their order across stdout and stderr.
+    let mut groupers: Vec<(usize, Grouper)> = Vec::new();
     for (stream_name, line) in &input.lines {
         let stream = stream_of(stream_name);
-        let grouping = routes[stream as usize].as_ref().and_then(|r| program.rules[r.rule].multiline.as_ref());
+        let route = routes[stream as usize].as_ref();
+        let grouping = route.and_then(|r| program.rules[r.rule].multiline.as_ref().map(|m| (r.rule, m)));
         match grouping {
             None => units.push((stream, line.clone(), None)),
-            Some(m) => {
+            Some((rule, m)) => {
                 let Some(config) = group_config(m) else {
                     return TestOutcome::Skipped("the rule's multiline patterns do not compile");
                 };
-                let grouper = groupers[stream as usize].get_or_insert_with(|| Grouper::new(&config));
-                grouper.push(stream, input.timestamp, line, &mut |g: Group<'_>| {
+                let at = match groupers.iter().position(|(r, _)| *r == rule) {
+                    Some(at) => at,
+                    None => {
+                        groupers.push((rule, Grouper::new(&config)));
+                        groupers.len() - 1
+                    }
+                };
+                groupers[at].1.push(stream, input.timestamp, line, &mut |g: Group<'_>| {
                     units.push((g.stream, g.line.to_string(), g.traceback.map(str::to_string)))
                 });
             }
         }
     }
-    for grouper in groupers.iter_mut().flatten() {
+    for (_, grouper) in &mut groupers {
         grouper.finish(&mut |g: Group<'_>| units.push((g.stream, g.line.to_string(), g.traceback.map(str::to_string))));
     }
 

@@ -344,8 +344,13 @@ pub enum Op {
         target: OpId,
         fail: OpId,
     },
-    /// Jumps when `src` is not null (the end of a `??` operand).
+    /// Jumps when `src` is not null (the end of a `??` operand, `x == null`).
     JumpIfNotNull {
+        src: Slot,
+        target: OpId,
+    },
+    /// Jumps when `src` is null (`x != null`).
+    JumpIfNull {
         src: Slot,
         target: OpId,
     },
@@ -406,7 +411,10 @@ impl Op {
     /// The jump target, for ops that may jump on success.
     pub fn target_mut(&mut self) -> Option<&mut OpId> {
         match self {
-            Op::Jump { target } | Op::JumpIfFalse { target, .. } | Op::JumpIfNotNull { target, .. } => Some(target),
+            Op::Jump { target }
+            | Op::JumpIfFalse { target, .. }
+            | Op::JumpIfNotNull { target, .. }
+            | Op::JumpIfNull { target, .. } => Some(target),
             _ => None,
         }
     }

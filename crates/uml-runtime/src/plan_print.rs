@@ -144,6 +144,7 @@ impl Printer<'_> {
             Op::Jump { target } => format!("jump {target}"),
             Op::JumpIfFalse { cond, target, fail: f } => format!("if !{} jump {target}{}", self.slot(*cond), fail(*f)),
             Op::JumpIfNotNull { src, target } => format!("if {} != null jump {target}", self.slot(*src)),
+            Op::JumpIfNull { src, target } => format!("if {} == null jump {target}", self.slot(*src)),
             Op::BindError { value, err } => format!("{} = null, {} = error", self.slot(*value), self.slot(*err)),
             Op::Emit => "emit".into(),
             Op::Drop { site } => format!("drop {:?}", p.drops[*site as usize].reason),

@@ -65,7 +65,7 @@ pub struct Stats {
     pub dead_stores: usize,
     /// Ops no path reaches, and jumps to the next op.
     pub unreachable: usize,
-    /// JSON keys extracted by pushdown scans.
+    /// Members extracted by pushdown (`parse_json` keys, `parse_klog` fields).
     pub pushed_keys: usize,
 }
 
@@ -518,6 +518,7 @@ impl<'a> Lowerer<'a> {
                 self.emit(Op::ParseJson { dst: slot, src, members: Some(members), fail });
             }
             Pushdown::Klog { fields } => {
+                self.stats.pushed_keys += fields.len();
                 let whole = uses_whole(self.program.rules[usize::from(self.rule)].body.as_slice(), var);
                 let start = self.captures.len() as u32;
                 self.captures.extend(fields.iter().copied());
@@ -586,6 +587,29 @@ impl<'a> Lowerer<'a> {
             ExprKind::And(xs) => {
                 for x in xs {
                     self.branch(x, on_false);
+                }
+            }
+            ExprKind::Or(xs) => {
+                let (last, init) = xs.split_last().expect("a chain has operands");
+                let taken = self.label();
+                for x in init {
+                    let next = self.label();
+                    self.branch(x, next);
+                    self.emit(Op::Jump { target: taken.0 });
+                    self.place(next);
+                }
+                self.branch(last, on_false);
+                self.place(taken);
+            }
+            // `x == null` and `x != null` test the slot; they cannot fail.
+            ExprKind::Compare { op: op @ (CompareOp::Eq | CompareOp::NotEq), lhs, rhs }
+                if matches!(rhs.kind, ExprKind::Null) || matches!(lhs.kind, ExprKind::Null) =>
+            {
+                let other = if matches!(rhs.kind, ExprKind::Null) { lhs } else { rhs };
+                let src = self.operand(other);
+                match op {
+                    CompareOp::Eq => self.emit(Op::JumpIfNotNull { src, target: on_false.0 }),
+                    _ => self.emit(Op::JumpIfNull { src, target: on_false.0 }),
                 }
             }
             _ => {

@@ -70,7 +70,8 @@ fn uses(plan: &Plan, op: &Op, out: &mut Slots) {
         | Op::ParseKlog { src, .. }
         | Op::Match { src, .. }
         | Op::Not { src, .. }
-        | Op::JumpIfNotNull { src, .. } => out.insert(*src),
+        | Op::JumpIfNotNull { src, .. }
+        | Op::JumpIfNull { src, .. } => out.insert(*src),
         Op::Present { mask, .. } => out.insert(*mask),
         Op::Call { args, .. } => {
             for &s in &plan.args[args.0 as usize..args.0 as usize + usize::from(args.1)] {
@@ -166,7 +167,11 @@ fn successors(op: &Op, i: usize, out: &mut Vec<usize>) {
     if !op.is_terminal() {
         out.push(i + 1);
     }
-    if let Op::Jump { target } | Op::JumpIfFalse { target, .. } | Op::JumpIfNotNull { target, .. } = op {
+    if let Op::Jump { target }
+    | Op::JumpIfFalse { target, .. }
+    | Op::JumpIfNotNull { target, .. }
+    | Op::JumpIfNull { target, .. } = op
+    {
         out.push(*target as usize);
     }
 }
@@ -234,7 +239,7 @@ fn unreachable(plan: &mut Plan) -> usize {
     let mut gone: Vec<bool> = reached.iter().map(|r| !r).collect();
     // A jump to the op right after it (once the ops between are gone) does nothing.
     for i in 0..n {
-        if let Op::Jump { target } | Op::JumpIfNotNull { target, .. } = plan.ops[i] {
+        if let Op::Jump { target } | Op::JumpIfNotNull { target, .. } | Op::JumpIfNull { target, .. } = plan.ops[i] {
             if (i + 1..target as usize).all(|j| gone.get(j).copied().unwrap_or(true)) {
                 gone[i] = true;
             }

@@ -318,6 +318,12 @@ impl<'p> Executor<'p> {
                     }
                     Ok(())
                 }
+                Op::JumpIfNull { src, target } => {
+                    if self.get(src) == Value::Null {
+                        pc = target as usize;
+                    }
+                    Ok(())
+                }
                 Op::BindError { value, err } => {
                     self.set(value, Value::Null);
                     self.set(err, Value::Str(self.error));
