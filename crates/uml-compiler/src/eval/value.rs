@@ -238,7 +238,13 @@ impl JsonParser<'_> {
                 return Ok(Value::Int(i));
             }
         }
-        text.parse::<f64>().map(Value::Float).map_err(|_| "invalid number")
+        // A number too large for a float (`1e400`) is kept as its text, as
+        // NaN and Infinity are: values are never non-finite floats.
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Value::Float(f)),
+            Ok(_) => Ok(Value::Str(text.to_string())),
+            Err(_) => Err("invalid number"),
+        }
     }
 
     fn string(&mut self) -> Result<String, &'static str> {

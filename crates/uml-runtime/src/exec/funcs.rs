@@ -27,6 +27,12 @@ fn sub_text(t: Text, whole: &str, part: &str) -> Text {
 /// Appends `s` as a JSON string to a `String`.
 pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
+    push_json_body(out, s);
+    out.push('"');
+}
+
+/// Appends `s` escaped as the body of a JSON string.
+pub(crate) fn push_json_body(out: &mut String, s: &str) {
     let mut run = 0;
     for (i, c) in s.bytes().enumerate() {
         let esc: &str = match c {
@@ -52,7 +58,6 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
         run = i + 1;
     }
     out.push_str(&s[run..]);
-    out.push('"');
 }
 
 impl Executor<'_> {

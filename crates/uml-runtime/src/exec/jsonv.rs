@@ -7,7 +7,7 @@
 //! walks recurse over JSON that a scan validated, so depth is bounded by
 //! [`crate::json::MAX_DEPTH`].
 
-use super::funcs::{push_json_str, same_key};
+use super::funcs::{push_json_body, push_json_str, same_key};
 use super::{Bufs, Executor, buffer_in, decode_into};
 use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Buf, Text, Value};
@@ -22,11 +22,7 @@ impl Executor<'_> {
             Value::Int(i) => number::format_int(i, out),
             Value::Float(f) => number::format_float(f, out),
             Value::Str(t) => push_json_str(out, self.text(b, t)),
-            Value::Json(t, JsonKind::String, _) => {
-                let mut decoded = String::new();
-                decode_into(&mut decoded, self.text(b, t).as_bytes());
-                push_json_str(out, &decoded);
-            }
+            Value::Json(t, JsonKind::String, _) => push_json_decoded(out, self.text(b, t).as_bytes()),
             Value::Json(t, kind @ (JsonKind::Array | JsonKind::Object), _) => {
                 let raw = RawValue { kind, start: t.start, end: t.end, flags: 0 };
                 self.write_raw(b, t.buf, raw, out);
@@ -60,9 +56,7 @@ impl Executor<'_> {
                             out.push(',');
                         }
                         first = false;
-                        let mut k = String::new();
-                        decode_into(&mut k, key.string_body(bytes));
-                        push_json_str(out, &k);
+                        push_json_decoded(out, key.string_body(bytes));
                         out.push(':');
                         let value = last_value(bytes, raw, key);
                         self.write_raw(b, buf, value, out);
@@ -160,6 +154,17 @@ impl Executor<'_> {
             }
         }
     }
+}
+
+/// Appends a JSON string body, decoded and escaped again, as a JSON string:
+/// escapes are normalised without a temporary buffer.
+fn push_json_decoded(out: &mut String, body: &[u8]) {
+    out.push('"');
+    json::decode_string(body, |chunk| match std::str::from_utf8(chunk) {
+        Ok(s) => push_json_body(out, s),
+        Err(_) => out.push('\u{FFFD}'),
+    });
+    out.push('"');
 }
 
 /// Whether `key` is the first member of `object` with its name.

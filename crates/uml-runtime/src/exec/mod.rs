@@ -36,6 +36,10 @@ pub const MAX_SCRATCH: usize = 64 << 20;
 /// memory back afterwards, so a single huge line does not pin it.
 const KEEP_SCRATCH: usize = 4 << 20;
 
+/// The scratch's first size: enough for the lines of every source, so that
+/// only an unusually long line grows it.
+const INITIAL_CAPACITY: usize = 64 << 10;
+
 /// Texts the executor produces without computing them: at the start of every
 /// plan's constants (the compiler puts [`PRELUDE`] first).
 pub const PRELUDE: &str = "stdoutstderrtruefalseDEBUGINFOWARNINGERROR";
@@ -166,8 +170,8 @@ impl<'p> Executor<'p> {
         Executor {
             plan,
             slots: vec![Value::Null; usize::from(plan.slot_count)],
-            scratch: String::new(),
-            tmp: String::new(),
+            scratch: String::with_capacity(INITIAL_CAPACITY),
+            tmp: String::with_capacity(INITIAL_CAPACITY),
             locs: plan.regexes.iter().map(regex::Regex::capture_locations).collect(),
             found: vec![None; widest],
             error: Text::EMPTY,
@@ -488,7 +492,11 @@ impl<'p> Executor<'p> {
                         return Value::Int(i);
                     }
                 }
-                s.parse::<f64>().map_or(Value::Null, Value::Float)
+                // Too large for a float (`1e400`): kept as its text, as NaN is.
+                match s.parse::<f64>() {
+                    Ok(f) if f.is_finite() => Value::Float(f),
+                    _ => Value::Str(text),
+                }
             }
         }
     }

@@ -74,6 +74,13 @@ struct Body {
 
 pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp: i64, record: &mut Record) {
     let plan = exec.plan;
+    if record.payload.capacity() == 0 {
+        // Sized once for the lines of every source; a longer one grows it.
+        record.payload.reserve(64 << 10);
+        record.labels.reserve(1 << 10);
+        record.values.reserve(1 << 10);
+        record.value_ends.reserve(plan.labels.len());
+    }
     record.timestamp = timestamp;
     record.rule = rule;
     record.truncated = false;
