@@ -45,15 +45,31 @@ impl Stream {
 #[derive(Default)]
 pub(crate) struct Burst {
     buf: Vec<u8>,
-    starts: Vec<(Stream, usize)>,
+    /// Each message's stream, start in `buf`, and the time before it.
+    starts: Vec<(Stream, usize, u64)>,
+    pause_ns: u64,
 }
 
 impl Burst {
     /// Starts a new message on `stream` and returns the buffer to write it
     /// to (append only).
     pub(crate) fn line(&mut self, stream: Stream) -> &mut Vec<u8> {
-        self.starts.push((stream, self.buf.len()));
+        self.starts.push((stream, self.buf.len(), std::mem::take(&mut self.pause_ns)));
         &mut self.buf
+    }
+
+    /// Lets `ns` pass before the next message (a download, an install),
+    /// or, at the end of the burst, before the next burst. A generator
+    /// writes a whole burst at the time it starts, so a message after a
+    /// pause in the same burst must print no time of its own.
+    pub(crate) fn pause(&mut self, ns: u64) {
+        self.pause_ns += ns;
+    }
+
+    /// The time to let pass before message `i`, or after the last one
+    /// (`i == len()`).
+    fn pause_before(&self, i: usize) -> u64 {
+        self.starts.get(i).map_or(self.pause_ns, |start| start.2)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -61,14 +77,15 @@ impl Burst {
     }
 
     pub(crate) fn get(&self, i: usize) -> (Stream, &[u8]) {
-        let (stream, start) = self.starts[i];
-        let end = self.starts.get(i + 1).map_or(self.buf.len(), |&(_, next)| next);
+        let (stream, start, _) = self.starts[i];
+        let end = self.starts.get(i + 1).map_or(self.buf.len(), |&(_, next, _)| next);
         (stream, &self.buf[start..end])
     }
 
     pub(crate) fn clear(&mut self) {
         self.buf.clear();
         self.starts.clear();
+        self.pause_ns = 0;
     }
 
     /// The raw lines the burst takes: one per message, more for messages
@@ -127,8 +144,10 @@ pub(crate) fn messages(generator: &mut dyn Generator, lines: usize, seed: u64, s
         cx.clock.advance(cx.rng.u64(0..2 * generator.mean_gap_ns()));
         next_event(generator, &mut cx, &mut burst, lines - out.len(), |b| b.len());
         for i in 0..burst.len() {
+            cx.clock.advance(burst.pause_before(i));
             out.push(String::from_utf8_lossy(burst.get(i).1).into_owned());
         }
+        cx.clock.advance(burst.pause_before(burst.len()));
     }
     out
 }
@@ -170,6 +189,7 @@ pub(crate) fn file(generator: &mut dyn Generator, framing: Framing, lines: usize
                 // The lines of one event follow each other closely.
                 cx.clock.advance(runtime.u64(1_000..60_000));
             }
+            cx.clock.advance(burst.pause_before(i));
             if runtime.u8(..40) == 0 {
                 cx.clock.round_up(runtime.u32(6..10));
             }
@@ -196,6 +216,7 @@ pub(crate) fn file(generator: &mut dyn Generator, framing: Framing, lines: usize
             }
         }
         debug_assert_eq!(owed, 0);
+        cx.clock.advance(burst.pause_before(burst.len()));
     }
     writer.out
 }

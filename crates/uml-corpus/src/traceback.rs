@@ -15,12 +15,12 @@ pub(crate) type Frame = (&'static str, &'static str, &'static str);
 
 /// The frames and exceptions of one kind of program.
 pub(crate) struct Pool {
-    /// Outer frames (the framework calling user code), from the top.
+    /// The outer frames (the framework calling user code), outermost
+    /// first: a traceback starts at one of them and keeps those after it.
     pub outer: &'static [Frame],
-    /// Inner frames (user code and the libraries it calls).
-    pub inner: &'static [Frame],
-    /// Final lines: `Type: message`.
-    pub exceptions: &'static [&'static str],
+    /// What went wrong: the inner frames, outermost first, and the final
+    /// `Type: message` (a `\n` in it starts another line, as Python prints it).
+    pub failures: &'static [(&'static [Frame], &'static str)],
 }
 
 /// Writes one traceback to `out`, on `stream`: plain (most), chained, or an
@@ -51,18 +51,19 @@ fn stack(rng: &mut Rng, pool: &Pool, out: &mut Burst, stream: Stream, indent: &s
     let line = out.line(stream);
     line.extend_from_slice(indent.as_bytes());
     line.extend_from_slice(b"Traceback (most recent call last):");
-    let outer = rng.usize(0..=pool.outer.len().min(4));
-    let start = rng.usize(..=pool.outer.len() - outer);
-    for &f in &pool.outer[start..start + outer] {
+    let start = rng.usize(..=pool.outer.len());
+    for &f in &pool.outer[start..] {
         frame(rng, out, stream, indent, f);
     }
-    for _ in 0..rng.usize(1..=4) {
-        let f = pick(rng, pool.inner);
+    let (frames, exception) = pick(rng, pool.failures);
+    for &f in frames {
         frame(rng, out, stream, indent, f);
     }
-    let line = out.line(stream);
-    line.extend_from_slice(indent.as_bytes());
-    line.extend_from_slice(pick(rng, pool.exceptions).as_bytes());
+    for part in exception.split('\n') {
+        let line = out.line(stream);
+        line.extend_from_slice(indent.as_bytes());
+        line.extend_from_slice(part.as_bytes());
+    }
 }
 
 fn frame(rng: &mut Rng, out: &mut Burst, stream: Stream, indent: &str, (file, function, source): Frame) {
@@ -92,8 +93,7 @@ fn frame(rng: &mut Rng, out: &mut Burst, stream: Stream, indent: &str, (file, fu
 /// An exception group with two or three sub-exceptions (Python 3.11).
 fn group(rng: &mut Rng, pool: &Pool, out: &mut Burst, stream: Stream) {
     out.line(stream).extend_from_slice(b"  + Exception Group Traceback (most recent call last):");
-    for _ in 0..rng.usize(1..=2) {
-        let f = pick(rng, pool.outer);
+    for &f in &pool.outer[pool.outer.len().saturating_sub(2)..] {
         frame(rng, out, stream, "  | ", f);
     }
     let count = rng.u64(2..=3);

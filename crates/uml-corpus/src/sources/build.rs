@@ -41,6 +41,8 @@ pub(crate) struct Build {
     base: &'static str,
     /// The next package pip collects.
     package: usize,
+    /// The files a weight download script fetches.
+    files: u32,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -107,28 +109,53 @@ const POOL: Pool = Pool {
         ("/app/download_weights.py", "<module>", "main()"),
         ("/app/download_weights.py", "main", "snapshot_download(repo_id, local_dir=target)"),
     ],
-    inner: &[
+    failures: &[
         (
-            "/usr/local/lib/python3.11/site-packages/huggingface_hub/utils/_validators.py",
-            "_inner_fn",
-            "return fn(*args, **kwargs)",
+            &[
+                (
+                    "/usr/local/lib/python3.11/site-packages/huggingface_hub/utils/_validators.py",
+                    "_inner_fn",
+                    "return fn(*args, **kwargs)",
+                ),
+                (
+                    "/usr/local/lib/python3.11/site-packages/huggingface_hub/_snapshot_download.py",
+                    "snapshot_download",
+                    "raise LocalEntryNotFoundError(",
+                ),
+            ],
+            "huggingface_hub.errors.LocalEntryNotFoundError: An error happened while trying to locate the files on the Hub and we cannot find the appropriate snapshot folder for the specified revision on the local disk. Please check your internet connection and try again.",
         ),
         (
-            "/usr/local/lib/python3.11/site-packages/huggingface_hub/_snapshot_download.py",
-            "snapshot_download",
-            "raise LocalEntryNotFoundError(",
+            &[
+                (
+                    "/usr/local/lib/python3.11/site-packages/huggingface_hub/utils/_validators.py",
+                    "_inner_fn",
+                    "return fn(*args, **kwargs)",
+                ),
+                (
+                    "/usr/local/lib/python3.11/site-packages/huggingface_hub/utils/_http.py",
+                    "hf_raise_for_status",
+                    "raise _format(GatedRepoError, message, response) from e",
+                ),
+            ],
+            "huggingface_hub.errors.GatedRepoError: 403 Client Error. (Request ID: Root=1-673db2c1-4f0e2a6b1c3d5e7f9a0b1c2d)\n\nCannot access gated repo for url https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct/resolve/main/config.json.",
         ),
         (
-            "/usr/local/lib/python3.11/site-packages/requests/models.py",
-            "raise_for_status",
-            "raise HTTPError(http_error_msg, response=self)",
+            &[(
+                "/usr/local/lib/python3.11/site-packages/requests/models.py",
+                "raise_for_status",
+                "raise HTTPError(http_error_msg, response=self)",
+            )],
+            "requests.exceptions.HTTPError: 401 Client Error: Unauthorized for url: https://huggingface.co/api/models/meta-llama/Llama-3.1-8B-Instruct/revision/main",
         ),
-    ],
-    exceptions: &[
-        "requests.exceptions.HTTPError: 401 Client Error: Unauthorized for url: https://huggingface.co/api/models/meta-llama/Llama-3.1-8B-Instruct/revision/main",
-        "huggingface_hub.errors.GatedRepoError: 403 Client Error. Cannot access gated repo for url https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct/resolve/main/config.json.",
-        "ModuleNotFoundError: No module named 'torch'",
-        "OSError: [Errno 28] No space left on device",
+        (
+            &[("/app/download_weights.py", "main", "from transformers import AutoTokenizer")],
+            "ModuleNotFoundError: No module named 'transformers'",
+        ),
+        (
+            &[("/usr/local/lib/python3.11/shutil.py", "copyfileobj", "fdst_write(buf)")],
+            "OSError: [Errno 28] No space left on device",
+        ),
     ],
 };
 
@@ -145,6 +172,7 @@ impl Build {
             fails: false,
             base: BASES[0],
             package: 0,
+            files: 0,
         }
     }
 
@@ -185,7 +213,10 @@ impl Build {
         self.left = match phase {
             Phase::Pip => cx.rng.u32(3..PACKAGES.len() as u32),
             Phase::Apt => cx.rng.u32(10..60),
-            Phase::Script => cx.rng.u32(3..12),
+            Phase::Script => {
+                self.files = 0;
+                cx.rng.u32(2..9)
+            }
             _ => 1,
         };
     }
@@ -352,6 +383,8 @@ impl Build {
             push.extend_from_slice(b" to cache now");
             self.kaniko(cx, b, Level::Info, &push);
         }
+        // Snapshots take a while.
+        b.pause(cx.rng.u64(1..40) * 1_000_000_000);
     }
 
     fn pip(&mut self, cx: &mut Cx, b: &mut Burst) {
@@ -365,6 +398,7 @@ impl Build {
                 }
                 out.extend_from_slice(PACKAGES[(self.package + PACKAGES.len() - k) % PACKAGES.len()].0.as_bytes());
             }
+            b.pause(rng.u64(3..90) * 1_000_000_000);
             let out = b.line(Stream::Stdout);
             out.extend_from_slice(b"Successfully installed");
             for k in 0..5 {
@@ -421,8 +455,10 @@ impl Build {
             // rich's bar, redrawn with `\r`; on a slow mirror a big wheel
             // gives a line of tens of KB.
             let states = if rng.u8(..12) == 0 { (size / 15).clamp(1, 600) } else { (size / 200).clamp(1, 40) };
-            let out = b.line(Stream::Stdout);
             let speed = rng.u64(20..600);
+            // The line ends when the download does.
+            b.pause(size * 1_000_000_000 / speed);
+            let out = b.line(Stream::Stdout);
             for k in 1..=states {
                 out.push(b'\r');
                 out.extend_from_slice(b"   ");
@@ -502,23 +538,30 @@ impl Build {
         }
     }
 
+    /// A script downloading weights: one line per file, then the bar
+    /// that tqdm redrew all along, then a last line.
     fn script(&mut self, cx: &mut Cx, b: &mut Burst) {
+        let rng = &mut cx.rng;
         if self.left == 0 {
+            let files = u64::from(self.files);
+            let secs_per_file_x100 = rng.u64(500..4000);
+            b.pause(files * secs_per_file_x100 * 10_000_000 / 4);
+            let out = b.line(Stream::Stderr);
+            let name = format!("Fetching {files} files");
+            crate::sources::push_tqdm_redraws(out, &name, files, files + 1, secs_per_file_x100, false);
             b.line(Stream::Stdout).extend_from_slice(b"Weights downloaded to /app/model_cache");
             return self.after_run(cx, b);
         }
-        self.left -= 1;
-        let rng = &mut cx.rng;
-        if rng.bool() {
-            let out = b.line(Stream::Stderr);
-            let total = rng.u64(2..12);
-            crate::sources::push_tqdm_redraws(out, "Fetching files", total, total + 1, rng.u64(100..3000), false);
-        } else {
-            let out = b.line(Stream::Stdout);
-            out.extend_from_slice(b"Downloading model-0000");
-            push_u64(out, rng.u64(1..8));
-            out.extend_from_slice(b"-of-00008.safetensors to /app/model_cache");
+        if self.files == 0 {
+            self.files = self.left;
         }
+        self.left -= 1;
+        let out = b.line(Stream::Stdout);
+        out.extend_from_slice(b"Downloading model-");
+        push_padded(out, u64::from(self.files - self.left), 5, b'0');
+        out.extend_from_slice(b"-of-");
+        push_padded(out, u64::from(self.files), 5, b'0');
+        out.extend_from_slice(b".safetensors to /app/model_cache");
     }
 
     fn failure(&mut self, cx: &mut Cx, b: &mut Burst) {

@@ -28,23 +28,38 @@ pub(crate) struct Deploy {
 }
 
 const POOL: Pool = Pool {
-    outer: &[
-        ("/app/baseten/deploy/tasks.py", "deploy_model_version", "deployer.deploy(model_version)"),
-        ("/app/baseten/deploy/deployer.py", "deploy", "self._wait_for_image(model_version)"),
-    ],
-    inner: &[
-        ("/app/baseten/deploy/deployer.py", "_wait_for_image", "raise DeployError(\"image pull failed\")"),
-        ("/app/baseten/deploy/k8s.py", "apply", "return self._api.create_namespaced_custom_object(**spec)"),
+    outer: &[("/app/baseten/deploy/tasks.py", "deploy_model_version", "deployer.deploy(model_version)")],
+    failures: &[
         (
-            "/usr/local/lib/python3.11/site-packages/kubernetes/client/rest.py",
-            "request",
-            "raise ApiException(http_resp=r)",
+            &[
+                ("/app/baseten/deploy/deployer.py", "deploy", "self._wait_for_image(model_version)"),
+                ("/app/baseten/deploy/deployer.py", "_wait_for_image", "raise DeployError(\"image pull failed\")"),
+            ],
+            "DeployError: image pull failed",
         ),
-    ],
-    exceptions: &[
-        "DeployError: image pull failed",
-        "kubernetes.client.exceptions.ApiException: (409)\\nReason: Conflict",
-        "TimeoutError: model version did not become ready in 1800s",
+        (
+            &[
+                ("/app/baseten/deploy/deployer.py", "deploy", "self._k8s.apply(spec)"),
+                ("/app/baseten/deploy/k8s.py", "apply", "return self._api.create_namespaced_custom_object(**spec)"),
+                (
+                    "/usr/local/lib/python3.11/site-packages/kubernetes/client/rest.py",
+                    "request",
+                    "raise ApiException(http_resp=r)",
+                ),
+            ],
+            "kubernetes.client.exceptions.ApiException: (409)\nReason: Conflict",
+        ),
+        (
+            &[
+                ("/app/baseten/deploy/deployer.py", "deploy", "self._wait_ready(model_version, timeout=1800)"),
+                (
+                    "/app/baseten/deploy/deployer.py",
+                    "_wait_ready",
+                    "raise TimeoutError(f\"model version did not become ready in {timeout}s\")",
+                ),
+            ],
+            "TimeoutError: model version did not become ready in 1800s",
+        ),
     ],
 };
 

@@ -41,31 +41,61 @@ enum Phase {
 const POOL: Pool = Pool {
     outer: &[
         ("/app/build.py", "<module>", "main()"),
-        ("/app/build.py", "main", "engine = builder.build_engine(network, config)"),
+        ("/app/build.py", "main", "build_and_save(rank, args.gpus_per_node, args)"),
     ],
-    inner: &[
+    failures: &[
         (
-            "/usr/local/lib/python3.10/dist-packages/tensorrt_llm/builder.py",
-            "build_engine",
-            "engine = self.trt_builder.build_serialized_network(network, config)",
+            &[
+                (
+                    "/usr/local/lib/python3.10/dist-packages/tensorrt_llm/commands/build.py",
+                    "build_and_save",
+                    "engine = build_model(build_config, rank, model_config=model_config)",
+                ),
+                (
+                    "/usr/local/lib/python3.10/dist-packages/tensorrt_llm/commands/build.py",
+                    "build_model",
+                    "return build(model, build_config)",
+                ),
+                (
+                    "/usr/local/lib/python3.10/dist-packages/tensorrt_llm/builder.py",
+                    "build",
+                    "engine = builder.build_engine(network, builder_config)",
+                ),
+                (
+                    "/usr/local/lib/python3.10/dist-packages/tensorrt_llm/builder.py",
+                    "build_engine",
+                    "assert engine is not None, 'Engine building failed, please check the error log.'",
+                ),
+            ],
+            "AssertionError: Engine building failed, please check the error log.",
         ),
         (
-            "/usr/local/lib/python3.10/dist-packages/tensorrt_llm/commands/build.py",
-            "build_and_save",
-            "engine = build_model(build_config, rank, model_config=model_config)",
+            &[("/app/build.py", "build_and_save", "engine = builder.build_engine(network, config)")],
+            "RuntimeError: Failed to build the TensorRT engine",
         ),
         (
-            "/usr/local/lib/python3.10/dist-packages/tensorrt_llm/models/modeling_utils.py",
-            "from_checkpoint",
-            "weights = load_checkpoint(ckpt_dir, rank)",
+            &[
+                (
+                    "/usr/local/lib/python3.10/dist-packages/tensorrt_llm/models/modeling_utils.py",
+                    "from_checkpoint",
+                    "weights = load_checkpoint(ckpt_dir, rank)",
+                ),
+                (
+                    "/usr/local/lib/python3.10/dist-packages/safetensors/torch.py",
+                    "load_file",
+                    "result[k] = f.get_tensor(k)",
+                ),
+            ],
+            "safetensors_rust.SafetensorError: Error while deserializing header: MetadataIncompleteBuffer",
         ),
-        ("/usr/local/lib/python3.10/dist-packages/safetensors/torch.py", "load_file", "result[k] = f.get_tensor(k)"),
-    ],
-    exceptions: &[
-        "RuntimeError: Failed to build the TensorRT engine",
-        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 3.50 GiB. GPU 0 has a total capacity of 79.10 GiB of which 2.81 GiB is free.",
-        "AssertionError: Engine building failed, please check the error log.",
-        "safetensors_rust.SafetensorError: Error while deserializing header: MetadataIncompleteBuffer",
+        (
+            &[(
+                "/usr/local/lib/python3.10/dist-packages/tensorrt_llm/models/llama/convert.py",
+                "load_weights",
+                "weights[name] = param.to(torch.float16).cuda()",
+            )],
+            "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 3.50 GiB. GPU 0 has a total capacity of 79.10 GiB of which 2.81 GiB is free.",
+        ),
     ],
 };
 
@@ -172,15 +202,18 @@ impl GpuBuild {
 
     fn load(&mut self, cx: &mut Cx, b: &mut Burst) {
         let rng = &mut cx.rng;
-        let out = b.line(Stream::Stderr);
-        if rng.u8(..6) == 0 {
+        // A bar's line ends when the work does.
+        let (desc, total, states, secs_per_it_x100) = if rng.u8(..6) == 0 {
             // One redraw per weight: sometimes more than 16 KiB.
             let total = rng.u64(200..700);
-            push_tqdm_redraws(out, "Converting weights", total, total / rng.u64(1..4), rng.u64(5..40), false);
+            ("Converting weights", total, total / rng.u64(1..4), rng.u64(5..40))
         } else {
             let total = rng.u64(2..9);
-            push_tqdm_redraws(out, "Loading checkpoint shards", total, total + 1, rng.u64(80..400), rng.bool());
-        }
+            ("Loading checkpoint shards", total, total + 1, rng.u64(80..400))
+        };
+        b.pause(total * secs_per_it_x100 * 10_000_000);
+        let lead = rng.bool();
+        push_tqdm_redraws(b.line(Stream::Stderr), desc, total, states, secs_per_it_x100, lead);
     }
 
     fn warning(&mut self, cx: &mut Cx, b: &mut Burst) {
@@ -248,10 +281,12 @@ impl GpuBuild {
             traceback::python(&mut cx.rng, &POOL, b, Stream::Stderr);
             return;
         }
+        // The engine took this long (this burst has no earlier line).
+        let millis = cx.rng.u64(10_000..900_000);
+        cx.clock.advance(millis * 1_000_000);
         let out = Self::trt(cx, b, b"TRT", b'I');
-        let rng = &mut cx.rng;
         out.extend_from_slice(b"Engine generation completed in ");
-        push_fixed(out, rng.u64(10_000..900_000), 3);
+        push_fixed(out, millis, 3);
         out.extend_from_slice(b" seconds.");
         let out = Self::trt(cx, b, b"TRT-LLM", b'I');
         let rng = &mut cx.rng;

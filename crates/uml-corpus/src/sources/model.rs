@@ -107,39 +107,89 @@ pub(crate) const POOL: Pool = Pool {
         ("/app/truss/templates/server/truss_server.py", "predict", "result = await self._model.predict(body, request)"),
         ("/app/truss/templates/server/model_wrapper.py", "predict", "return await self._predict_fn(inputs)"),
     ],
-    inner: &[
-        ("/app/model/model.py", "predict", "output = self._pipeline(prompt, max_new_tokens=max_tokens)"),
-        ("/app/model/model.py", "predict", "prompt = request[\"prompt\"]"),
-        ("/app/model/model.py", "load", "self._model = AutoModelForCausalLM.from_pretrained(self._path)"),
-        ("/app/model/model.py", "preprocess", "return json.loads(raw)"),
+    failures: &[
+        (&[("/app/model/model.py", "predict", "prompt = request[\"prompt\"]")], "KeyError: 'prompt'"),
+        (&[("/app/model/model.py", "predict", "raise ValueError(\"bad input\")")], "ValueError: bad input"),
         (
-            "/usr/local/lib/python3.11/site-packages/torch/nn/modules/module.py",
-            "_call_impl",
-            "return forward_call(*args, **kwargs)",
+            &[("/app/model/model.py", "predict", "if request[\"max_tokens\"] > 4096:")],
+            "TypeError: '>' not supported between instances of 'str' and 'int'",
         ),
         (
-            "/usr/local/lib/python3.11/site-packages/transformers/generation/utils.py",
-            "generate",
-            "result = self._sample(",
+            &[
+                ("/app/model/model.py", "predict", "output = self._pipeline(prompt, max_new_tokens=max_tokens)"),
+                (
+                    "/usr/local/lib/python3.11/site-packages/transformers/pipelines/text_generation.py",
+                    "__call__",
+                    "return super().__call__(text_inputs, **kwargs)",
+                ),
+                (
+                    "/usr/local/lib/python3.11/site-packages/torch/nn/modules/module.py",
+                    "_call_impl",
+                    "return forward_call(*args, **kwargs)",
+                ),
+            ],
+            "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.15 GiB of which 1.06 GiB is free. Including non-PyTorch memory, this process has 78.08 GiB memory in use.",
         ),
         (
-            "/usr/local/lib/python3.11/json/decoder.py",
-            "raw_decode",
-            "raise JSONDecodeError(\"Expecting value\", s, err.value) from None",
+            &[
+                ("/app/model/model.py", "preprocess", "return json.loads(raw)"),
+                ("/usr/local/lib/python3.11/json/__init__.py", "loads", "return _default_decoder.decode(s)"),
+                (
+                    "/usr/local/lib/python3.11/json/decoder.py",
+                    "decode",
+                    "obj, end = self.raw_decode(s, idx=_w(s, 0).end())",
+                ),
+                (
+                    "/usr/local/lib/python3.11/json/decoder.py",
+                    "raw_decode",
+                    "raise JSONDecodeError(\"Expecting value\", s, err.value) from None",
+                ),
+            ],
+            "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)",
         ),
-        ("/usr/local/lib/python3.11/site-packages/PIL/Image.py", "open", "raise UnidentifiedImageError(msg)"),
-    ],
-    exceptions: &[
-        "ValueError: bad input",
-        "KeyError: 'prompt'",
-        "TypeError: 'NoneType' object is not subscriptable",
-        "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)",
-        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.15 GiB of which 1.06 GiB is free. Including non-PyTorch memory, this process has 78.08 GiB memory in use.",
-        "RuntimeError: CUDA error: device-side assert triggered",
-        "PIL.UnidentifiedImageError: cannot identify image file <_io.BytesIO object at 0x7f3a5c1e2d40>",
-        "FileNotFoundError: [Errno 2] No such file or directory: '/app/data/config.json'",
-        "asyncio.exceptions.CancelledError",
-        "httpx.ReadTimeout: timed out",
+        (
+            &[
+                ("/app/model/model.py", "predict", "image = Image.open(io.BytesIO(data))"),
+                ("/usr/local/lib/python3.11/site-packages/PIL/Image.py", "open", "raise UnidentifiedImageError(msg)"),
+            ],
+            "PIL.UnidentifiedImageError: cannot identify image file <_io.BytesIO object at 0x7f3a5c1e2d40>",
+        ),
+        (
+            &[
+                (
+                    "/app/model/model.py",
+                    "predict",
+                    "output = self._model.generate(**inputs, max_new_tokens=max_tokens)",
+                ),
+                (
+                    "/usr/local/lib/python3.11/site-packages/transformers/generation/utils.py",
+                    "generate",
+                    "result = self._sample(",
+                ),
+                (
+                    "/usr/local/lib/python3.11/site-packages/transformers/generation/utils.py",
+                    "_sample",
+                    "next_tokens = torch.multinomial(probs, num_samples=1).squeeze(1)",
+                ),
+            ],
+            "RuntimeError: CUDA error: device-side assert triggered\nCUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below might be incorrect.\nFor debugging consider passing CUDA_LAUNCH_BLOCKING=1",
+        ),
+        (
+            &[
+                ("/app/model/model.py", "predict", "return self._client.post(self._url, json=body).json()"),
+                ("/usr/local/lib/python3.11/site-packages/httpx/_client.py", "post", "return self.request("),
+                (
+                    "/usr/local/lib/python3.11/site-packages/httpx/_transports/default.py",
+                    "handle_request",
+                    "raise mapped_exc(message) from exc",
+                ),
+            ],
+            "httpx.ReadTimeout: timed out",
+        ),
+        (
+            &[("/app/model/model.py", "predict", "with open(self._lora_path) as f:")],
+            "FileNotFoundError: [Errno 2] No such file or directory: '/app/data/adapter_config.json'",
+        ),
     ],
 };
 
@@ -723,17 +773,19 @@ impl Model {
 
     fn tqdm(&mut self, cx: &mut Cx, b: &mut Burst) {
         let rng = &mut cx.rng;
-        let out = b.line(Stream::Stderr);
         let lead = rng.bool();
-        match rng.u8(..20) {
-            0 => push_tqdm_redraws(out, "Processing prompts", 5000, rng.u64(150..500), 7, lead),
+        let (desc, total, states, secs_per_it_x100) = match rng.u8(..20) {
+            0 => ("Processing prompts", 5000, rng.u64(150..500), 7),
             1..8 => {
                 let total = rng.u64(2..9);
-                push_tqdm_redraws(out, "Loading checkpoint shards", total, total + 1, rng.u64(50..400), lead)
+                ("Loading checkpoint shards", total, total + 1, rng.u64(50..400))
             }
-            8..14 => push_tqdm_redraws(out, "Fetching 4 files", 4, 5, rng.u64(100..2000), lead),
-            _ => push_tqdm_redraws(out, "", 50, rng.u64(3..40), rng.u64(2..30), lead),
-        }
+            8..14 => ("Fetching 4 files", 4, 5, rng.u64(100..2000)),
+            _ => ("", 50, rng.u64(3..40), rng.u64(2..30)),
+        };
+        // The line ends when the bar does.
+        b.pause(total * secs_per_it_x100 * 10_000_000);
+        push_tqdm_redraws(b.line(Stream::Stderr), desc, total, states, secs_per_it_x100, lead);
     }
 
     fn traceback(&mut self, cx: &mut Cx, b: &mut Burst) {
