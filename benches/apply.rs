@@ -21,7 +21,13 @@ use uml_corpus::{Framing, Source, generate, messages};
 const LINES: usize = 50_000;
 
 /// Applies `lines` once, grouping if the route's rule says so.
-fn run(executor: &mut Executor<'_>, grouper: &mut Option<Grouper>, route: &Route, lines: &[String], record: &mut Record) -> usize {
+fn run(
+    executor: &mut Executor<'_>,
+    grouper: &mut Option<Grouper>,
+    route: &Route,
+    lines: &[String],
+    record: &mut Record,
+) -> usize {
     let mut records = 0;
     let mut apply = |executor: &mut Executor<'_>, line: Line<'_>| {
         if executor.apply(route, line, record) == Outcome::Record {
@@ -80,9 +86,15 @@ fn sources(c: &mut Criterion) {
 /// One-rule programs, each isolating an op, all producing a valid record.
 const OPS: &[(&str, &str)] = &[
     ("baseline", "payload.message = %line"),
-    ("parse_json+3_keys", "let j = parse_json(%line) ?? null\n  payload.message = to_string(j.message) ?? %line\n  payload.levelname = level(j.levelname, scale: \"python\") ?? \"INFO\"\n  payload.request_id = to_string(j.request_id) ?? \"\""),
+    (
+        "parse_json+3_keys",
+        "let j = parse_json(%line) ?? null\n  payload.message = to_string(j.message) ?? %line\n  payload.levelname = level(j.levelname, scale: \"python\") ?? \"INFO\"\n  payload.request_id = to_string(j.request_id) ?? \"\"",
+    ),
     ("parse_json_whole", "let j = parse_json(%line) ?? null\n  payload.message = encode_json(j)"),
-    ("regex_captures", "payload.message = if %line =~ r'\"levelname\": \"(?P<lvl>[A-Z]+)\", \"message\": \"(?P<msg>[^\"]*)\"' { msg } else { %line }"),
+    (
+        "regex_captures",
+        "payload.message = if %line =~ r'\"levelname\": \"(?P<lvl>[A-Z]+)\", \"message\": \"(?P<msg>[^\"]*)\"' { msg } else { %line }",
+    ),
     ("regex_replace", "payload.message = replace(%line, r'\\s+$', \"\")"),
     ("strip_ansi", "payload.message = strip_ansi_escape_codes(%line)"),
     ("template", "payload.message = \"{%stream}: {%line}\""),
