@@ -3,7 +3,8 @@
 //!
 //! The file is a sequence of builds, each in phases, as a real TaskRun's:
 //!
-//! 1. the Tekton entrypoint's zap objects (`{"level":"info","ts":…,"msg":…}`,
+//! 1. the Tekton entrypoint: a Go `log` line (`2026/11/20 03:28:29 warning:
+//!    unsuccessful cred copy: …`) and zap objects (`{"level":"info","ts":…,"msg":…}`,
 //!    and the well-known `KO_DATA_PATH` warning);
 //! 2. kaniko's preamble, logrus lines with forced colours and padded
 //!    messages (`\x1b[36mINFO\x1b[0m[0000] Retrieving image manifest python:3.11       `),
@@ -242,6 +243,12 @@ impl Build {
             out.extend_from_slice(caller);
             out.extend_from_slice(b"\",\"msg\":\"");
         };
+        if cx.rng.u8(..3) == 0 {
+            // The entrypoint's Go `log`, without a level.
+            let out = b.line(Stream::Stderr);
+            civil.go_log(out);
+            out.extend_from_slice(b" warning: unsuccessful cred copy: \".docker\" from \"/tekton/creds\" to \"/\": unable to create destination directory: mkdir /.docker: permission denied");
+        }
         if cx.rng.bool() {
             let out = b.line(Stream::Stderr);
             zap(out, b"warn", b"logging/config.go:61");
