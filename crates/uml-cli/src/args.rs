@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
 Examples:
+  uml run /var/log/containers     Transform a node's container logs with the embedded rules
+  uml run --format loki -o out.json examples/var/log/containers
   uml check                       Check every .uml file under rules/
   uml check rules/app.uml         Check one file
   uml test rules/                 Run the test blocks of a rule set
@@ -17,7 +19,7 @@ Examples:
   uml fmt --check                 List the files under rules/ that are not formatted
   uml fmt - < app.uml             Format standard input to standard output";
 
-/// Check, test and format `.uml` log-transform rules.
+/// Run, check, test, explain and format `.uml` log-transform rules.
 #[derive(Debug, Parser)]
 #[command(name = "uml", version, after_help = EXAMPLES, max_term_width = 100)]
 pub struct Cli {
@@ -44,6 +46,10 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Transform container log files into unified records (NDJSON or Loki push bodies).
+    #[command(after_help = "Exit status: 0 when the input was processed (dropped lines are not failures), \
+                            1 if the rules have errors, 2 if a path cannot be read or the output written.")]
+    Run(RunArgs),
     /// Report syntax, type and schema errors in a rule set.
     #[command(after_help = "Exit status: 0 if no errors, 1 if errors were found, 2 if a path cannot be read.")]
     Check(CheckArgs),
@@ -58,6 +64,54 @@ pub enum Command {
     #[command(after_help = "Exit status: 0 on success, 1 if a file has syntax errors or (with --check) \
                             would change, 2 if a path cannot be read or written.")]
     Fmt(FmtArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Log files, or directories to search for `*.log` files; `-` reads standard input
+    /// (with `--pod`, `--namespace` and `--container`).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// A rule set directory, instead of the rules built into uml.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    /// `ndjson`: one `{"ts","labels","line"}` object per record; `loki`: bodies for
+    /// Loki's `POST /loki/api/v1/push`, one per line, grouped by stream.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Ndjson)]
+    pub format: OutputFormat,
+
+    /// Write the records to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also write the summary (lines read, records, drops by reason) to FILE as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
+
+    /// Worker threads (default: all cores); each file is processed by one of them, in order.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// The pod of the lines read from standard input.
+    #[arg(long)]
+    pub pod: Option<String>,
+
+    /// The namespace of the lines read from standard input.
+    #[arg(long)]
+    pub namespace: Option<String>,
+
+    /// The container of the lines read from standard input.
+    #[arg(long)]
+    pub container: Option<String>,
+}
+
+/// The record format of `uml run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Ndjson,
+    Loki,
 }
 
 #[derive(Debug, Args)]

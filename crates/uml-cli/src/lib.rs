@@ -29,6 +29,7 @@ mod explain;
 pub mod fmt;
 pub mod render;
 pub mod report;
+mod run;
 pub mod sources;
 mod test;
 
@@ -73,6 +74,7 @@ impl Status {
 /// Runs the command `cli` describes.
 pub fn run(cli: &Cli, io: &mut Io<'_>) -> Status {
     let result = match &cli.command {
+        Command::Run(args) => run::run(args, io),
         Command::Check(args) => check::run(args, io, &[&check::Compile]),
         Command::Test(args) => test::run(args, io),
         Command::Explain(args) => explain::run(args, io),

@@ -59,11 +59,12 @@ fn help_and_version() {
     let command = |name: &str, about: &str| {
         help.lines().any(|l| l.trim_start().strip_prefix(name).is_some_and(|rest| rest.trim() == about))
     };
+    assert!(command("run", "Transform container log files into unified records (NDJSON or Loki push bodies)"), "{help}");
     assert!(command("check", "Report syntax, type and schema errors in a rule set"), "{help}");
     assert!(command("test", "Run the rule set's `test` blocks and show a diff for each failing one"), "{help}");
     assert!(command("explain", "Print what the compiler makes of a rule set, stage by stage"), "{help}");
     assert!(command("fmt", "Rewrite rule files in canonical form"), "{help}");
-    assert!(help.contains("Examples:\n  uml check "), "{help}");
+    assert!(help.contains("Examples:\n  uml run "), "{help}");
 
     let version = run(uml().arg("--version"), "");
     assert_eq!(text(&version.stdout), format!("uml {}\n", env!("CARGO_PKG_VERSION")));

@@ -3,6 +3,7 @@ pub mod exec;
 pub mod framing;
 pub mod group;
 pub mod json;
+pub mod pipeline;
 pub mod plan;
 mod plan_print;
 pub mod stdlib;

@@ -199,6 +199,13 @@ impl Framer {
         self.pending.iter().filter(|p| p.open).map(|p| p.pieces).sum()
     }
 
+    /// The raw line number (from 1) of the first piece of `stream`'s open
+    /// line, if a partial line is open on it.
+    pub fn open_line(&self, stream: Stream) -> Option<u64> {
+        let p = &self.pending[stream as usize];
+        p.open.then_some(p.first_line)
+    }
+
     /// Frames one raw line (its trailing `\n`, if any, is ignored): `None`
     /// when it is a partial piece of a line still open, else the line it
     /// completes or why it was dropped.

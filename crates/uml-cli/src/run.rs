@@ -1,0 +1,509 @@
+//! `uml run`: log files in, unified records out.
+//!
+//! ```text
+//! PATH… ─▶ files (*.log, sorted) ─▶ worker threads ─▶ chunks ─▶ writer ─▶ stdout / -o FILE
+//!                                    (one file at a time each:              (main thread)
+//!                                     read, frame, route, group,
+//!                                     apply, format)
+//! ```
+//!
+//! Each file is processed by one worker from start to end, so a file's
+//! records (and therefore each Loki stream's) keep their order; workers hand
+//! formatted chunks to the main thread through a bounded channel, which
+//! writes them, so memory stays bounded whatever the input. The summary on
+//! standard error (and `--stats FILE` as JSON) accounts for every line.
+
+use crate::args::{OutputFormat, RunArgs};
+use crate::error::Error;
+use crate::sources::SourceSet;
+use crate::{Io, Status, report};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use uml_compiler::compile::{Compiled, Unit, compile};
+use uml_runtime::exec::{FileInfo, Record};
+use uml_runtime::pipeline::{FileState, Processor, Stats};
+use uml_runtime::plan::Plan;
+use uml_runtime::stdlib::json_string::write_json_string;
+
+/// Bytes read from a file at a time.
+const READ_CHUNK: usize = 1 << 20;
+/// The longest raw line read; the rest of a longer one is skipped (the
+/// framer cuts the message at 256 KiB anyway, and a docker line cut here is
+/// dropped as malformed, and counted).
+const MAX_RAW_LINE: usize = 4 << 20;
+/// Output is handed to the writer in chunks of about this size.
+const OUTPUT_CHUNK: usize = 256 << 10;
+/// Chunks in flight between the workers and the writer.
+const CHUNKS_IN_FLIGHT: usize = 16;
+/// Inputs above this size get a progress line on a terminal.
+const PROGRESS_ABOVE: u64 = 64 << 20;
+
+pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
+    let Some(compiled) = load_rules(args.rules.as_deref(), io)? else { return Ok(Status::Failure) };
+    let plan = &compiled.plan;
+    let stdin_only = args.paths.len() == 1 && crate::args::is_stdin(&args.paths[0]);
+    let mut stats = Stats::default();
+    let mut output: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(io::BufWriter::with_capacity(
+            OUTPUT_CHUNK,
+            File::create(path).map_err(|e| Error::Write { path: path.clone(), error: e })?,
+        )),
+        None => Box::new(StdoutSink(&mut *io.stdout)),
+    };
+    let mut failures = Vec::new();
+    if stdin_only {
+        let info = FileInfo {
+            pod: args.pod.as_deref().unwrap_or(""),
+            namespace: args.namespace.as_deref().unwrap_or(""),
+            container: args.container.as_deref().unwrap_or(""),
+            container_id: "",
+            file: "-",
+        };
+        let mut file = FileState::new(&info);
+        let mut formatter = Formatter::new(args.format);
+        let mut processor = Processor::new(plan);
+        let result = process(&mut processor, &mut file, &mut *io.stdin, &mut formatter, &mut |chunk| {
+            output.write_all(&chunk).map_err(write_error(&args.output))
+        });
+        stats.add(&file.stats);
+        result?;
+        let chunk = formatter.take();
+        output.write_all(&chunk).map_err(write_error(&args.output))?;
+    } else {
+        let files = discover(&args.paths)?;
+        let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let total: u64 = files.iter().map(|(_, len)| len).sum();
+        let progress = (std::io::stderr().is_terminal() && total > PROGRESS_ABOVE).then_some(total);
+        let outcome = run_files(plan, &files, threads.max(1), args.format, progress, &mut *io.stderr, &mut |chunk| {
+            output.write_all(&chunk).map_err(write_error(&args.output))
+        })?;
+        stats.add(&outcome.stats);
+        failures = outcome.failures;
+    }
+    output.flush().map_err(write_error(&args.output))?;
+    drop(output);
+
+    // Every line is accounted for; a broken law is a bug in uml, said loudly.
+    if let Err(e) = stats.check() {
+        let _ = writeln!(io.stderr, "uml: accounting error (a bug in uml): {e}");
+    }
+    let summary = summary(plan, &stats);
+    let _ = report::summary(io.stderr, report::Verdict::Ok, &summary);
+    if let Some(path) = &args.stats {
+        std::fs::write(path, stats_json(plan, &stats)).map_err(|e| Error::Write { path: path.clone(), error: e })?;
+    }
+    for f in &failures {
+        let _ = writeln!(io.stderr, "uml: {f}");
+    }
+    Ok(if failures.is_empty() { Status::Success } else { Status::Error })
+}
+
+fn write_error(path: &Option<PathBuf>) -> impl Fn(io::Error) -> Error + '_ {
+    move |e| match path {
+        Some(p) => Error::Write { path: p.clone(), error: e },
+        None => Error::Stdout(e),
+    }
+}
+
+/// `Io::stdout` as an owned-looking writer.
+struct StdoutSink<'a, 'b>(&'a mut (dyn Write + 'b));
+
+impl Write for StdoutSink<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// The rule set: `--rules DIR`, or the embedded default. `None` when the
+/// rules have errors (they have been reported).
+fn load_rules(dir: Option<&Path>, io: &mut Io<'_>) -> Result<Option<Compiled>, Error> {
+    let units = match dir {
+        None => uml_compiler::defaults::default_units(),
+        Some(dir) => {
+            let sources = SourceSet::load(&[dir.to_path_buf()], io.stdin)?;
+            sources.iter().map(|(_, s)| Unit { name: s.name().to_string(), text: s.text().to_string() }).collect()
+        }
+    };
+    match compile(&units, Default::default()) {
+        Ok(c) => Ok(Some(c)),
+        Err(diagnostics) => {
+            let mut sources = SourceSet::new();
+            for u in &units {
+                sources.add(crate::sources::Origin::Embedded, u.name.clone(), u.text.clone());
+            }
+            let tally = report::Tally::of(&diagnostics);
+            let _ = report::diagnostics(io.stderr, &sources, &diagnostics)
+                .and_then(|()| report::summary(io.stderr, report::Verdict::Error, &tally.describe_errors()));
+            Ok(None)
+        }
+    }
+}
+
+/// The `.log` files the paths name, with their sizes: a file as given, a
+/// directory's `*.log` files below it in path order.
+fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>, Error> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
+        if meta.is_dir() {
+            for entry in walkdir::WalkDir::new(path).sort_by_file_name().follow_links(true) {
+                let entry = entry.map_err(|e| Error::read(path, e.into()))?;
+                if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "log") {
+                    let len = entry.metadata().map_or(0, |m| m.len());
+                    files.push((entry.into_path(), len));
+                }
+            }
+        } else {
+            files.push((path.clone(), meta.len()));
+        }
+    }
+    Ok(files)
+}
+
+struct FilesOutcome {
+    stats: Stats,
+    failures: Vec<String>,
+}
+
+/// Processes `files` on `threads` workers; `write` gets the output chunks.
+fn run_files(
+    plan: &Plan,
+    files: &[(PathBuf, u64)],
+    threads: usize,
+    format: OutputFormat,
+    progress: Option<u64>,
+    stderr: &mut dyn Write,
+    write: &mut dyn FnMut(Vec<u8>) -> Result<(), Error>,
+) -> Result<FilesOutcome, Error> {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let done_bytes = AtomicU64::new(0);
+    let (sender, receiver) = mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(files.len()).max(1))
+            .map(|_| {
+                let sender = sender.clone();
+                let (next, stop, done_bytes) = (&next, &stop, &done_bytes);
+                scope.spawn(move || {
+                    let mut processor = Processor::new(plan);
+                    let mut formatter = Formatter::new(format);
+                    let mut stats = Stats::default();
+                    let mut failures = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((path, len)) = files.get(i) else { break };
+                        let mut file = FileState::from_path(&path.to_string_lossy());
+                        let result = File::open(path).map_err(|e| Error::read(path, e)).and_then(|mut reader| {
+                            process(&mut processor, &mut file, &mut reader, &mut formatter, &mut |chunk| {
+                                sender.send(chunk).map_err(|_| Error::Stdout(io::ErrorKind::BrokenPipe.into()))
+                            })
+                        });
+                        stats.add(&file.stats);
+                        done_bytes.fetch_add(*len, Ordering::Relaxed);
+                        match result {
+                            Ok(()) => {}
+                            Err(e) if e.is_broken_pipe() => {
+                                stop.store(true, Ordering::Relaxed);
+                                break;
+                            }
+                            Err(e) => failures.push(e.to_string()),
+                        }
+                        // A file's records go out together when small.
+                        if formatter.len() >= OUTPUT_CHUNK {
+                            let _ = sender.send(formatter.take());
+                        }
+                    }
+                    let _ = sender.send(formatter.take());
+                    (stats, failures)
+                })
+            })
+            .collect();
+        drop(sender);
+        let mut result = Ok(());
+        let mut last = Instant::now();
+        loop {
+            match receiver.recv_timeout(Duration::from_millis(200)) {
+                Ok(chunk) => {
+                    if result.is_ok() {
+                        if let Err(e) = write(chunk) {
+                            stop.store(true, Ordering::Relaxed);
+                            result = Err(e);
+                        }
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            if let Some(total) = progress {
+                if last.elapsed() > Duration::from_millis(200) {
+                    last = Instant::now();
+                    let done = done_bytes.load(Ordering::Relaxed);
+                    let _ = write!(
+                        stderr,
+                        "\ruml: {:>5.1}% of {} MB",
+                        done as f64 * 100.0 / total.max(1) as f64,
+                        total >> 20
+                    );
+                }
+            }
+        }
+        if progress.is_some() {
+            let _ = write!(stderr, "\r\x1b[K");
+        }
+        // Stop the workers before waiting for them if the output is gone.
+        drop(receiver);
+        let mut outcome = FilesOutcome { stats: Stats::default(), failures: Vec::new() };
+        for w in workers {
+            if let Ok((stats, failures)) = w.join() {
+                outcome.stats.add(&stats);
+                outcome.failures.extend(failures);
+            }
+        }
+        result.map(|()| outcome)
+    })
+}
+
+/// Reads `reader` line by line through the pipeline, formatting records.
+fn process(
+    processor: &mut Processor<'_>,
+    file: &mut FileState,
+    reader: &mut dyn Read,
+    formatter: &mut Formatter,
+    emit: &mut dyn FnMut(Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut lines = LineReader::new(reader);
+    let path = PathBuf::from(file.file_info().file);
+    loop {
+        let line = match lines.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(e) => {
+                processor.finish(file, &mut |record: &Record| formatter.record(record));
+                return Err(Error::read(&path, e));
+            }
+        };
+        processor.push(file, line, &mut |record: &Record| formatter.record(record));
+        if formatter.len() >= OUTPUT_CHUNK {
+            emit(formatter.take())?;
+        }
+    }
+    processor.finish(file, &mut |record: &Record| formatter.record(record));
+    Ok(())
+}
+
+/// Splits a reader into raw lines with a bounded buffer: a line longer than
+/// [`MAX_RAW_LINE`] is cut there and the rest of it skipped.
+struct LineReader<'r> {
+    reader: &'r mut dyn Read,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// Skipping the rest of a line that was too long.
+    skipping: bool,
+}
+
+impl<'r> LineReader<'r> {
+    fn new(reader: &'r mut dyn Read) -> Self {
+        LineReader { reader, buf: vec![0; READ_CHUNK], start: 0, end: 0, eof: false, skipping: false }
+    }
+
+    fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
+        loop {
+            if let Some(at) = memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
+                let (start, stop) = (self.start, self.start + at);
+                self.start = stop + 1;
+                if self.skipping {
+                    self.skipping = false;
+                    continue;
+                }
+                return Ok(Some(&self.buf[start..stop]));
+            }
+            if self.eof {
+                if self.start < self.end && !self.skipping {
+                    let start = self.start;
+                    self.start = self.end;
+                    return Ok(Some(&self.buf[start..self.end]));
+                }
+                return Ok(None);
+            }
+            if self.skipping {
+                self.start = self.end;
+            } else if self.end - self.start >= MAX_RAW_LINE {
+                let start = self.start;
+                self.start = self.end;
+                self.skipping = true;
+                return Ok(Some(&self.buf[start..start + MAX_RAW_LINE]));
+            }
+            // Make room: keep the unfinished line, read more after it.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.buf.len() - self.end < READ_CHUNK / 2 {
+                let grown = (self.buf.len() * 2).min(MAX_RAW_LINE + READ_CHUNK);
+                self.buf.resize(grown.max(self.end + READ_CHUNK / 2), 0);
+            }
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Formats records as NDJSON or as Loki push bodies.
+struct Formatter {
+    format: OutputFormat,
+    out: Vec<u8>,
+    /// Loki: the streams of the current chunk, `(labels JSON, values JSON)`.
+    streams: Vec<(Vec<u8>, Vec<u8>)>,
+    digits: String,
+}
+
+impl Formatter {
+    fn new(format: OutputFormat) -> Formatter {
+        Formatter {
+            format,
+            out: Vec::with_capacity(OUTPUT_CHUNK + (64 << 10)),
+            streams: Vec::new(),
+            digits: String::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.out.len() + self.streams.iter().map(|(_, v)| v.len()).sum::<usize>()
+    }
+
+    fn record(&mut self, record: &Record) {
+        self.digits.clear();
+        let _ = write!(self.digits, "{}", record.timestamp);
+        // The payload is built from valid UTF-8; checking costs one pass.
+        let payload = std::str::from_utf8(record.payload()).unwrap_or("{}");
+        match self.format {
+            OutputFormat::Ndjson => {
+                let out = &mut self.out;
+                out.extend_from_slice(b"{\"ts\":\"");
+                out.extend_from_slice(self.digits.as_bytes());
+                out.extend_from_slice(b"\",\"labels\":");
+                out.extend_from_slice(record.labels_json());
+                out.extend_from_slice(b",\"line\":");
+                write_json_string(out, payload);
+                out.extend_from_slice(b"}\n");
+            }
+            OutputFormat::Loki => {
+                let labels = record.labels_json();
+                let at = match self.streams.iter().position(|(l, _)| l == labels) {
+                    Some(at) => at,
+                    None => {
+                        self.streams.push((labels.to_vec(), Vec::new()));
+                        self.streams.len() - 1
+                    }
+                };
+                let values = &mut self.streams[at].1;
+                if !values.is_empty() {
+                    values.push(b',');
+                }
+                values.extend_from_slice(b"[\"");
+                values.extend_from_slice(self.digits.as_bytes());
+                values.extend_from_slice(b"\",");
+                write_json_string(values, payload);
+                values.push(b']');
+            }
+        }
+    }
+
+    /// The formatted output so far, emptied.
+    fn take(&mut self) -> Vec<u8> {
+        if self.format == OutputFormat::Loki && !self.streams.is_empty() {
+            self.out.extend_from_slice(b"{\"streams\":[");
+            for (i, (labels, values)) in self.streams.drain(..).enumerate() {
+                if i > 0 {
+                    self.out.push(b',');
+                }
+                self.out.extend_from_slice(b"{\"stream\":");
+                self.out.extend_from_slice(&labels);
+                self.out.extend_from_slice(b",\"values\":[");
+                self.out.extend_from_slice(&values);
+                self.out.extend_from_slice(b"]}");
+            }
+            self.out.extend_from_slice(b"]}\n");
+        }
+        std::mem::replace(&mut self.out, Vec::with_capacity(OUTPUT_CHUNK + (64 << 10)))
+    }
+}
+
+/// The one-line summary: what was read, written and dropped.
+fn summary(plan: &Plan, stats: &Stats) -> String {
+    let mut s = format!(
+        "{} read from {}: {} written",
+        report::count(stats.lines_read as usize, "line"),
+        report::count(stats.files as usize, "file"),
+        report::count(stats.records as usize, "record"),
+    );
+    if stats.lines_in_records != stats.records {
+        let _ = write!(s, " (from {} lines)", stats.lines_in_records);
+    }
+    if stats.joined_pieces > 0 {
+        let _ = write!(s, ", {} partial pieces joined", stats.joined_pieces);
+    }
+    if !stats.drops.is_empty() {
+        let mut drops: Vec<(String, u64)> = stats.drops.iter().map(|(k, n)| (k.describe(plan), *n)).collect();
+        drops.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let parts: Vec<String> = drops.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = write!(s, "; {} dropped: {}", stats.dropped(), parts.join(", "));
+    }
+    for (n, what) in [
+        (stats.truncated_lines, "lines cut to 256 KiB"),
+        (stats.truncated_records, "records cut to max_record_size"),
+        (stats.invalid_utf8, "lines with invalid UTF-8 replaced"),
+        (stats.reordered, "lines out of order"),
+    ] {
+        if n > 0 {
+            let _ = write!(s, "; {n} {what}");
+        }
+    }
+    s
+}
+
+/// The summary as JSON, for `--stats FILE`.
+fn stats_json(plan: &Plan, stats: &Stats) -> String {
+    let mut s = String::from("{");
+    for (key, n) in [
+        ("files", stats.files),
+        ("lines_read", stats.lines_read),
+        ("records", stats.records),
+        ("lines_in_records", stats.lines_in_records),
+        ("joined_pieces", stats.joined_pieces),
+        ("dropped", stats.dropped()),
+        ("truncated_lines", stats.truncated_lines),
+        ("truncated_records", stats.truncated_records),
+        ("invalid_utf8", stats.invalid_utf8),
+        ("reordered", stats.reordered),
+    ] {
+        let _ = write!(s, "\"{key}\":{n},");
+    }
+    s.push_str("\"drops\":{");
+    let mut drops: Vec<(String, u64)> = stats.drops.iter().map(|(k, n)| (k.describe(plan), *n)).collect();
+    drops.sort();
+    for (i, (reason, n)) in drops.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let mut key = Vec::new();
+        write_json_string(&mut key, reason);
+        s.push_str(&String::from_utf8_lossy(&key));
+        let _ = write!(s, ":{n}");
+    }
+    s.push_str("}}\n");
+    s
+}

@@ -1,0 +1,456 @@
+//! The stream layer: the raw lines of a log file in, unified records out.
+//!
+//! ```text
+//! raw line ─▶ Framer ─▶ (order by first piece) ─▶ route ─▶ Grouper ─▶ Executor ─▶ Record
+//!               │                                   │          (if the rule      │
+//!               └─ empty, malformed                 └─ unrouted  groups lines)   └─ drop, abort
+//! ```
+//!
+//! One [`Processor`] per thread (it owns the executor and the record), one
+//! [`FileState`] per file (framer, routes, groupers, counters). The embedder
+//! feeds raw lines with [`Processor::push`] and receives each record in a
+//! callback, borrowed: nothing is allocated per line once the buffers have
+//! grown. For a tailing agent, [`Processor::flush_idle`] closes multiline
+//! groups that have been quiet for the rule's `idle` time; at the end of a
+//! file, [`Processor::finish`] emits what is still open (a dangling partial
+//! line, a traceback cut short).
+//!
+//! **Order.** A file's records come out in the order of their first raw
+//! line (platform.md §1): a line completed from `P` pieces is emitted when
+//! its last piece arrives, so lines of the other stream that complete in
+//! the meantime are held back until it does. The hold is bounded
+//! ([`MAX_HELD_BYTES`]): past it, held lines go out as they are.
+//!
+//! **Accounting.** Nothing is lost silently. Every raw line read is, in the
+//! end, in a record, joined into another line as a partial piece, or
+//! dropped with a reason ([`Stats::check`] states the law):
+//! `lines_read = lines_in_records + joined_pieces + Σ drops`.
+
+use crate::exec::{Executor, FileInfo, Line, Outcome, Record, Route};
+use crate::framing::{DropReason, FramedLine, Framer, Stream, parse_file_name};
+use crate::group::{Group, Grouper};
+use crate::plan::{Framing, Plan};
+
+/// The most text held back to restore the order of lines around an open
+/// partial line, before it is let through out of order.
+pub const MAX_HELD_BYTES: usize = 4 << 20;
+
+/// Why lines were dropped, as the summary counts them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DropKind {
+    /// The file's name is not a kubelet log file name: no metadata.
+    BadFileName,
+    /// Framing dropped the raw line (empty, malformed).
+    Framing(DropReason),
+    /// No rule takes the file's stream.
+    Unrouted,
+    /// `drop` in a rule: [`Plan::drops`]`[site]`.
+    Rule(u32),
+    /// A failure nothing handled: [`Plan::aborts`]`[site]`.
+    Abort(u32),
+}
+
+impl DropKind {
+    /// The reason in words: `empty line`, `unrouted`, `rule build: empty
+    /// line`, `rule model_container: abort at rules/…:3:5 (parse_json)`.
+    pub fn describe(self, plan: &Plan) -> String {
+        match self {
+            DropKind::BadFileName => "not a kubelet log file name".into(),
+            DropKind::Framing(r) => match r {
+                DropReason::EmptyLine => "empty line".into(),
+                DropReason::MalformedFraming(e) => format!("malformed framing: {}", e.message()),
+            },
+            DropKind::Unrouted => "unrouted".into(),
+            DropKind::Rule(site) => match plan.drops.get(site as usize) {
+                Some(d) => format!("rule {}: {}", plan.rules[usize::from(d.rule)].name, d.reason),
+                None => "rule drop".into(),
+            },
+            DropKind::Abort(site) => match plan.aborts.get(site as usize) {
+                Some(a) => {
+                    let rule = &plan.rules[usize::from(a.rule)].name;
+                    match a.func {
+                        Some(f) => format!("rule {rule}: abort at {} ({f})", a.location),
+                        None => format!("rule {rule}: abort at {} (unhandled failure)", a.location),
+                    }
+                }
+                None => "rule abort".into(),
+            },
+        }
+    }
+}
+
+/// What happened to the lines of one or more files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub files: u64,
+    /// Raw lines read (in the file, each ended by `\n`).
+    pub lines_read: u64,
+    /// Raw lines that were partial pieces joined to an earlier piece's line.
+    pub joined_pieces: u64,
+    pub records: u64,
+    /// Lines (after framing) that went into records; more than `records`
+    /// when multiline groups joined lines.
+    pub lines_in_records: u64,
+    /// Lines dropped, by reason; in order of first occurrence.
+    pub drops: Vec<(DropKind, u64)>,
+    /// Lines longer than the framer's maximum, cut.
+    pub truncated_lines: u64,
+    /// Records whose `message` or `exc_info` was cut to `max_record_size`.
+    pub truncated_records: u64,
+    /// Lines in which invalid UTF-8 (or a lone surrogate escape) became U+FFFD.
+    pub invalid_utf8: u64,
+    /// Lines let through out of order because too much was held back.
+    pub reordered: u64,
+}
+
+impl Stats {
+    fn drop(&mut self, kind: DropKind, lines: u64) {
+        match self.drops.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += lines,
+            None => self.drops.push((kind, lines)),
+        }
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.drops.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Adds another file's (or thread's) counts.
+    pub fn add(&mut self, other: &Stats) {
+        self.files += other.files;
+        self.lines_read += other.lines_read;
+        self.joined_pieces += other.joined_pieces;
+        self.records += other.records;
+        self.lines_in_records += other.lines_in_records;
+        for &(kind, n) in &other.drops {
+            self.drop(kind, n);
+        }
+        self.truncated_lines += other.truncated_lines;
+        self.truncated_records += other.truncated_records;
+        self.invalid_utf8 += other.invalid_utf8;
+        self.reordered += other.reordered;
+    }
+
+    /// The accounting law, once every file is finished: every raw line is
+    /// in a record, joined into another line, or dropped with a reason.
+    pub fn check(&self) -> Result<(), String> {
+        let accounted = self.lines_in_records + self.joined_pieces + self.dropped();
+        if accounted == self.lines_read {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} lines read, but {} in records + {} joined pieces + {} dropped = {accounted}",
+                self.lines_read,
+                self.lines_in_records,
+                self.joined_pieces,
+                self.dropped()
+            ))
+        }
+    }
+}
+
+/// A line held back until an earlier partial line of the other stream completes.
+#[derive(Clone, Copy, Debug)]
+struct Held {
+    first_line: u64,
+    stream: Stream,
+    timestamp_ns: i64,
+    start: usize,
+    end: usize,
+}
+
+/// The state of one file.
+#[derive(Debug)]
+pub struct FileState {
+    /// Metadata: pod, namespace, container, container id, path.
+    meta: [String; 5],
+    bad_name: bool,
+    framer: Framer,
+    routes: [Option<Route>; 2],
+    /// One grouper per rule that groups (both streams share it, so that
+    /// their lines keep their order).
+    groupers: Vec<(u16, Grouper)>,
+    held: Vec<Held>,
+    held_text: String,
+    /// Finished: counters of the file.
+    pub stats: Stats,
+}
+
+impl FileState {
+    /// A file known by its kubelet path (`…/<pod>_<namespace>_<container>-<id>.log`).
+    /// A name that is not a kubelet name gives a file whose lines are all
+    /// dropped as [`DropKind::BadFileName`].
+    pub fn from_path(path: &str) -> FileState {
+        match parse_file_name(path) {
+            Ok(m) => FileState::new(&FileInfo {
+                pod: m.pod,
+                namespace: m.namespace,
+                container: m.container,
+                container_id: m.container_id,
+                file: path,
+            }),
+            Err(_) => {
+                let mut f = FileState::new(&FileInfo { file: path, ..FileInfo::default() });
+                f.bad_name = true;
+                f
+            }
+        }
+    }
+
+    /// A file with metadata given directly (standard input, tests).
+    pub fn new(info: &FileInfo<'_>) -> FileState {
+        FileState {
+            meta: [info.pod, info.namespace, info.container, info.container_id, info.file].map(str::to_string),
+            bad_name: false,
+            framer: Framer::new(None),
+            routes: [None, None],
+            groupers: Vec::new(),
+            held: Vec::new(),
+            held_text: String::new(),
+            stats: Stats { files: 1, ..Stats::default() },
+        }
+    }
+
+    fn info(&self) -> FileInfo<'_> {
+        FileInfo {
+            pod: &self.meta[0],
+            namespace: &self.meta[1],
+            container: &self.meta[2],
+            container_id: &self.meta[3],
+            file: &self.meta[4],
+        }
+    }
+
+    /// The pod, namespace and container, as routing sees them.
+    pub fn file_info(&self) -> FileInfo<'_> {
+        self.info()
+    }
+}
+
+/// Runs files through a plan; one per thread.
+pub struct Processor<'p> {
+    executor: Executor<'p>,
+    record: Record,
+}
+
+impl<'p> Processor<'p> {
+    pub fn new(plan: &'p Plan) -> Processor<'p> {
+        Processor { executor: Executor::new(plan), record: Record::default() }
+    }
+
+    pub fn executor(&self) -> &Executor<'p> {
+        &self.executor
+    }
+
+    /// Reads one raw line of `file`; `sink` gets every record it completes.
+    pub fn push(&mut self, file: &mut FileState, raw: &[u8], sink: &mut dyn FnMut(&Record)) {
+        if file.bad_name {
+            file.stats.lines_read += 1;
+            file.stats.drop(DropKind::BadFileName, 1);
+            return;
+        }
+        if file.routes[0].is_none() {
+            self.open(file);
+        }
+        let FileState { framer, routes, groupers, stats, held, held_text, .. } = file;
+        stats.lines_read += 1;
+        // Pushing a line of one stream leaves the other stream's open line as
+        // it is, so what is open before tells whether this line must wait.
+        let open = [framer.open_line(Stream::Stdout), framer.open_line(Stream::Stderr)];
+        let framed = match framer.push(raw) {
+            None => return,
+            // Empty lines are counted from the framer's counters at the end
+            // (a line of several empty pieces counts each piece).
+            Some(Err(DropReason::EmptyLine)) => return,
+            Some(Err(reason)) => {
+                stats.drop(DropKind::Framing(reason), 1);
+                return;
+            }
+            Some(Ok(line)) => line,
+        };
+        count_framed(stats, &framed);
+        let other = 1 - framed.stream as usize;
+        let waits = open[other].is_some_and(|first| first < framed.first_line);
+        if waits && held_text.len() < MAX_HELD_BYTES {
+            let start = held_text.len();
+            held_text.push_str(framed.text);
+            held.push(Held {
+                first_line: framed.first_line,
+                stream: framed.stream,
+                timestamp_ns: framed.timestamp_ns,
+                start,
+                end: held_text.len(),
+            });
+            return;
+        }
+        stats.reordered += u64::from(waits);
+        let line = Unit { stream: framed.stream, timestamp_ns: framed.timestamp_ns, text: framed.text };
+        Self::deliver(&mut self.executor, &mut self.record, routes, groupers, stats, line, sink);
+        // Lines held behind this one (or behind nothing any more) go out:
+        // this line's stream has no open line now; the other's is as before.
+        if !held.is_empty() {
+            let barrier = open[other].filter(|_| !waits).unwrap_or(u64::MAX);
+            let ready = held.iter().take_while(|h| h.first_line < barrier).count();
+            for h in held.drain(..ready) {
+                let line = Unit { stream: h.stream, timestamp_ns: h.timestamp_ns, text: &held_text[h.start..h.end] };
+                Self::deliver(&mut self.executor, &mut self.record, routes, groupers, stats, line, sink);
+            }
+            if held.is_empty() {
+                held_text.clear();
+            }
+        }
+    }
+
+    /// Closes the multiline groups of `file` quiet since before `now_ns`
+    /// (on the lines' clock), for an agent tailing a file.
+    pub fn flush_idle(&mut self, file: &mut FileState, now_ns: i64, sink: &mut dyn FnMut(&Record)) {
+        let FileState { routes, groupers, stats, .. } = file;
+        for (rule, grouper) in groupers.iter_mut() {
+            let route = routes.iter().flatten().find(|r| r.rule() == Some(*rule));
+            if let Some(route) = route {
+                let (executor, record) = (&mut self.executor, &mut self.record);
+                grouper.flush_idle(now_ns, &mut |g: Group<'_>| apply(executor, record, route, stats, g, sink));
+            }
+        }
+    }
+
+    /// The end of `file`: emits the lines and groups still open, and checks
+    /// the accounting. Returns the file's counters.
+    pub fn finish(&mut self, file: &mut FileState, sink: &mut dyn FnMut(&Record)) -> Stats {
+        if !file.bad_name && file.routes[0].is_some() {
+            // Dangling partial lines, oldest first, each after the held lines
+            // that came before it.
+            loop {
+                let FileState { framer, routes, groupers, stats, held, held_text, .. } = file;
+                let framed = match framer.finish() {
+                    None => break,
+                    Some(Err(DropReason::EmptyLine)) => continue,
+                    Some(Err(reason)) => {
+                        stats.drop(DropKind::Framing(reason), 1);
+                        continue;
+                    }
+                    Some(Ok(line)) => line,
+                };
+                count_framed(stats, &framed);
+                let ready = held.iter().take_while(|h| h.first_line < framed.first_line).count();
+                for h in held.drain(..ready) {
+                    let line =
+                        Unit { stream: h.stream, timestamp_ns: h.timestamp_ns, text: &held_text[h.start..h.end] };
+                    Self::deliver(&mut self.executor, &mut self.record, routes, groupers, stats, line, sink);
+                }
+                let line = Unit { stream: framed.stream, timestamp_ns: framed.timestamp_ns, text: framed.text };
+                Self::deliver(&mut self.executor, &mut self.record, routes, groupers, stats, line, sink);
+            }
+            let FileState { routes, groupers, stats, held, held_text, .. } = file;
+            for h in held.drain(..) {
+                let line = Unit { stream: h.stream, timestamp_ns: h.timestamp_ns, text: &held_text[h.start..h.end] };
+                Self::deliver(&mut self.executor, &mut self.record, routes, groupers, stats, line, sink);
+            }
+            held_text.clear();
+            for (rule, grouper) in groupers.iter_mut() {
+                let route = routes.iter().flatten().find(|r| r.rule() == Some(*rule));
+                if let Some(route) = route {
+                    let (executor, record) = (&mut self.executor, &mut self.record);
+                    grouper.finish(&mut |g: Group<'_>| apply(executor, record, route, stats, g, sink));
+                }
+            }
+            let c = *file.framer.counters();
+            file.stats.joined_pieces = c.framed_pieces - c.framed_lines;
+            if c.dropped_empty > 0 {
+                file.stats.drop(DropKind::Framing(DropReason::EmptyLine), c.dropped_empty);
+            }
+        }
+        file.stats.clone()
+    }
+
+    /// Routes both streams of a new file, and picks its framing.
+    fn open(&mut self, file: &mut FileState) {
+        let info = file.info();
+        let routes = [Stream::Stdout, Stream::Stderr].map(|s| self.executor.route(&info, s));
+        let plan = self.executor.plan();
+        let framing =
+            routes.iter().find_map(|r| r.rule()).map_or(Framing::Auto, |r| plan.rules[usize::from(r)].framing);
+        file.framer = Framer::new(match framing {
+            Framing::Auto => None,
+            Framing::Cri => Some(crate::framing::Format::Cri),
+            Framing::Docker => Some(crate::framing::Format::Docker),
+        });
+        for route in &routes {
+            if let Some(rule) = route.rule() {
+                if let Some(config) = &plan.rules[usize::from(rule)].multiline {
+                    if !file.groupers.iter().any(|(r, _)| *r == rule) {
+                        file.groupers.push((rule, Grouper::new(config)));
+                    }
+                }
+            }
+        }
+        file.routes = routes.map(Some);
+    }
+
+    fn deliver(
+        executor: &mut Executor<'_>,
+        record: &mut Record,
+        routes: &[Option<Route>; 2],
+        groupers: &mut [(u16, Grouper)],
+        stats: &mut Stats,
+        line: Unit<'_>,
+        sink: &mut dyn FnMut(&Record),
+    ) {
+        let Some(route) = routes[line.stream as usize].as_ref() else { return };
+        let Some(rule) = route.rule() else {
+            stats.drop(DropKind::Unrouted, 1);
+            return;
+        };
+        match groupers.iter_mut().find(|(r, _)| *r == rule) {
+            Some((_, grouper)) => grouper.push(line.stream, line.timestamp_ns, line.text, &mut |g: Group<'_>| {
+                apply(executor, record, route, stats, g, sink)
+            }),
+            None => {
+                let g = Group {
+                    stream: line.stream,
+                    timestamp_ns: line.timestamp_ns,
+                    line: line.text,
+                    traceback: None,
+                    lines: 1,
+                };
+                apply(executor, record, route, stats, g, sink);
+            }
+        }
+    }
+}
+
+/// A framed line, ready for routing.
+#[derive(Clone, Copy)]
+struct Unit<'a> {
+    stream: Stream,
+    timestamp_ns: i64,
+    text: &'a str,
+}
+
+fn count_framed(stats: &mut Stats, framed: &FramedLine<'_>) {
+    stats.truncated_lines += u64::from(framed.truncated);
+    stats.invalid_utf8 += u64::from(framed.replaced_invalid_utf8);
+}
+
+fn apply(
+    executor: &mut Executor<'_>,
+    record: &mut Record,
+    route: &Route,
+    stats: &mut Stats,
+    g: Group<'_>,
+    sink: &mut dyn FnMut(&Record),
+) {
+    let line = Line { text: g.line, traceback: g.traceback, timestamp: g.timestamp_ns };
+    let lines = u64::from(g.lines);
+    match executor.apply(route, line, record) {
+        Outcome::Record => {
+            stats.records += 1;
+            stats.lines_in_records += lines;
+            stats.truncated_records += u64::from(record.truncated());
+            sink(record);
+        }
+        Outcome::Drop(site) => stats.drop(DropKind::Rule(site), lines),
+        Outcome::Abort(site) => stats.drop(DropKind::Abort(site), lines),
+        Outcome::Unrouted => stats.drop(DropKind::Unrouted, lines),
+    }
+}
