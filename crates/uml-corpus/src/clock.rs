@@ -6,7 +6,7 @@
 //! calendar breakdown is cached per second, because most lines of a busy
 //! file share their second with the line before.
 
-use crate::text::{push_padded, push_u64, push2};
+use crate::text::{push_padded, push_u64, push2, push9};
 
 /// 2026-11-20T00:00:00Z, in seconds since the Unix epoch.
 pub(crate) const DAY_START_S: i64 = 1_795_132_800;
@@ -108,7 +108,11 @@ impl Civil {
     }
 
     fn fraction(&self, out: &mut Vec<u8>, digits: u32) {
-        push_padded(out, u64::from(self.nanos / 10u32.pow(9 - digits)), digits as usize, b'0');
+        if digits == 9 {
+            push9(out, self.nanos);
+        } else {
+            push_padded(out, u64::from(self.nanos / 10u32.pow(9 - digits)), digits as usize, b'0');
+        }
     }
 
     /// containerd's `RFC3339Nano`: `2026-11-20T10:00:01.5Z`, trailing zeros

@@ -42,9 +42,10 @@
 //!
 //! # Invariants
 //!
-//! - **Deterministic**: the same arguments give the same bytes, on every
-//!   platform (fastrand's generator is specified, and nothing reads the
-//!   clock or the environment).
+//! - **Deterministic**: the same arguments give the same bytes (nothing
+//!   reads the clock or the environment). The bytes are those of fastrand's
+//!   generator, as locked in `Cargo.lock`, on a 64-bit target: fastrand
+//!   draws `usize` ranges differently on 32-bit ones.
 //! - **Exact size**: a file has exactly `lines` raw lines, each ended by
 //!   `\n`; [`messages`] returns exactly `lines` strings.
 //! - **Well framed**: every raw line is a valid CRI or docker json-file

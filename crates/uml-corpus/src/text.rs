@@ -72,6 +72,19 @@ pub(crate) fn push2(out: &mut Vec<u8>, n: u32) {
     out.extend_from_slice(&PAIRS[at..at + 2]);
 }
 
+/// `n` (below 10^9) as exactly nine digits: a nanosecond fraction.
+pub(crate) fn push9(out: &mut Vec<u8>, n: u32) {
+    let pair = |k: u32| {
+        let at = (k % 100) as usize * 2;
+        [PAIRS[at], PAIRS[at + 1]]
+    };
+    let [a, b] = pair(n / 10_000_000);
+    let [c, d] = pair(n / 100_000);
+    let [e, f] = pair(n / 1000);
+    let [g, h] = pair(n / 10);
+    out.extend_from_slice(&[a, b, c, d, e, f, g, h, b'0' + (n % 10) as u8]);
+}
+
 /// `n`, padded on the left with `pad` to at least `width` characters.
 pub(crate) fn push_padded(out: &mut Vec<u8>, n: u64, width: usize, pad: u8) {
     let (buf, at) = digits(n);
@@ -151,7 +164,7 @@ pub(crate) fn push_pod_address(out: &mut Vec<u8>, rng: &mut Rng) {
 pub(crate) fn push_py_json(out: &mut Vec<u8>, s: &[u8], ensure_ascii: bool) {
     out.push(b'"');
     let table = if ensure_ascii { &PY_ASCII } else { &PY_UTF8 };
-    escape(out, s, &[b'"', b'\\', 0x7f], table, |out, rest| {
+    escape(out, s, &[b'"', b'\\', 0x7f], false, table, |out, rest| {
         let b = rest[0];
         if b < 0x80 {
             push_short_escape(out, b);
@@ -230,7 +243,7 @@ pub(crate) fn push_go_json_body(out: &mut Vec<u8>, s: &[u8]) {
 /// [`push_go_json_body`] of valid UTF-8, where only ASCII needs escapes,
 /// and U+2028 and U+2029 (E2 80 A8 and E2 80 A9).
 fn push_go_json_valid(out: &mut Vec<u8>, s: &[u8]) {
-    escape(out, s, &[b'"', b'\\', b'<', b'>', b'&', 0xe2], &GO_SPECIAL, |out, rest| match rest {
+    escape(out, s, b"\"\\<>&", true, &GO_SPECIAL, |out, rest| match rest {
         [0xe2, 0x80, last @ (0xa8 | 0xa9), ..] => {
             push_u_escape(out, if *last == 0xa8 { 0x2028 } else { 0x2029 });
             3
@@ -250,13 +263,14 @@ fn push_go_json_valid(out: &mut Vec<u8>, s: &[u8]) {
     });
 }
 
-/// Copies `s` to `out`, eight bytes at a time up to the first byte that
-/// `table` marks, and hands that one to `special`, which writes its escape
-/// and returns how many bytes it took.
+/// Copies `s` to `out`, eight bytes at a time up to a byte that may need
+/// an escape, and hands each byte that `table` marks to `special`, which
+/// writes its escape and returns how many bytes it took.
 fn escape(
     out: &mut Vec<u8>,
     s: &[u8],
     specials: &[u8],
+    separators: bool,
     table: &[bool; 256],
     mut special: impl FnMut(&mut Vec<u8>, &[u8]) -> usize,
 ) {
@@ -265,33 +279,44 @@ fn escape(
     while let Some(chunk) = s.get(at..at + 8) {
         let chunk: [u8; 8] = chunk.try_into().expect("eight bytes");
         // Copy all eight (a copy of known length is a single move), then
-        // keep those before the first marked byte.
+        // keep those before the first byte that may need an escape.
         out.extend_from_slice(&chunk);
-        match first_marked(u64::from_le_bytes(chunk), specials, high) {
+        match first_marked(u64::from_le_bytes(chunk), specials, high, separators) {
             None => at += 8,
             Some(k) => {
                 out.truncate(out.len() - 8 + k);
                 at += k;
-                at += special(out, &s[at..]);
+                at += escape_one(out, &s[at..], table, &mut special);
             }
         }
     }
     while at < s.len() {
-        let b = s[at];
-        if table[usize::from(b)] {
-            at += special(out, &s[at..]);
-        } else {
-            out.push(b);
-            at += 1;
-        }
+        at += escape_one(out, &s[at..], table, &mut special);
     }
 }
 
-/// The index of the first of the eight bytes in `v` (little endian) that is
-/// a control character or one of `specials`, or, if `high`, 0x80 or more.
-/// The lowest flag of each test is exact, so the lowest of all is too.
+/// The first byte of `rest`, escaped by `special` if `table` marks it.
+#[inline(always)]
+fn escape_one(
+    out: &mut Vec<u8>,
+    rest: &[u8],
+    table: &[bool; 256],
+    special: &mut impl FnMut(&mut Vec<u8>, &[u8]) -> usize,
+) -> usize {
+    if table[usize::from(rest[0])] {
+        special(out, rest)
+    } else {
+        out.push(rest[0]);
+        1
+    }
+}
+
+/// The index of the first of the eight bytes in `v` (little endian) that
+/// may be a control character or one of `specials`, or, if `high`, 0x80 or
+/// more, or, if `separators`, the `E2 80` that starts U+2028 and U+2029.
+/// It may be early (never late): the caller looks at that byte again.
 #[inline]
-fn first_marked(v: u64, specials: &[u8], high: bool) -> Option<usize> {
+fn first_marked(v: u64, specials: &[u8], high: bool, separators: bool) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
@@ -301,6 +326,12 @@ fn first_marked(v: u64, specials: &[u8], high: bool) -> Option<usize> {
     }
     for &b in specials {
         hit |= has_zero(v ^ (ONES * u64::from(b)));
+    }
+    if separators {
+        // An E2 followed by 80, or an E2 in the last byte (its next byte
+        // is in the next chunk).
+        let followed_by_80 = has_zero((v >> 8) ^ (ONES * 0x80)) | 1 << 63;
+        hit |= has_zero(v ^ (ONES * 0xe2)) & followed_by_80;
     }
     (hit != 0).then(|| hit.trailing_zeros() as usize / 8)
 }
@@ -364,6 +395,88 @@ mod tests {
         assert_eq!(go(b"ok \xff\xe2\x82"), r#""ok \ufffd\ufffd\ufffd""#);
     }
 
+    /// Go's encoder, one character at a time.
+    fn go_naive(s: &[u8]) -> String {
+        let mut out = String::from("\"");
+        for chunk in s.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    '<' | '>' | '&' | '\u{2028}' | '\u{2029}' | '\0'..='\u{1f}' => {
+                        out.push_str(&format!("\\u{:04x}", c as u32))
+                    }
+                    c => out.push(c),
+                }
+            }
+            for _ in chunk.invalid() {
+                out.push_str("\\ufffd");
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    /// `json.dumps` with `ensure_ascii`, one character at a time.
+    fn py_naive(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                ' '..='~' => out.push(c),
+                c => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn escapes_agree_with_one_character_at_a_time() {
+        let pieces: [&[u8]; 14] = [
+            b"a",
+            b"plain text ",
+            b"\"",
+            b"\\",
+            b"<",
+            b">",
+            b"&",
+            b"\x1b",
+            b"\r\n",
+            "\u{2028}".as_bytes(),
+            "\u{2029}".as_bytes(),
+            "\u{2501}é🚀".as_bytes(),
+            b"\xe2\x80",
+            b"\xff",
+        ];
+        let mut rng = Rng::with_seed(3);
+        for _ in 0..5000 {
+            let mut s = Vec::new();
+            for _ in 0..rng.usize(0..30) {
+                s.extend_from_slice(pick(&mut rng, &pieces));
+            }
+            assert_eq!(go(&s), go_naive(&s), "{s:?}");
+            let text = String::from_utf8_lossy(&s);
+            assert_eq!(py(&text, true), py_naive(&text), "{text:?}");
+        }
+    }
+
     #[test]
     fn numbers() {
         let mut out = Vec::new();
@@ -371,7 +484,9 @@ mod tests {
         out.push(b' ');
         push_padded(&mut out, 7, 3, b'0');
         out.push(b' ');
+        push9(&mut out, 5_000_001);
+        out.push(b' ');
         push_fixed(&mut out, 5, 1);
-        assert_eq!(out, b"11.63 007 0.5");
+        assert_eq!(out, b"11.63 007 005000001 0.5");
     }
 }

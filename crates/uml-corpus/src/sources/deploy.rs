@@ -7,10 +7,10 @@
 //! | share | what |
 //! | --- | --- |
 //! | 36 % | deployment logs: `model_version_id`, `org_namespace`, sometimes `replica`; INFO, some WARNING (`Replica q7rg5 is not ready after 120s`), some unicode model names |
-//! | 1 % | failed deployments: ERROR with `exc_info` |
-//! | 0.5 % | broken deployment logs: `model_version_id` without `org_namespace`, or `null` |
+//! | 0.6 % | failed deployments: ERROR with `exc_info` |
+//! | 0.4 % | broken deployment logs: `model_version_id` without `org_namespace`, or `null` |
 //! | 42 % | request logs and health checks (`GET /health 200`) with a `request_id`, `Not Found` warnings |
-//! | 14 % | other app logs: celery tasks, webhooks, an `Internal Server Error` with `exc_info` |
+//! | 14.5 % | other app logs: celery tasks, webhooks, an `Internal Server Error` with `exc_info` |
 //! | 6.5 % | plain text: gunicorn (`[2026-11-20 10:00:00 +0000] [7] [INFO] Booting worker with pid: 7`), the autoreloader, system checks |
 //!
 //! Everything goes to stderr except the plain text of the management
