@@ -88,7 +88,9 @@ impl Source {
     pub const ALL: [Source; 5] =
         [Source::ModelContainer, Source::Build, Source::GpuBuild, Source::PodLifecycleWatcher, Source::Deploy];
 
-    /// The source's rule (and sketch file) name.
+    /// The source's name, as its sketch file `docs/sketches/<name>.uml`
+    /// spells it; the rule in `pod_lifecycle_watcher.uml` is called
+    /// `kube_pod_lifecycle_watcher`.
     pub fn name(&self) -> &'static str {
         match self {
             Source::ModelContainer => "model_container",
