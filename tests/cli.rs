@@ -344,3 +344,121 @@ fn explain_checks_a_lone_rule_file_against_the_default_schema() {
     assert!(run.stdout.contains("rule model_container ("), "{}", run.stdout);
     assert!(run.stdout.contains("parse_json("), "{}", run.stdout);
 }
+
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/var/log/containers");
+
+/// The records of an NDJSON output, parsed.
+fn records(ndjson: &str) -> Vec<serde_json::Value> {
+    ndjson.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+}
+
+#[test]
+fn run_transforms_the_sample_node() {
+    let run = uml(&["run", "--threads", "1", SAMPLES], "");
+    assert_eq!(run.status, Status::Success, "{}", run.stderr);
+    let records = records(&run.stdout);
+    assert!(records.len() > 100, "{}", records.len());
+    for r in &records {
+        assert!(r["ts"].as_str().unwrap().bytes().all(|b| b.is_ascii_digit()), "{r}");
+        let labels = r["labels"].as_object().unwrap();
+        let keys: Vec<&str> = labels.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["model_version_id", "namespace", "unified_model_logs", "job"], "{r}");
+        let payload: serde_json::Value = serde_json::from_str(r["line"].as_str().unwrap()).unwrap();
+        assert!(payload["message"].is_string(), "{r}");
+    }
+    // One line of summary, every line accounted for.
+    assert!(run.stderr.starts_with("ok: 274 lines read from 12 files: "), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("{} records written", records.len())), "{}", run.stderr);
+    assert!(!run.stderr.contains("accounting error"), "{}", run.stderr);
+}
+
+#[test]
+fn run_keeps_each_stream_in_order_on_any_number_of_threads() {
+    let one = records(&uml(&["run", "--threads", "1", SAMPLES], "").stdout);
+    let four = records(&uml(&["run", "--threads", "4", SAMPLES], "").stdout);
+    // Files are spread over threads, so records of different files may
+    // interleave; each file's records (told apart by stream, source and
+    // replica) must stay in order.
+    let by_file = |records: &[serde_json::Value]| {
+        let mut files: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for r in records {
+            let payload: serde_json::Value = serde_json::from_str(r["line"].as_str().unwrap()).unwrap();
+            let key = format!("{} {} {}", r["labels"], payload["source"], payload["replica"]);
+            files.entry(key).or_default().push(r.to_string());
+        }
+        files
+    };
+    let (one, four) = (by_file(&one), by_file(&four));
+    assert_eq!(one.keys().collect::<Vec<_>>(), four.keys().collect::<Vec<_>>());
+    for (key, records) in &one {
+        assert!(records == &four[key], "the records of {key} differ between 1 and 4 threads");
+    }
+}
+
+#[test]
+fn run_writes_loki_push_bodies_and_stats() {
+    let dir = TempDir::new("run-loki");
+    let stats = format!("{}/stats.json", dir.path());
+    let out = format!("{}/out.json", dir.path());
+    let run = uml(&["run", "--format", "loki", "-o", &out, "--stats", &stats, SAMPLES], "");
+    assert_eq!(run.status, Status::Success, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    let mut values = 0;
+    for body in std::fs::read_to_string(&out).unwrap().lines() {
+        let body: serde_json::Value = serde_json::from_str(body).unwrap();
+        for stream in body["streams"].as_array().unwrap() {
+            assert_eq!(stream["stream"].as_object().unwrap().len(), 4);
+            for v in stream["values"].as_array().unwrap() {
+                let [ts, line] = v.as_array().unwrap().as_slice() else { panic!("{v}") };
+                assert!(ts.as_str().unwrap().parse::<u64>().is_ok());
+                serde_json::from_str::<serde_json::Value>(line.as_str().unwrap()).unwrap();
+                values += 1;
+            }
+        }
+    }
+    let stats: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    assert_eq!(stats["records"], values);
+    assert_eq!(stats["lines_read"], 274);
+    let dropped: u64 = stats["drops"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(stats["dropped"], dropped);
+    let law = stats["lines_in_records"].as_u64().unwrap() + stats["joined_pieces"].as_u64().unwrap() + dropped;
+    assert_eq!(stats["lines_read"], law);
+}
+
+#[test]
+fn run_reads_standard_input_with_metadata_from_flags() {
+    let input = "2026-11-20T10:00:00Z stderr F {\"levelname\": \"WARNING\", \"message\": \"hi\"}\n";
+    let args = ["run", "--pod", "model-x5qe2qo-7d9f8b6c5d-q7rg5", "--namespace", "org-50a9bc6b456e47aa88e0d81e622ea315"];
+    let run = uml(&[&args[..], &["--container", "model", "-"]].concat(), input);
+    assert_eq!(run.status, Status::Success, "{}", run.stderr);
+    let records = records(&run.stdout);
+    assert_eq!(records.len(), 1, "{}", run.stdout);
+    assert_eq!(records[0]["ts"], "1795168800000000000");
+    assert!(records[0]["line"].as_str().unwrap().contains("\"levelname\":\"WARNING\""));
+    // Without metadata nothing routes, and that is not a failure.
+    let unrouted = uml(&["run", "-"], input);
+    assert_eq!(unrouted.status, Status::Success);
+    assert!(unrouted.stderr.contains("1 dropped: unrouted 1"), "{}", unrouted.stderr);
+}
+
+#[test]
+fn run_fails_on_an_unreadable_path_or_bad_rules() {
+    let missing = uml(&["run", "no/such/dir"], "");
+    assert_eq!(missing.status, Status::Error);
+    assert_eq!(missing.stderr, "uml: cannot read no/such/dir: No such file or directory\n");
+
+    let dir = TempDir::new("run-bad-rules");
+    dir.write("rules/schema.uml", "rule r { payload.x = nope }\n");
+    let bad = uml(&["run", "--rules", &format!("{}/rules", dir.path()), SAMPLES], "");
+    assert_eq!(bad.status, Status::Failure, "{}", bad.stderr);
+    assert!(bad.stderr.contains("error["), "{}", bad.stderr);
+    assert!(bad.stdout.is_empty());
+}
+
+#[test]
+fn run_ends_quietly_when_the_reader_goes_away() {
+    let cli = Cli::try_from_args(["uml", "run", SAMPLES]).unwrap();
+    let mut stderr = NoColor::new(Vec::new());
+    let status = uml_cli::run(&cli, &mut Io { stdin: &mut &b""[..], stdout: &mut ClosedPipe, stderr: &mut stderr });
+    assert_eq!(status, Status::Success, "{}", String::from_utf8_lossy(stderr.get_ref()));
+}
