@@ -59,7 +59,10 @@ fn help_and_version() {
     let command = |name: &str, about: &str| {
         help.lines().any(|l| l.trim_start().strip_prefix(name).is_some_and(|rest| rest.trim() == about))
     };
-    assert!(command("run", "Transform container log files into unified records (NDJSON or Loki push bodies)"), "{help}");
+    assert!(
+        command("run", "Transform container log files into unified records (NDJSON or Loki push bodies)"),
+        "{help}"
+    );
     assert!(command("check", "Report syntax, type and schema errors in a rule set"), "{help}");
     assert!(command("test", "Run the rule set's `test` blocks and show a diff for each failing one"), "{help}");
     assert!(command("explain", "Print what the compiler makes of a rule set, stage by stage"), "{help}");
