@@ -428,7 +428,8 @@ fn run_writes_loki_push_bodies_and_stats() {
 #[test]
 fn run_reads_standard_input_with_metadata_from_flags() {
     let input = "2026-11-20T10:00:00Z stderr F {\"levelname\": \"WARNING\", \"message\": \"hi\"}\n";
-    let args = ["run", "--pod", "model-x5qe2qo-7d9f8b6c5d-q7rg5", "--namespace", "org-50a9bc6b456e47aa88e0d81e622ea315"];
+    let args =
+        ["run", "--pod", "model-x5qe2qo-7d9f8b6c5d-q7rg5", "--namespace", "org-50a9bc6b456e47aa88e0d81e622ea315"];
     let run = uml(&[&args[..], &["--container", "model", "-"]].concat(), input);
     assert_eq!(run.status, Status::Success, "{}", run.stderr);
     let records = records(&run.stdout);
@@ -461,4 +462,15 @@ fn run_ends_quietly_when_the_reader_goes_away() {
     let mut stderr = NoColor::new(Vec::new());
     let status = uml_cli::run(&cli, &mut Io { stdin: &mut &b""[..], stdout: &mut ClosedPipe, stderr: &mut stderr });
     assert_eq!(status, Status::Success, "{}", String::from_utf8_lossy(stderr.get_ref()));
+}
+
+#[test]
+fn test_and_check_take_the_rule_set_as_rules_dir() {
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let run = uml(&["test", "--rules", rules], "");
+    assert_eq!(run.status, Status::Success, "{}", run.stdout);
+    assert!(run.stdout.contains(" 0 failed"), "{}", run.stdout);
+    let check = uml(&["check", "--rules", rules], "");
+    assert_eq!(check.status, Status::Success, "{}", check.stderr);
+    assert!(check.stderr.contains("6 files checked"), "{}", check.stderr);
 }

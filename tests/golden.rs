@@ -130,6 +130,8 @@ fn edge_cases_of_framing() {
     );
     let mut docker = docker.as_bytes().to_vec();
     // A byte that is not UTF-8 inside the log: replaced by U+FFFD, and counted.
-    docker.extend_from_slice(b"{\"log\":\"invalid \xff byte\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-20T10:00:00.4Z\"}\n");
+    docker.extend_from_slice(
+        b"{\"log\":\"invalid \xff byte\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-20T10:00:00.4Z\"}\n",
+    );
     insta::assert_snapshot!("edge_docker", edge(&rules, "model", &docker));
 }

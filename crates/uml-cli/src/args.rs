@@ -119,6 +119,22 @@ pub struct CheckArgs {
     /// `.uml` files, or directories to search for them; `-` reads standard input.
     #[arg(value_name = "PATH", default_value = "rules/")]
     pub paths: Vec<PathBuf>,
+
+    /// A rule set directory: the same as naming it as a PATH, as `uml run --rules` takes it.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+impl CheckArgs {
+    /// The paths to read: `--rules DIR` alone replaces the default `rules/`;
+    /// with PATHs it comes first.
+    pub fn rule_paths(&self) -> Vec<PathBuf> {
+        match &self.rules {
+            None => self.paths.clone(),
+            Some(dir) if self.paths == [PathBuf::from("rules/")] => vec![dir.clone()],
+            Some(dir) => std::iter::once(dir.clone()).chain(self.paths.iter().cloned()).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -60,7 +60,7 @@ pub fn check(sources: &SourceSet, rule_set_checks: &[&dyn RuleSetCheck]) -> Vec<
 
 /// Runs `uml check` with the given rule-set checks.
 pub fn run(args: &CheckArgs, io: &mut Io<'_>, rule_set_checks: &[&dyn RuleSetCheck]) -> Result<Status, Error> {
-    let sources = SourceSet::load(&args.paths, io.stdin)?;
+    let sources = SourceSet::load(&args.rule_paths(), io.stdin)?;
     let diagnostics = check(&sources, rule_set_checks);
     let tally = Tally::of(&diagnostics);
     // If standard error is gone there is no one to tell; the exit status
