@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the front-end fuzz targets, one after another.
+# Runs the fuzz targets, one after another.
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
@@ -10,14 +10,17 @@
 # fuzz/artifacts/TARGET/; the script then goes on with the next target and
 # exits non-zero at the end. Minimise an artifact with
 #   cargo +nightly fuzz tmin TARGET fuzz/artifacts/TARGET/crash-…
-# and add it to crates/uml-syntax/tests/regression_fuzz.rs.
+# and add it to crates/uml-syntax/tests/regression_fuzz.rs (front end) or
+# tests/execute_schema.rs (`execute`: the embedded rules on arbitrary lines).
 #
 # Environment: FUZZ_MAX_LEN (default 8192 bytes: the largest real rule
-# file fits), FUZZ_TIMEOUT (default 10 seconds for one input) and
-# FUZZ_SANITIZER. By default `lex` runs under AddressSanitizer, since it
-# feeds raw input to logos' unchecked slicing, and the other targets run
-# without one: they add only safe code on top of the lexer and run four to
-# five times faster uninstrumented.
+# file fits; `execute` still makes 256 KiB lines from short inputs, see
+# tests/support/record_schema.rs), FUZZ_TIMEOUT (default 10 seconds for one
+# input) and FUZZ_SANITIZER. By default `lex` runs under AddressSanitizer,
+# since it feeds raw input to logos' unchecked slicing, and the other targets
+# run without one: they add only safe code on top of the lexer and run four to
+# five times faster uninstrumented. A target's dictionary is
+# fuzz/TARGET.dict when there is one, fuzz/uml.dict otherwise.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,7 +28,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(lex parse fmt_roundtrip)
+    targets=(lex parse fmt_roundtrip execute)
 fi
 max_len=${FUZZ_MAX_LEN:-8192}
 timeout=${FUZZ_TIMEOUT:-10}
@@ -42,9 +45,13 @@ for target in "${targets[@]}"; do
     mkdir -p "fuzz/corpus/$target"
     status=ok
     sanitizer=${FUZZ_SANITIZER:-$([ "$target" = lex ] && echo address || echo none)}
+    dict=fuzz/uml.dict
+    if [ -f "fuzz/$target.dict" ]; then
+        dict=fuzz/$target.dict
+    fi
     if ! cargo +nightly fuzz run --sanitizer "$sanitizer" "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
         -max_total_time="$seconds" -max_len="$max_len" -timeout="$timeout" \
-        -dict=fuzz/uml.dict -print_final_stats=1 2>&1 | tee "$log"; then
+        -dict="$dict" -print_final_stats=1 2>&1 | tee "$log"; then
         status=FAILED
         failed=1
     fi
