@@ -114,6 +114,15 @@ pub enum OutputFormat {
     Loki,
 }
 
+impl From<OutputFormat> for uml_runtime::output::Format {
+    fn from(f: OutputFormat) -> Self {
+        match f {
+            OutputFormat::Ndjson => uml_runtime::output::Format::Ndjson,
+            OutputFormat::Loki => uml_runtime::output::Format::Loki,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// `.uml` files, or directories to search for them; `-` reads standard input.

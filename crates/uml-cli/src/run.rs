@@ -26,6 +26,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use uml_compiler::compile::{Compiled, Unit, compile};
 use uml_runtime::exec::{FileInfo, Record};
+use uml_runtime::output::Encoder;
 use uml_runtime::pipeline::{FileState, Processor, Stats};
 use uml_runtime::plan::Plan;
 use uml_runtime::stdlib::json_string::write_json_string;
@@ -38,6 +39,8 @@ const READ_CHUNK: usize = 1 << 20;
 const MAX_RAW_LINE: usize = 4 << 20;
 /// Output is handed to the writer in chunks of about this size.
 const OUTPUT_CHUNK: usize = 256 << 10;
+/// The room of a new output chunk: a chunk and one more file's records.
+const CHUNK_CAPACITY: usize = OUTPUT_CHUNK + (64 << 10);
 /// Chunks in flight between the workers and the writer.
 const CHUNKS_IN_FLIGHT: usize = 16;
 /// Inputs above this size get a progress line on a terminal.
@@ -65,14 +68,14 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
             file: "-",
         };
         let mut file = FileState::new(&info);
-        let mut formatter = Formatter::new(args.format);
+        let mut formatter = Encoder::new(args.format.into());
         let mut processor = Processor::new(plan);
         let result = process(&mut processor, &mut file, &mut *io.stdin, &mut formatter, &mut |chunk| {
             output.write_all(&chunk).map_err(write_error(&args.output))
         });
         stats.add(&file.stats);
         result?;
-        let chunk = formatter.take();
+        let chunk = formatter.take(CHUNK_CAPACITY);
         output.write_all(&chunk).map_err(write_error(&args.output))?;
     } else {
         let files = discover(&args.paths)?;
@@ -194,7 +197,7 @@ fn run_files(
                 let (next, stop, done_bytes) = (&next, &stop, &done_bytes);
                 scope.spawn(move || {
                     let mut processor = Processor::new(plan);
-                    let mut formatter = Formatter::new(format);
+                    let mut formatter = Encoder::new(format.into());
                     let mut stats = Stats::default();
                     let mut failures = Vec::new();
                     while !stop.load(Ordering::Relaxed) {
@@ -218,10 +221,10 @@ fn run_files(
                         }
                         // A file's records go out together when small.
                         if formatter.len() >= OUTPUT_CHUNK {
-                            let _ = sender.send(formatter.take());
+                            let _ = sender.send(formatter.take(CHUNK_CAPACITY));
                         }
                     }
-                    let _ = sender.send(formatter.take());
+                    let _ = sender.send(formatter.take(CHUNK_CAPACITY));
                     (stats, failures)
                 })
             })
@@ -276,7 +279,7 @@ fn process(
     processor: &mut Processor<'_>,
     file: &mut FileState,
     reader: &mut dyn Read,
-    formatter: &mut Formatter,
+    formatter: &mut Encoder,
     emit: &mut dyn FnMut(Vec<u8>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut lines = LineReader::new(reader);
@@ -292,7 +295,7 @@ fn process(
         };
         processor.push(file, line, &mut |record: &Record| formatter.record(record));
         if formatter.len() >= OUTPUT_CHUNK {
-            emit(formatter.take())?;
+            emit(formatter.take(CHUNK_CAPACITY))?;
         }
     }
     processor.finish(file, &mut |record: &Record| formatter.record(record));
@@ -358,87 +361,6 @@ impl<'r> LineReader<'r> {
                 Err(e) => return Err(e),
             }
         }
-    }
-}
-
-/// Formats records as NDJSON or as Loki push bodies.
-struct Formatter {
-    format: OutputFormat,
-    out: Vec<u8>,
-    /// Loki: the streams of the current chunk, `(labels JSON, values JSON)`.
-    streams: Vec<(Vec<u8>, Vec<u8>)>,
-    digits: String,
-}
-
-impl Formatter {
-    fn new(format: OutputFormat) -> Formatter {
-        Formatter {
-            format,
-            out: Vec::with_capacity(OUTPUT_CHUNK + (64 << 10)),
-            streams: Vec::new(),
-            digits: String::new(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.out.len() + self.streams.iter().map(|(_, v)| v.len()).sum::<usize>()
-    }
-
-    fn record(&mut self, record: &Record) {
-        self.digits.clear();
-        let _ = write!(self.digits, "{}", record.timestamp);
-        // The payload is built from valid UTF-8; checking costs one pass.
-        let payload = std::str::from_utf8(record.payload()).unwrap_or("{}");
-        match self.format {
-            OutputFormat::Ndjson => {
-                let out = &mut self.out;
-                out.extend_from_slice(b"{\"ts\":\"");
-                out.extend_from_slice(self.digits.as_bytes());
-                out.extend_from_slice(b"\",\"labels\":");
-                out.extend_from_slice(record.labels_json());
-                out.extend_from_slice(b",\"line\":");
-                write_json_string(out, payload);
-                out.extend_from_slice(b"}\n");
-            }
-            OutputFormat::Loki => {
-                let labels = record.labels_json();
-                let at = match self.streams.iter().position(|(l, _)| l == labels) {
-                    Some(at) => at,
-                    None => {
-                        self.streams.push((labels.to_vec(), Vec::new()));
-                        self.streams.len() - 1
-                    }
-                };
-                let values = &mut self.streams[at].1;
-                if !values.is_empty() {
-                    values.push(b',');
-                }
-                values.extend_from_slice(b"[\"");
-                values.extend_from_slice(self.digits.as_bytes());
-                values.extend_from_slice(b"\",");
-                write_json_string(values, payload);
-                values.push(b']');
-            }
-        }
-    }
-
-    /// The formatted output so far, emptied.
-    fn take(&mut self) -> Vec<u8> {
-        if self.format == OutputFormat::Loki && !self.streams.is_empty() {
-            self.out.extend_from_slice(b"{\"streams\":[");
-            for (i, (labels, values)) in self.streams.drain(..).enumerate() {
-                if i > 0 {
-                    self.out.push(b',');
-                }
-                self.out.extend_from_slice(b"{\"stream\":");
-                self.out.extend_from_slice(&labels);
-                self.out.extend_from_slice(b",\"values\":[");
-                self.out.extend_from_slice(&values);
-                self.out.extend_from_slice(b"]}");
-            }
-            self.out.extend_from_slice(b"]}\n");
-        }
-        std::mem::replace(&mut self.out, Vec::with_capacity(OUTPUT_CHUNK + (64 << 10)))
     }
 }
 

@@ -427,17 +427,35 @@ const fn repeat(b: u8) -> u64 {
     u64::from_ne_bytes([b; 8])
 }
 
-/// True if some byte of `x` is `"`, `\` or below 0x20 (SWAR: eight bytes
-/// per step). Exact as a boolean: the classic "has a zero byte" and "has a
-/// byte less than n" tests have no false positives taken as a whole. Shared
-/// by the scanner and the JSON string writer.
+/// The bits of `x` whose byte is `"`, `\\` or below 0x20 (SWAR: eight
+/// bytes per step), one bit (0x80) per byte. Not exact byte by byte: a
+/// borrow can flag a byte just above a special one. Its lowest set bit is
+/// exact, so the mask is exact as a boolean (nonzero when some byte is
+/// special) and, on a word read
+/// little-endian, `trailing_zeros() / 8` is the index of the first special
+/// byte. Shared by the scanner and the JSON string writer.
 #[inline(always)]
-pub(crate) fn has_special(x: u64) -> bool {
+pub(crate) fn special_mask(x: u64) -> u64 {
     const LO: u64 = repeat(0x01);
     const HI: u64 = repeat(0x80);
     let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
     let below_space = x.wrapping_sub(repeat(0x20)) & !x & HI;
-    (has_zero(x ^ repeat(b'"')) | has_zero(x ^ repeat(b'\\')) | below_space) != 0
+    has_zero(x ^ repeat(b'"')) | has_zero(x ^ repeat(b'\\')) | below_space
+}
+
+/// The index of the first byte at or after `from` that is `"`, `\\` or
+/// below 0x20: eight bytes per step, then the tail one by one.
+#[inline(always)]
+pub(crate) fn find_special(b: &[u8], mut from: usize) -> Option<usize> {
+    while let Some(w) = b.get(from..from + 8) {
+        let mask = special_mask(u64::from_le_bytes(w.try_into().expect("eight bytes")));
+        if mask != 0 {
+            return Some(from + mask.trailing_zeros() as usize / 8);
+        }
+        from += 8;
+    }
+    let tail = b.get(from..)?;
+    tail.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|i| from + i)
 }
 
 impl<'a> Scanner<'a> {
@@ -484,14 +502,8 @@ impl<'a> Scanner<'a> {
         let mut flags = 0;
         let input = self.input;
         loop {
-            // Skip eight plain bytes at a time, then one byte at a time.
-            while let Some(chunk) = input.get(self.pos..self.pos + 8) {
-                let word = u64::from_ne_bytes(chunk.try_into().expect("slice of 8"));
-                if has_special(word) {
-                    break;
-                }
-                self.pos += 8;
-            }
+            // Straight to the next byte that is not plain text.
+            self.pos = find_special(input, self.pos).unwrap_or(input.len());
             let b = self.next_byte()?;
             match b {
                 b'"' => {

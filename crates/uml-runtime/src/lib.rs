@@ -8,6 +8,7 @@
 //! | [`framing`] | kubelet file names, CRI and docker json-file lines, partial-line reassembly |
 //! | [`group`] | multiline grouping: Python tracebacks, Go panics, start/continue patterns |
 //! | [`json`] | one-pass JSON scanning on borrowed bytes, for field pushdown |
+//! | [`output`] | records to bytes: NDJSON lines and Loki push bodies |
 //! | [`stdlib`] | the standard library's pure functions |
 //!
 //! Nothing here knows the rule language's syntax: the compiler
@@ -18,6 +19,7 @@ pub mod exec;
 pub mod framing;
 pub mod group;
 pub mod json;
+pub mod output;
 pub mod pipeline;
 pub mod plan;
 mod plan_print;

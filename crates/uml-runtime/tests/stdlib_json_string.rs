@@ -51,7 +51,7 @@ proptest! {
         prop_assert_eq!(serde_json::from_str::<String>(written).unwrap(), s.clone());
 
         let mut body = Vec::new();
-        write_json_string_body(&mut body, &s);
+        write_json_string_body(&mut body, s.as_bytes());
         prop_assert_eq!(&body[..], &out[7..out.len() - 1]);
     }
 

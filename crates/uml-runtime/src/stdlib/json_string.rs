@@ -10,21 +10,16 @@
 //!   in it, and [`copy_json_string_body`] copies it through without decoding
 //!   and re-encoding, rewriting only what would make the output invalid.
 //!
-//! Both look for bytes that need attention eight at a time (SWAR, as the
-//! scanner does) and copy the runs between them in one go.
+//! Both find the bytes that need attention eight at a time (SWAR, as the
+//! scanner does: [`crate::json`]'s `find_special`) and copy the runs
+//! between them in one go.
 //!
 //! The output follows RFC 8259 and platform.md §1: valid UTF-8 (the input
 //! is), `"` and `\` escaped, control characters below U+0020 escaped as
 //! `\b \f \n \r \t` or `\u00XX`, everything else verbatim, and no lone
 //! surrogate escapes (they become `\ufffd`).
 
-use crate::json::{RawValue, decode_unicode_escape, has_special};
-
-/// The eight bytes at `i`, if there are eight.
-#[inline(always)]
-fn word_at(b: &[u8], i: usize) -> Option<u64> {
-    b.get(i..i + 8).map(|w| u64::from_ne_bytes(w.try_into().expect("eight bytes")))
-}
+use crate::json::{RawValue, decode_unicode_escape, find_special};
 
 /// Appends the JSON escape of a byte that needs one: `"`, `\` or a control
 /// character.
@@ -56,33 +51,33 @@ fn write_escape(out: &mut Vec<u8>, c: u8) {
 pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
     out.reserve(value.len() + 2);
     out.push(b'"');
-    write_json_string_body(out, value);
+    write_json_string_body(out, value.as_bytes());
     out.push(b'"');
 }
 
 /// Appends `value` escaped for the inside of a JSON string, without the
-/// quotes: for a string written in pieces (a message and a cut marker).
-/// Allocates only by growing `out`.
-pub fn write_json_string_body(out: &mut Vec<u8>, value: &str) {
-    let b = value.as_bytes();
+/// quotes: for a string written in pieces (a message and a cut marker), or
+/// JSON embedded in JSON (a payload in an NDJSON line). The output is valid
+/// UTF-8 when `value` is. Allocates only by growing `out`.
+///
+/// Plain runs are found eight bytes at a time and copied whole; only the
+/// bytes that need an escape are looked at one by one.
+///
+/// ```
+/// # use uml_runtime::stdlib::json_string::write_json_string_body;
+/// let mut out = Vec::new();
+/// write_json_string_body(&mut out, br#"{"message":"a\tb"}"#);
+/// assert_eq!(out, br#"{\"message\":\"a\\tb\"}"#);
+/// ```
+pub fn write_json_string_body(out: &mut Vec<u8>, value: &[u8]) {
+    out.reserve(value.len());
     let mut run = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if let Some(word) = word_at(b, i) {
-            if !has_special(word) {
-                i += 8;
-                continue;
-            }
-        }
-        let c = b[i];
-        if c == b'"' || c == b'\\' || c < 0x20 {
-            out.extend_from_slice(&b[run..i]);
-            write_escape(out, c);
-            run = i + 1;
-        }
-        i += 1;
+    while let Some(i) = find_special(value, run) {
+        out.extend_from_slice(&value[run..i]);
+        write_escape(out, value[i]);
+        run = i + 1;
     }
-    out.extend_from_slice(&b[run..]);
+    out.extend_from_slice(&value[run..]);
 }
 
 /// Appends a JSON string body that [`crate::json`]'s scanner validated,
@@ -117,14 +112,8 @@ pub fn copy_json_string_body(out: &mut Vec<u8>, body: &[u8], flags: u8) {
         return;
     }
     let mut run = 0;
-    let mut i = 0;
-    while i < body.len() {
-        if let Some(word) = word_at(body, i) {
-            if !has_special(word) {
-                i += 8;
-                continue;
-            }
-        }
+    let mut next = 0;
+    while let Some(mut i) = find_special(body, next) {
         match body[i] {
             b'\\' if body.get(i + 1) == Some(&b'u') => {
                 let (c, used) = decode_unicode_escape(&body[i..]);
@@ -144,8 +133,10 @@ pub fn copy_json_string_body(out: &mut Vec<u8>, body: &[u8], flags: u8) {
                 i += 1;
                 run = i;
             }
+            // A `"` cannot be in a scanned body; kept total all the same.
             _ => i += 1,
         }
+        next = i;
     }
     out.extend_from_slice(&body[run.min(body.len())..]);
 }

@@ -20,12 +20,39 @@ use super::error_enum;
 /// assert_eq!(out, "42");
 /// ```
 pub fn format_int(value: i64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    let at = int_digits(value, &mut buf);
+    if value < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&buf[at..]).expect("ASCII digits"));
+}
+
+/// [`format_int`] into bytes, for writers of JSON output.
+///
+/// ```
+/// # use uml_runtime::stdlib::number::format_int_bytes;
+/// let mut out = Vec::new();
+/// format_int_bytes(-1795168800120431000, &mut out);
+/// assert_eq!(out, b"-1795168800120431000");
+/// ```
+pub fn format_int_bytes(value: i64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 20];
+    let at = int_digits(value, &mut buf);
+    if value < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[at..]);
+}
+
+/// Writes the digits of `|value|` at the end of `buf`, two at a time;
+/// returns where they start.
+fn int_digits(value: i64, buf: &mut [u8; 20]) -> usize {
     const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
         2021222324252627282930313233343536373839\
         4041424344454647484950515253545556575859\
         6061626364656667686970717273747576777879\
         8081828384858687888990919293949596979899";
-    let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut n = value.unsigned_abs();
     while n >= 100 {
@@ -42,10 +69,7 @@ pub fn format_int(value: i64, out: &mut String) {
         i -= 1;
         buf[i] = b'0' + n as u8;
     }
-    if value < 0 {
-        out.push('-');
-    }
-    out.push_str(std::str::from_utf8(&buf[i..]).expect("ASCII digits"));
+    i
 }
 
 /// Appends `value` in its shortest form that reads back as the same float.

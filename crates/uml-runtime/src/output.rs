@@ -1,0 +1,136 @@
+//! Records to bytes: the two wire formats `uml run` writes, for any
+//! embedder that ships records the same way.
+//!
+//! - [`Format::Ndjson`]: one object per record,
+//!   `{"ts":"<ns>","labels":{…},"line":"<payload as a JSON string>"}`;
+//! - [`Format::Loki`]: bodies for Loki's `POST /loki/api/v1/push`,
+//!   `{"streams":[{"stream":{…},"values":[["<ns>","<payload>"],…]}]}`, one
+//!   body per [`Encoder::take`], records grouped by their labels in the
+//!   order each stream first appeared.
+//!
+//! Both embed the payload as a JSON string. The payload is already JSON
+//! that the record writer built in valid UTF-8 with every control
+//! character escaped, so embedding it escapes only `"` and `\`
+//! ([`write_json_string_body`] finds them a word at a time), with no UTF-8
+//! validation.
+//!
+//! An [`Encoder`] keeps its buffers; once they have grown to a chunk's
+//! size, encoding a record allocates nothing (a Loki stream's labels are
+//! copied once per body).
+
+use crate::exec::Record;
+use crate::stdlib::json_string::write_json_string_body;
+use crate::stdlib::number::format_int_bytes;
+
+/// A record wire format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One `{"ts","labels","line"}` object per line.
+    Ndjson,
+    /// Loki push bodies, one per line of output.
+    Loki,
+}
+
+/// Encodes records into a growing buffer; see the module documentation.
+#[derive(Debug)]
+pub struct Encoder {
+    format: Format,
+    out: Vec<u8>,
+    /// Loki: the streams of the current body, `(labels JSON, values JSON)`.
+    streams: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Bytes in `streams`' values.
+    pending: usize,
+}
+
+impl Encoder {
+    pub fn new(format: Format) -> Encoder {
+        Encoder { format, out: Vec::new(), streams: Vec::new(), pending: 0 }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The bytes encoded and not taken yet.
+    pub fn len(&self) -> usize {
+        self.out.len() + self.pending
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Encodes one record.
+    pub fn record(&mut self, record: &Record) {
+        match self.format {
+            Format::Ndjson => {
+                let out = &mut self.out;
+                out.reserve(record.labels_json().len() + record.payload().len() + 64);
+                out.extend_from_slice(b"{\"ts\":\"");
+                format_int_bytes(record.timestamp, out);
+                out.extend_from_slice(b"\",\"labels\":");
+                out.extend_from_slice(record.labels_json());
+                out.extend_from_slice(b",\"line\":\"");
+                write_json_string_body(out, record.payload());
+                out.extend_from_slice(b"\"}\n");
+            }
+            Format::Loki => {
+                let labels = record.labels_json();
+                let at = match self.streams.iter().position(|(l, _)| l == labels) {
+                    Some(at) => at,
+                    None => {
+                        self.streams.push((labels.to_vec(), Vec::new()));
+                        self.streams.len() - 1
+                    }
+                };
+                let values = &mut self.streams[at].1;
+                let before = values.len();
+                if !values.is_empty() {
+                    values.push(b',');
+                }
+                values.extend_from_slice(b"[\"");
+                format_int_bytes(record.timestamp, values);
+                values.extend_from_slice(b"\",\"");
+                write_json_string_body(values, record.payload());
+                values.extend_from_slice(b"\"]");
+                self.pending += values.len() - before;
+            }
+        }
+    }
+
+    /// Appends everything encoded so far to `dst` (a Loki body is closed
+    /// here), leaving the encoder empty with its buffers kept.
+    pub fn drain_into(&mut self, dst: &mut Vec<u8>) {
+        self.close_body();
+        dst.extend_from_slice(&self.out);
+        self.out.clear();
+    }
+
+    /// Everything encoded so far as a new buffer of about `capacity` bytes'
+    /// room for what follows (a Loki body is closed here): for handing
+    /// chunks to another thread.
+    pub fn take(&mut self, capacity: usize) -> Vec<u8> {
+        self.close_body();
+        std::mem::replace(&mut self.out, Vec::with_capacity(capacity))
+    }
+
+    fn close_body(&mut self) {
+        if self.format != Format::Loki || self.streams.is_empty() {
+            return;
+        }
+        let out = &mut self.out;
+        out.extend_from_slice(b"{\"streams\":[");
+        for (i, (labels, values)) in self.streams.drain(..).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"stream\":");
+            out.extend_from_slice(&labels);
+            out.extend_from_slice(b",\"values\":[");
+            out.extend_from_slice(&values);
+            out.extend_from_slice(b"]}");
+        }
+        out.extend_from_slice(b"]}\n");
+        self.pending = 0;
+    }
+}
