@@ -25,6 +25,7 @@ mod record;
 use crate::framing::Stream;
 use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Buf, Members, Meta, Op, OpId, Plan, Slot, Text, Value};
+use record::Layout;
 pub use record::{CUT_MARKER, Record};
 use std::fmt::Write as _;
 
@@ -162,6 +163,10 @@ pub struct Executor<'p> {
     found: Vec<Option<RawValue>>,
     /// The pending failure's message.
     error: Text,
+    /// The record's fixed parts, encoded once.
+    layout: Layout,
+    /// The texts of the labels being written.
+    label_texts: Vec<Option<Text>>,
 }
 
 impl<'p> Executor<'p> {
@@ -175,6 +180,8 @@ impl<'p> Executor<'p> {
             locs: plan.regexes.iter().map(regex::Regex::capture_locations).collect(),
             found: vec![None; widest],
             error: Text::EMPTY,
+            layout: Layout::new(plan),
+            label_texts: Vec::with_capacity(plan.labels.len()),
         }
     }
 

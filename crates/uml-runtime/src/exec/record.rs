@@ -14,7 +14,7 @@
 
 use super::{Bufs, Executor, text_in};
 use crate::json::JsonKind;
-use crate::plan::Value;
+use crate::plan::{Plan, Value};
 use crate::stdlib::json_string::{copy_json_string_body, write_json_string};
 use crate::stdlib::number;
 
@@ -33,6 +33,9 @@ pub struct Record {
     value_ends: Vec<u32>,
     payload: Vec<u8>,
     truncated: bool,
+    /// The address of the plan whose label names `labels` holds, so that a
+    /// record reused with another plan does not keep the old names.
+    labels_of: usize,
 }
 
 impl Record {
@@ -72,6 +75,37 @@ struct Body {
     end: usize,
 }
 
+/// The parts of every record that the plan fixes, encoded once per
+/// executor: `"name":` for each label and field, and constant labels'
+/// values as JSON strings.
+#[derive(Debug, Default)]
+pub(super) struct Layout {
+    label_keys: Vec<Vec<u8>>,
+    label_constants: Vec<Option<Vec<u8>>>,
+    field_keys: Vec<Vec<u8>>,
+}
+
+impl Layout {
+    pub(super) fn new(plan: &Plan) -> Layout {
+        let key = |name: &str| {
+            let mut k = Vec::with_capacity(name.len() + 3);
+            write_json_string(&mut k, name);
+            k.push(b':');
+            k
+        };
+        let constant = |c: &String| {
+            let mut v = Vec::with_capacity(c.len() + 2);
+            write_json_string(&mut v, c);
+            v
+        };
+        Layout {
+            label_keys: plan.labels.iter().map(|l| key(&l.name)).collect(),
+            label_constants: plan.labels.iter().map(|l| l.constant.as_ref().map(constant)).collect(),
+            field_keys: plan.fields.iter().map(|f| key(&f.name)).collect(),
+        }
+    }
+}
+
 pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp: i64, record: &mut Record) {
     let plan = exec.plan;
     if record.payload.capacity() == 0 {
@@ -84,32 +118,7 @@ pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp:
     record.timestamp = timestamp;
     record.rule = rule;
     record.truncated = false;
-    record.labels.clear();
-    record.values.clear();
-    record.value_ends.clear();
-    record.labels.push(b'{');
-    for (i, label) in plan.labels.iter().enumerate() {
-        if i > 0 {
-            record.labels.push(b',');
-        }
-        write_json_string(&mut record.labels, &label.name);
-        record.labels.push(b':');
-        let value = match &label.constant {
-            Some(c) => c.as_str(),
-            None => {
-                let v = exec.get(label.slot);
-                match exec.str_text(b, v) {
-                    Some(t) => text_in(&exec.scratch, b, t),
-                    None => "",
-                }
-            }
-        };
-        write_json_string(&mut record.labels, value);
-        record.values.push_str(value);
-        record.value_ends.push(record.values.len() as u32);
-    }
-    record.labels.push(b'}');
-
+    write_labels(exec, b, record);
     let out = &mut record.payload;
     out.clear();
     out.push(b'{');
@@ -124,8 +133,7 @@ pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp:
             out.push(b',');
         }
         first = false;
-        write_json_string(out, &field.name);
-        out.push(b':');
+        out.extend_from_slice(&exec.layout.field_keys[i]);
         let body_start = out.len() + 1;
         match v {
             Value::Null => out.extend_from_slice(b"null"),
@@ -191,6 +199,53 @@ pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp:
             }
         }
     }
+}
+
+/// Writes the labels, unless they are those of the previous record (the
+/// lines of a file nearly always share them): then the JSON is kept.
+fn write_labels(exec: &mut Executor<'_>, b: &Bufs<'_>, record: &mut Record) {
+    let plan = exec.plan;
+    exec.label_texts.clear();
+    for label in &plan.labels {
+        let text = match label.constant {
+            Some(_) => None,
+            None => exec.str_text(b, exec.get(label.slot)),
+        };
+        exec.label_texts.push(text);
+    }
+    let exec = &*exec;
+    let value = |i: usize| -> &str {
+        match (&plan.labels[i].constant, exec.label_texts[i]) {
+            (Some(c), _) => c,
+            (None, Some(t)) => text_in(&exec.scratch, b, t),
+            (None, None) => "",
+        }
+    };
+    let plan_address = std::ptr::from_ref(plan) as usize;
+    let unchanged = record.labels_of == plan_address
+        && record.value_ends.len() == plan.labels.len()
+        && (0..plan.labels.len()).all(|i| record.label(i) == value(i));
+    if unchanged {
+        return;
+    }
+    record.labels.clear();
+    record.values.clear();
+    record.value_ends.clear();
+    record.labels.push(b'{');
+    for i in 0..plan.labels.len() {
+        if i > 0 {
+            record.labels.push(b',');
+        }
+        record.labels.extend_from_slice(&exec.layout.label_keys[i]);
+        match &exec.layout.label_constants[i] {
+            Some(c) => record.labels.extend_from_slice(c),
+            None => write_json_string(&mut record.labels, value(i)),
+        }
+        record.values.push_str(value(i));
+        record.value_ends.push(record.values.len() as u32);
+    }
+    record.labels.push(b'}');
+    record.labels_of = plan_address;
 }
 
 /// The largest cut point at or below `keep` that splits neither an escape
