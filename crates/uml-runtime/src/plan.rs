@@ -496,6 +496,20 @@ pub struct FieldPlan {
     pub slot: Slot,
 }
 
+/// A regex that ends in `(?P<g>.*)$` (the rest of the line, `.` without
+/// `s`), split in two by the compiler: `head` (an index into
+/// [`Plan::regexes`]) is the regex without that group, with the same group
+/// numbers. Where `head` matches and no `\n` follows its match, the whole
+/// regex matches with the same groups, and `group` is the rest of the
+/// text; otherwise the whole regex decides. The rest of the line costs
+/// nothing: the capture engine (a backtracker, whose work grows with the
+/// span it captures in) runs on the head's match only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegexTail {
+    pub head: u32,
+    pub group: u16,
+}
+
 /// The compiled rule set.
 #[derive(Debug)]
 pub struct Plan {
@@ -513,6 +527,9 @@ pub struct Plan {
     pub cuttable: Vec<u16>,
     pub consts: String,
     pub regexes: Vec<regex::Regex>,
+    /// For each regex of [`Plan::regexes`], its split form when it ends in a
+    /// capture of the rest of the line (see [`RegexTail`]).
+    pub regex_tails: Vec<Option<RegexTail>>,
     /// `parse_timestamp` formats: the text, and its compiled form when it compiles.
     pub formats: Vec<(String, Option<TimestampFormat>)>,
     pub key_sets: Vec<Vec<String>>,

@@ -102,8 +102,16 @@ impl Printer<'_> {
                     .map(|(g, s)| format!("{g}→{}", self.slot(*s)))
                     .collect();
                 let caps = if caps.is_empty() { String::new() } else { format!(" captures {{{}}}", caps.join(", ")) };
+                let split = match p.regex_tails.get(*regex as usize).copied().flatten() {
+                    // The head's pattern is the regex parser's own rendering,
+                    // Unicode classes spelled out: not for reading.
+                    Some(tail) if !caps.is_empty() => {
+                        format!(" (group {} split off: the rest of the line)", tail.group)
+                    }
+                    _ => String::new(),
+                };
                 format!(
-                    "{} = {} {} r'{}'{caps}{}",
+                    "{} = {} {} r'{}'{caps}{split}{}",
                     self.slot(*dst),
                     self.slot(*src),
                     if *negate { "!~" } else { "=~" },

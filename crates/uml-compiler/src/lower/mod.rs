@@ -23,6 +23,7 @@
 
 mod fold;
 pub mod opt;
+mod regex_tail;
 
 use crate::hir::{self, Expr, ExprKind, Output, Part, Program, Rule, Segment, Stmt, VarId};
 use crate::stdlib::Func;
@@ -31,7 +32,7 @@ use std::collections::HashMap;
 use uml_runtime::exec::PRELUDE;
 use uml_runtime::plan::{
     AbortSite, Aux, Buf, Cmp, DropSite, FieldPlan, KLOG_FIELDS, LabelPlan, Members, Meta, NO_SLOT, Op, OpId, Piece,
-    Plan, RulePlan, Slot, SpanRef, Text, Value,
+    Plan, RegexTail, RulePlan, Slot, SpanRef, Text, Value,
 };
 use uml_runtime::stdlib::level::Scale;
 use uml_runtime::stdlib::timestamp::TimestampFormat;
@@ -108,6 +109,7 @@ struct Lowerer<'a> {
     consts: String,
     const_index: HashMap<String, Text>,
     regexes: Vec<regex::Regex>,
+    regex_tails: Vec<Option<RegexTail>>,
     formats: Vec<(String, Option<TimestampFormat>)>,
     key_sets: Vec<Vec<String>>,
     paths: Vec<Vec<uml_runtime::plan::Segment>>,
@@ -162,6 +164,7 @@ impl<'a> Lowerer<'a> {
             consts: PRELUDE.to_string(),
             const_index: HashMap::new(),
             regexes: Vec::new(),
+            regex_tails: Vec::new(),
             formats: Vec::new(),
             key_sets: Vec::new(),
             paths: Vec::new(),
@@ -234,7 +237,26 @@ impl<'a> Lowerer<'a> {
         // matches nothing.
         let re = regex::Regex::new(pattern).unwrap_or_else(|_| regex::Regex::new("[^\\s\\S]").expect("valid"));
         self.regexes.push(re);
+        self.regex_tails.push(None);
         self.regexes.len() as u32 - 1
+    }
+
+    /// A regex for `=~` with captures: split off a trailing capture of the
+    /// rest of the line when it has one ([`RegexTail`]).
+    fn capture_regex(&mut self, pattern: &str) -> u32 {
+        let whole = self.regex(pattern);
+        if self.regex_tails[whole as usize].is_none() {
+            if let Some((head_pattern, group)) = regex_tail::split(pattern) {
+                let head = self.regex(&head_pattern);
+                let groups_agree = self.regexes[head as usize].captures_len() + 1
+                    == self.regexes[whole as usize].captures_len()
+                    && usize::from(group) + 1 == self.regexes[whole as usize].captures_len();
+                if groups_agree {
+                    self.regex_tails[whole as usize] = Some(RegexTail { head, group });
+                }
+            }
+        }
+        whole
     }
 
     fn const_value(&mut self, c: &Const) -> Value {
@@ -374,6 +396,7 @@ impl<'a> Lowerer<'a> {
             cuttable,
             consts: self.consts,
             regexes: self.regexes,
+            regex_tails: self.regex_tails,
             formats: self.formats,
             key_sets: self.key_sets,
             paths: self.paths,
@@ -749,7 +772,8 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::Match { subject, regex, negate, captures } => {
                 let src = self.operand(subject);
-                let regex = self.regex(&regex.pattern);
+                let regex =
+                    if captures.is_empty() { self.regex(&regex.pattern) } else { self.capture_regex(&regex.pattern) };
                 let start = self.captures.len() as u32;
                 for (group, var) in captures {
                     let slot = self.vars[var.0 as usize];

@@ -625,10 +625,34 @@ impl Executor<'_> {
         let matched = if caps.is_empty() {
             re.is_match(st)
         } else {
-            let locs = &mut self.locs[regex as usize];
-            if re.captures_read(locs, st).is_some() {
+            // The split form first: the head's groups, and the rest of the
+            // line as the last group. The whole regex decides only where a
+            // `\n` follows the head's match; where the head does not match,
+            // neither does the whole.
+            let whole = |locs: &mut [regex::CaptureLocations]| re.captures_read(&mut locs[regex as usize], st);
+            let (split, whole) = match plan.regex_tails.get(regex as usize).copied().flatten() {
+                Some(tail) => {
+                    match plan.regexes[tail.head as usize].captures_read(&mut self.locs[tail.head as usize], st) {
+                        None => (None, None),
+                        Some(m) if memchr::memchr(b'\n', &st.as_bytes()[m.end()..]).is_none() => {
+                            (Some((tail, m.end())), None)
+                        }
+                        Some(_) => (None, whole(&mut self.locs)),
+                    }
+                }
+                None => (None, whole(&mut self.locs)),
+            };
+            if split.is_some() || whole.is_some() {
                 for &(group, slot) in caps {
-                    let v = match locs.get(usize::from(group)) {
+                    let span = match split {
+                        Some((tail, end)) if group == tail.group => Some((end, st.len())),
+                        Some((tail, _)) if group == 0 => {
+                            self.locs[tail.head as usize].get(0).map(|(start, _)| (start, st.len()))
+                        }
+                        Some((tail, _)) => self.locs[tail.head as usize].get(usize::from(group)),
+                        None => self.locs[regex as usize].get(usize::from(group)),
+                    };
+                    let v = match span {
                         Some((a, z)) => {
                             Value::Str(Text { buf: t.buf, start: t.start + a as u32, end: t.start + z as u32 })
                         }
