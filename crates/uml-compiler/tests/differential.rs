@@ -74,7 +74,7 @@ fn generated_rules_agree_on_generated_lines() {
         checked += usize::from(engines.is_ok());
         seen.set((programs, checked, tally));
         let Ok(engines) = engines else { return Err(TestCaseError::reject("the program does not check")) };
-        match harness::run(&engines, &files, &inputs, true) {
+        match harness::run(&engines, &files, &inputs) {
             Ok(t) => {
                 tally.add(&t);
                 seen.set((programs, checked, tally));
@@ -243,7 +243,7 @@ fn rule_files_agree_on_generated_lines() {
             };
             inputs.push(input);
         }
-        match harness::run(&engines, &files, &inputs, true) {
+        match harness::run(&engines, &files, &inputs) {
             Ok(t) => tally.add(&t),
             Err(report) => panic!("rules/, {name}:\n{report}"),
         }

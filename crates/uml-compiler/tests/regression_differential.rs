@@ -2,8 +2,8 @@
 //! reference evaluator, the unoptimized plan and the optimized plan, each
 //! minimized to a rule and a line. A test is `#[ignore]`d while the
 //! discrepancy stands; its comment says what differs. Once it is fixed,
-//! remove the `#[ignore]` (and the mask in `differential/harness.rs`, if the
-//! property masks it).
+//! remove the `#[ignore]` (and the property's way around it in
+//! `differential/gen.rs`, if it has one).
 
 #[path = "differential/gen.rs"]
 mod generate;
@@ -40,7 +40,7 @@ fn file() -> FileMeta {
 }
 
 /// Runs `lines` through the three engines and fails with the report if any
-/// two disagree (nothing masked).
+/// two disagree.
 fn check(rules: &str, lines: &[&str]) {
     let units = harness::units(rules);
     let engines = harness::build(&units).unwrap_or_else(|e| panic!("the rules check:\n{e}\n{rules}"));
@@ -48,70 +48,154 @@ fn check(rules: &str, lines: &[&str]) {
         .iter()
         .map(|l| Input { file: 0, line: l.to_string(), traceback: None, timestamp: 1_795_135_392_801_000_000 })
         .collect();
-    if let Err(report) = harness::run(&engines, &[file()], &inputs, false) {
+    if let Err(report) = harness::run(&engines, &[file()], &inputs) {
         panic!("{report}");
     }
 }
 
 /// The error message of a failed `parse_json` is observable: through the
 /// `err` of `let j, err = …` (here the record's message) and in the abort
-/// message of `parse_json!`. The evaluator's parser says
-/// `unexpected character in JSON`, the runtime's scanner (both plans)
-/// `unexpected character at byte 6`; likewise `unexpected end of JSON` and
-/// `unexpected end of input at byte N`, `expected `,` or `}`` and
-/// `unexpected character at byte N`, and so on: the two parsers share no
-/// message.
+/// message of `parse_json!`. The evaluator's reader and the runtime's
+/// scanner once shared no message (`unexpected character in JSON` against
+/// `unexpected character at byte 6`); both now report a
+/// `uml_runtime::json::JsonError`, the first thing wrong from the left at
+/// the same offset, and agree on every input.
 #[test]
-#[ignore = "discrepancy: JSON error messages differ between the evaluator and the executor"]
 fn json_error_messages_differ() {
     check(&rule("  let j, err = parse_json(%line)\n  payload.message = err ?? \"ok\""), &[r#"{"a": tru}"#]);
 }
 
 #[test]
-#[ignore = "discrepancy: JSON error messages differ between the evaluator and the executor"]
 fn json_abort_messages_differ() {
     check(&rule("  let j = parse_json!(%line)"), &["{", r#"{"a" 1}"#]);
 }
 
-/// `encode_json` writes U+0008 and U+000C differently: the evaluator as
-/// `\u0008` and `\u000c`, the executor (both plans) as `\b` and `\f`. Both
-/// are valid JSON, but the text is the record's message, so the records
-/// differ. Found as `encode_json([parse_json(%line) ?? {}])` on the line
-/// `{"message": "… \b\f …"}`; a control character straight from `%line`
-/// differs the same way.
+/// Every way `parse_json` can fail, with the pushdown of the optimized plan
+/// (`j.message` makes it scan for `message` only) and without.
 #[test]
-#[ignore = "discrepancy: encode_json escapes U+0008 and U+000C differently"]
+fn json_errors_agree_with_and_without_pushdown() {
+    let lines = [
+        "",
+        " ",
+        "{",
+        r#"{"message""#,
+        r#"{"message": "x""#,
+        r#"{"message": "x",}"#,
+        r#"{"message": "x" "b": 1}"#,
+        r#"{"message": [1, 2,]}"#,
+        r#"{"message": 01}"#,
+        r#"{"message": -}"#,
+        r#"{"message": 1.}"#,
+        r#"{"message": 1e+}"#,
+        r#"{"message": -Inf}"#,
+        r#"{"message": "\x"}"#,
+        r#"{"message": "\u12"}"#,
+        r#"{"message": "\ud800\u12g"}"#,
+        "{\"message\": \"\\",
+        r#"{"message": nul}"#,
+        r#"{"message": "x"} trailing"#,
+        r#"{1: 2}"#,
+        r#"[1 2]"#,
+        r#""unterminated"#,
+    ];
+    let body = "  let j, err = parse_json(%line)\n  payload.message = to_string(j.message) ?? err ?? \"ok\"";
+    check(&rule(body), &lines);
+    check(&rule("  let j = parse_json!(%line)\n  payload.message = to_string(j.message) ?? \"\""), &lines);
+}
+
+/// `encode_json` wrote U+0008 and U+000C differently: the evaluator as
+/// `\u0008` and `\u000c`, the executor (both plans) as `\b` and `\f`. Both
+/// now write `\b` and `\f`, as serde_json does. Found as
+/// `encode_json([parse_json(%line) ?? {}])` on the line
+/// `{"message": "… \b\f …"}`; a control character straight from `%line`
+/// differed the same way.
+#[test]
 fn encode_json_backspace_and_form_feed() {
     check(&rule("  payload.message = encode_json(parse_json(%line) ?? null)"), &[r#""\b\f""#]);
 }
 
 #[test]
-#[ignore = "discrepancy: encode_json escapes U+0008 and U+000C differently"]
 fn encode_json_backspace_and_form_feed_of_the_line() {
     check(&rule("  payload.message = encode_json(%line)"), &["a\u{8}b\u{c}c"]);
 }
 
-/// The nesting limit of `parse_json` is 128 in both parsers, but counted
-/// differently: a scalar inside 128 nested arrays or objects is too deep for
-/// the evaluator (`JSON nested too deeply`: it counts the scalar as a level)
-/// and fine for the executor's scanner (which counts containers), so
-/// `let j, err = parse_json(%line)` fails in one and succeeds in the other.
-/// 128 empty nested arrays, and anything deeper than 128, agree.
+/// The nesting limit of `parse_json` is 128 arrays and objects. The
+/// evaluator once counted a scalar as a level too, so a scalar inside 128
+/// nested arrays or objects was too deep for it and fine for the executor's
+/// scanner; both now count containers only.
 #[test]
-#[ignore = "discrepancy: a scalar at JSON nesting depth 128 fails in the evaluator only"]
 fn json_depth_limit_counts_scalars_in_the_evaluator_only() {
-    let body = "  let j, err = parse_json(%line)\n  payload.parsed = err == null";
+    let body = "  let j, err = parse_json(%line)\n  payload.parsed = err == null\n  payload.message = err ?? \"\"";
     check(&rule(body), &[&format!("{}1{}", "[".repeat(128), "]".repeat(128))]);
     check(&rule(body), &[&format!("{}null{}", "{\"a\":".repeat(128), "}".repeat(128))]);
+    check(&rule(body), &[&format!("{}[]{}", "{\"a\":".repeat(128), "}".repeat(128))]);
+    check(&rule(body), &[&format!("{}{}", "[".repeat(129), "]".repeat(129))]);
 }
 
-/// `max_record_size` is not applied by the evaluator: a message longer than
-/// the limit is cut with `…[truncated]` by the executor (both plans) and
-/// left whole by the evaluator. The generator therefore only writes
-/// `max_record_size 256KiB`, with lines far shorter.
+/// A rule with `max_record_size 1KiB` that runs `body`.
+fn small_records(body: &str) -> String {
+    rule(body).replacen("rule r {", "rule r {\n  max_record_size 1KiB", 1)
+}
+
+/// `max_record_size` was not applied by the evaluator: a message longer
+/// than the limit is cut with `…[truncated]` by the executor (both plans)
+/// and was left whole by the evaluator.
 #[test]
-#[ignore = "discrepancy: the evaluator does not cut records at max_record_size"]
 fn max_record_size_is_not_applied_by_the_evaluator() {
-    let rules = rule("  payload.message = %line").replacen("rule r {", "rule r {\n  max_record_size 1KiB", 1);
-    check(&rules, &[&"x".repeat(2000)]);
+    check(&small_records("  payload.message = %line"), &[&"x".repeat(2000)]);
+}
+
+/// The cut falls between characters and between escapes, `exc_info` is
+/// cut before `message`, and a field the cut would not shorten is left.
+#[test]
+fn max_record_size_cuts_alike() {
+    let both = "  payload.exc_info = %line\n  payload.message = %line";
+    let lines = [
+        "é".repeat(600),
+        "😀".repeat(300),
+        "\n\"".repeat(400),
+        "\u{1}".repeat(300),
+        format!("{}{}", "x".repeat(950), "é😀\n".repeat(40)),
+        "y".repeat(1010),
+    ];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    check(&small_records("  payload.message = %line"), &lines);
+    check(&small_records(both), &lines);
+}
+
+/// A string copied through from a JSON line is written as the writer
+/// writes the decoded string (`\u00e9` as `é`, `\/` as `/`, a surrogate pair
+/// as its character), so its length, and where the cut falls, do not depend
+/// on how the line escaped it.
+#[test]
+fn max_record_size_cuts_json_strings_alike() {
+    let body = "  let j = parse_json(%line) ?? {}\n  payload.message = to_string(j.message) ?? \"\"\n  payload.exc_info = to_string(j.exc_info) ?? \"\"";
+    let lines = [
+        format!(r#"{{"message": "{}"}}"#, r"\u00e9".repeat(600)),
+        format!(r#"{{"message": "{}"}}"#, r"\ud83d\ude00".repeat(300)),
+        format!(r#"{{"message": "{}"}}"#, r"\/\ud800\u0001".repeat(300)),
+        format!(r#"{{"exc_info": "{}", "message": "{}"}}"#, r"a\n".repeat(400), "é".repeat(400)),
+    ];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    check(&small_records(body), &lines);
+}
+
+/// An object or array literal can nest a parsed value deeper than
+/// `parse_json` accepts: here `[j]` around 128 nested arrays is 129 deep.
+/// The evaluator's values have no depth limit; the executor writes the
+/// literal as JSON text, and its walkers over such text
+/// (`json::for_each_element`, `for_each_member`, `get_member`, which
+/// `==`, paths and the record writer use) skip each member with the
+/// validating scanner and its 128-level limit, fail on the deep one and stop
+/// silently: `[j]` then compares equal to `[]`, and a path or the record
+/// writer misses the member. A fix: walk text that is already valid with a
+/// skip that counts brackets without a limit (the walks recurse no deeper
+/// than the program's literals). Found as `{} != { if: (parse_json(%line) ?? {}) }`
+/// on a line nested 128 deep; the generator writes no parsable JSON within
+/// a few levels of the limit while this stands.
+#[test]
+#[ignore = "discrepancy: the executor's JSON walkers stop at a literal that nests parsed JSON deeper than 128"]
+fn literal_around_json_nested_128_deep() {
+    let line = format!("{}{}", "[".repeat(128), "]".repeat(128));
+    check(&rule("  let j = parse_json(%line) ?? null\n  payload.parsed = [j] != []"), &[&line]);
 }

@@ -40,7 +40,8 @@ pub struct RawValue {
     pub kind: JsonKind,
     pub start: u32,
     pub end: u32,
-    /// [`Self::ESCAPED`], [`Self::UNICODE`], [`Self::CONTROL`], [`Self::NONFINITE`].
+    /// [`Self::ESCAPED`], [`Self::UNICODE`], [`Self::SLASH`], [`Self::CONTROL`],
+    /// [`Self::NONFINITE`].
     pub flags: u8,
 }
 
@@ -53,6 +54,9 @@ impl RawValue {
     pub const CONTROL: u8 = 4;
     /// A number written as `NaN`, `Infinity` or `-Infinity`.
     pub const NONFINITE: u8 = 8;
+    /// A string that contains the escape `\/`, which JSON writers need not
+    /// use (`/` is written as it is).
+    pub const SLASH: u8 = 16;
 
     pub fn text<'a>(&self, input: &'a [u8]) -> &'a [u8] {
         &input[self.start as usize..self.end as usize]
@@ -69,35 +73,50 @@ impl RawValue {
     }
 }
 
-/// Why a scan failed, and where.
+/// Why JSON text was rejected, and where: the one vocabulary of JSON errors,
+/// shared by this scanner and the compiler's reference evaluator, whose
+/// messages (`parse_json`'s failure, an abort's drop reason) users see.
+/// Displayed as `<what was wrong> at byte N`, `N` counting from 0 in the
+/// text given to the parser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JsonError {
     pub offset: u32,
     pub kind: JsonErrorKind,
 }
 
+/// What was wrong; each variant says where its offset points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JsonErrorKind {
-    /// The text is valid up to here but is not an object.
+    /// The text is valid up to here but is not an object (at the value).
     NotAnObject,
+    /// A byte that cannot start or continue the JSON here (at the byte; for
+    /// a misspelt `true`, `false`, `null`, `NaN`, `Infinity` or
+    /// `-Infinity`, at its first byte).
     UnexpectedByte,
+    /// The text ended inside a value (at the end of the text).
     UnexpectedEnd,
+    /// An array or object nested deeper than [`MAX_DEPTH`] (at its opening
+    /// bracket).
     TooDeep,
+    /// A backslash not followed by `"`, `\`, `/`, `b`, `f`, `n`, `r`, `t`
+    /// or `u` and four hex digits (at the backslash).
     InvalidEscape,
+    /// A `-` without digits, or a `.`, `e` or `E` without digits after it
+    /// (at the number's first byte).
     InvalidNumber,
 }
 
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
-            JsonErrorKind::NotAnObject => "not a JSON object",
-            JsonErrorKind::UnexpectedByte => "unexpected character",
-            JsonErrorKind::UnexpectedEnd => "unexpected end of input",
-            JsonErrorKind::TooDeep => "nesting too deep",
-            JsonErrorKind::InvalidEscape => "invalid escape in string",
-            JsonErrorKind::InvalidNumber => "invalid number",
-        };
-        write!(f, "{what} at byte {}", self.offset)
+        match self.kind {
+            JsonErrorKind::NotAnObject => f.write_str("not a JSON object")?,
+            JsonErrorKind::UnexpectedByte => f.write_str("unexpected character")?,
+            JsonErrorKind::UnexpectedEnd => f.write_str("unexpected end of input")?,
+            JsonErrorKind::TooDeep => write!(f, "arrays and objects nested deeper than {MAX_DEPTH}")?,
+            JsonErrorKind::InvalidEscape => f.write_str("invalid escape in string")?,
+            JsonErrorKind::InvalidNumber => f.write_str("invalid number")?,
+        }
+        write!(f, " at byte {}", self.offset)
     }
 }
 
@@ -391,6 +410,10 @@ fn hex4(s: Option<&[u8]>) -> Option<u32> {
     Some(v)
 }
 
+fn error_at(offset: usize, kind: JsonErrorKind) -> JsonError {
+    JsonError { offset: offset as u32, kind }
+}
+
 struct Scanner<'a> {
     input: &'a [u8],
     pos: usize,
@@ -464,11 +487,11 @@ impl<'a> Scanner<'a> {
     }
 
     fn error(&self, kind: JsonErrorKind) -> JsonError {
-        JsonError { offset: self.pos as u32, kind }
+        error_at(self.pos, kind)
     }
 
     fn error_before(&self, kind: JsonErrorKind) -> JsonError {
-        JsonError { offset: self.pos.saturating_sub(1) as u32, kind }
+        error_at(self.pos.saturating_sub(1), kind)
     }
 
     fn next_byte(&mut self) -> Result<u8, JsonError> {
@@ -510,18 +533,20 @@ impl<'a> Scanner<'a> {
                     return Ok(RawValue { kind: JsonKind::String, start: start as u32, end: self.pos as u32, flags });
                 }
                 b'\\' => {
+                    let backslash = self.pos - 1;
                     flags |= RawValue::ESCAPED;
                     match self.next_byte()? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'/' => flags |= RawValue::SLASH,
                         b'u' => {
                             flags |= RawValue::UNICODE;
                             let digits = input.get(self.pos..self.pos + 4);
                             if hex4(digits).is_none() {
-                                return Err(self.error(JsonErrorKind::InvalidEscape));
+                                return Err(error_at(backslash, JsonErrorKind::InvalidEscape));
                             }
                             self.pos += 4;
                         }
-                        _ => return Err(self.error_before(JsonErrorKind::InvalidEscape)),
+                        _ => return Err(error_at(backslash, JsonErrorKind::InvalidEscape)),
                     }
                 }
                 0x00..=0x1f => flags |= RawValue::CONTROL,
@@ -561,12 +586,12 @@ impl<'a> Scanner<'a> {
             Some(b'1'..=b'9') => {
                 self.digits();
             }
-            _ => return Err(self.error(JsonErrorKind::InvalidNumber)),
+            _ => return Err(error_at(start, JsonErrorKind::InvalidNumber)),
         }
         if self.peek() == Some(b'.') {
             self.pos += 1;
             if self.digits() == 0 {
-                return Err(self.error(JsonErrorKind::InvalidNumber));
+                return Err(error_at(start, JsonErrorKind::InvalidNumber));
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -575,7 +600,7 @@ impl<'a> Scanner<'a> {
                 self.pos += 1;
             }
             if self.digits() == 0 {
-                return Err(self.error(JsonErrorKind::InvalidNumber));
+                return Err(error_at(start, JsonErrorKind::InvalidNumber));
             }
         }
         Ok(RawValue { kind: JsonKind::Number, start: start as u32, end: self.pos as u32, flags: 0 })

@@ -62,25 +62,25 @@ proptest! {
         prop_assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), s);
     }
 
-    /// The copy is valid JSON (no lone surrogates, no raw control
-    /// characters) and decodes to what `parse_json` decodes the original to.
+    /// The copy is what the writer writes for the decoded string (which
+    /// `parse_json` decodes the original to): serde_json's output.
     #[test]
-    fn copy_is_valid_and_decodes_alike(pieces in prop::collection::vec(body_piece(), 0..24)) {
+    fn copy_is_the_writers_output(pieces in prop::collection::vec(body_piece(), 0..24)) {
         let json = format!("\"{}\"", pieces.concat());
         let raw = scan_value(json.as_bytes()).expect("the generated string scans");
         let body = raw.string_body(json.as_bytes());
-        let mut out = b"\"".to_vec();
+        let mut out = Vec::new();
         copy_json_string_body(&mut out, body, raw.flags);
-        out.push(b'"');
-        let copied: String = serde_json::from_slice(&out).expect("the copy is valid JSON");
-        prop_assert_eq!(&copied, &decoded(body));
-        if !raw.has(RawValue::UNICODE) && !raw.has(RawValue::CONTROL) {
-            prop_assert_eq!(&out[1..out.len() - 1], body, "copied unchanged");
+        let copied = std::str::from_utf8(&out).expect("the copy is UTF-8");
+        let written = serde_json::to_string(&decoded(body)).unwrap();
+        prop_assert_eq!(copied, &written[1..written.len() - 1]);
+        if !raw.has(RawValue::UNICODE) && !raw.has(RawValue::SLASH) && !raw.has(RawValue::CONTROL) {
+            prop_assert_eq!(&out[..], body, "copied unchanged");
         }
         // Without lone surrogates and raw controls serde_json reads the
         // original too, and agrees.
         if let Ok(original) = serde_json::from_str::<String>(&json) {
-            prop_assert_eq!(copied, original);
+            prop_assert_eq!(serde_json::from_str::<String>(&written).unwrap(), original);
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::hir::{self, Expr};
 use crate::hir::{Expectation, ExprKind, Meta, Output, Part, Program, Rule, Segment, Stmt, VarId};
 use crate::stdlib::Func;
 use std::collections::HashMap;
+use uml_runtime::exec::{CUT_MARKER, cut_point};
 use uml_runtime::stdlib::{ansi, number, text};
 use uml_syntax::Span;
 use uml_syntax::ast::CompareOp;
@@ -197,7 +198,9 @@ impl<'p> Evaluator<'p> {
                 Some(v) => payload.push((name.clone(), v.clone())),
             }
         }
-        Record { rule: index, timestamp: frame.input.timestamp, labels, payload }
+        let mut record = Record { rule: index, timestamp: frame.input.timestamp, labels, payload };
+        cut(&mut record, self.program.rules[index].max_record_size as usize);
+        record
     }
 
     fn block(&mut self, frame: &mut Frame<'_>, stmts: &[Stmt]) -> Eval<Flow> {
@@ -411,7 +414,7 @@ impl<'p> Evaluator<'p> {
         };
         let mut out = String::new();
         Ok(match func {
-            Func::ParseJson => value::parse_json(string(0)?).map_err(|m| Fail::Error(m.into()))?,
+            Func::ParseJson => value::parse_json(string(0)?).map_err(|e| Fail::Error(e.to_string()))?,
             Func::ParseRegex => {
                 let s = string(0)?.to_string();
                 let numeric = bool_or(2, false)?;
@@ -564,6 +567,27 @@ impl<'p> Evaluator<'p> {
             (Value::Array(items), Segment::Index(i)) => index(items.len(), *i).is_some(),
             _ => false,
         })
+    }
+}
+
+/// Applies `max_record_size`: while the payload, as JSON, is longer than
+/// `max` bytes, cuts `exc_info` and then `message` (the schema's fields of
+/// those names, when they are strings) and ends each with [`CUT_MARKER`],
+/// cutting the JSON string body exactly where the executor does
+/// ([`cut_point`]).
+fn cut(record: &mut Record, max: usize) {
+    for name in ["exc_info", "message"] {
+        let excess = record.payload_json().len().saturating_sub(max);
+        if excess == 0 {
+            return;
+        }
+        let Some((_, Value::Str(s))) = record.payload.iter_mut().find(|(k, _)| k == name) else { continue };
+        let mut json = String::new();
+        value::write_json_string(s, &mut json);
+        let body = &json[1..json.len() - 1];
+        if let Some(kept) = cut_point(body.as_bytes(), excess) {
+            *s = format!("{}{CUT_MARKER}", value::escaped_prefix(s, kept));
+        }
     }
 }
 

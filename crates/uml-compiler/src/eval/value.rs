@@ -4,6 +4,7 @@
 //! independent oracle to be compared with.
 
 use std::fmt::Write as _;
+use uml_runtime::json::{JsonError, JsonErrorKind, MAX_DEPTH};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -73,38 +74,64 @@ impl Value {
     }
 }
 
-/// RFC 8259 string escaping, one character at a time.
+/// RFC 8259 string escaping, one character at a time, as serde_json writes
+/// it.
 pub fn write_json_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
+        push_escaped(c, out);
     }
     out.push('"');
 }
 
-/// The deepest nesting `parse_json` accepts, as in the executor.
-pub const MAX_JSON_DEPTH: usize = 128;
+/// Appends one character of a JSON string body.
+fn push_escaped(c: char, out: &mut String) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        c if (c as u32) < 0x20 => {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+/// The first `len` bytes of `s` as a JSON string body, as characters: `len`
+/// must fall between two characters' escapes.
+pub fn escaped_prefix(s: &str, len: usize) -> &str {
+    let mut written = 0;
+    let mut one = String::new();
+    for (i, c) in s.char_indices() {
+        if written == len {
+            return &s[..i];
+        }
+        one.clear();
+        push_escaped(c, &mut one);
+        written += one.len();
+    }
+    s
+}
 
 /// Parses JSON (plus Python's `NaN`, `Infinity`, `-Infinity`, read as the
-/// strings of the same spelling) into a [`Value`]. Recursive descent with a
-/// depth limit, so recursion is bounded.
-pub fn parse_json(text: &str) -> Result<Value, &'static str> {
+/// strings of the same spelling) into a [`Value`]. Recursive descent; only
+/// arrays and objects count towards the nesting limit
+/// ([`uml_runtime::json::MAX_DEPTH`]), which bounds the recursion.
+///
+/// The errors are the runtime scanner's: the first thing wrong, reading
+/// from the left, reported with the same [`JsonErrorKind`] at the same
+/// offset (each kind documents where it points).
+pub fn parse_json(text: &str) -> Result<Value, JsonError> {
     let mut p = JsonParser { s: text.as_bytes(), pos: 0 };
     p.ws();
     let v = p.value(0)?;
     p.ws();
     if p.pos != p.s.len() {
-        return Err("trailing characters after the JSON value");
+        return Err(p.error(JsonErrorKind::UnexpectedByte));
     }
     Ok(v)
 }
@@ -115,8 +142,24 @@ struct JsonParser<'a> {
 }
 
 impl JsonParser<'_> {
+    fn error(&self, kind: JsonErrorKind) -> JsonError {
+        error_at(self.pos, kind)
+    }
+
+    /// At the current byte: unexpected, or the end of the text.
+    fn unexpected(&self) -> JsonError {
+        match self.peek() {
+            Some(_) => self.error(JsonErrorKind::UnexpectedByte),
+            None => self.error(JsonErrorKind::UnexpectedEnd),
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
     fn ws(&mut self) {
-        while matches!(self.s.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.pos += 1;
         }
     }
@@ -130,12 +173,16 @@ impl JsonParser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value, &'static str> {
-        if depth >= MAX_JSON_DEPTH {
-            return Err("JSON nested too deeply");
-        }
-        match self.s.get(self.pos) {
-            None => Err("unexpected end of JSON"),
+    /// `word`, or an unexpected character at its first byte.
+    fn literal(&mut self, word: &str, value: Value) -> Result<Value, JsonError> {
+        if self.eat(word) { Ok(value) } else { Err(self.error(JsonErrorKind::UnexpectedByte)) }
+    }
+
+    /// The value at the current position, inside `depth` arrays and objects.
+    fn value(&mut self, depth: usize) -> Result<Value, JsonError> {
+        match self.peek() {
+            None => Err(self.error(JsonErrorKind::UnexpectedEnd)),
+            Some(b'{' | b'[') if depth >= MAX_DEPTH => Err(self.error(JsonErrorKind::TooDeep)),
             Some(b'{') => {
                 self.pos += 1;
                 let mut members: Vec<(String, Value)> = Vec::new();
@@ -144,14 +191,13 @@ impl JsonParser<'_> {
                     return Ok(Value::Object(members));
                 }
                 loop {
-                    self.ws();
-                    if self.s.get(self.pos) != Some(&b'"') {
-                        return Err("expected a key");
+                    if self.peek() != Some(b'"') {
+                        return Err(self.unexpected());
                     }
                     let key = self.string()?;
                     self.ws();
                     if !self.eat(":") {
-                        return Err("expected `:`");
+                        return Err(self.unexpected());
                     }
                     self.ws();
                     let v = self.value(depth + 1)?;
@@ -161,12 +207,12 @@ impl JsonParser<'_> {
                     }
                     self.ws();
                     if self.eat(",") {
-                        continue;
-                    }
-                    if self.eat("}") {
+                        self.ws();
+                    } else if self.eat("}") {
                         return Ok(Value::Object(members));
+                    } else {
+                        return Err(self.unexpected());
                     }
-                    return Err("expected `,` or `}`");
                 }
             }
             Some(b'[') => {
@@ -177,62 +223,70 @@ impl JsonParser<'_> {
                     return Ok(Value::Array(items));
                 }
                 loop {
-                    self.ws();
                     items.push(self.value(depth + 1)?);
                     self.ws();
                     if self.eat(",") {
-                        continue;
-                    }
-                    if self.eat("]") {
+                        self.ws();
+                    } else if self.eat("]") {
                         return Ok(Value::Array(items));
+                    } else {
+                        return Err(self.unexpected());
                     }
-                    return Err("expected `,` or `]`");
                 }
             }
             Some(b'"') => Ok(Value::Str(self.string()?)),
-            Some(b't') if self.eat("true") => Ok(Value::Bool(true)),
-            Some(b'f') if self.eat("false") => Ok(Value::Bool(false)),
-            Some(b'n') if self.eat("null") => Ok(Value::Null),
-            Some(b'N') if self.eat("NaN") => Ok(Value::Str("NaN".into())),
-            Some(b'I') if self.eat("Infinity") => Ok(Value::Str("Infinity".into())),
-            Some(b'-') if self.eat("-Infinity") => Ok(Value::Str("-Infinity".into())),
+            Some(b't') => self.literal("true", Value::Bool(true)),
+            Some(b'f') => self.literal("false", Value::Bool(false)),
+            Some(b'n') => self.literal("null", Value::Null),
+            Some(b'N') => self.literal("NaN", Value::Str("NaN".into())),
+            Some(b'I') => self.literal("Infinity", Value::Str("Infinity".into())),
+            Some(b'-') if self.s.get(self.pos + 1) == Some(&b'I') => {
+                self.literal("-Infinity", Value::Str("-Infinity".into()))
+            }
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err("unexpected character in JSON"),
+            Some(_) => Err(self.error(JsonErrorKind::UnexpectedByte)),
         }
     }
 
-    fn number(&mut self) -> Result<Value, &'static str> {
+    /// A number: `-`, then `0` or digits not starting with `0` (so `01` is
+    /// the number `0` followed by an unexpected `1`), then an optional
+    /// fraction and exponent.
+    fn number(&mut self) -> Result<Value, JsonError> {
         let start = self.pos;
+        let invalid = error_at(start, JsonErrorKind::InvalidNumber);
         let digits = |p: &mut Self| {
             let s = p.pos;
-            while matches!(p.s.get(p.pos), Some(b'0'..=b'9')) {
+            while matches!(p.peek(), Some(b'0'..=b'9')) {
                 p.pos += 1;
             }
             p.pos - s
         };
         self.eat("-");
-        let int_start = self.pos;
-        if digits(self) == 0 || (self.s[int_start] == b'0' && self.pos - int_start > 1) {
-            return Err("invalid number");
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                digits(self);
+            }
+            _ => return Err(invalid),
         }
         let mut float = false;
         if self.eat(".") {
             float = true;
             if digits(self) == 0 {
-                return Err("invalid number");
+                return Err(invalid);
             }
         }
-        if matches!(self.s.get(self.pos), Some(b'e' | b'E')) {
+        if matches!(self.peek(), Some(b'e' | b'E')) {
             float = true;
             self.pos += 1;
-            if matches!(self.s.get(self.pos), Some(b'+' | b'-')) {
+            if matches!(self.peek(), Some(b'+' | b'-')) {
                 self.pos += 1;
             }
             if digits(self) == 0 {
-                return Err("invalid number");
+                return Err(invalid);
             }
         }
-        let text = std::str::from_utf8(&self.s[start..self.pos]).map_err(|_| "invalid number")?;
+        let text = std::str::from_utf8(&self.s[start..self.pos]).expect("a number is ASCII");
         if !float {
             if let Ok(i) = text.parse::<i64>() {
                 return Ok(Value::Int(i));
@@ -242,25 +296,31 @@ impl JsonParser<'_> {
         // NaN and Infinity are: values are never non-finite floats.
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Value::Float(f)),
-            Ok(_) => Ok(Value::Str(text.to_string())),
-            Err(_) => Err("invalid number"),
+            _ => Ok(Value::Str(text.to_string())),
         }
     }
 
-    fn string(&mut self) -> Result<String, &'static str> {
+    /// The string at the current `"`, decoded. Raw control characters are
+    /// accepted, as the runtime's scanner accepts them.
+    fn string(&mut self) -> Result<String, JsonError> {
         self.pos += 1;
         let mut out = String::new();
         loop {
-            let Some(&b) = self.s.get(self.pos) else { return Err("unterminated string") };
+            let Some(b) = self.peek() else { return Err(self.error(JsonErrorKind::UnexpectedEnd)) };
             match b {
                 b'"' => {
                     self.pos += 1;
                     return Ok(out);
                 }
                 b'\\' => {
-                    let esc = *self.s.get(self.pos + 1).ok_or("unterminated string")?;
+                    let backslash = self.pos;
+                    let Some(&escape) = self.s.get(self.pos + 1) else {
+                        self.pos += 1;
+                        return Err(self.error(JsonErrorKind::UnexpectedEnd));
+                    };
                     self.pos += 2;
-                    match esc {
+                    let invalid = error_at(backslash, JsonErrorKind::InvalidEscape);
+                    match escape {
                         b'"' => out.push('"'),
                         b'\\' => out.push('\\'),
                         b'/' => out.push('/'),
@@ -270,49 +330,56 @@ impl JsonParser<'_> {
                         b'r' => out.push('\r'),
                         b't' => out.push('\t'),
                         b'u' => {
-                            let hi = self.hex4()?;
-                            let c = if (0xD800..0xDC00).contains(&hi) && self.s[self.pos..].starts_with(b"\\u") {
-                                let save = self.pos;
+                            let hi = self.hex4().ok_or(invalid)?;
+                            let low = self.s[self.pos..].starts_with(b"\\u")
+                                && (0xD800..0xDC00).contains(&hi)
+                                && self
+                                    .s
+                                    .get(self.pos + 2..self.pos + 6)
+                                    .and_then(hex4)
+                                    .is_some_and(|lo| (0xDC00..0xE000).contains(&lo));
+                            let c = if low {
                                 self.pos += 2;
-                                let lo = self.hex4()?;
-                                if (0xDC00..0xE000).contains(&lo) {
-                                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
-                                } else {
-                                    self.pos = save;
-                                    None
-                                }
+                                let lo = self.hex4().expect("checked");
+                                char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
                             } else {
                                 char::from_u32(hi)
                             };
                             out.push(c.unwrap_or('\u{FFFD}'));
                         }
-                        _ => return Err("invalid escape in string"),
+                        _ => return Err(invalid),
                     }
                 }
                 _ => {
-                    // Copy one UTF-8 character (the input is valid UTF-8).
+                    // One whole UTF-8 character: the text is a `&str`.
                     let len = match b {
                         0x00..=0x7f => 1,
                         0xc0..=0xdf => 2,
                         0xe0..=0xef => 3,
                         _ => 4,
                     };
-                    let end = (self.pos + len).min(self.s.len());
-                    let ch = std::str::from_utf8(&self.s[self.pos..end]).map_err(|_| "invalid UTF-8")?;
+                    let ch = std::str::from_utf8(&self.s[self.pos..self.pos + len]).expect("the text is UTF-8");
                     out.push_str(ch);
-                    self.pos = end;
+                    self.pos += len;
                 }
             }
         }
     }
 
-    fn hex4(&mut self) -> Result<u32, &'static str> {
-        let digits = self.s.get(self.pos..self.pos + 4).ok_or("invalid \\u escape")?;
-        let text = std::str::from_utf8(digits).map_err(|_| "invalid \\u escape")?;
-        let v = u32::from_str_radix(text, 16).map_err(|_| "invalid \\u escape")?;
+    /// The four hex digits at the current position, consumed.
+    fn hex4(&mut self) -> Option<u32> {
+        let v = self.s.get(self.pos..self.pos + 4).and_then(hex4)?;
         self.pos += 4;
-        Ok(v)
+        Some(v)
     }
+}
+
+fn hex4(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0, |v, &d| Some(v * 16 + (d as char).to_digit(16)?))
+}
+
+fn error_at(offset: usize, kind: JsonErrorKind) -> JsonError {
+    JsonError { offset: offset as u32, kind }
 }
 
 #[cfg(test)]
@@ -340,5 +407,52 @@ mod tests {
         }
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert!(parse_json(&deep).is_err());
+    }
+
+    /// The evaluator's reader and the runtime's scanner reject the same text
+    /// with the same error.
+    #[test]
+    fn errors_are_the_scanners() {
+        let cases = [
+            ("", "unexpected end of input at byte 0"),
+            ("  ", "unexpected end of input at byte 2"),
+            ("{", "unexpected end of input at byte 1"),
+            (r#"{"a" 1}"#, "unexpected character at byte 5"),
+            (r#"{"a": tru}"#, "unexpected character at byte 6"),
+            (r#"{"a":1,}"#, "unexpected character at byte 7"),
+            (r#"{"a":1 "b":2}"#, "unexpected character at byte 7"),
+            (r#"{1:2}"#, "unexpected character at byte 1"),
+            ("[1,]", "unexpected character at byte 3"),
+            ("[1 2]", "unexpected character at byte 3"),
+            ("[1", "unexpected end of input at byte 2"),
+            ("01", "unexpected character at byte 1"),
+            ("1 2", "unexpected character at byte 2"),
+            ("nul", "unexpected character at byte 0"),
+            ("-Inf", "unexpected character at byte 0"),
+            ("x", "unexpected character at byte 0"),
+            ("[-]", "invalid number at byte 1"),
+            ("[1.]", "invalid number at byte 1"),
+            ("[1.5e+]", "invalid number at byte 1"),
+            (r#"["\x"]"#, "invalid escape in string at byte 2"),
+            (r#"{"a": "\u12"}"#, "invalid escape in string at byte 7"),
+            (r#""\ud800\u12x""#, "invalid escape in string at byte 7"),
+            (r#""abc"#, "unexpected end of input at byte 4"),
+            ("\"abc\\", "unexpected end of input at byte 5"),
+        ];
+        for (text, want) in cases {
+            let scanned = uml_runtime::json::scan_value(text.as_bytes()).map(|_| ());
+            assert_eq!(parse_json(text).map(|_| ()), scanned, "{text:?}");
+            assert_eq!(parse_json(text).unwrap_err().to_string(), want, "{text:?}");
+        }
+    }
+
+    /// Only arrays and objects count towards the nesting limit.
+    #[test]
+    fn depth_counts_containers() {
+        let nested = |n: usize, inner: &str| format!("{}{inner}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_json(&nested(MAX_DEPTH, "1")).is_ok());
+        assert!(parse_json(&nested(MAX_DEPTH, "")).is_ok());
+        let error = parse_json(&nested(MAX_DEPTH, "[]")).unwrap_err();
+        assert_eq!(error.to_string(), "arrays and objects nested deeper than 128 at byte 128");
     }
 }

@@ -126,11 +126,6 @@ const O: u16 = 64;
 const ALL: u16 = S | I | F | B | N | A | O;
 /// With `S` only: one of the four level literals.
 const LEVEL: u16 = 128;
-/// An error binding that may hold a JSON error message: the evaluator and
-/// the executor word those differently (the known discrepancy
-/// `json_error_messages_differ`), so such a variable is used only where the
-/// harness's mask sees the whole message (see `Gen::assign`).
-const TAINT: u16 = 256;
 
 impl Ty {
     fn kinds(self) -> u16 {
@@ -427,7 +422,7 @@ impl Gen<'_, '_> {
                     continue;
                 }
                 seen.push(&v.name);
-                if v.ty.0 & TAINT == 0 && pred(v.ty) {
+                if pred(v.ty) {
                     out.push(v.clone());
                 }
             }
@@ -456,7 +451,10 @@ impl Gen<'_, '_> {
         match self.c.weighted(&[20, 1, 1, 1, 1]) {
             1 => self.line("multiline python_traceback"),
             2 => self.line(r"multiline { start: r'^\S', continue: r'^\s', max_lines: 3 }"),
-            3 => self.line("max_record_size 256KiB"),
+            3 => {
+                let size = self.c.pick(&["1KiB", "2KiB", "256KiB"]);
+                self.line(&format!("max_record_size {size}"))
+            }
             4 => {
                 let f = self.c.pick(&["auto", "cri", "docker"]);
                 self.line(&format!("framing {f}"))
@@ -629,8 +627,7 @@ impl Gen<'_, '_> {
                 let err = self.fresh("e");
                 self.line(&format!("let {name}, {err} = {}", x.s));
                 self.declare(name, x.ty.nullable());
-                let taint = if x.s.contains("parse_json") { TAINT } else { 0 };
-                self.declare(err, Ty(S | N | taint));
+                self.declare(err, Ty(S | N));
             }
             3 => self.assign(),
             4 => self.if_stmt(depth),
@@ -717,8 +714,7 @@ impl Gen<'_, '_> {
                 let err = self.fresh("e");
                 self.line(&format!("let {name}, {err} = {func}({arg}{rest})"));
                 self.declare(name, ty.nullable());
-                let taint = if func == "parse_json" || arg.contains("parse_json") { TAINT } else { 0 };
-                self.declare(err, Ty(S | N | taint));
+                self.declare(err, Ty(S | N));
             }
             1 => {
                 self.line(&format!("let {name} = {func}!({arg}{rest})"));
@@ -768,28 +764,6 @@ impl Gen<'_, '_> {
     }
 
     fn assign(&mut self) {
-        let tainted: Vec<String> = {
-            let mut seen: Vec<&str> = Vec::new();
-            let mut out = Vec::new();
-            for v in self.scopes.iter().rev().flat_map(|s| s.iter().rev()) {
-                if !seen.contains(&v.name.as_str()) {
-                    seen.push(&v.name);
-                    if v.ty.0 & TAINT != 0 {
-                        out.push(v.name.clone());
-                    }
-                }
-            }
-            out
-        };
-        if !tainted.is_empty() && self.c.chance(30) {
-            // A JSON error message, whole, where the mask sees it.
-            let e = tainted[self.c.below(tainted.len())].clone();
-            match self.c.below(2) {
-                0 => self.line(&format!("payload.exc_info = {e}")),
-                _ => self.line(&format!("payload.message = \"error: {{{e}}}.\" ?? \"no error\"")),
-            }
-            return;
-        }
         match self.c.weighted(&[10, 4, 5, 1]) {
             0 => {
                 let (name, want) = self.c.pick(REQUIRED);
@@ -1562,8 +1536,9 @@ pub fn input(c: &mut Choices<'_>, files: usize) -> Input {
 
 /// A line: JSON, klog, logfmt, text with colours and `\r`, empty, or arbitrary.
 pub fn line(c: &mut Choices<'_>) -> String {
-    match c.weighted(&[10, 3, 3, 4, 1, 3, 2, 2, 1]) {
+    match c.weighted(&[10, 3, 3, 4, 1, 3, 2, 2, 1, 2]) {
         8 => deep_json(c),
+        9 => long_line(c),
         0 => {
             let mut s = String::new();
             json_object(c, 0, &mut s);
@@ -1600,8 +1575,7 @@ pub fn line(c: &mut Choices<'_>) -> String {
                 r#"{"message": NaN, "n": Infinity, "b": -Infinity}"#,
                 r#"{"levelname": "INFO", "message": "Executing model.load()...", "request_id": "7c1e9f02"}"#,
                 r#"{"a": {"b": [1, {"c": "\ud800"}]}, "x": "\ud83d\ude00"}"#,
-                // No `\b` or `\f`: see `encode_json_backspace_and_form_feed`.
-                r#"{"message": "caf\u00e9 \"q\" \\ \/ \n\r\t"}"#,
+                r#"{"message": "caf\u00e9 \"q\" \\ \/ \n\r\t\b\f"}"#,
                 r#"{"n": 12345678901234567890, "x": 1.5e300, "b": -0.0, "a": 1E2}"#,
                 r#"{"": "empty key", "odd key": 1, "é": "e"}"#,
                 r#"{"level":"info","ts":1763632800.2240348,"msg":"Successfully cloned","error":"exit status 1"}"#,
@@ -1622,14 +1596,16 @@ pub fn line(c: &mut Choices<'_>) -> String {
     }
 }
 
-/// JSON nested around the parsers' limit of 128. A scalar at exactly 128
-/// containers is left out: the evaluator and the executor count that case
-/// differently (`json_depth_limit_counts_scalars_in_the_evaluator_only`).
+/// JSON nested deeply, and beyond the parsers' limit of 128 arrays and
+/// objects. Nothing that parses comes within a few levels of the limit: an
+/// object or array literal around such a value nests it deeper than the
+/// executor's JSON walkers go (the known discrepancy
+/// `literal_around_json_nested_128_deep`). The limit itself is tested in
+/// `json_depth_limit_counts_scalars_in_the_evaluator_only`.
 fn deep_json(c: &mut Choices<'_>) -> String {
-    let depth = c.pick(&[1, 20, 126, 127, 128, 129, 130, 400]);
+    let depth = c.pick(&[1, 20, 120, 129, 130, 400]);
     let wrapped = c.chance(50);
-    let containers = depth + usize::from(wrapped);
-    let inner = if containers == 128 { "" } else { c.pick(&["", "1", "\"x\"", "null", "{}"]) };
+    let inner = c.pick(&["", "1", "\"x\"", "null", "{}"]);
     let mut s = String::new();
     if wrapped {
         s.push_str("{\"message\": ");
@@ -1640,7 +1616,6 @@ fn deep_json(c: &mut Choices<'_>) -> String {
     }
     // An object needs a value: `{"a":}` is not JSON.
     let inner = if inner.is_empty() && kinds.last() == Some(&true) { "[]" } else { inner };
-    let inner = if inner == "[]" && containers + 1 >= 128 { "" } else { inner };
     s.push_str(inner);
     for &object in kinds.iter().rev() {
         s.push(if object { '}' } else { ']' });
@@ -1649,6 +1624,27 @@ fn deep_json(c: &mut Choices<'_>) -> String {
         s.push('}');
     }
     s
+}
+
+/// A line around `max_record_size`'s smaller limits (1KiB and 2KiB): a JSON
+/// object with a long `message` and `exc_info`, or long text, full of
+/// escapes and multi-byte characters where a cut may fall.
+fn long_line(c: &mut Choices<'_>) -> String {
+    const PIECES: &[&str] =
+        &["abcdefghij", "é", "😀", "\\n", "\\\"", "\\u00e9", "\\ud83d\\ude00", "\\/", "\\u0001", "\\ud800", " "];
+    let body = |c: &mut Choices<'_>| {
+        let target = c.pick(&[200, 500, 900, 1000, 1100, 2100]);
+        let mut s = String::new();
+        while s.len() < target {
+            s.push_str(c.pick(PIECES));
+        }
+        s
+    };
+    match c.below(3) {
+        0 => format!("{{\"message\": \"{}\"}}", body(c)),
+        1 => format!("{{\"exc_info\": \"{}\", \"message\": \"{}\"}}", body(c), body(c)),
+        _ => body(c),
+    }
 }
 
 fn json_string(c: &mut Choices<'_>, out: &mut String) {
@@ -1676,6 +1672,9 @@ fn json_string(c: &mut Choices<'_>, out: &mut String) {
             "25",
             "\\r",
             "😀",
+            "\\b",
+            "\\f",
+            "\\u001B",
         ]));
     }
     out.push('"');
@@ -1815,16 +1814,16 @@ fn text_line(c: &mut Choices<'_>) -> String {
     .to_string()
 }
 
-/// Arbitrary text, without U+0008 and U+000C (`encode_json` writes those
-/// differently in the evaluator and the executor:
-/// `encode_json_backspace_and_form_feed`).
+/// Arbitrary text.
 fn arbitrary(c: &mut Choices<'_>) -> String {
     let n = c.below(24);
     let mut s = String::new();
     for _ in 0..n {
         let ch = match c.below(6) {
             0 => char::from_u32(0x20 + c.below(0x5f) as u32).unwrap_or('?'),
-            1 => c.pick(&['\u{0}', '\u{1b}', '\r', '\n', '\t', '\u{7f}', '\u{85}', '\u{a0}', '\u{2028}']),
+            1 => c.pick(&[
+                '\u{0}', '\u{1b}', '\r', '\n', '\t', '\u{8}', '\u{c}', '\u{7f}', '\u{85}', '\u{a0}', '\u{2028}',
+            ]),
             2 => c.pick(&['é', 'ß', 'Ж', '中', '😀', '\u{fffd}', '\u{feff}', 'İ', 'ﬀ']),
             3 => c.pick(&['{', '}', '"', '\\', '[', ']', ':', ',', '=']),
             4 => char::from_u32(c.below(0x3000) as u32).filter(|c| !c.is_control()).unwrap_or('x'),

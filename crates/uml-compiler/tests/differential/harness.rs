@@ -14,7 +14,7 @@
 use super::generate::{FileMeta, Input, SCHEMA};
 use std::fmt::Write as _;
 use uml_compiler::compile::{Compiled, Unit, compile};
-use uml_compiler::eval::{Evaluator, LineInput, Outcome, Value};
+use uml_compiler::eval::{Evaluator, LineInput, Outcome};
 use uml_compiler::lower::Options;
 use uml_compiler::testing::{describe_outcome, engine_outcome};
 use uml_runtime::exec::{Executor, FileInfo, Line, Record};
@@ -109,13 +109,7 @@ pub type Three = [Outcome; 3];
 
 /// Runs every input through the three engines; the first disagreement, as a
 /// report naming the rules, the file, the line and the three outcomes.
-///
-/// With `mask`, the discrepancies already known and recorded as ignored
-/// tests in `regression_differential.rs` are masked (see [`mask_known`]), so
-/// that the property keeps looking for new ones; `UML_DIFFERENTIAL_UNMASKED=1`
-/// turns the mask off.
-pub fn run(engines: &Engines, files: &[FileMeta], inputs: &[Input], mask: bool) -> Result<Tally, String> {
-    let mask = mask && std::env::var_os("UML_DIFFERENTIAL_UNMASKED").is_none();
+pub fn run(engines: &Engines, files: &[FileMeta], inputs: &[Input]) -> Result<Tally, String> {
     let program = &engines.optimized.program;
     let mut evaluator = Evaluator::new(program);
     let mut plain = Executor::new(&engines.plain.plan);
@@ -150,8 +144,7 @@ pub fn run(engines: &Engines, files: &[FileMeta], inputs: &[Input], mask: bool) 
             Outcome::Abort { .. } => tally.aborts += 1,
             Outcome::Unrouted => tally.unrouted += 1,
         }
-        let same = |a: &Outcome, b: &Outcome| if mask { mask_known(a) == mask_known(b) } else { a == b };
-        if !same(&reference, &from_plain) || !same(&reference, &from_optimized) {
+        if reference != from_plain || reference != from_optimized {
             return Err(report(&engines.units, f, input, &[reference, from_plain, from_optimized]));
         }
         // Both plans run on the same executor: their records must be the
@@ -206,56 +199,10 @@ pub fn report(units: &[Unit], f: &FileMeta, input: &Input, outcomes: &Three) -> 
     out
 }
 
-/// Known discrepancies, each an ignored test in `regression_differential.rs`,
-/// masked in both outcomes before they are compared:
-///
-/// - `json_error_messages_differ`: the evaluator's JSON parser and the
-///   runtime's scanner word their errors differently, so an `err` binding or
-///   an abort of `parse_json` says different things. Every JSON error message
-///   of either becomes `<JSON error>`.
-///
-/// The other known discrepancies are kept out of the inputs instead: the
-/// generators write no U+0008 or U+000C (`encode_json_backspace_and_form_feed`),
-/// no scalar at JSON depth 128 (`json_depth_limit_counts_scalars_in_the_evaluator_only`)
-/// and no `max_record_size` below the maximum (`max_record_size_is_not_applied_by_the_evaluator`).
-pub fn mask_known(o: &Outcome) -> Outcome {
-    static JSON_ERRORS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = JSON_ERRORS.get_or_init(|| {
-        regex::Regex::new(concat!(
-            r"(?:not a JSON object|unexpected character|unexpected end of input|nesting too deep",
-            r"|invalid escape in string|invalid number) at byte \d+",
-            r"|JSON nested too deeply|expected `,` or `\]`|expected `,` or `\}`|expected `:`|expected a key",
-            r"|invalid escape in string|invalid number|trailing characters after the JSON value",
-            r"|unexpected character in JSON|unexpected end of JSON|unterminated string|invalid \\u escape|invalid UTF-8",
-        ))
-        .expect("valid")
-    });
-    let text = |s: &str| re.replace_all(s, "<JSON error>").into_owned();
-    let value = |v: &Value| match v {
-        Value::Str(s) => Value::Str(text(s)),
-        other => other.clone(),
-    };
-    match o {
-        Outcome::Record(r) => {
-            let mut r = r.clone();
-            for (_, v) in &mut r.labels {
-                *v = text(v);
-            }
-            for (_, v) in &mut r.payload {
-                *v = value(v);
-            }
-            Outcome::Record(r)
-        }
-        Outcome::Abort { rule, span, message } => Outcome::Abort { rule: *rule, span: *span, message: text(message) },
-        other => other.clone(),
-    }
-}
-
-/// Whether the rules disagree on the inputs (with known discrepancies masked);
-/// `None` if they do not check.
+/// Whether the rules disagree on the inputs; `None` if they do not check.
 fn disagrees(rules: &str, files: &[FileMeta], inputs: &[Input]) -> Option<String> {
     let engines = build(&units(rules)).ok()?;
-    run(&engines, files, inputs, true).err()
+    run(&engines, files, inputs).err()
 }
 
 /// Shrinks a disagreement found by the property: first to the one line

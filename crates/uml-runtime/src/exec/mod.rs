@@ -26,7 +26,7 @@ use crate::framing::Stream;
 use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Buf, Members, Meta, Op, OpId, Plan, Slot, Text, Value};
 use record::Layout;
-pub use record::{CUT_MARKER, Record};
+pub use record::{CUT_MARKER, Record, cut_point};
 use std::fmt::Write as _;
 
 /// The most computed text one line may produce: past it, the op that would

@@ -5,12 +5,12 @@
 //! written once:
 //!
 //! - a string from JSON input is copied through with its escapes
-//!   ([`copy_json_string_body`] rewrites only lone surrogates and raw
-//!   control characters);
+//!   ([`copy_json_string_body`] rewrites only those [`write_json_string`]
+//!   would not have written, so the bytes are the same either way);
 //! - any other string is escaped once ([`write_json_string`]);
 //! - a payload longer than the rule's `max_record_size` has `exc_info`, then
 //!   `message`, cut at a character boundary and marked with [`CUT_MARKER`],
-//!   so that it stays valid JSON within the limit.
+//!   so that it stays valid JSON within the limit ([`cut_point`]).
 
 use super::{Bufs, Executor, text_in};
 use crate::json::JsonKind;
@@ -180,12 +180,8 @@ pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp:
             if excess == 0 || body.end <= body.start {
                 continue;
             }
-            let len = body.end - body.start;
-            let keep = len.saturating_sub(excess + CUT_MARKER.len());
-            let from = body.start + boundary(&out[body.start..body.end], keep);
-            if body.end - from <= CUT_MARKER.len() {
-                continue;
-            }
+            let Some(kept) = cut_point(&out[body.start..body.end], excess) else { continue };
+            let from = body.start + kept;
             // Replace out[from..body.end] by the marker, without allocating.
             let removed = body.end - from - CUT_MARKER.len();
             out.copy_within(body.end.., from + CUT_MARKER.len());
@@ -246,6 +242,18 @@ fn write_labels(exec: &mut Executor<'_>, b: &Bufs<'_>, record: &mut Record) {
     }
     record.labels.push(b'}');
     record.labels_of = plan_address;
+}
+
+/// Where to cut a string body (a JSON string without its quotes) that
+/// [`CUT_MARKER`] then ends, for the payload to lose `excess` bytes: the
+/// length of the body to keep, at a point that splits neither an escape nor
+/// a UTF-8 character, so as short as the body needs to be and no shorter;
+/// `None` if the cut would not make the body shorter. Shared with the
+/// reference evaluator, which applies `max_record_size` alike.
+pub fn cut_point(body: &[u8], excess: usize) -> Option<usize> {
+    let keep = body.len().saturating_sub(excess + CUT_MARKER.len());
+    let kept = boundary(body, keep);
+    (body.len() - kept > CUT_MARKER.len()).then_some(kept)
 }
 
 /// The largest cut point at or below `keep` that splits neither an escape

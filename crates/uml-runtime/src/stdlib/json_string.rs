@@ -8,7 +8,8 @@
 //!   to_string(j.message)` when `message` is a string): the scanner
 //!   ([`crate::json`]) left its body undecoded, with flags that say what is
 //!   in it, and [`copy_json_string_body`] copies it through without decoding
-//!   and re-encoding, rewriting only what would make the output invalid.
+//!   and re-encoding, rewriting only the escapes [`write_json_string`] would
+//!   not have written, so that the output is the same either way.
 //!
 //! Both find the bytes that need attention eight at a time (SWAR, as the
 //! scanner does: [`crate::json`]'s `find_special`) and copy the runs
@@ -16,8 +17,8 @@
 //!
 //! The output follows RFC 8259 and platform.md §1: valid UTF-8 (the input
 //! is), `"` and `\` escaped, control characters below U+0020 escaped as
-//! `\b \f \n \r \t` or `\u00XX`, everything else verbatim, and no lone
-//! surrogate escapes (they become `\ufffd`).
+//! `\b \f \n \r \t` or `\u00XX`, everything else verbatim (as serde_json
+//! writes strings).
 
 use crate::json::{RawValue, decode_unicode_escape, find_special, special_mask};
 
@@ -103,33 +104,39 @@ pub fn write_json_string_body(out: &mut Vec<u8>, value: &[u8]) {
 }
 
 /// Appends a JSON string body that [`crate::json`]'s scanner validated,
-/// without its quotes, as the inside of a JSON string: unchanged when
-/// `flags` (its [`RawValue::flags`]) has neither [`RawValue::UNICODE`] nor
-/// [`RawValue::CONTROL`], which is one copy; otherwise with
+/// without its quotes, as the inside of a JSON string written exactly as
+/// [`write_json_string_body`] writes the decoded string: so a record's
+/// bytes, and so where `max_record_size` cuts it, do not depend on how the
+/// input happened to escape its strings.
 ///
-/// - each lone surrogate escape (`\ud800` without its pair, or a low
-///   surrogate alone) rewritten to `\ufffd`, the same character
-///   `parse_json` decodes it to;
+/// That is one copy when `flags` (its [`RawValue::flags`]) has none of
+/// [`RawValue::UNICODE`], [`RawValue::SLASH`] and [`RawValue::CONTROL`]: the
+/// other escapes (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`) are the
+/// writer's own. Otherwise
+///
+/// - each `\u` escape is written as the writer writes its character (a
+///   surrogate pair as one character, a lone surrogate as U+FFFD, the
+///   character `parse_json` decodes it to);
+/// - `\/` becomes `/`;
 /// - each raw control character (which strict JSON forbids but the scanner
-///   accepts) escaped;
-/// - every other escape, surrogate pairs included, kept as written.
+///   accepts) is escaped;
+/// - the other escapes are kept.
 ///
 /// `body` must be the body of a string the scanner accepted in valid UTF-8
-/// text (a `%line` always is), and `flags` its flags; the output is then a
-/// valid JSON string body that decodes to what `parse_json` decodes the
-/// input to. Allocates only by growing `out`, by at most `6 * body.len()`
-/// bytes (`body.len()` without control characters).
+/// text (a `%line` always is), and `flags` its flags. Allocates only by
+/// growing `out`, by at most `6 * body.len()` bytes (`body.len()` without
+/// control characters).
 ///
 /// ```
 /// # use uml_runtime::{json::scan_value, stdlib::json_string::copy_json_string_body};
-/// let line = "\"lone \\ud800, pair \\ud83d\\ude00, tab\t\"";
+/// let line = "\"lone \\ud800, pair \\ud83d\\ude00, caf\\u00e9 \\/, tab\t\"";
 /// let raw = scan_value(line.as_bytes()).unwrap();
 /// let mut out = Vec::new();
 /// copy_json_string_body(&mut out, raw.string_body(line.as_bytes()), raw.flags);
-/// assert_eq!(out, br#"lone \ufffd, pair \ud83d\ude00, tab\t"#);
+/// assert_eq!(String::from_utf8(out).unwrap(), "lone \u{FFFD}, pair 😀, café /, tab\\t");
 /// ```
 pub fn copy_json_string_body(out: &mut Vec<u8>, body: &[u8], flags: u8) {
-    if flags & (RawValue::UNICODE | RawValue::CONTROL) == 0 {
+    if flags & (RawValue::UNICODE | RawValue::SLASH | RawValue::CONTROL) == 0 {
         out.extend_from_slice(body);
         return;
     }
@@ -139,13 +146,19 @@ pub fn copy_json_string_body(out: &mut Vec<u8>, body: &[u8], flags: u8) {
         match body[i] {
             b'\\' if body.get(i + 1) == Some(&b'u') => {
                 let (c, used) = decode_unicode_escape(&body[i..]);
-                if c == '\u{FFFD}' {
-                    // A lone surrogate (or `\ufffd` itself, which this rewrites to itself).
-                    out.extend_from_slice(&body[run..i]);
-                    out.extend_from_slice(b"\\ufffd");
-                    run = i + used;
+                out.extend_from_slice(&body[run..i]);
+                match u8::try_from(c) {
+                    Ok(b) if b == b'"' || b == b'\\' || b < 0x20 => write_escape(out, b),
+                    _ => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
                 }
                 i += used;
+                run = i;
+            }
+            b'\\' if body.get(i + 1) == Some(&b'/') => {
+                out.extend_from_slice(&body[run..i]);
+                out.push(b'/');
+                i += 2;
+                run = i;
             }
             // Any other escape is two bytes, kept.
             b'\\' => i += 2,
@@ -208,18 +221,20 @@ mod tests {
     fn copies_bodies() {
         let cases: &[(&str, &str)] = &[
             (r#""plain""#, "plain"),
-            (r#""escapes \" \\ \/ \n kept""#, r#"escapes \" \\ \/ \n kept"#),
-            (r#""\u00e9 kept""#, r#"\u00e9 kept"#),
-            (r#""pair \ud83d\ude00 kept""#, r#"pair \ud83d\ude00 kept"#),
-            (r#""lone high \ud800 x""#, r#"lone high \ufffd x"#),
-            (r#""lone low \udc00""#, r#"lone low \ufffd"#),
-            (r#""\ud800\ud800\ude00""#, r#"\ufffd\ud800\ude00"#),
-            (r#""\ud800\u0041""#, r#"\ufffd\u0041"#),
-            (r#""high at end \uDBFF""#, r#"high at end \ufffd"#),
+            (r#""escapes \" \\ \n \b \f kept""#, r#"escapes \" \\ \n \b \f kept"#),
+            (r#""\/ is a slash""#, "/ is a slash"),
+            (r#""\u00e9 decoded""#, "é decoded"),
+            (r#""pair \ud83d\ude00 decoded""#, "pair 😀 decoded"),
+            (r#""lone high \ud800 x""#, "lone high \u{FFFD} x"),
+            (r#""lone low \udc00""#, "lone low \u{FFFD}"),
+            (r#""\ud800\ud800\ude00""#, "\u{FFFD}\u{10200}"),
+            (r#""\ud800\u0041""#, "\u{FFFD}A"),
+            (r#""high at end \uDBFF""#, "high at end \u{FFFD}"),
             (r#""\\ud800 is not an escape""#, r#"\\ud800 is not an escape"#),
+            (r#""\u0022 \u005C \u000A \u0008 \u001B \u001b""#, r#"\" \\ \n \b \u001b \u001b"#),
             ("\"raw\ttab and\x01ctl\"", r#"raw\ttab and\u0001ctl"#),
-            ("\"mixed \\ud800\tand 0123456789\"", r#"mixed \ufffd\tand 0123456789"#),
-            (r#""\uFFFD stays the same""#, r#"\ufffd stays the same"#),
+            ("\"mixed \\ud800\tand 0123456789\"", "mixed \u{FFFD}\\tand 0123456789"),
+            (r#""\uFFFD stays the same""#, "\u{FFFD} stays the same"),
         ];
         for (json, want) in cases {
             let got = copied(json);
