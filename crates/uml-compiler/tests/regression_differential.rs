@@ -199,3 +199,19 @@ fn literal_around_json_nested_128_deep() {
     let line = format!("{}{}", "[".repeat(128), "]".repeat(128));
     check(&rule("  let j = parse_json(%line) ?? null\n  payload.parsed = [j] != []"), &[&line]);
 }
+
+/// A capture regex ending in `(?P<g>.*)$` runs split (`RegexTail`): the
+/// head alone, the rest of the text taken as the last group. Where a `\n`
+/// follows the head's match, `.*$` cannot take the rest, and the whole
+/// regex must decide: it may match later (after the last `\n`), or not at
+/// all. Group 0 too spans to the end.
+#[test]
+fn split_capture_regexes_agree_around_newlines() {
+    let body = "  if %line =~ r'(?P<lvl>INFO|ERROR): (?P<msg>.*)$' {\n    payload.message = \"{lvl}|{msg}\"\n  }";
+    check(
+        &rule(body),
+        &["INFO: fine", "INFO: a\nb", "INFO: a\nERROR: b", "x INFO: \nERROR: ", "INFO:", "ERROR: é\r", "\nINFO: z"],
+    );
+    let anchored = "  if %line =~ r'^(?P<lvl>[A-Z]+):\\s+(?P<msg>.*?)$' {\n    payload.message = msg\n  }";
+    check(&rule(anchored), &["INFO:   fine", "INFO: a\nb", "INFO:\n b"]);
+}
