@@ -12,7 +12,7 @@
 
 use proptest::prelude::*;
 use regex::Regex;
-use uml_runtime::group::{Group, GroupConfig, Grouper, Stream, matches_default_head};
+use uml_runtime::group::{Group, GroupConfig, Grouper, Stream, matches_default_head, matches_default_head_by_walking};
 
 const CHUNKS: &[&[&str]] = &[
     &["Traceback (most recent call last):", "  File \"/app/m.py\", line 1, in f", "    g()", "ValueError: bad input"],
@@ -302,7 +302,9 @@ proptest! {
     /// The hand-written default head agrees with its pattern.
     #[test]
     fn default_head_matcher_is_the_pattern(line in head_line()) {
-        prop_assert_eq!(matches_default_head(&line), GroupConfig::default_head().is_match(&line), "on {:?}", line);
+        let expected = GroupConfig::default_head().is_match(&line);
+        prop_assert_eq!(matches_default_head(&line), expected, "on {:?}", line);
+        prop_assert_eq!(matches_default_head_by_walking(&line), expected, "walking, on {:?}", line);
     }
 }
 

@@ -1,24 +1,82 @@
 //! The default `head`, matched by hand.
 //!
 //! A `python_traceback` rule without `head` runs the default pattern on
-//! nearly every line it reads, and the regex engine finds no literal to skip
-//! ahead with in `(?i)`-words between `\b`s. This matcher walks the line's
-//! ASCII words once instead, nearly twice as fast (about 90 ns against 170
-//! for a 90-byte line on the 2-core machine the benches ran on). It must
-//! agree with [`GroupConfig::DEFAULT_HEAD`] on every line;
-//! `tests/group_props.rs` checks that it does.
+//! every line it reads, and nearly every line is not a head. The regex
+//! engine finds no literal to skip ahead with in `(?i)`-words between
+//! `\b`s. This matcher finds where a head could start with a SIMD
+//! multi-pattern searcher (aho-corasick's Teddy) over the first three
+//! letters of the level words in every case, and `[E]`, and checks the word
+//! boundaries only there; where Teddy is not available it walks the line's
+//! ASCII words once, a table load per byte. Either way it must agree with
+//! [`GroupConfig::DEFAULT_HEAD`] on every line; `tests/group_props.rs`
+//! checks that both do.
 //!
 //! [`GroupConfig::DEFAULT_HEAD`]: super::GroupConfig::DEFAULT_HEAD
+
+use aho_corasick::packed;
+use std::sync::LazyLock;
+
+/// The first three letters of every level word of the default head, in
+/// every case (`err`, `Err`, …, `EXC`), and `[E]`; `None` where the CPU has
+/// no Teddy. All are three bytes long, so the leftmost-first search misses a
+/// candidate only inside an earlier one, where a level word cannot start:
+/// the byte before it is a letter, and not the `m` that ends a colour code.
+static STARTS: LazyLock<Option<packed::Searcher>> = LazyLock::new(|| {
+    let mut patterns = vec![b"[E]".to_vec()];
+    for prefix in [b"err", b"cri", b"fat", b"pan", b"exc"] {
+        for case in 0u8..8 {
+            let variant =
+                prefix.iter().enumerate().map(|(i, c)| if case >> i & 1 == 1 { c.to_ascii_uppercase() } else { *c });
+            patterns.push(variant.collect());
+        }
+    }
+    packed::Config::new().only_teddy(true).builder().extend(patterns).build()
+});
 
 /// Whether `line` matches [`GroupConfig::DEFAULT_HEAD`]:
 /// `(?i-u:(?:\b|\x1b\[[0-9;]*m)(?:error|erro|critical|crit|fatal|fata|panic|pani|exception)\b)|\[E\]|^[EF][0-9]{4} `.
 ///
 /// [`GroupConfig::DEFAULT_HEAD`]: super::GroupConfig::DEFAULT_HEAD
 pub fn matches_default_head(line: &str) -> bool {
+    match &*STARTS {
+        Some(starts) => {
+            is_klog_error(line.as_bytes()) || starts.find_iter(line).any(|m| head_at(line.as_bytes(), m.start()))
+        }
+        None => matches_default_head_by_walking(line),
+    }
+}
+
+/// A klog error or fatal line: `E1120 ` or `F1120 `.
+fn is_klog_error(b: &[u8]) -> bool {
+    matches!(b, [b'E' | b'F', d0, d1, d2, d3, b' ', ..] if [d0, d1, d2, d3].iter().all(|d| d.is_ascii_digit()))
+}
+
+/// Whether a head starts at `at`, where [`STARTS`] found `[E]` or the start
+/// of a level word.
+fn head_at(b: &[u8], at: usize) -> bool {
+    if b[at] == b'[' {
+        return true;
+    }
+    // With ASCII word boundaries on both sides, a level word must be a whole
+    // run of ASCII word characters, or the rest of one after an ANSI colour
+    // code (`\x1b[31mERRO`: `m` and `E` are both word characters).
+    let starts_word = at == 0 || CLASS[usize::from(b[at - 1])] != WORD || after_colour_code(&b[..at]);
+    starts_word && is_level_word(&b[at..word_end(b, at)])
+}
+
+/// Whether `before` ends with an ANSI colour code: `\x1b[`, digits and `;`s, `m`.
+fn after_colour_code(before: &[u8]) -> bool {
+    let Some(rest) = before.strip_suffix(b"m") else { return false };
+    let params = rest.iter().rev().take_while(|c| c.is_ascii_digit() || **c == b';').count();
+    rest[..rest.len() - params].ends_with(b"\x1b[")
+}
+
+/// [`matches_default_head`] without a SIMD searcher: one walk over the
+/// line's words. Public so that the tests hold it to the pattern too.
+#[doc(hidden)]
+pub fn matches_default_head_by_walking(line: &str) -> bool {
     let b = line.as_bytes();
-    if let [b'E' | b'F', d0, d1, d2, d3, b' ', ..] = b
-        && [d0, d1, d2, d3].iter().all(|d| d.is_ascii_digit())
-    {
+    if is_klog_error(b) {
         return true;
     }
     // With ASCII word boundaries on both sides, a level word must be a whole
@@ -136,6 +194,7 @@ mod tests {
         for (line, expected) in lines {
             assert_eq!(regex.is_match(line), expected, "the pattern on {line:?}");
             assert_eq!(matches_default_head(line), expected, "the matcher on {line:?}");
+            assert_eq!(matches_default_head_by_walking(line), expected, "the walk on {line:?}");
         }
     }
 }

@@ -145,6 +145,8 @@ use traceback::{Join, State, Step};
 
 pub use crate::framing::Stream;
 pub use head::matches_default_head;
+#[doc(hidden)]
+pub use head::matches_default_head_by_walking;
 
 /// The grouping of a rule's `multiline` clause, built by the compiler.
 #[derive(Clone, Debug)]
