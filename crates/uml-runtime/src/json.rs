@@ -351,34 +351,52 @@ fn find_key<K: AsRef<[u8]>>(keys: &[K], raw_key: RawValue, input: &[u8]) -> Opti
 /// Decodes a validated JSON string body (between the quotes), passing the
 /// UTF-8 output to `out` in chunks. Lone surrogate escapes become U+FFFD.
 pub fn decode_string(body: &[u8], mut out: impl FnMut(&[u8])) {
-    let mut i = 0;
     let mut run = 0;
-    while let Some(off) = memchr::memchr(b'\\', &body[i..]) {
-        let at = i + off;
+    while let Some(off) = memchr::memchr(b'\\', &body[run..]) {
+        let at = run + off;
         out(&body[run..at]);
-        let esc = body.get(at + 1).copied().unwrap_or(b'\\');
-        i = at + 2;
-        let simple = match esc {
-            b'"' => Some(b'"'),
-            b'\\' => Some(b'\\'),
-            b'/' => Some(b'/'),
-            b'b' => Some(8),
-            b'f' => Some(12),
-            b'n' => Some(b'\n'),
-            b'r' => Some(b'\r'),
-            b't' => Some(b'\t'),
-            _ => None,
-        };
-        if let Some(b) = simple {
-            out(&[b]);
-        } else {
-            let (ch, used) = decode_unicode_escape(&body[at..]);
-            out(ch.encode_utf8(&mut [0; 4]).as_bytes());
-            i = at + used;
-        }
-        run = i;
+        let (c, used) = unescape(&body[at..]);
+        out(c.encode_utf8(&mut [0; 4]).as_bytes());
+        run = at + used;
     }
     out(&body[run.min(body.len())..]);
+}
+
+/// [`decode_string`] for a body in a `str`, appended to `out`: the runs
+/// between escapes (cut at an ASCII `\\`) are `str`s themselves, so nothing
+/// is validated again.
+pub fn decode_str(body: &str, out: &mut String) {
+    out.reserve(body.len());
+    let bytes = body.as_bytes();
+    let mut run = 0;
+    while let Some(off) = memchr::memchr(b'\\', &bytes[run..]) {
+        let at = run + off;
+        out.push_str(&body[run..at]);
+        let (c, used) = unescape(&bytes[at..]);
+        out.push(c);
+        run = at + used;
+    }
+    out.push_str(body.get(run..).unwrap_or(""));
+}
+
+/// The character of the escape at the start of `s` (which starts with `\\`)
+/// and the bytes it takes: two, or six (twelve for a surrogate pair) for
+/// `\\u`. A malformed escape, which a validated body cannot hold, takes two
+/// bytes and decodes to itself or U+FFFD.
+#[inline]
+fn unescape(s: &[u8]) -> (char, usize) {
+    let simple = match s.get(1).copied().unwrap_or(b'\\') {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return decode_unicode_escape(s),
+    };
+    (simple, 2)
 }
 
 /// Decodes `\uXXXX` (and a following low surrogate `\uXXXX` if the first is a

@@ -613,11 +613,13 @@ impl<'p> Executor<'p> {
 }
 
 /// Appends a JSON string body, decoded.
+/// The body is a slice of one of the executor's `str` buffers; bytes that
+/// are not UTF-8 (which no caller passes) become one U+FFFD.
 pub(crate) fn decode_into(out: &mut String, body: &[u8]) {
-    json::decode_string(body, |chunk| match std::str::from_utf8(chunk) {
-        Ok(s) => out.push_str(s),
+    match std::str::from_utf8(body) {
+        Ok(body) => json::decode_str(body, out),
         Err(_) => out.push('\u{FFFD}'),
-    });
+    }
 }
 
 /// The text of `t`, given the scratch: for code that borrows other fields of
