@@ -18,6 +18,10 @@ use uml::runtime::group::{Group, Grouper};
 use uml::{Executor, FileInfo, Line, Outcome, Record, Route, Rules, Stream};
 use uml_corpus::{Framing, Source, generate, messages};
 
+/// The allocator of the `uml` binary, so that the numbers are its numbers.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const LINES: usize = 50_000;
 
 /// Applies `lines` once, grouping if the route's rule says so.
