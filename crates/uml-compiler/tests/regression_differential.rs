@@ -215,3 +215,31 @@ fn split_capture_regexes_agree_around_newlines() {
     let anchored = "  if %line =~ r'^(?P<lvl>[A-Z]+):\\s+(?P<msg>.*?)$' {\n    payload.message = msg\n  }";
     check(&rule(anchored), &["INFO:   fine", "INFO: a\nb", "INFO:\n b"]);
 }
+
+/// `trim` and `strip_ansi_escape_codes` leave a JSON string undecoded when
+/// they cannot change it (no `\u` escape or raw control character, printable
+/// ASCII at both ends outside any escape), and decode it otherwise: the
+/// records must not tell the two paths apart.
+#[test]
+fn trim_and_strip_ansi_on_undecoded_json_strings() {
+    let body =
+        "  let j = parse_json(%line) ?? {}\n  payload.message = trim(strip_ansi_escape_codes(to_string(j.m) ?? \"\"))";
+    let lines = [
+        r#"{"m": "plain"}"#,
+        r#"{"m": " padded "}"#,
+        r#"{"m": "a\n"}"#,
+        r#"{"m": "\ta"}"#,
+        r#"{"m": "a\\"}"#,
+        r#"{"m": "a\\n"}"#,
+        r#"{"m": "\"quoted\""}"#,
+        r#"{"m": "a\/"}"#,
+        r#"{"m": "\u00a0a"}"#,
+        r#"{"m": "a\u2028"}"#,
+        r#"{"m": "\u001b[31mred\u001b[0m"}"#,
+        r#"{"m": "é"}"#,
+        r#"{"m": "x"}"#,
+        r#"{"m": ""}"#,
+        "{\"m\": \"raw\ttab\"}",
+    ];
+    check(&rule(body), &lines);
+}

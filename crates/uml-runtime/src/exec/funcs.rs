@@ -2,7 +2,7 @@
 //! evaluator's messages, then the pure functions of [`crate::stdlib`].
 
 use super::{Bufs, Executor, FALSE, Failed, LEVELS, Step, TRUE, text_in};
-use crate::json::{self, JsonKind};
+use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Aux, Buf, Cmp, KLOG_FIELDS, Piece, Slot, Text, Value};
 use crate::plan::{Func, NO_SLOT};
 use crate::stdlib::level::{Level, Scale, level_from_number, parse_level};
@@ -22,6 +22,19 @@ fn level_text(level: Level) -> Text {
 fn sub_text(t: Text, whole: &str, part: &str) -> Text {
     let off = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize) as u32;
     Text { buf: t.buf, start: t.start + off, end: t.start + off + part.len() as u32 }
+}
+
+/// Whether trimming the JSON string body `raw` (undecoded, without `\u`
+/// escapes or raw control characters) might change it. A body that starts
+/// and ends with a printable ASCII character that is not part of an escape
+/// keeps its decoded text whole under `trim`; anything else (whitespace, a
+/// non-ASCII character, an escape at either end, an empty body) is left to
+/// the decoding path.
+fn needs_trim_raw(raw: &[u8]) -> bool {
+    let plain = |c: u8| c.is_ascii_graphic() && c != b'\\';
+    let (Some(&first), Some(&last)) = (raw.first(), raw.last()) else { return true };
+    let escaped_last = raw.len() >= 2 && raw[raw.len() - 2] == b'\\';
+    !plain(first) || !plain(last) || escaped_last
 }
 
 /// Appends `s` as a JSON string to a `String`.
@@ -84,6 +97,15 @@ impl Executor<'_> {
         }
     }
 
+    /// The first argument's text when it is a JSON string body, still
+    /// undecoded, with none of the `flags` (of [`RawValue`]).
+    fn raw_json_string(&self, args: &[Slot], flags: u8) -> Option<Text> {
+        match self.arg(args, 0)? {
+            Value::Json(t, JsonKind::String, f) if f & flags == 0 => Some(t),
+            _ => None,
+        }
+    }
+
     fn string(&mut self, b: &Bufs<'_>, args: &[Slot], i: usize) -> Result<Text, Failed> {
         let v = self.arg(args, i);
         self.want_str(b, v)
@@ -103,6 +125,22 @@ impl Executor<'_> {
 
     pub(super) fn call(&mut self, b: &Bufs<'_>, dst: Slot, func: Func, args: &[Slot], aux: Aux) -> Step {
         let v = match func {
+            // A JSON string whose body holds no `\u` escape and no raw
+            // control character cannot hold an ESC: it stays undecoded, and
+            // the record writer copies it through.
+            Func::StripAnsiEscapeCodes
+                if self.raw_json_string(args, RawValue::UNICODE | RawValue::CONTROL).is_some() =>
+            {
+                self.arg(args, 0).unwrap_or(Value::Null)
+            }
+            Func::Trim
+                if self.raw_json_string(args, RawValue::UNICODE | RawValue::CONTROL).is_some_and(|t| {
+                    let body = text_in(&self.scratch, b, t).as_bytes();
+                    !needs_trim_raw(body)
+                }) =>
+            {
+                self.arg(args, 0).unwrap_or(Value::Null)
+            }
             Func::StripAnsiEscapeCodes => {
                 let s = self.string(b, args, 0)?;
                 if ansi::needs_strip(self.text(b, s)) {
