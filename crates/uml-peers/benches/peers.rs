@@ -4,7 +4,9 @@
 //! ratio to uml, read from criterion's estimates.
 //!
 //! `cargo bench -p uml-peers` (add `-- --warm-up-time 1 --measurement-time 3`
-//! for a short run).
+//! for a short run). The table reads `target/criterion/peers/<name>_lines/new/estimates.json`:
+//! after a run filtered to some implementations, the others' rows are
+//! those of their last run. MB are 10^6 bytes of the input file.
 
 use criterion::{Criterion, Throughput, criterion_group};
 use std::path::PathBuf;
@@ -44,7 +46,8 @@ fn peers(c: &mut Criterion) {
 /// The mean time of one run of `name`, from criterion's last estimates.
 fn mean_seconds(name: &str) -> Option<f64> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
-    let path = target.join("criterion").join(GROUP).join(name).join("lines/new/estimates.json");
+    // Criterion writes the id `<name>/lines` as the directory `<name>_lines`.
+    let path = target.join("criterion").join(GROUP).join(format!("{name}_lines")).join("new/estimates.json");
     let estimates = std::fs::read_to_string(path).ok()?;
     let mean = estimates.split("\"mean\":").nth(1)?;
     let point = mean.split("\"point_estimate\":").nth(1)?;
