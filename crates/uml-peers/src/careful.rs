@@ -1,0 +1,181 @@
+//! serde_json, carefully: the object decoded into a borrowed struct (only
+//! the keys the rule reads; strings without escapes borrow the line), and
+//! the record written by hand into a reused buffer.
+
+use crate::rule::{self, Fields, Payload, Route, SerdePeer, TextBranch};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+#[derive(Default)]
+pub struct Careful {
+    text: TextBranch,
+    /// The payload of the current record, before it is embedded as a string.
+    payload: Vec<u8>,
+}
+
+impl crate::Transform for Careful {
+    fn run(&mut self, file_name: &str, bytes: &[u8], out: &mut Vec<u8>) {
+        let text = std::mem::take(&mut self.text);
+        rule::run(self, &text, file_name, bytes, out);
+        self.text = text;
+    }
+}
+
+/// The keys of a python-json-logger object that the rule reads.
+#[derive(Deserialize)]
+struct Object<'a> {
+    #[serde(borrow)]
+    message: Option<Field<'a>>,
+    #[serde(borrow)]
+    msg: Option<Field<'a>>,
+    #[serde(borrow)]
+    levelname: Option<Field<'a>>,
+    #[serde(borrow)]
+    levelno: Option<Field<'a>>,
+    #[serde(borrow)]
+    level: Option<Field<'a>>,
+    #[serde(borrow)]
+    exc_info: Option<Field<'a>>,
+    #[serde(borrow)]
+    request_id: Option<Field<'a>>,
+}
+
+/// A value of any JSON type, strings borrowed where they can be.
+enum Field<'a> {
+    Null,
+    Text(Cow<'a, str>),
+    Int(i64),
+    /// A float, a bool, an integer beyond 64 bits: written as text as it is.
+    Scalar(String),
+    /// An object or an array, re-encoded compactly (`encode_json`).
+    Composite(String),
+}
+
+impl<'a> Field<'a> {
+    /// `to_string(value) ?? encode_json(value)`; `None` for null.
+    fn into_text(self) -> Option<Cow<'a, str>> {
+        match self {
+            Field::Null => None,
+            Field::Text(text) => Some(text),
+            Field::Int(n) => Some(Cow::Owned(n.to_string())),
+            Field::Scalar(text) | Field::Composite(text) => Some(Cow::Owned(text)),
+        }
+    }
+
+    /// `level(value, scale: "python")`.
+    fn python_level(&self) -> Option<&'static str> {
+        match self {
+            Field::Text(text) => rule::level_from_python_text(text),
+            Field::Int(n) => rule::level_from_python(*n),
+            _ => None,
+        }
+    }
+
+    /// `level(value)`: spellings only.
+    fn level(&self) -> Option<&'static str> {
+        match self {
+            Field::Text(text) => rule::level_from_name(text),
+            _ => None,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Field<'a>, D::Error> {
+        deserializer.deserialize_any(FieldVisitor)
+    }
+}
+
+struct FieldVisitor;
+
+impl<'de> Visitor<'de> for FieldVisitor {
+    type Value = Field<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Field<'de>, E> {
+        Ok(Field::Null)
+    }
+
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Field<'de>, E> {
+        Ok(Field::Text(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Field<'de>, E> {
+        Ok(Field::Text(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Field<'de>, E> {
+        Ok(Field::Text(Cow::Owned(text)))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Field<'de>, E> {
+        Ok(Field::Int(n))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Field<'de>, E> {
+        Ok(i64::try_from(n).map_or_else(|_| Field::Scalar(n.to_string()), Field::Int))
+    }
+
+    fn visit_f64<E>(self, x: f64) -> Result<Field<'de>, E> {
+        Ok(Field::Scalar(serde_json::Number::from_f64(x).map_or_else(|| x.to_string(), |n| n.to_string())))
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Field<'de>, E> {
+        Ok(Field::Scalar(b.to_string()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Field<'de>, A::Error> {
+        let value = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Field::Composite(value.to_string()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Field<'de>, A::Error> {
+        let value = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Field::Composite(value.to_string()))
+    }
+}
+
+impl SerdePeer for Careful {
+    fn fields<'a>(&mut self, line: &'a str) -> Option<Fields<'a>> {
+        let object: Object<'a> = serde_json::from_str(line).ok()?;
+        let said = [object.message, object.msg].into_iter().flatten().find_map(Field::into_text);
+        Some(Fields {
+            said,
+            levelname: object.levelname.as_ref().and_then(Field::python_level),
+            levelno: object.levelno.as_ref().and_then(Field::python_level),
+            level: object.level.as_ref().and_then(Field::level),
+            exc_info: match object.exc_info {
+                Some(Field::Text(text)) => Some(text),
+                _ => None,
+            },
+            request_id: object.request_id.and_then(Field::into_text),
+        })
+    }
+
+    fn write(&mut self, out: &mut Vec<u8>, timestamp_ns: i64, route: &Route, payload: &Payload<'_>) {
+        let buffer = &mut self.payload;
+        buffer.clear();
+        buffer.extend_from_slice(b"{\"levelname\":\"");
+        buffer.extend_from_slice(payload.levelname.as_bytes());
+        buffer.extend_from_slice(b"\",\"message\":");
+        rule::write_json_string(buffer, &payload.message);
+        buffer.extend_from_slice(b",\"replica\":");
+        rule::write_json_string(buffer, &route.replica);
+        buffer.extend_from_slice(b",\"source\":\"model_container\"");
+        if let Some(exc_info) = &payload.exc_info {
+            buffer.extend_from_slice(b",\"exc_info\":");
+            rule::write_json_string(buffer, exc_info);
+        }
+        if let Some(request_id) = &payload.request_id {
+            buffer.extend_from_slice(b",\"request_id\":");
+            rule::write_json_string(buffer, request_id);
+        }
+        buffer.push(b'}');
+        rule::write_record(out, timestamp_ns, &route.labels_json, buffer);
+    }
+}

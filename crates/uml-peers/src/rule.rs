@@ -1,0 +1,470 @@
+//! The model container rule (`rules/model_container.uml`) in plain Rust:
+//! the parts the two serde_json peers share, written the way a careful
+//! engineer would port the rule by hand (the regexes copied from the rule,
+//! in its order). Each peer decodes the JSON object and writes the record
+//! its own way; everything else is here.
+
+use regex::Regex;
+use std::borrow::Cow;
+
+/// What routing the file gives every record of it: the labels and the
+/// replica, from the kubelet file name, or `None` when the rule does not
+/// take the file (the `when` condition of the rule).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub model_version_id: String,
+    pub namespace: String,
+    /// `{"model_version_id":…,"namespace":…,"unified_model_logs":"1","job":"fluent-bit"}`.
+    pub labels_json: String,
+    pub replica: String,
+}
+
+impl Route {
+    /// The route of a file named `<pod>_<namespace>_<container>-<id>.log`.
+    pub fn from_file_name(name: &str) -> Option<Route> {
+        let meta = FileMeta::from_file_name(name)?;
+        let namespace = Regex::new(r"^org-[0-9a-f]{32}$").expect("a valid regex");
+        let pod =
+            Regex::new(r"^model-(?P<mvid>[a-z0-9]+)-[a-z0-9]{8,10}-(?P<replica>[bcdfghjklmnpqrstvwxz2456789]{5})$")
+                .expect("a valid regex");
+        if meta.container != "model" || !namespace.is_match(meta.namespace) {
+            return None;
+        }
+        let captures = pod.captures(meta.pod)?;
+        let mut labels = Vec::new();
+        labels.extend_from_slice(b"{\"model_version_id\":");
+        write_json_string(&mut labels, &captures["mvid"]);
+        labels.extend_from_slice(b",\"namespace\":");
+        write_json_string(&mut labels, meta.namespace);
+        labels.extend_from_slice(b",\"unified_model_logs\":\"1\",\"job\":\"fluent-bit\"}");
+        let labels_json = String::from_utf8(labels).expect("JSON written from strings is UTF-8");
+        Some(Route {
+            model_version_id: captures["mvid"].to_owned(),
+            namespace: meta.namespace.to_owned(),
+            labels_json,
+            replica: captures["replica"].to_owned(),
+        })
+    }
+}
+
+/// The metadata a kubelet log file name carries (platform.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileMeta<'a> {
+    pub pod: &'a str,
+    pub namespace: &'a str,
+    pub container: &'a str,
+}
+
+impl<'a> FileMeta<'a> {
+    /// Reads `[dir/]<pod>_<namespace>_<container>-<container id>.log`.
+    pub fn from_file_name(path: &'a str) -> Option<FileMeta<'a>> {
+        let name = path.rsplit('/').next()?.strip_suffix(".log")?;
+        let mut parts = name.splitn(3, '_');
+        let (pod, namespace, rest) = (parts.next()?, parts.next()?, parts.next()?);
+        let (container, _id) = rest.rsplit_once('-')?;
+        Some(FileMeta { pod, namespace, container })
+    }
+}
+
+/// The four levels of the record.
+pub const DEBUG: &str = "DEBUG";
+pub const INFO: &str = "INFO";
+pub const WARNING: &str = "WARNING";
+pub const ERROR: &str = "ERROR";
+
+/// A level spelling of platform.md §4, case-insensitive, or `None`.
+pub fn level_from_name(name: &str) -> Option<&'static str> {
+    let name = name.trim();
+    if name.len() > 8 {
+        return None;
+    }
+    let mut lower = [0u8; 8];
+    lower[..name.len()].copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    Some(match &lower[..name.len()] {
+        b"debug" | b"debu" | b"debg" | b"trace" | b"trac" | b"v" | b"d" | b"[d]" | b"[v]" => DEBUG,
+        b"info" | b"i" | b"[i]" | b"notice" | b"normal" => INFO,
+        b"warning" | b"warn" | b"w" | b"[w]" => WARNING,
+        b"error" | b"erro" | b"e" | b"[e]" | b"[f]" | b"critical" | b"crit" | b"fatal" | b"fata" | b"f" | b"pani"
+        | b"panic" => ERROR,
+        _ => return None,
+    })
+}
+
+/// A Python `logging` level number (10 DEBUG … 50 CRITICAL, rounded down).
+pub fn level_from_python(number: i64) -> Option<&'static str> {
+    match number {
+        0..=19 => Some(DEBUG),
+        20..=29 => Some(INFO),
+        30..=39 => Some(WARNING),
+        40.. => Some(ERROR),
+        _ => None,
+    }
+}
+
+/// A Python level written as a string: a spelling, or decimal digits.
+pub fn level_from_python_text(text: &str) -> Option<&'static str> {
+    level_from_name(text).or_else(|| {
+        let digits = text.trim();
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        level_from_python(digits.parse().unwrap_or(i64::MAX))
+    })
+}
+
+/// `text` without ANSI escape sequences: CSI (`ESC [ … final`), control
+/// strings (`ESC ]` … up to BEL or `ESC \`) and two-byte escapes.
+pub fn strip_ansi(text: &str) -> Cow<'_, str> {
+    const ESC: u8 = 0x1b;
+    let bytes = text.as_bytes();
+    let Some(first) = memchr::memchr(ESC, bytes) else { return Cow::Borrowed(text) };
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut at = first;
+    loop {
+        out.push_str(&text[copied..at]);
+        let mut end = at + 1;
+        match bytes.get(end) {
+            Some(b'[') => {
+                end += 1;
+                end += bytes[end..].iter().take_while(|b| (0x20..=0x3f).contains(*b)).count();
+                if matches!(bytes.get(end), Some(0x40..=0x7e)) {
+                    end += 1;
+                }
+            }
+            Some(b']' | b'P' | b'X' | b'^' | b'_') => {
+                end = match memchr::memchr2(0x07, ESC, &bytes[end + 1..]) {
+                    None => bytes.len(),
+                    Some(offset) => {
+                        let stop = end + 1 + offset;
+                        match (bytes[stop], bytes.get(stop + 1)) {
+                            (0x07, _) => stop + 1,
+                            (_, Some(b'\\')) => stop + 2,
+                            _ => stop,
+                        }
+                    }
+                };
+            }
+            Some(0x20..=0x2f) => {
+                end += bytes[end..].iter().take_while(|b| (0x20..=0x2f).contains(*b)).count();
+                if matches!(bytes.get(end), Some(0x30..=0x7e)) {
+                    end += 1;
+                }
+            }
+            Some(0x30..=0x7e) => end += 1,
+            _ => {}
+        }
+        copied = end;
+        match memchr::memchr(ESC, &bytes[copied..]) {
+            Some(offset) => at = copied + offset,
+            None => break,
+        }
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// The last line of a traceback: what happened.
+pub fn last_line(text: &str) -> &str {
+    text.rsplit('\n').next().unwrap_or(text)
+}
+
+/// The plain-text branch of the rule: the regexes of the rule, compiled
+/// once, tried in the rule's order.
+pub struct TextBranch {
+    klog: Regex,
+    /// The rule's level-format regexes, each with `lvl` and `msg` captures
+    /// (vLLM also with `head`), in the rule's order.
+    formats: [Regex; 5],
+    python_warning: Regex,
+}
+
+impl Default for TextBranch {
+    fn default() -> TextBranch {
+        let regex = |pattern: &str| Regex::new(pattern).expect("a valid regex");
+        TextBranch {
+            // klog/glog: `Lmmdd hh:mm:ss.uuuuuu threadid file:line] message`.
+            klog: regex(r"^(?P<lvl>[IWEF])(?:\d{4})?\d{4} \d{2}:\d{2}:\d{2}\.\d{6} +\d+ [^ \]]+:\d+\] ?(?P<msg>.*)$"),
+            formats: [
+                regex(r"^(?P<lvl>TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL):(?:\s+|[^\s:]*:)(?P<msg>.*)$"),
+                regex(
+                    r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?: - \S+)? - (?P<lvl>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL) - (?P<msg>.*)$",
+                ),
+                regex(
+                    r"^(?P<head>.*?)(?P<lvl>DEBUG|INFO|WARNING|ERROR|CRITICAL) \d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? (?P<msg>.*)$",
+                ),
+                regex(
+                    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\s+(?P<lvl>TRACE|DEBUG|INFO|WARN|ERROR)\s+(?P<msg>.*)$",
+                ),
+                regex(
+                    r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? \| (?P<lvl>TRACE|DEBUG|INFO|SUCCESS|WARNING|ERROR|CRITICAL) +\| (?P<msg>.*)$",
+                ),
+            ],
+            python_warning: regex(r"^\S+:\d+: [A-Za-z]*Warning: "),
+        }
+    }
+}
+
+impl TextBranch {
+    /// The level and message of a line that is not a JSON object, or
+    /// `None` when the rule drops it (nothing left but whitespace).
+    pub fn apply<'a>(&self, line: &'a str) -> Option<(&'static str, Cow<'a, str>)> {
+        // Colours off, trailing padding off, and of a line redrawn with `\r`
+        // only its last state.
+        let text = strip_ansi(line);
+        let text = match text {
+            Cow::Borrowed(text) => Cow::Borrowed(last_state(text.trim_end())),
+            Cow::Owned(text) => Cow::Owned(last_state(text.trim_end()).to_owned()),
+        };
+        if text.trim().is_empty() {
+            return None;
+        }
+        let (level, message) = match self.level_and_message(&text) {
+            Some((level, Message::Slice(start, end))) => (level, slice(text, start, end)),
+            Some((level, Message::Joined(message))) => (level, Cow::Owned(message)),
+            None => (INFO, text),
+        };
+        Some((level, message))
+    }
+
+    fn level_and_message(&self, text: &str) -> Option<(&'static str, Message)> {
+        if let Some(captures) = self.klog.captures(text) {
+            let level = level_from_name(&captures["lvl"]).unwrap_or(INFO);
+            let message = captures.name("msg").expect("the group always takes part");
+            return Some((level, Message::Slice(message.start(), message.end())));
+        }
+        for (i, format) in self.formats.iter().enumerate() {
+            let Some(captures) = format.captures(text) else { continue };
+            let level = level_from_name(&captures["lvl"]).unwrap_or(INFO);
+            let message = captures.name("msg").expect("the group always takes part");
+            // The vLLM format (the third) keeps what comes before the level.
+            if i == 2 && !captures["head"].is_empty() {
+                return Some((level, Message::Joined(format!("{}{}", &captures["head"], message.as_str()))));
+            }
+            return Some((level, Message::Slice(message.start(), message.end())));
+        }
+        self.python_warning.is_match(text).then_some((WARNING, Message::Slice(0, text.len())))
+    }
+}
+
+/// Where the message of a plain-text line comes from.
+enum Message {
+    Slice(usize, usize),
+    Joined(String),
+}
+
+/// Of a line redrawn with `\r` (a progress bar), only its last state.
+fn last_state(text: &str) -> &str {
+    text.rsplit('\r').next().unwrap_or(text)
+}
+
+fn slice(text: Cow<'_, str>, start: usize, end: usize) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(&text[start..end]),
+        Cow::Owned(text) => Cow::Owned(text[start..end].to_owned()),
+    }
+}
+
+/// What the JSON branch of the rule reads from a decoded object; each
+/// serde_json peer fills it from its own representation.
+#[derive(Debug, Default)]
+pub struct Fields<'a> {
+    /// `j.message ?? j.msg` as text: a string as it is, a number or a bool
+    /// written out, an object or an array as compact JSON; `None` when both
+    /// are missing or null.
+    pub said: Option<Cow<'a, str>>,
+    /// `level(j.levelname, scale: "python")`.
+    pub levelname: Option<&'static str>,
+    /// `level(j.levelno, scale: "python")`.
+    pub levelno: Option<&'static str>,
+    /// `level(j.level)`.
+    pub level: Option<&'static str>,
+    /// `j.exc_info` when it is a string.
+    pub exc_info: Option<Cow<'a, str>>,
+    /// `j.request_id` as text, when it is not null.
+    pub request_id: Option<Cow<'a, str>>,
+}
+
+/// The record's payload, in the field order uml writes it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Payload<'a> {
+    pub levelname: &'static str,
+    pub message: Cow<'a, str>,
+    pub exc_info: Option<Cow<'a, str>>,
+    pub request_id: Option<Cow<'a, str>>,
+}
+
+impl<'a> Payload<'a> {
+    /// The JSON branch: the payload of a line that is a JSON object.
+    pub fn from_fields(fields: Fields<'a>, line: &'a str) -> Payload<'a> {
+        let said = fields.said.unwrap_or(Cow::Borrowed(line));
+        let mut payload = Payload {
+            levelname: fields.levelname.or(fields.levelno).or(fields.level).unwrap_or(INFO),
+            message: trimmed(strip_ansi_cow(said)),
+            exc_info: None,
+            request_id: fields.request_id,
+        };
+        if let Some(exc_info) = fields.exc_info {
+            let exc_info = trimmed(strip_ansi_cow(exc_info));
+            payload.levelname = ERROR;
+            if payload.message.is_empty() {
+                // `logger.exception("")`: the final exception line tells what happened.
+                payload.message = Cow::Owned(last_line(&exc_info).to_owned());
+            }
+            payload.exc_info = Some(exc_info);
+        }
+        payload
+    }
+
+    /// The plain-text branch, or `None` when the rule drops the line.
+    pub fn from_text(text: &TextBranch, line: &'a str) -> Option<Payload<'a>> {
+        let (levelname, message) = text.apply(line)?;
+        Some(Payload { levelname, message, exc_info: None, request_id: None })
+    }
+}
+
+fn strip_ansi_cow(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(text) => strip_ansi(text),
+        Cow::Owned(text) => Cow::Owned(strip_ansi(&text).into_owned()),
+    }
+}
+
+fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(text.trim()),
+        Cow::Owned(text) if text.trim().len() == text.len() => Cow::Owned(text),
+        Cow::Owned(text) => Cow::Owned(text.trim().to_owned()),
+    }
+}
+
+/// A peer built on serde_json: how it decodes a line and writes a record;
+/// [`run`] does the rest.
+pub trait SerdePeer {
+    /// The fields of `line` when it is a JSON object, `None` otherwise.
+    fn fields<'a>(&mut self, line: &'a str) -> Option<Fields<'a>>;
+    /// Appends the NDJSON record.
+    fn write(&mut self, out: &mut Vec<u8>, timestamp_ns: i64, route: &Route, payload: &Payload<'_>);
+}
+
+/// Transforms a whole CRI file with a serde_json peer: each line framed,
+/// decoded, run through the rule and written. Partial pieces are records
+/// of their own (no reassembly, as in a shipper's transform stage).
+pub fn run(peer: &mut impl SerdePeer, text: &TextBranch, file_name: &str, bytes: &[u8], out: &mut Vec<u8>) {
+    let Some(route) = Route::from_file_name(file_name) else { return };
+    for raw in crate::lines(bytes) {
+        let Some(cri) = crate::cri::parse(raw) else { continue };
+        let line = String::from_utf8_lossy(cri.message);
+        let payload = match peer.fields(&line) {
+            Some(fields) => Payload::from_fields(fields, &line),
+            None => match Payload::from_text(text, &line) {
+                Some(payload) => payload,
+                None => continue,
+            },
+        };
+        peer.write(out, cri.timestamp_ns, &route, &payload);
+    }
+}
+
+/// Appends `value` as a JSON string, quotes included.
+pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
+    out.push(b'"');
+    write_json_string_body(out, value.as_bytes());
+    out.push(b'"');
+}
+
+/// Appends `value` escaped for the inside of a JSON string: `"`, `\` and
+/// control characters, as serde_json escapes them.
+pub fn write_json_string_body(out: &mut Vec<u8>, value: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut copied = 0;
+    for (i, &byte) in value.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..0x20 => &[b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]],
+            _ => continue,
+        };
+        out.extend_from_slice(&value[copied..i]);
+        out.extend_from_slice(escape);
+        copied = i + 1;
+    }
+    out.extend_from_slice(&value[copied..]);
+}
+
+/// Appends one NDJSON record as `uml run` writes it:
+/// `{"ts":"<ns>","labels":{…},"line":"<payload as a JSON string>"}`.
+pub fn write_record(out: &mut Vec<u8>, timestamp_ns: i64, labels_json: &str, payload: &[u8]) {
+    out.extend_from_slice(b"{\"ts\":\"");
+    out.extend_from_slice(itoa(timestamp_ns, &mut [0; 20]));
+    out.extend_from_slice(b"\",\"labels\":");
+    out.extend_from_slice(labels_json.as_bytes());
+    out.extend_from_slice(b",\"line\":\"");
+    write_json_string_body(out, payload);
+    out.extend_from_slice(b"\"}\n");
+}
+
+/// `value` in decimal, written into the end of `buffer`.
+fn itoa(value: i64, buffer: &mut [u8; 20]) -> &[u8] {
+    let negative = value < 0;
+    let mut rest = value.unsigned_abs();
+    let mut at = buffer.len();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if negative {
+        at -= 1;
+        buffer[at] = b'-';
+    }
+    &buffer[at..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi() {
+        assert_eq!(strip_ansi("\x1b[31mERROR\x1b[0m:    boom"), "ERROR:    boom");
+        assert_eq!(strip_ansi("a\x1b]0;title\x07b\x1b(Bc"), "abc");
+        assert!(matches!(strip_ansi("plain"), Cow::Borrowed("plain")));
+    }
+
+    #[test]
+    fn text_formats() {
+        let text = TextBranch::default();
+        let cases = [
+            ("INFO:     Started server process [12625]", INFO, "Started server process [12625]"),
+            ("I1012 01:17:48.317907 1 grpc_server.cc:2451] Started", INFO, "Started"),
+            (
+                "(APIServer pid=1) INFO 11-20 04:54:33 [api_server.py:598] Ok",
+                INFO,
+                "(APIServer pid=1) [api_server.py:598] Ok",
+            ),
+            ("/app/model.py:12: UserWarning: old", WARNING, "/app/model.py:12: UserWarning: old"),
+            ("50%|█   | 1/2\r100%|██| 2/2   ", INFO, "100%|██| 2/2"),
+        ];
+        for (line, level, message) in cases {
+            assert_eq!(text.apply(line), Some((level, Cow::Borrowed(message))), "{line}");
+        }
+        assert_eq!(text.apply(" \r  "), None);
+    }
+
+    #[test]
+    fn levels() {
+        assert_eq!(level_from_name(" Warn"), Some(WARNING));
+        assert_eq!(level_from_python_text("40"), Some(ERROR));
+        assert_eq!(level_from_python_text("Level 25"), None);
+    }
+}

@@ -1,0 +1,31 @@
+//! uml itself: the embedded rules through the stream layer, as `uml run`
+//! runs a file, minus the file I/O.
+
+use uml::Rules;
+use uml::runtime::output::{Encoder, Format};
+use uml::runtime::pipeline::{FileState, Processor};
+
+/// The embedded rule set, compiled once.
+pub struct Uml {
+    rules: Rules,
+    encoder: Encoder,
+}
+
+impl Default for Uml {
+    fn default() -> Uml {
+        Uml { rules: Rules::embedded(), encoder: Encoder::new(Format::Ndjson) }
+    }
+}
+
+impl crate::Transform for Uml {
+    fn run(&mut self, file_name: &str, bytes: &[u8], out: &mut Vec<u8>) {
+        let mut processor = Processor::new(self.rules.plan());
+        let mut file = FileState::from_path(file_name);
+        let encoder = &mut self.encoder;
+        for line in crate::lines(bytes) {
+            processor.push(&mut file, line, &mut |record| encoder.record(record));
+        }
+        processor.finish(&mut file, &mut |record| encoder.record(record));
+        encoder.drain_into(out);
+    }
+}
