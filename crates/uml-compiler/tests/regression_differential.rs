@@ -182,22 +182,23 @@ fn max_record_size_cuts_json_strings_alike() {
 
 /// An object or array literal can nest a parsed value deeper than
 /// `parse_json` accepts: here `[j]` around 128 nested arrays is 129 deep.
-/// The evaluator's values have no depth limit; the executor writes the
-/// literal as JSON text, and its walkers over such text
-/// (`json::for_each_element`, `for_each_member`, `get_member`, which
-/// `==`, paths and the record writer use) skip each member with the
-/// validating scanner and its 128-level limit, fail on the deep one and stop
-/// silently: `[j]` then compares equal to `[]`, and a path or the record
-/// writer misses the member. A fix: walk text that is already valid with a
-/// skip that counts brackets without a limit (the walks recurse no deeper
-/// than the program's literals). Found as `{} != { if: (parse_json(%line) ?? {}) }`
-/// on a line nested 128 deep; the generator writes no parsable JSON within
-/// a few levels of the limit while this stands.
+/// The executor writes the literal as JSON text, and its walkers over such
+/// text (`json::for_each_element`, `for_each_member`, `get_member`, which
+/// `==`, paths and the record writer use) once skipped each member with the
+/// validating scanner and its 128-level limit, failed on the deep one and
+/// stopped silently: `[j]` compared equal to `[]`. They now skip text that
+/// is valid already by counting brackets, with no limit. Found as
+/// `{} != { if: (parse_json(%line) ?? {}) }` on a line nested 128 deep.
 #[test]
-#[ignore = "discrepancy: the executor's JSON walkers stop at a literal that nests parsed JSON deeper than 128"]
 fn literal_around_json_nested_128_deep() {
     let line = format!("{}{}", "[".repeat(128), "]".repeat(128));
     check(&rule("  let j = parse_json(%line) ?? null\n  payload.parsed = [j] != []"), &[&line]);
+    let object = format!("{}1{}", "{\"a\":".repeat(128), "}".repeat(128));
+    check(
+        &rule("  let j = parse_json(%line) ?? null\n  payload.message = encode_json({ \"k\": [j, 2] })"),
+        &[&line, &object],
+    );
+    check(&rule("  let j = parse_json(%line) ?? null\n  payload.parsed = length([j, j]) ?? 0"), &[&line, &object]);
 }
 
 /// A capture regex ending in `(?P<g>.*)$` runs split (`RegexTail`): the

@@ -180,13 +180,14 @@ pub fn scan_object<K: AsRef<[u8]>>(
 /// Looks up `key` in an object that [`scan_object`] (or an enclosing scan)
 /// already validated. Returns the last member's value, or `None`.
 pub fn get_member(input: &[u8], object: RawValue, key: &[u8]) -> Option<RawValue> {
-    if object.kind != JsonKind::Object {
-        return None;
-    }
-    let mut found = [None];
-    let text = object.text(input);
-    scan_object(text, &[key], &mut found).ok()?;
-    found[0].map(|v| v.offset(object.start))
+    let mut found = None;
+    for_each_member(input, object, |k, v| {
+        if find_key(&[key], k, input).is_some() {
+            found = Some(v);
+        }
+        true
+    });
+    found
 }
 
 /// The element at `index` of a validated array; a negative index counts
@@ -212,7 +213,7 @@ pub fn get_element(input: &[u8], array: RawValue, index: i64) -> Option<RawValue
         return None;
     }
     loop {
-        let v = s.value(1).ok()?;
+        let v = s.skip_valid().ok()?;
         if elements == wanted {
             hit = Some(v.offset(array.start));
             break;
@@ -235,7 +236,7 @@ fn array_len(text: &[u8]) -> Option<usize> {
     }
     let mut n = 0;
     loop {
-        s.value(1).ok()?;
+        s.skip_valid().ok()?;
         n += 1;
         s.skip_ws();
         match s.next_byte().ok()? {
@@ -265,7 +266,7 @@ pub fn for_each_member(input: &[u8], object: RawValue, mut f: impl FnMut(RawValu
             return;
         }
         s.skip_ws();
-        let Ok(value) = s.value(1) else { return };
+        let Ok(value) = s.skip_valid() else { return };
         if !f(key.offset(object.start), value.offset(object.start)) {
             return;
         }
@@ -290,7 +291,7 @@ pub fn for_each_element(input: &[u8], array: RawValue, mut f: impl FnMut(RawValu
         return;
     }
     loop {
-        let Ok(v) = s.value(1) else { return };
+        let Ok(v) = s.skip_valid() else { return };
         if !f(v.offset(array.start)) {
             return;
         }
@@ -622,6 +623,41 @@ impl<'a> Scanner<'a> {
             }
         }
         Ok(RawValue { kind: JsonKind::Number, start: start as u32, end: self.pos as u32, flags: 0 })
+    }
+
+    /// Skips the value at the current position of text that was validated
+    /// already (by a scan, or written by the executor itself, whose object
+    /// and array literals may nest a parsed value deeper than the scan's
+    /// limit): a container by counting its brackets outside strings, with no
+    /// depth limit, since nothing recurses.
+    fn skip_valid(&mut self) -> Result<RawValue, JsonError> {
+        let start = self.pos;
+        let kind = match self.peek() {
+            Some(b'{') => JsonKind::Object,
+            Some(b'[') => JsonKind::Array,
+            _ => return self.value(0),
+        };
+        let mut open = 0usize;
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    self.string()?;
+                }
+                Some(b'{' | b'[') => {
+                    open += 1;
+                    self.pos += 1;
+                }
+                Some(b'}' | b']') => {
+                    open -= 1;
+                    self.pos += 1;
+                    if open == 0 {
+                        return Ok(RawValue { kind, start: start as u32, end: self.pos as u32, flags: 0 });
+                    }
+                }
+                Some(_) => self.pos += 1,
+                None => return Err(self.error(JsonErrorKind::UnexpectedEnd)),
+            }
+        }
     }
 
     /// Any value at the current position; `depth` is the nesting it sits in.

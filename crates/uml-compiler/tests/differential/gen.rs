@@ -1596,14 +1596,12 @@ pub fn line(c: &mut Choices<'_>) -> String {
     }
 }
 
-/// JSON nested deeply, and beyond the parsers' limit of 128 arrays and
-/// objects. Nothing that parses comes within a few levels of the limit: an
-/// object or array literal around such a value nests it deeper than the
-/// executor's JSON walkers go (the known discrepancy
-/// `literal_around_json_nested_128_deep`). The limit itself is tested in
-/// `json_depth_limit_counts_scalars_in_the_evaluator_only`.
+/// JSON nested deeply, up to the parsers' limit of 128 arrays and objects
+/// and beyond it; an object or array literal around a value at the limit
+/// nests it deeper still (`literal_around_json_nested_128_deep`). The limit
+/// itself is tested in `json_depth_limit_counts_scalars_in_the_evaluator_only`.
 fn deep_json(c: &mut Choices<'_>) -> String {
-    let depth = c.pick(&[1, 20, 120, 129, 130, 400]);
+    let depth = c.pick(&[1, 20, 120, 127, 128, 129, 130, 400]);
     let wrapped = c.chance(50);
     let inner = c.pick(&["", "1", "\"x\"", "null", "{}"]);
     let mut s = String::new();
