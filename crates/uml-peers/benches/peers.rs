@@ -9,7 +9,7 @@
 //! those of their last run. MB are 10^6 bytes of the input file.
 
 use criterion::{Criterion, Throughput, criterion_group};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use uml_peers::{Implementation, Input};
 
@@ -45,7 +45,10 @@ fn peers(c: &mut Criterion) {
 
 /// The mean time of one run of `name`, from criterion's last estimates.
 fn mean_seconds(name: &str) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    // Cargo runs benchmarks in the package's directory; criterion writes to
+    // the workspace's target directory.
+    let workspace_target = || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(workspace_target, PathBuf::from);
     // Criterion writes the id `<name>/lines` as the directory `<name>_lines`.
     let path = target.join("criterion").join(GROUP).join(format!("{name}_lines")).join("new/estimates.json");
     let estimates = std::fs::read_to_string(path).ok()?;
