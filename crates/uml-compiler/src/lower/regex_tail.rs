@@ -33,7 +33,16 @@ pub(super) fn split(pattern: &str) -> Option<(String, u16)> {
         return None;
     }
     let group = u16::try_from(*index).ok()?;
-    Some((Hir::concat(head.to_vec()).to_string(), group))
+    let head = Hir::concat(head.to_vec());
+    // The head as the author wrote it, when cutting the text before the
+    // group gives exactly that regex: it compiles faster than the printed
+    // form, which spells out every Unicode class.
+    let written = pattern.rfind("(?P<").or_else(|| pattern.rfind("(?<")).map(|at| &pattern[..at]);
+    let parses_to_head = |text: &&str| regex_syntax::Parser::new().parse(text).is_ok_and(|h| h == head);
+    match written.filter(parses_to_head) {
+        Some(text) => Some((text.to_string(), group)),
+        None => Some((head.to_string(), group)),
+    }
 }
 
 #[cfg(test)]
@@ -44,6 +53,7 @@ mod tests {
     fn splits_a_trailing_capture_of_the_rest() {
         let (head, group) = split(r"^(?P<lvl>INFO|ERROR):\s+(?P<msg>.*)$").unwrap();
         assert_eq!(group, 2);
+        assert_eq!(head, r"^(?P<lvl>INFO|ERROR):\s+", "the head as written");
         let re = regex::Regex::new(&head).unwrap();
         assert_eq!(re.captures_len(), 2);
         assert_eq!(re.capture_names().nth(1), Some(Some("lvl")));
