@@ -22,7 +22,7 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 use uml_compiler::compile::{Compiled, Unit, compile};
 use uml_runtime::exec::{FileInfo, Record};
@@ -70,8 +70,11 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
         let mut file = FileState::new(&info);
         let mut formatter = Encoder::new(args.format.into());
         let mut processor = Processor::new(plan);
-        let result = process(&mut processor, &mut file, &mut *io.stdin, &mut formatter, &mut |chunk| {
-            output.write_all(&chunk).map_err(write_error(&args.output))
+        let buffers = Buffers::default();
+        let result = process(&mut processor, &mut file, &mut *io.stdin, &mut formatter, &buffers, &mut |chunk| {
+            let written = output.write_all(&chunk).map_err(write_error(&args.output));
+            buffers.put(chunk);
+            written
         });
         stats.add(&file.stats);
         result?;
@@ -83,7 +86,7 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
         let total: u64 = files.iter().map(|(_, len)| len).sum();
         let progress = (std::io::stderr().is_terminal() && total > PROGRESS_ABOVE).then_some(total);
         let outcome = run_files(plan, &files, threads.max(1), args.format, progress, &mut *io.stderr, &mut |chunk| {
-            output.write_all(&chunk).map_err(write_error(&args.output))
+            output.write_all(chunk).map_err(write_error(&args.output))
         })?;
         stats.add(&outcome.stats);
         failures = outcome.failures;
@@ -184,8 +187,9 @@ fn run_files(
     format: OutputFormat,
     progress: Option<u64>,
     stderr: &mut dyn Write,
-    write: &mut dyn FnMut(Vec<u8>) -> Result<(), Error>,
+    write: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
 ) -> Result<FilesOutcome, Error> {
+    let buffers = Buffers::default();
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let done_bytes = AtomicU64::new(0);
@@ -194,7 +198,7 @@ fn run_files(
         let workers: Vec<_> = (0..threads.min(files.len()).max(1))
             .map(|_| {
                 let sender = sender.clone();
-                let (next, stop, done_bytes) = (&next, &stop, &done_bytes);
+                let (next, stop, done_bytes, buffers) = (&next, &stop, &done_bytes, &buffers);
                 scope.spawn(move || {
                     let mut processor = Processor::new(plan);
                     let mut formatter = Encoder::new(format.into());
@@ -205,7 +209,7 @@ fn run_files(
                         let Some((path, len)) = files.get(i) else { break };
                         let mut file = FileState::from_path(&path.to_string_lossy());
                         let result = File::open(path).map_err(|e| Error::read(path, e)).and_then(|mut reader| {
-                            process(&mut processor, &mut file, &mut reader, &mut formatter, &mut |chunk| {
+                            process(&mut processor, &mut file, &mut reader, &mut formatter, buffers, &mut |chunk| {
                                 sender.send(chunk).map_err(|_| Error::Stdout(io::ErrorKind::BrokenPipe.into()))
                             })
                         });
@@ -221,10 +225,10 @@ fn run_files(
                         }
                         // A file's records go out together when small.
                         if formatter.len() >= OUTPUT_CHUNK {
-                            let _ = sender.send(formatter.take(CHUNK_CAPACITY));
+                            let _ = sender.send(formatter.take_with(buffers.get()));
                         }
                     }
-                    let _ = sender.send(formatter.take(CHUNK_CAPACITY));
+                    let _ = sender.send(formatter.take_with(buffers.get()));
                     (stats, failures)
                 })
             })
@@ -236,11 +240,12 @@ fn run_files(
             match receiver.recv_timeout(Duration::from_millis(200)) {
                 Ok(chunk) => {
                     if result.is_ok() {
-                        if let Err(e) = write(chunk) {
+                        if let Err(e) = write(&chunk) {
                             stop.store(true, Ordering::Relaxed);
                             result = Err(e);
                         }
                     }
+                    buffers.put(chunk);
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -280,6 +285,7 @@ fn process(
     file: &mut FileState,
     reader: &mut dyn Read,
     formatter: &mut Encoder,
+    buffers: &Buffers,
     emit: &mut dyn FnMut(Vec<u8>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut lines = LineReader::new(reader);
@@ -295,11 +301,34 @@ fn process(
         };
         processor.push(file, line, &mut |record: &Record| formatter.record(record));
         if formatter.len() >= OUTPUT_CHUNK {
-            emit(formatter.take(CHUNK_CAPACITY))?;
+            emit(formatter.take_with(buffers.get()))?;
         }
     }
     processor.finish(file, &mut |record: &Record| formatter.record(record));
     Ok(())
+}
+
+/// Output chunks handed back by the writer once written, for the workers to
+/// fill again: a chunk taken fresh from the allocator for every 256 KiB of
+/// output costs page faults and the kernel's zeroing, on every core.
+#[derive(Default)]
+struct Buffers(Mutex<Vec<Vec<u8>>>);
+
+impl Buffers {
+    fn get(&self) -> Vec<u8> {
+        let recycled = self.0.lock().ok().and_then(|mut free| free.pop());
+        recycled.unwrap_or_else(|| Vec::with_capacity(CHUNK_CAPACITY))
+    }
+
+    fn put(&self, mut chunk: Vec<u8>) {
+        chunk.clear();
+        if let Ok(mut free) = self.0.lock() {
+            // As many as can be in flight, and no more: memory stays bounded.
+            if free.len() <= CHUNKS_IN_FLIGHT {
+                free.push(chunk);
+            }
+        }
+    }
 }
 
 /// Splits a reader into raw lines with a bounded buffer: a line longer than

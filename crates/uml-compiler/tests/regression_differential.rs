@@ -244,3 +244,30 @@ fn trim_and_strip_ansi_on_undecoded_json_strings() {
     ];
     check(&rule(body), &lines);
 }
+
+/// `replace(x, r'\s+$', "")` and `replace(x, r'^.*\r', "")` run as the
+/// idioms they spell (`RegexIdiom`: the text without its trailing
+/// whitespace; the text after the first line's last `\r`), not on the regex
+/// engine: the evaluator still runs the regexes, and the records must agree
+/// on Unicode whitespace, `\r` and `\n` anywhere, and empty text.
+#[test]
+fn replace_idioms_agree_with_their_regexes() {
+    let body = "  let a = replace(%line, r'\\s+$', \"\")\n  let b = replace(%line, r'^.*\\r', \"\")\n  let c = replace(%line, r'\\s{1,}$', \"\", 1)\n  payload.message = \"{a}|{b}|{c}\"";
+    check(
+        &rule(body),
+        &[
+            "plain",
+            "padded   ",
+            "  leading and trailing \t",
+            " \t\u{a0}\u{2028}\u{3000}",
+            "",
+            "a\rb\rc",
+            "a\rb\nc\rd",
+            "\r",
+            "no cr\n\r",
+            "bar 10%\rbar 100% \r\n",
+            "x\u{85}",
+            "é \u{200b}",
+        ],
+    );
+}

@@ -110,8 +110,15 @@ impl Encoder {
     /// room for what follows (a Loki body is closed here): for handing
     /// chunks to another thread.
     pub fn take(&mut self, capacity: usize) -> Vec<u8> {
+        self.take_with(Vec::with_capacity(capacity))
+    }
+
+    /// [`Encoder::take`], the encoder going on in `spare` (emptied first):
+    /// for a caller that recycles the buffers it was handed.
+    pub fn take_with(&mut self, mut spare: Vec<u8>) -> Vec<u8> {
         self.close_body();
-        std::mem::replace(&mut self.out, Vec::with_capacity(capacity))
+        spare.clear();
+        std::mem::replace(&mut self.out, spare)
     }
 
     fn close_body(&mut self) {

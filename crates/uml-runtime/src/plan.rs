@@ -510,6 +510,21 @@ pub struct RegexTail {
     pub group: u16,
 }
 
+/// A regex that rules write to cut text, recognised by the compiler (by
+/// the regex it parses to, not by its spelling). Replaced by `""`, each
+/// leaves a part of its input, which the executor takes without running
+/// the regex and without copying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegexIdiom {
+    /// `\s+$`: the whitespace at the end. Replaced by `""`, the text without
+    /// it: `trim_end` (the regex's `\s` and Rust's whitespace are both
+    /// Unicode's White_Space).
+    TrailingWhitespace,
+    /// `^.*\r`: the first line up to its last `\r` (a progress bar's
+    /// overwritten states). Replaced by `""`, the text after that `\r`.
+    ThroughLastCarriageReturn,
+}
+
 /// The compiled rule set.
 #[derive(Debug)]
 pub struct Plan {
@@ -530,6 +545,9 @@ pub struct Plan {
     /// For each regex of [`Plan::regexes`], its split form when it ends in a
     /// capture of the rest of the line (see [`RegexTail`]).
     pub regex_tails: Vec<Option<RegexTail>>,
+    /// For each regex of [`Plan::regexes`], the idiom it spells, when
+    /// `replace` can do its work without the regex engine.
+    pub regex_idioms: Vec<Option<RegexIdiom>>,
     /// `parse_timestamp` formats: the text, and its compiled form when it compiles.
     pub formats: Vec<(String, Option<TimestampFormat>)>,
     pub key_sets: Vec<Vec<String>>,

@@ -68,7 +68,16 @@ impl Printer<'_> {
             Op::Call { dst, func, args, aux, fail: f } => {
                 let aux = match aux {
                     Aux::None => String::new(),
-                    Aux::Regex(r) => format!(" r'{}'", p.regexes[*r as usize].as_str()),
+                    Aux::Regex(r) => {
+                        let idiom = match p.regex_idioms.get(*r as usize).copied().flatten() {
+                            Some(crate::plan::RegexIdiom::TrailingWhitespace) => " (idiom: trailing whitespace)",
+                            Some(crate::plan::RegexIdiom::ThroughLastCarriageReturn) => {
+                                " (idiom: through the last \\r)"
+                            }
+                            None => "",
+                        };
+                        format!(" r'{}'{idiom}", p.regexes[*r as usize].as_str())
+                    }
                     Aux::Format(i) => format!(" format {:?}", p.formats[*i as usize].0),
                     Aux::Scale(s) => format!(" scale {s:?}"),
                 };

@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use uml_runtime::exec::PRELUDE;
 use uml_runtime::plan::{
     AbortSite, Aux, Buf, Cmp, DropSite, FieldPlan, KLOG_FIELDS, LabelPlan, Members, Meta, NO_SLOT, Op, OpId, Piece,
-    Plan, RegexTail, RulePlan, Slot, SpanRef, Text, Value,
+    Plan, RegexIdiom, RegexTail, RulePlan, Slot, SpanRef, Text, Value,
 };
 use uml_runtime::stdlib::level::Scale;
 use uml_runtime::stdlib::timestamp::TimestampFormat;
@@ -110,6 +110,7 @@ struct Lowerer<'a> {
     const_index: HashMap<String, Text>,
     regexes: Vec<regex::Regex>,
     regex_tails: Vec<Option<RegexTail>>,
+    regex_idioms: Vec<Option<RegexIdiom>>,
     formats: Vec<(String, Option<TimestampFormat>)>,
     key_sets: Vec<Vec<String>>,
     paths: Vec<Vec<uml_runtime::plan::Segment>>,
@@ -165,6 +166,7 @@ impl<'a> Lowerer<'a> {
             const_index: HashMap::new(),
             regexes: Vec::new(),
             regex_tails: Vec::new(),
+            regex_idioms: Vec::new(),
             formats: Vec::new(),
             key_sets: Vec::new(),
             paths: Vec::new(),
@@ -238,6 +240,7 @@ impl<'a> Lowerer<'a> {
         let re = regex::Regex::new(pattern).unwrap_or_else(|_| regex::Regex::new("[^\\s\\S]").expect("valid"));
         self.regexes.push(re);
         self.regex_tails.push(None);
+        self.regex_idioms.push(regex_tail::idiom(pattern));
         self.regexes.len() as u32 - 1
     }
 
@@ -397,6 +400,7 @@ impl<'a> Lowerer<'a> {
             consts: self.consts,
             regexes: self.regexes,
             regex_tails: self.regex_tails,
+            regex_idioms: self.regex_idioms,
             formats: self.formats,
             key_sets: self.key_sets,
             paths: self.paths,

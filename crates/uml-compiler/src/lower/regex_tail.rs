@@ -1,3 +1,6 @@
+//! Regexes the executor can do without: the idioms rules write to cut text
+//! ([`idiom`]), and the trailing capture of the rest of the line.
+//!
 //! Splitting a capture regex that ends in `(?P<g>.*)$`: the common shape
 //! of a rule's format patterns (`^(?P<lvl>INFO|…):\s+(?P<msg>.*)$`), where
 //! the last group is the rest of the line. The capture engines cost in
@@ -8,6 +11,18 @@
 //! [`RegexTail`]: uml_runtime::plan::RegexTail
 
 use regex_syntax::hir::{Capture, Dot, Hir, HirKind, Look, Repetition};
+use uml_runtime::plan::RegexIdiom;
+
+/// The idiom `pattern` spells, judged by the regex it parses to: `\s+$`
+/// and `\s{1,}$` are the same idiom, `(?m)\s+$` is not.
+pub(super) fn idiom(pattern: &str) -> Option<RegexIdiom> {
+    let parse = |p: &str| regex_syntax::Parser::new().parse(p).ok();
+    let hir = parse(pattern)?;
+    [(r"\s+$", RegexIdiom::TrailingWhitespace), (r"^.*\r", RegexIdiom::ThroughLastCarriageReturn)]
+        .into_iter()
+        .find(|(canonical, _)| parse(canonical).as_ref() == Some(&hir))
+        .map(|(_, idiom)| idiom)
+}
 
 /// The head of `pattern` as a pattern of its own, and the index of the group
 /// split off, when `pattern` is a concatenation ending in a capture of `.*`
@@ -62,6 +77,18 @@ mod tests {
         assert_eq!(caps.get(0).unwrap().end(), 9);
         // Lazy and greedy are the same before `$`.
         assert_eq!(split(r"a(?P<m>.*?)$").map(|(_, g)| g), Some(1));
+    }
+
+    #[test]
+    fn recognises_idioms_by_their_regex() {
+        use uml_runtime::plan::RegexIdiom::*;
+        assert_eq!(super::idiom(r"\s+$"), Some(TrailingWhitespace));
+        assert_eq!(super::idiom(r"\s{1,}$"), Some(TrailingWhitespace));
+        assert_eq!(super::idiom(r"^.*\r"), Some(ThroughLastCarriageReturn));
+        assert_eq!(super::idiom(r"^.*\x0D"), Some(ThroughLastCarriageReturn));
+        for other in [r"(?m)\s+$", r"\s*$", r"[ \t]+$", r"(?s)^.*\r", r"^.*?\r", r".*\r", r"(?-u)\s+$"] {
+            assert_eq!(super::idiom(other), None, "{other}");
+        }
     }
 
     #[test]

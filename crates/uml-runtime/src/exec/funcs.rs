@@ -4,7 +4,7 @@
 use super::{Bufs, Executor, FALSE, Failed, LEVELS, Step, TRUE, text_in};
 use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Aux, Buf, Cmp, KLOG_FIELDS, Piece, Slot, Text, Value};
-use crate::plan::{Func, NO_SLOT};
+use crate::plan::{Func, NO_SLOT, RegexIdiom};
 use crate::stdlib::level::{Level, Scale, level_from_number, parse_level};
 use crate::stdlib::{ansi, klog, logfmt, number, text, timestamp};
 use std::cmp::Ordering;
@@ -311,6 +311,21 @@ impl Executor<'_> {
         let plan = self.plan;
         let (st, wt) = (text_in(&self.scratch, b, s), text_in(&self.scratch, b, with));
         match (aux, pattern) {
+            // What the idiom's regex would leave, without running it: a
+            // part of the input, not a copy.
+            (Aux::Regex(r), _) if wt.is_empty() && plan.regex_idioms.get(r as usize).copied().flatten().is_some() => {
+                let kept = match plan.regex_idioms[r as usize] {
+                    Some(RegexIdiom::TrailingWhitespace) => st.trim_end(),
+                    _ => {
+                        let first_line = memchr::memchr(b'\n', st.as_bytes()).unwrap_or(st.len());
+                        match memchr::memrchr(b'\r', &st.as_bytes()[..first_line]) {
+                            Some(cr) => &st[cr + 1..],
+                            None => st,
+                        }
+                    }
+                };
+                return Ok(Value::Str(sub_text(s, st, kept)));
+            }
             (Aux::Regex(r), _) => {
                 let re = &plan.regexes[r as usize];
                 let limit = usize::try_from(count).unwrap_or(0);
