@@ -2,8 +2,8 @@
 //!
 //! The pipeline is `parse` (in `uml-syntax`) → [`check`] (names, types,
 //! fallibility, the output schema; builds the [`hir`]) → [`lower`] (the flat
-//! [`uml_runtime::plan::Plan`], with constant folding, field pushdown and the
-//! flat optimizer passes). [`compile`] runs all of it on rule texts;
+//! [`uml_runtime::plan::Plan`], with constant folding, field pushdown, regex
+//! specialisation and the flat optimizer passes). [`compile`] runs all of it on rule texts;
 //! [`defaults`] is the rule set embedded in the binary.
 //!
 //! [`eval`] is the reference evaluator, the language's executable

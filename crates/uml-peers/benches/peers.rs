@@ -16,8 +16,8 @@ use uml_peers::{Implementation, Input};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const LINES: usize = 200_000;
-const SEED: u64 = 1;
+const LINES: usize = uml_peers::BENCH_LINES;
+const SEED: u64 = uml_peers::BENCH_SEED;
 const GROUP: &str = "peers";
 
 fn peers(c: &mut Criterion) {

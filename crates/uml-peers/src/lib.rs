@@ -78,6 +78,11 @@ pub trait Transform {
     fn run(&mut self, file_name: &str, bytes: &[u8], out: &mut Vec<u8>);
 }
 
+/// The lines of the benchmark's input.
+pub const BENCH_LINES: usize = 200_000;
+/// The corpus seed of the benchmark's input.
+pub const BENCH_SEED: u64 = 1;
+
 /// The implementations, in the order of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Implementation {

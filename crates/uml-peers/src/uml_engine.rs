@@ -5,6 +5,9 @@ use uml::Rules;
 use uml::runtime::output::{Encoder, Format};
 use uml::runtime::pipeline::{FileState, Processor};
 
+/// The size of the chunks the encoder's output goes out in.
+const CHUNK: usize = 256 << 10;
+
 /// The embedded rule set, compiled once.
 pub struct Uml {
     rules: Rules,
@@ -24,6 +27,10 @@ impl crate::Transform for Uml {
         let encoder = &mut self.encoder;
         for line in crate::lines(bytes) {
             processor.push(&mut file, line, &mut |record| encoder.record(record));
+            // Out in chunks, as `uml run` hands them to its writer.
+            if encoder.len() >= CHUNK {
+                encoder.drain_into(out);
+            }
         }
         processor.finish(&mut file, &mut |record| encoder.record(record));
         encoder.drain_into(out);

@@ -16,7 +16,11 @@
 //!   `j.key…` (and tested with `exists(j.key)`) are collected, and the scan
 //!   extracts exactly those into slots in its one pass; `parse_klog` writes
 //!   the fields read straight to slots and builds its object only when the
-//!   variable is used whole.
+//!   variable is used whole;
+//! - **regexes the executor can do without** ([`regex_tail`]): a capture
+//!   regex that ends in `(?P<g>.*)$` runs without that group, the rest of
+//!   the line taken as it; `replace` with `\s+$` or `^.*\r` and `""` is
+//!   `trim_end` or a cut after the last `\r`.
 //!
 //! The flat passes (dead stores, unreachable ops, jumps to the next op) are
 //! in [`opt`].

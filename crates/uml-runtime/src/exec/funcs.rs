@@ -24,6 +24,22 @@ fn sub_text(t: Text, whole: &str, part: &str) -> Text {
     Text { buf: t.buf, start: t.start + off, end: t.start + off + part.len() as u32 }
 }
 
+/// Where the groups of a capture match are, in the executor's capture
+/// buffers.
+#[derive(Clone, Copy)]
+enum Groups {
+    NoMatch,
+    /// In the whole regex's buffer.
+    Whole,
+    /// In the buffer of the regex's head ([`crate::plan::RegexTail`]); the
+    /// group `rest` is the text from `end` on.
+    Split {
+        head: usize,
+        rest: u16,
+        end: usize,
+    },
+}
+
 /// Whether trimming the JSON string body `raw` (undecoded, without `\u`
 /// escapes or raw control characters) might change it. A body that starts
 /// and ends with a printable ASCII character that is not part of an escape
@@ -682,43 +698,39 @@ impl Executor<'_> {
             // line as the last group. The whole regex decides only where a
             // `\n` follows the head's match; where the head does not match,
             // neither does the whole.
-            let whole = |locs: &mut [regex::CaptureLocations]| re.captures_read(&mut locs[regex as usize], st);
-            let (split, whole) = match plan.regex_tails.get(regex as usize).copied().flatten() {
+            let whole = |locs: &mut [regex::CaptureLocations]| match re.captures_read(&mut locs[regex as usize], st) {
+                Some(_) => Groups::Whole,
+                None => Groups::NoMatch,
+            };
+            let groups = match plan.regex_tails.get(regex as usize).copied().flatten() {
                 Some(tail) => {
                     match plan.regexes[tail.head as usize].captures_read(&mut self.locs[tail.head as usize], st) {
-                        None => (None, None),
+                        None => Groups::NoMatch,
                         Some(m) if memchr::memchr(b'\n', &st.as_bytes()[m.end()..]).is_none() => {
-                            (Some((tail, m.end())), None)
+                            Groups::Split { head: tail.head as usize, rest: tail.group, end: m.end() }
                         }
-                        Some(_) => (None, whole(&mut self.locs)),
+                        Some(_) => whole(&mut self.locs),
                     }
                 }
-                None => (None, whole(&mut self.locs)),
+                None => whole(&mut self.locs),
             };
-            if split.is_some() || whole.is_some() {
-                for &(group, slot) in caps {
-                    let span = match split {
-                        Some((tail, end)) if group == tail.group => Some((end, st.len())),
-                        Some((tail, _)) if group == 0 => {
-                            self.locs[tail.head as usize].get(0).map(|(start, _)| (start, st.len()))
-                        }
-                        Some((tail, _)) => self.locs[tail.head as usize].get(usize::from(group)),
-                        None => self.locs[regex as usize].get(usize::from(group)),
-                    };
-                    let v = match span {
-                        Some((a, z)) => {
-                            Value::Str(Text { buf: t.buf, start: t.start + a as u32, end: t.start + z as u32 })
-                        }
-                        None => Value::Null,
-                    };
-                    if let Some(s) = self.slots.get_mut(usize::from(slot)) {
-                        *s = v;
-                    }
+            for &(group, slot) in caps {
+                let span = match groups {
+                    Groups::NoMatch => break,
+                    Groups::Whole => self.locs[regex as usize].get(usize::from(group)),
+                    Groups::Split { rest, end, .. } if group == rest => Some((end, st.len())),
+                    Groups::Split { head, .. } if group == 0 => self.locs[head].get(0).map(|(a, _)| (a, st.len())),
+                    Groups::Split { head, .. } => self.locs[head].get(usize::from(group)),
+                };
+                let v = match span {
+                    Some((a, z)) => Value::Str(Text { buf: t.buf, start: t.start + a as u32, end: t.start + z as u32 }),
+                    None => Value::Null,
+                };
+                if let Some(s) = self.slots.get_mut(usize::from(slot)) {
+                    *s = v;
                 }
-                true
-            } else {
-                false
             }
+            !matches!(groups, Groups::NoMatch)
         };
         self.set(dst, Value::Bool(matched != negate));
         Ok(())
