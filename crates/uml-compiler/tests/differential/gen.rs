@@ -553,33 +553,12 @@ impl Gen<'_, '_> {
                 let k = (1 + self.c.below(3)).min(order.len() - i);
                 let chunk: Vec<usize> = order[i..i + k].to_vec();
                 let (cond, captures) = self.cond(2, true);
-                self.line(&format!("if {cond} {{"));
-                self.indent += 1;
-                self.scopes.push(captures);
-                for &o in &chunk {
-                    self.assign_required(o);
-                }
-                self.scopes.pop();
-                self.indent -= 1;
+                self.required_branch(&format!("if {cond} {{"), captures, &chunk);
                 if self.c.chance(40) {
                     let (cond, captures) = self.cond(2, true);
-                    self.line(&format!("}} else if {cond} {{"));
-                    self.indent += 1;
-                    self.scopes.push(captures);
-                    for &o in &chunk {
-                        self.assign_required(o);
-                    }
-                    self.scopes.pop();
-                    self.indent -= 1;
+                    self.required_branch(&format!("}} else if {cond} {{"), captures, &chunk);
                 }
-                self.line("} else {");
-                self.indent += 1;
-                self.scopes.push(Vec::new());
-                for &o in &chunk {
-                    self.assign_required(o);
-                }
-                self.scopes.pop();
-                self.indent -= 1;
+                self.required_branch("} else {", Vec::new(), &chunk);
                 self.line("}");
                 i += k;
             } else {
@@ -587,6 +566,19 @@ impl Gen<'_, '_> {
                 i += 1;
             }
         }
+    }
+
+    /// A branch (its opening line given) that assigns the outputs of
+    /// `chunk`, with the captures its condition binds in scope.
+    fn required_branch(&mut self, header: &str, captures: Vec<Var>, chunk: &[usize]) {
+        self.line(header);
+        self.indent += 1;
+        self.scopes.push(captures);
+        for &o in chunk {
+            self.assign_required(o);
+        }
+        self.scopes.pop();
+        self.indent -= 1;
     }
 
     fn assign_required(&mut self, o: usize) {
