@@ -46,6 +46,12 @@
 //! ```
 //!
 //! `examples/embed.rs` runs the same on several threads.
+//!
+//! An agent that ships records as NDJSON or Loki push bodies encodes them
+//! with [`runtime::output::Encoder`]; a record made with
+//! `Record::with_form(PayloadForm::Escaped)` holds its payload already
+//! escaped for it, written in one pass instead of written and escaped
+//! again ([`PayloadForm`]).
 
 use std::fmt;
 use std::path::Path;
@@ -54,7 +60,7 @@ use uml_compiler::lower::{Options, Stats};
 
 pub use uml_compiler as compiler;
 pub use uml_runtime as runtime;
-pub use uml_runtime::exec::{Executor, FileInfo, Line, Outcome, Record, Route};
+pub use uml_runtime::exec::{Executor, FileInfo, Line, Outcome, PayloadForm, Record, Route};
 pub use uml_runtime::framing::Stream;
 pub use uml_runtime::plan::Plan;
 pub use uml_syntax as syntax;

@@ -69,7 +69,7 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
         };
         let mut file = FileState::new(&info);
         let mut formatter = Encoder::new(args.format.into());
-        let mut processor = Processor::new(plan);
+        let mut processor = Processor::for_encoder(plan);
         let buffers = Buffers::default();
         let result = process(&mut processor, &mut file, &mut *io.stdin, &mut formatter, &buffers, &mut |chunk| {
             let written = output.write_all(&chunk).map_err(write_error(&args.output));
@@ -200,7 +200,7 @@ fn run_files(
                 let sender = sender.clone();
                 let (next, stop, done_bytes, buffers) = (&next, &stop, &done_bytes, &buffers);
                 scope.spawn(move || {
-                    let mut processor = Processor::new(plan);
+                    let mut processor = Processor::for_encoder(plan);
                     let mut formatter = Encoder::new(format.into());
                     let mut stats = Stats::default();
                     let mut failures = Vec::new();

@@ -22,7 +22,7 @@ impl Default for Uml {
 
 impl crate::Transform for Uml {
     fn run(&mut self, file_name: &str, bytes: &[u8], out: &mut Vec<u8>) {
-        let mut processor = Processor::new(self.rules.plan());
+        let mut processor = Processor::for_encoder(self.rules.plan());
         let mut file = FileState::from_path(file_name);
         let encoder = &mut self.encoder;
         for line in crate::lines(bytes) {

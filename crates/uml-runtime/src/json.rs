@@ -106,17 +106,36 @@ pub enum JsonErrorKind {
     InvalidNumber,
 }
 
+impl JsonError {
+    /// What was wrong, without where.
+    pub fn what(&self) -> &'static str {
+        match self.kind {
+            JsonErrorKind::NotAnObject => "not a JSON object",
+            JsonErrorKind::UnexpectedByte => "unexpected character",
+            JsonErrorKind::UnexpectedEnd => "unexpected end of input",
+            JsonErrorKind::TooDeep => TOO_DEEP,
+            JsonErrorKind::InvalidEscape => "invalid escape in string",
+            JsonErrorKind::InvalidNumber => "invalid number",
+        }
+    }
+
+    /// Appends the message, as [`fmt::Display`] writes it, without the
+    /// formatting machinery: a line that is not JSON fails this way, and
+    /// rules often parse every line to find out.
+    pub fn write_message(&self, out: &mut String) {
+        out.push_str(self.what());
+        out.push_str(" at byte ");
+        crate::stdlib::number::format_int(i64::from(self.offset), out);
+    }
+}
+
+/// [`JsonErrorKind::TooDeep`]'s message.
+const TOO_DEEP: &str = "arrays and objects nested deeper than 128";
+const _: () = assert!(MAX_DEPTH == 128, "TOO_DEEP names the limit");
+
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            JsonErrorKind::NotAnObject => f.write_str("not a JSON object")?,
-            JsonErrorKind::UnexpectedByte => f.write_str("unexpected character")?,
-            JsonErrorKind::UnexpectedEnd => f.write_str("unexpected end of input")?,
-            JsonErrorKind::TooDeep => write!(f, "arrays and objects nested deeper than {MAX_DEPTH}")?,
-            JsonErrorKind::InvalidEscape => f.write_str("invalid escape in string")?,
-            JsonErrorKind::InvalidNumber => f.write_str("invalid number")?,
-        }
-        write!(f, " at byte {}", self.offset)
+        write!(f, "{} at byte {}", self.what(), self.offset)
     }
 }
 

@@ -8,17 +8,21 @@
 //!   body per [`Encoder::take`], records grouped by their labels in the
 //!   order each stream first appeared.
 //!
-//! Both embed the payload as a JSON string. The payload is already JSON
-//! that the record writer built in valid UTF-8 with every control
-//! character escaped, so embedding it escapes only `"` and `\`
-//! ([`write_json_string_body`] finds them a word at a time), with no UTF-8
-//! validation.
+//! Both embed the payload as a JSON string. A record made with
+//! [`PayloadForm::Escaped`] (as [`Processor::for_encoder`] makes them) holds
+//! it escaped already, written in the same pass as the payload itself, and
+//! is copied as it is. A record that holds JSON has it escaped here: the
+//! record writer built it in valid UTF-8 with every control character
+//! escaped, so that escapes only `"` and `\` ([`write_json_string_body`]
+//! finds them a word at a time), with no UTF-8 validation.
+//!
+//! [`Processor::for_encoder`]: crate::pipeline::Processor::for_encoder
 //!
 //! An [`Encoder`] keeps its buffers; once they have grown to a chunk's
 //! size, encoding a record allocates nothing (a Loki stream's labels are
 //! copied once per body).
 
-use crate::exec::Record;
+use crate::exec::{PayloadForm, Record};
 use crate::stdlib::json_string::write_json_string_body;
 use crate::stdlib::number::format_int_bytes;
 
@@ -71,7 +75,7 @@ impl Encoder {
                 out.extend_from_slice(b"\",\"labels\":");
                 out.extend_from_slice(record.labels_json());
                 out.extend_from_slice(b",\"line\":\"");
-                write_json_string_body(out, record.payload());
+                embed(out, record);
                 out.extend_from_slice(b"\"}\n");
             }
             Format::Loki => {
@@ -91,7 +95,7 @@ impl Encoder {
                 values.extend_from_slice(b"[\"");
                 format_int_bytes(record.timestamp, values);
                 values.extend_from_slice(b"\",\"");
-                write_json_string_body(values, record.payload());
+                embed(values, record);
                 values.extend_from_slice(b"\"]");
                 self.pending += values.len() - before;
             }
@@ -139,5 +143,13 @@ impl Encoder {
         }
         out.extend_from_slice(b"]}\n");
         self.pending = 0;
+    }
+}
+
+/// Appends a record's payload as the inside of a JSON string.
+fn embed(out: &mut Vec<u8>, record: &Record) {
+    match record.form() {
+        PayloadForm::Escaped => out.extend_from_slice(record.payload()),
+        PayloadForm::Json => write_json_string_body(out, record.payload()),
     }
 }

@@ -26,7 +26,7 @@
 //! dropped with a reason ([`Stats::check`] states the law):
 //! `lines_read = lines_in_records + joined_pieces + Σ drops`.
 
-use crate::exec::{Executor, FileInfo, Line, Outcome, Record, Route};
+use crate::exec::{Executor, FileInfo, Line, Outcome, PayloadForm, Record, Route};
 use crate::framing::{DropReason, FramedLine, Framer, Stream, parse_file_name};
 use crate::group::{Group, Grouper};
 use crate::plan::{Framing, Plan};
@@ -234,8 +234,16 @@ pub struct Processor<'p> {
 }
 
 impl<'p> Processor<'p> {
+    /// A processor whose records hold their payload as JSON.
     pub fn new(plan: &'p Plan) -> Processor<'p> {
         Processor { executor: Executor::new(plan), record: Record::default() }
+    }
+
+    /// A processor whose records hold their payload escaped, for an
+    /// [`Encoder`](crate::output::Encoder) to embed as it is: the payload
+    /// is written once instead of written and then escaped.
+    pub fn for_encoder(plan: &'p Plan) -> Processor<'p> {
+        Processor { executor: Executor::new(plan), record: Record::with_form(PayloadForm::Escaped) }
     }
 
     pub fn executor(&self) -> &Executor<'p> {

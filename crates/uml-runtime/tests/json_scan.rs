@@ -107,6 +107,24 @@ fn deep_nesting_is_an_error_not_a_crash() {
 }
 
 #[test]
+fn error_messages_are_written_as_displayed() {
+    for text in ["", "x", "{\"a\": tru}", "[1,", "\"\\q\"", "-", "[1] 2", &"[".repeat(MAX_DEPTH + 1)] {
+        let e = scan_value(text.as_bytes()).unwrap_err();
+        let mut written = String::from("prefix: ");
+        e.write_message(&mut written);
+        assert_eq!(written, format!("prefix: {e}"), "{text:?}");
+    }
+    let e = scan_object(b"[]", &[b"a"], &mut [None]).unwrap_err();
+    let mut written = String::new();
+    e.write_message(&mut written);
+    assert_eq!(written, "not a JSON object at byte 0");
+    assert_eq!(
+        scan_value("[".repeat(MAX_DEPTH + 1).as_bytes()).unwrap_err().what(),
+        format!("arrays and objects nested deeper than {MAX_DEPTH}")
+    );
+}
+
+#[test]
 fn member_and_element_lookup() {
     let line = br#"{"a": {"b": [10, "x", {"c": true}]}}"#;
     let mut found = [None];

@@ -2,7 +2,9 @@
 
 use proptest::prelude::*;
 use uml_runtime::json::{RawValue, decode_string, scan_value};
-use uml_runtime::stdlib::json_string::{copy_json_string_body, write_json_string, write_json_string_body};
+use uml_runtime::stdlib::json_string::{
+    copy_json_string_body, write_json_string, write_json_string_body, write_json_string_body_twice,
+};
 
 /// Strings with plenty of what needs escaping.
 fn awkward_string() -> impl Strategy<Value = String> {
@@ -53,6 +55,18 @@ proptest! {
         let mut body = Vec::new();
         write_json_string_body(&mut body, s.as_bytes());
         prop_assert_eq!(&body[..], &out[7..out.len() - 1]);
+    }
+
+    /// Escaping twice in one pass is escaping the escape.
+    #[test]
+    fn write_twice_is_the_escape_escaped(s in awkward_string()) {
+        let mut once = Vec::new();
+        write_json_string_body(&mut once, s.as_bytes());
+        let mut again = b"prefix".to_vec();
+        write_json_string_body(&mut again, &once);
+        let mut twice = b"prefix".to_vec();
+        write_json_string_body_twice(&mut twice, s.as_bytes());
+        prop_assert_eq!(twice, again);
     }
 
     #[test]

@@ -17,8 +17,9 @@ use uml_compiler::compile::{Compiled, Unit, compile};
 use uml_compiler::eval::{Evaluator, LineInput, Outcome};
 use uml_compiler::lower::Options;
 use uml_compiler::testing::{describe_outcome, engine_outcome};
-use uml_runtime::exec::{Executor, FileInfo, Line, Record};
+use uml_runtime::exec::{Executor, FileInfo, Line, Outcome as EngineOutcome, PayloadForm, Record};
 use uml_runtime::framing::Stream;
+use uml_runtime::stdlib::json_string::write_json_string_body;
 
 /// The generated rule file with the fixed schema.
 pub fn units(rules: &str) -> Vec<Unit> {
@@ -116,6 +117,8 @@ pub fn run(engines: &Engines, files: &[FileMeta], inputs: &[Input]) -> Result<Ta
     let mut optimized = Executor::new(&engines.optimized.plan);
     let mut plain_record = Record::default();
     let mut optimized_record = Record::default();
+    let mut escaped_record = Record::with_form(PayloadForm::Escaped);
+    let mut escaped_json = Vec::new();
     let empty = Input { file: 0, line: String::new(), traceback: None, timestamp: 0 };
     let routes: Vec<_> = files
         .iter()
@@ -163,6 +166,28 @@ pub fn run(engines: &Engines, files: &[FileMeta], inputs: &[Input]) -> Result<Ta
                 String::from_utf8_lossy(optimized_record.payload()),
             );
             return Err(r);
+        }
+        // A record written escaped in one pass is the JSON record escaped.
+        if matches!(from_optimized, Outcome::Record(_)) {
+            let o = optimized.apply(optimized_route, line, &mut escaped_record);
+            escaped_json.clear();
+            write_json_string_body(&mut escaped_json, optimized_record.payload());
+            if !matches!(o, EngineOutcome::Record)
+                || escaped_record.payload() != escaped_json
+                || escaped_record.truncated() != optimized_record.truncated()
+                || escaped_record.labels_json() != optimized_record.labels_json()
+            {
+                let mut r = report(&engines.units, f, input, &[reference, from_plain, from_optimized]);
+                let _ = writeln!(
+                    r,
+                    "---- the escaped record is not the record escaped ----\nJSON, escaped: {} (cut: {})\nescaped:       {} (cut: {})",
+                    String::from_utf8_lossy(&escaped_json),
+                    optimized_record.truncated(),
+                    String::from_utf8_lossy(escaped_record.payload()),
+                    escaped_record.truncated(),
+                );
+                return Err(r);
+            }
         }
     }
     Ok(tally)

@@ -26,7 +26,7 @@ use crate::framing::Stream;
 use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Buf, Members, Meta, Op, OpId, Plan, Slot, Text, Value};
 use record::Layout;
-pub use record::{CUT_MARKER, Record, cut_point};
+pub use record::{CUT_MARKER, PayloadForm, Record, cut_point};
 use std::fmt::Write as _;
 
 /// The most computed text one line may produce: past it, the op that would
@@ -159,6 +159,8 @@ pub struct Executor<'p> {
     scratch: String,
     /// For functions whose input is in the scratch.
     tmp: String,
+    /// For text the record writer escapes a second time.
+    bytes: Vec<u8>,
     locs: Vec<regex::CaptureLocations>,
     found: Vec<Option<RawValue>>,
     /// The pending failure's message.
@@ -177,6 +179,7 @@ impl<'p> Executor<'p> {
             slots: vec![Value::Null; usize::from(plan.slot_count)],
             scratch: String::with_capacity(INITIAL_CAPACITY),
             tmp: String::with_capacity(INITIAL_CAPACITY),
+            bytes: Vec::new(),
             locs: plan.regexes.iter().map(regex::Regex::capture_locations).collect(),
             found: vec![None; widest],
             error: Text::EMPTY,
@@ -606,7 +609,10 @@ impl<'p> Executor<'p> {
             }
             Err(e) => {
                 self.clear_members(members);
-                self.fail_fmt(format_args!("{e}"))
+                let start = self.scratch.len() as u32;
+                e.write_message(&mut self.scratch);
+                self.error = Text { buf: Buf::Scratch, start, end: self.scratch.len() as u32 };
+                Err(Failed)
             }
         }
     }

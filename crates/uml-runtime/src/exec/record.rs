@@ -11,15 +11,39 @@
 //! - a payload longer than the rule's `max_record_size` has `exc_info`, then
 //!   `message`, cut at a character boundary and marked with [`CUT_MARKER`],
 //!   so that it stays valid JSON within the limit ([`cut_point`]).
+//!
+//! A record made with [`PayloadForm::Escaped`] holds its payload already
+//! escaped as the inside of a JSON string, as the wire formats embed it
+//! ([`crate::output`]): the same pass writes keys escaped once more
+//! (encoded once per executor), strings through a doubled escape table, and
+//! a JSON string copied from the input escaped once (its escapes are already
+//! the first). The payload is then never read again to be embedded. Such a
+//! record is cut by the same rule, on the length of its payload as JSON:
+//! when that is over the limit (rare), the payload is written as JSON, cut,
+//! and escaped.
 
 use super::{Bufs, Executor, text_in};
-use crate::json::JsonKind;
+use crate::json::{JsonKind, RawValue};
 use crate::plan::{Plan, Value};
-use crate::stdlib::json_string::{copy_json_string_body, write_json_string};
+use crate::stdlib::json_string::{
+    copy_json_string_body, write_json_string, write_json_string_body, write_json_string_body_twice,
+};
 use crate::stdlib::number;
 
 /// What replaces the end of a cut `message` or `exc_info`.
 pub const CUT_MARKER: &str = "…[truncated]";
+
+/// How a [`Record`] holds its payload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PayloadForm {
+    /// As JSON: `{"levelname":"INFO",…}`.
+    #[default]
+    Json,
+    /// Escaped as the inside of a JSON string, `{\"levelname\":\"INFO\",…}`:
+    /// what [`crate::output::Encoder`] embeds in a line as it is. Written in
+    /// one pass; see the module documentation.
+    Escaped,
+}
 
 /// One output record; reuse it across lines.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +56,9 @@ pub struct Record {
     values: String,
     value_ends: Vec<u32>,
     payload: Vec<u8>,
+    form: PayloadForm,
+    /// An escaped record's payload as JSON, when it has to be cut.
+    spare: Vec<u8>,
     truncated: bool,
     /// The address of the plan whose label names `labels` holds, so that a
     /// record reused with another plan does not keep the old names.
@@ -39,6 +66,17 @@ pub struct Record {
 }
 
 impl Record {
+    /// A record that holds its payload in `form`; [`Record::default`] holds
+    /// it as JSON.
+    pub fn with_form(form: PayloadForm) -> Record {
+        Record { form, ..Record::default() }
+    }
+
+    /// How the record holds its payload.
+    pub fn form(&self) -> PayloadForm {
+        self.form
+    }
+
     /// The labels as a JSON object, `{"model_version_id":"…",…}`, in the
     /// schema's order.
     pub fn labels_json(&self) -> &[u8] {
@@ -57,7 +95,9 @@ impl Record {
         self.value_ends.len()
     }
 
-    /// The payload: a compact JSON object in valid UTF-8, Loki's line.
+    /// The payload in the record's [`form`](Record::form), valid UTF-8: a
+    /// compact JSON object, Loki's line, or that object escaped as the
+    /// inside of a JSON string.
     pub fn payload(&self) -> &[u8] {
         &self.payload
     }
@@ -83,6 +123,8 @@ pub(super) struct Layout {
     label_keys: Vec<Vec<u8>>,
     label_constants: Vec<Option<Vec<u8>>>,
     field_keys: Vec<Vec<u8>>,
+    /// `field_keys` escaped once more, for [`PayloadForm::Escaped`].
+    field_keys_escaped: Vec<Vec<u8>>,
 }
 
 impl Layout {
@@ -98,10 +140,17 @@ impl Layout {
             write_json_string(&mut v, c);
             v
         };
+        let field_keys: Vec<Vec<u8>> = plan.fields.iter().map(|f| key(&f.name)).collect();
+        let escaped = |k: &Vec<u8>| {
+            let mut e = Vec::with_capacity(k.len() + 4);
+            write_json_string_body(&mut e, k);
+            e
+        };
         Layout {
             label_keys: plan.labels.iter().map(|l| key(&l.name)).collect(),
             label_constants: plan.labels.iter().map(|l| l.constant.as_ref().map(constant)).collect(),
-            field_keys: plan.fields.iter().map(|f| key(&f.name)).collect(),
+            field_keys_escaped: field_keys.iter().map(escaped).collect(),
+            field_keys,
         }
     }
 }
@@ -117,10 +166,37 @@ pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp:
     }
     record.timestamp = timestamp;
     record.rule = rule;
-    record.truncated = false;
     write_labels(exec, b, record);
+    let max = plan.rules.get(usize::from(rule)).map_or(usize::MAX, |r| r.max_record_size as usize);
     let out = &mut record.payload;
     out.clear();
+    record.truncated = match record.form {
+        PayloadForm::Json => {
+            let cuts = write_payload::<false>(exec, b, out);
+            out.len() > max && cut(out, cuts, max)
+        }
+        PayloadForm::Escaped => {
+            write_payload::<true>(exec, b, out);
+            // The JSON is never longer than its escape.
+            out.len() > max && unescaped_len(out) > max && {
+                let json = &mut record.spare;
+                json.clear();
+                let cuts = write_payload::<false>(exec, b, json);
+                cut(json, cuts, max);
+                out.clear();
+                write_json_string_body(out, json);
+                true
+            }
+        }
+    };
+}
+
+/// Writes the payload object into `out`, as JSON or (`ESCAPED`) as the
+/// inside of a JSON string; returns where the cuttable strings' bodies are
+/// in JSON.
+fn write_payload<const ESCAPED: bool>(exec: &mut Executor<'_>, b: &Bufs<'_>, out: &mut Vec<u8>) -> [Body; 2] {
+    let plan = exec.plan;
+    let quote: &[u8] = if ESCAPED { b"\\\"" } else { b"\"" };
     out.push(b'{');
     let mut cuts = [Body::default(); 2];
     let mut first = true;
@@ -133,7 +209,7 @@ pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp:
             out.push(b',');
         }
         first = false;
-        out.extend_from_slice(&exec.layout.field_keys[i]);
+        out.extend_from_slice(if ESCAPED { &exec.layout.field_keys_escaped[i] } else { &exec.layout.field_keys[i] });
         let body_start = out.len() + 1;
         match v {
             Value::Null => out.extend_from_slice(b"null"),
@@ -148,53 +224,94 @@ pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp:
                 number::format_float(f, &mut exec.tmp);
                 out.extend_from_slice(exec.tmp.as_bytes());
             }
+            Value::Str(t) if ESCAPED => {
+                out.extend_from_slice(quote);
+                write_json_string_body_twice(out, text_in(&exec.scratch, b, t).as_bytes());
+                out.extend_from_slice(quote);
+            }
             Value::Str(t) => write_json_string(out, text_in(&exec.scratch, b, t)),
             Value::Json(t, JsonKind::String, flags) => {
-                out.push(b'"');
-                copy_json_string_body(out, text_in(&exec.scratch, b, t).as_bytes(), flags);
-                out.push(b'"');
+                let body = text_in(&exec.scratch, b, t).as_bytes();
+                out.extend_from_slice(quote);
+                if !ESCAPED {
+                    copy_json_string_body(out, body, flags);
+                } else if copied_as_is(flags) {
+                    // The body's escapes are those of the first escape.
+                    write_json_string_body(out, body);
+                } else {
+                    let canonical = &mut exec.bytes;
+                    canonical.clear();
+                    copy_json_string_body(canonical, body, flags);
+                    write_json_string_body(out, canonical);
+                }
+                out.extend_from_slice(quote);
             }
             Value::Json(..) => {
                 let mut s = std::mem::take(&mut exec.tmp);
                 s.clear();
                 exec.write_json(b, v, &mut s);
-                out.extend_from_slice(s.as_bytes());
+                if ESCAPED {
+                    write_json_string_body(out, s.as_bytes());
+                } else {
+                    out.extend_from_slice(s.as_bytes());
+                }
                 exec.tmp = s;
             }
         }
-        if v.is_string() {
+        if !ESCAPED && v.is_string() {
             if let Some(k) = plan.cuttable.iter().position(|&c| usize::from(c) == i) {
                 cuts[k.min(1)] = Body { start: body_start, end: out.len() - 1 };
             }
         }
     }
     out.push(b'}');
+    cuts
+}
 
-    let max = plan.rules.get(usize::from(rule)).map_or(usize::MAX, |r| r.max_record_size as usize);
-    if out.len() > max {
-        record.truncated = true;
-        // Cut in the plan's order (`exc_info` before `message`).
-        for k in 0..cuts.len() {
-            let excess = out.len().saturating_sub(max);
-            let body = cuts[k];
-            if excess == 0 || body.end <= body.start {
-                continue;
-            }
-            let Some(kept) = cut_point(&out[body.start..body.end], excess) else { continue };
-            let from = body.start + kept;
-            // Replace out[from..body.end] by the marker, without allocating.
-            let removed = body.end - from - CUT_MARKER.len();
-            out.copy_within(body.end.., from + CUT_MARKER.len());
-            out[from..from + CUT_MARKER.len()].copy_from_slice(CUT_MARKER.as_bytes());
-            out.truncate(out.len() - removed);
-            for other in &mut cuts {
-                if other.start > body.start {
-                    other.start -= removed;
-                    other.end -= removed;
-                }
+/// Whether [`copy_json_string_body`] copies a body with these flags as it is.
+fn copied_as_is(flags: u8) -> bool {
+    flags & (RawValue::UNICODE | RawValue::SLASH | RawValue::CONTROL) == 0
+}
+
+/// The length of the text that `escaped`, the inside of a JSON string that
+/// [`write_json_string_body`] wrote, stands for: each escape is one byte.
+fn unescaped_len(escaped: &[u8]) -> usize {
+    let mut len = 0;
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(b'\\', &escaped[i..]) {
+        // `\uXXXX` stands for a control character, one byte.
+        let step = if escaped.get(i + at + 1) == Some(&b'u') { 6 } else { 2 };
+        len += at + 1;
+        i = (i + at + step).min(escaped.len());
+    }
+    len + escaped.len() - i
+}
+
+/// Cuts `out`, a payload of JSON longer than `max`, in the plan's order
+/// (`exc_info` before `message`) until it fits or nothing is left to cut;
+/// whether it was over the limit (it was: the record is marked truncated).
+fn cut(out: &mut Vec<u8>, mut cuts: [Body; 2], max: usize) -> bool {
+    for k in 0..cuts.len() {
+        let excess = out.len().saturating_sub(max);
+        let body = cuts[k];
+        if excess == 0 || body.end <= body.start {
+            continue;
+        }
+        let Some(kept) = cut_point(&out[body.start..body.end], excess) else { continue };
+        let from = body.start + kept;
+        // Replace out[from..body.end] by the marker, without allocating.
+        let removed = body.end - from - CUT_MARKER.len();
+        out.copy_within(body.end.., from + CUT_MARKER.len());
+        out[from..from + CUT_MARKER.len()].copy_from_slice(CUT_MARKER.as_bytes());
+        out.truncate(out.len() - removed);
+        for other in &mut cuts {
+            if other.start > body.start {
+                other.start -= removed;
+                other.end -= removed;
             }
         }
     }
+    true
 }
 
 /// Writes the labels, unless they are those of the previous record (the
@@ -279,7 +396,21 @@ fn boundary(body: &[u8], keep: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::boundary;
+    use super::{boundary, unescaped_len};
+    use crate::stdlib::json_string::write_json_string_body;
+
+    #[test]
+    fn unescaped_length_counts_an_escape_as_one_byte() {
+        for json in [r#"{"message":"a \"quoted\" \\ path\u001b é"}"#, "", r"\", r#"\\\""#, "plain text"] {
+            let mut escaped = Vec::new();
+            write_json_string_body(&mut escaped, json.as_bytes());
+            assert_eq!(unescaped_len(&escaped), json.len(), "{json}");
+        }
+        // What the writer does not write is counted all the same, and a
+        // dangling backslash is one byte.
+        assert_eq!(unescaped_len(br"\u00e9x"), 2);
+        assert_eq!(unescaped_len(br"ab\"), 3);
+    }
 
     #[test]
     fn cuts_between_characters_and_escapes() {

@@ -66,11 +66,6 @@ pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
 /// JSON embedded in JSON (a payload in an NDJSON line). The output is valid
 /// UTF-8 when `value` is. Allocates only by growing `out`.
 ///
-/// Plain runs are found eight bytes at a time. Each word is appended whole
-/// before it is looked at (one eight-byte store, no copy call per run), and
-/// cut back to its plain bytes when one needs an escape; only those bytes
-/// are handled one by one.
-///
 /// ```
 /// # use uml_runtime::stdlib::json_string::write_json_string_body;
 /// let mut out = Vec::new();
@@ -78,6 +73,71 @@ pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
 /// assert_eq!(out, br#"{\"message\":\"a\\tb\"}"#);
 /// ```
 pub fn write_json_string_body(out: &mut Vec<u8>, value: &[u8]) {
+    escape_with(out, value, write_escape);
+}
+
+/// Appends `value` escaped twice for the inside of a JSON string: what
+/// [`write_json_string_body`] would make of its own output, in one pass.
+/// For a string inside a payload that is itself embedded as a string (the
+/// NDJSON `line`): `"` becomes `\\\"`, `\` becomes `\\\\`, a newline
+/// `\\n`.
+///
+/// ```
+/// # use uml_runtime::stdlib::json_string::{write_json_string_body, write_json_string_body_twice};
+/// let value = "say \"hi\"\n\\ \x01 é";
+/// let mut once = Vec::new();
+/// write_json_string_body(&mut once, value.as_bytes());
+/// let mut twice_by_two = Vec::new();
+/// write_json_string_body(&mut twice_by_two, &once);
+/// let mut twice = Vec::new();
+/// write_json_string_body_twice(&mut twice, value.as_bytes());
+/// assert_eq!(twice, twice_by_two);
+/// ```
+pub fn write_json_string_body_twice(out: &mut Vec<u8>, value: &[u8]) {
+    escape_with(out, value, write_escape_twice);
+}
+
+/// Appends the escape of an escape: [`write_escape`]'s output, escaped.
+#[inline(always)]
+fn write_escape_twice(out: &mut Vec<u8>, c: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match c {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'\n' => b'n',
+        b'\r' => b'r',
+        b'\t' => b't',
+        0x08 => b'b',
+        0x0c => b'f',
+        _ => {
+            out.extend_from_slice(&[
+                b'\\',
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(c >> 4)],
+                HEX[usize::from(c & 15)],
+            ]);
+            return;
+        }
+    };
+    if short == b'"' || short == b'\\' {
+        out.extend_from_slice(&[b'\\', b'\\', b'\\', short]);
+    } else {
+        out.extend_from_slice(&[b'\\', b'\\', short]);
+    }
+}
+
+/// The escaping loop of [`write_json_string_body`], with the escape of a
+/// byte that needs one (`"`, `\\`, a control character) given.
+///
+/// Plain runs are found eight bytes at a time. Each word is appended whole
+/// before it is looked at (one eight-byte store, no copy call per run), and
+/// cut back to its plain bytes when one needs an escape; only those bytes
+/// are handled one by one.
+#[inline(always)]
+fn escape_with<F: Fn(&mut Vec<u8>, u8)>(out: &mut Vec<u8>, value: &[u8], escape: F) {
     out.reserve(value.len() + 8);
     let mut i = 0;
     while let Some(word) = value.get(i..i + 8) {
@@ -91,12 +151,12 @@ pub fn write_json_string_body(out: &mut Vec<u8>, value: &[u8]) {
         let plain = mask.trailing_zeros() as usize / 8;
         out.truncate(out.len() - 8 + plain);
         i += plain;
-        write_escape(out, value[i]);
+        escape(out, value[i]);
         i += 1;
     }
     for &c in &value[i..] {
         if c == b'"' || c == b'\\' || c < 0x20 {
-            write_escape(out, c);
+            escape(out, c);
         } else {
             out.push(c);
         }

@@ -6,7 +6,7 @@
 //! timestamp is parsed for every raw line, and a fixed-layout parser that
 //! reads nineteen bytes at known offsets is several times faster than a
 //! general one; `parse_timestamp` needs a handful of chrono's specifiers,
-//! compiled once with the rule set into a flat list of [`Item`]s, with no
+//! compiled once with the rule set into a flat list of `Item`s, with no
 //! `Parsed` struct to fill and resolve per line. Neither allocates. Chrono
 //! is the oracle of the tests, and the bench measures it alongside.
 //!
