@@ -289,10 +289,15 @@ const HEAD_PIECES: &[&str] = &[
 ];
 
 fn head_line() -> impl Strategy<Value = String> {
+    let pieces = || prop::collection::vec(prop::sample::select(HEAD_PIECES), 0..8).prop_map(|pieces| pieces.concat());
     prop_oneof![
-        prop::collection::vec(prop::sample::select(HEAD_PIECES), 0..8).prop_map(|pieces| pieces.concat()),
+        pieces(),
         ".*",
         "[\\x00-\\x7f]{0,40}",
+        // Long lines, the pieces anywhere around the matcher's 512-byte
+        // blocks, after spaces or after letters.
+        (490usize..1060, prop::sample::select(vec![" ", "a", "é"]), pieces())
+            .prop_map(|(n, pad, tail)| format!("{}{tail}", pad.repeat(n / pad.len()))),
     ]
 }
 

@@ -3,11 +3,12 @@
 //! A `python_traceback` rule without `head` runs the default pattern on
 //! every line it reads, and nearly every line is not a head. The regex
 //! engine finds no literal to skip ahead with in `(?i)`-words between
-//! `\b`s. This matcher finds where a head could start with a SIMD
-//! multi-pattern searcher (aho-corasick's Teddy) over the first two
-//! letters of the level words in every case, and `[E]`, and checks the word
-//! boundaries only there; where Teddy is not available it walks the line's
-//! ASCII words once, a table load per byte. Either way it must agree with
+//! `\b`s. This matcher lowers the line's letters a word at a time (into a
+//! block on the stack), finds where a head could start with a SIMD
+//! multi-pattern searcher (aho-corasick's Teddy) over the first three
+//! letters of the level words, and `[E]`, and checks the whole test on the
+//! line only there; where Teddy is not available it walks the line's ASCII
+//! words once, a table load per byte. Either way it must agree with
 //! [`GroupConfig::DEFAULT_HEAD`] on every line; `tests/group_props.rs`
 //! checks that both do.
 //!
@@ -16,35 +17,63 @@
 use aho_corasick::packed;
 use std::sync::LazyLock;
 
-/// The first two letters of every level word of the default head, in
-/// every case (`er`, `Er`, `eR`, `ER`, `cr`, …), and `[E]`; `None` where the
-/// CPU has no Teddy. Two letters keep the set small enough for Teddy's
-/// fastest form; the hits inside words they add fail the boundary check at
-/// once. The leftmost-first search misses a candidate only inside an
-/// earlier one, where a level word cannot start: the byte before it is a
-/// letter, and not the `m` that ends a colour code.
+/// The first three letters of every level word of the default head, and
+/// `[E]`, as they read in a line whose bytes have had 0x20 set (ASCII
+/// letters lowered, `[` and `]` made `{` and `}`); `None` where the CPU has
+/// no Teddy. Only letters lower to letters, so a level word in any case
+/// shows as one of these, and each hit is checked on the line itself. The
+/// leftmost-first search misses a candidate only inside an earlier one,
+/// where a level word cannot start: the byte before it is a letter, and
+/// not the `m` that ends a colour code (or, inside `[E]`, the `E` before
+/// `]`).
 static STARTS: LazyLock<Option<packed::Searcher>> = LazyLock::new(|| {
-    let mut patterns = vec![b"[E]".to_vec()];
-    for prefix in [b"er", b"cr", b"fa", b"pa", b"ex"] {
-        for case in 0u8..4 {
-            let variant =
-                prefix.iter().enumerate().map(|(i, c)| if case >> i & 1 == 1 { c.to_ascii_uppercase() } else { *c });
-            patterns.push(variant.collect());
-        }
-    }
+    let patterns: [&[u8]; 6] = [b"{e}", b"err", b"cri", b"fat", b"pan", b"exc"];
     packed::Config::new().only_teddy(true).builder().extend(patterns).build()
 });
+
+/// How much of a line is lowered at a time, on the stack.
+const BLOCK: usize = 512;
 
 /// Whether `line` matches [`GroupConfig::DEFAULT_HEAD`]:
 /// `(?i-u:(?:\b|\x1b\[[0-9;]*m)(?:error|erro|critical|crit|fatal|fata|panic|pani|exception)\b)|\[E\]|^[EF][0-9]{4} `.
 ///
 /// [`GroupConfig::DEFAULT_HEAD`]: super::GroupConfig::DEFAULT_HEAD
 pub fn matches_default_head(line: &str) -> bool {
+    let b = line.as_bytes();
     match &*STARTS {
         Some(starts) => {
-            is_klog_error(line.as_bytes()) || starts.find_iter(line).any(|m| head_at(line.as_bytes(), m.start()))
+            is_klog_error(b)
+                || lowered_blocks(b, |at, lowered| starts.find_iter(lowered).any(|m| head_at(b, at + m.start())))
         }
         None => matches_default_head_by_walking(line),
+    }
+}
+
+/// Calls `f` with the start and the lowered copy of each block of `b` until
+/// it says yes. Blocks overlap by two bytes, so that every three-byte
+/// pattern lies whole in one of them.
+fn lowered_blocks(b: &[u8], mut f: impl FnMut(usize, &[u8]) -> bool) -> bool {
+    let mut block = [0u8; BLOCK];
+    let mut at = 0;
+    loop {
+        let part = &b[at..b.len().min(at + BLOCK)];
+        let lowered = &mut block[..part.len()];
+        let mut words = lowered.chunks_exact_mut(8);
+        let mut from = part.chunks_exact(8);
+        for (to, word) in (&mut words).zip(&mut from) {
+            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            to.copy_from_slice(&(word | 0x2020_2020_2020_2020).to_le_bytes());
+        }
+        for (to, c) in words.into_remainder().iter_mut().zip(from.remainder()) {
+            *to = c | 0x20;
+        }
+        if f(at, lowered) {
+            return true;
+        }
+        if at + BLOCK >= b.len() {
+            return false;
+        }
+        at += BLOCK - 2;
     }
 }
 
@@ -53,11 +82,11 @@ fn is_klog_error(b: &[u8]) -> bool {
     matches!(b, [b'E' | b'F', d0, d1, d2, d3, b' ', ..] if [d0, d1, d2, d3].iter().all(|d| d.is_ascii_digit()))
 }
 
-/// Whether a head starts at `at`, where [`STARTS`] found `[E]` or the start
-/// of a level word.
+/// Whether a head starts at `at`, where [`STARTS`] found what may be `[E]`
+/// or the start of a level word.
 fn head_at(b: &[u8], at: usize) -> bool {
-    if b[at] == b'[' {
-        return true;
+    if b[at] == b'[' || b[at] == b'{' {
+        return b.get(at..at + 3) == Some(b"[E]");
     }
     // With ASCII word boundaries on both sides, a level word must be a whole
     // run of ASCII word characters, or the rest of one after an ANSI colour
