@@ -101,7 +101,7 @@ impl Executor<'_> {
         match self.arg(args, i) {
             None => Ok(default),
             Some(Value::Int(n)) => Ok(n),
-            Some(other) => self.fail_fmt(format_args!("expected an int, found {}", other.kind())),
+            Some(other) => self.fail_parts(&["expected an int, found ", other.kind()]),
         }
     }
 
@@ -109,7 +109,7 @@ impl Executor<'_> {
         match self.arg(args, i) {
             None => Ok(default),
             Some(Value::Bool(v)) => Ok(v),
-            Some(other) => self.fail_fmt(format_args!("expected a bool, found {}", other.kind())),
+            Some(other) => self.fail_parts(&["expected a bool, found ", other.kind()]),
         }
     }
 
@@ -202,7 +202,7 @@ impl Executor<'_> {
                     let _ = v;
                     Value::Int(self.container_len(b, t, kind) as i64)
                 }
-                Some(other) => return self.fail_fmt(format_args!("{} has no length", other.kind())),
+                Some(other) => return self.fail_parts(&[other.kind(), " has no length"]),
             },
             Func::ToString => match self.arg(args, 0) {
                 Some(v) if v.is_string() => v,
@@ -218,7 +218,7 @@ impl Executor<'_> {
                 }
                 Some(Value::Bool(v)) => Value::Str(if v { TRUE } else { FALSE }),
                 Some(Value::Null) | None => Value::Str(Text::EMPTY),
-                Some(other) => return self.fail_fmt(format_args!("cannot convert {} to a string", other.kind())),
+                Some(other) => return self.fail_parts(&["cannot convert ", other.kind(), " to a string"]),
             },
             Func::ToInt => match self.arg(args, 0) {
                 Some(Value::Int(i)) => Value::Int(i),
@@ -232,7 +232,7 @@ impl Executor<'_> {
                         Err(e) => return self.fail(e.message()),
                     }
                 }
-                Some(other) => return self.fail_fmt(format_args!("cannot convert {} to an int", other.kind())),
+                Some(other) => return self.fail_parts(&["cannot convert ", other.kind(), " to an int"]),
             },
             Func::Truncate => {
                 let s = self.string(b, args, 0)?;
@@ -458,7 +458,7 @@ impl Executor<'_> {
                 let t = self.commit_tmp()?;
                 Ok(Value::Json(t, JsonKind::Array, 0))
             }
-            Some(other) => self.fail_fmt(format_args!("cannot slice {}", other.kind())),
+            Some(other) => self.fail_parts(&["cannot slice ", other.kind()]),
             None => self.fail("missing argument"),
         }
     }
@@ -473,7 +473,7 @@ impl Executor<'_> {
         while let Some(el) = json::get_element(self.buffer(b, pt.buf), path, i) {
             let v = self.value_of_raw(b, pt.buf, el);
             if !(v.is_string() || matches!(v, Value::Int(_))) {
-                return self.fail_fmt(format_args!("a path element is a string or an int, not {}", v.kind()));
+                return self.fail_parts(&["a path element is a string or an int, not ", v.kind()]);
             }
             i += 1;
         }
@@ -518,7 +518,7 @@ impl Executor<'_> {
                 },
                 None => return self.fail("a numeric level needs a `scale`"),
             },
-            Some(other) => return self.fail_fmt(format_args!("{} is not a level", other.kind())),
+            Some(other) => return self.fail_parts(&[other.kind(), " is not a level"]),
             None => return self.fail("missing argument"),
         };
         Ok(Value::Str(level_text(level)))
@@ -616,7 +616,7 @@ impl Executor<'_> {
         now_ns: i64,
     ) -> Step {
         let Some(t) = self.str_text(b, src) else {
-            return self.fail_fmt(format_args!("expected a string, found {}", src.kind()));
+            return self.fail_parts(&["expected a string, found ", src.kind()]);
         };
         let st = text_in(&self.scratch, b, t);
         let k = match klog::parse_klog(st) {
@@ -753,7 +753,7 @@ impl Executor<'_> {
                         None => return self.fail("cannot order NaN"),
                     },
                     _ => {
-                        return self.fail_fmt(format_args!("cannot order {} and {}", x.kind(), y.kind()));
+                        return self.fail_parts(&["cannot order ", x.kind(), " and ", y.kind()]);
                     }
                 },
             },
@@ -789,7 +789,7 @@ impl Executor<'_> {
                     Value::Int(i) => number::format_int(i, &mut self.tmp),
                     Value::Float(f) => number::format_float(f, &mut self.tmp),
                     Value::Bool(v) => self.tmp.push_str(if v { "true" } else { "false" }),
-                    other => return self.fail_fmt(format_args!("a template hole cannot print {}", other.kind())),
+                    other => return self.fail_parts(&["a template hole cannot print ", other.kind()]),
                 },
             }
         }

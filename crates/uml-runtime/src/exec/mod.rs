@@ -27,7 +27,6 @@ use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Buf, Members, Meta, Op, OpId, Plan, Slot, Text, Value};
 use record::Layout;
 pub use record::{CUT_MARKER, PayloadForm, Record, cut_point};
-use std::fmt::Write as _;
 
 /// The most computed text one line may produce: past it, the op that would
 /// grow the scratch further fails ("value too large").
@@ -403,16 +402,19 @@ impl<'p> Executor<'p> {
 
     /// Records a failure with a fixed message.
     pub(crate) fn fail<T>(&mut self, message: &str) -> Result<T, Failed> {
-        let start = self.scratch.len() as u32;
-        self.scratch.push_str(message);
-        self.error = Text { buf: Buf::Scratch, start, end: self.scratch.len() as u32 };
-        Err(Failed)
+        self.fail_parts(&[message])
     }
 
-    /// Records a failure with a formatted message.
-    pub(crate) fn fail_fmt<T>(&mut self, args: std::fmt::Arguments<'_>) -> Result<T, Failed> {
+    /// Records a failure whose message is `parts` one after the other
+    /// (`["expected a string, found ", v.kind()]`). Failures are ordinary:
+    /// `strip_ansi_escape_codes(%traceback) ?? null` fails on every line
+    /// without a traceback, so messages are put together without the
+    /// formatting machinery.
+    pub(crate) fn fail_parts<T>(&mut self, parts: &[&str]) -> Result<T, Failed> {
         let start = self.scratch.len() as u32;
-        let _ = self.scratch.write_fmt(args);
+        for part in parts {
+            self.scratch.push_str(part);
+        }
         self.error = Text { buf: Buf::Scratch, start, end: self.scratch.len() as u32 };
         Err(Failed)
     }
@@ -444,7 +446,7 @@ impl<'p> Executor<'p> {
             None => self.fail("missing argument"),
             Some(v) => match self.str_text(b, v) {
                 Some(t) => Ok(t),
-                None => self.fail_fmt(format_args!("expected a string, found {}", v.kind())),
+                None => self.fail_parts(&["expected a string, found ", v.kind()]),
             },
         }
     }
@@ -480,7 +482,7 @@ impl<'p> Executor<'p> {
     fn truth(&mut self, slot: Slot) -> Result<bool, Failed> {
         match self.get(slot) {
             Value::Bool(v) => Ok(v),
-            other => self.fail_fmt(format_args!("a condition must be a bool, not {}", other.kind())),
+            other => self.fail_parts(&["a condition must be a bool, not ", other.kind()]),
         }
     }
 
@@ -576,7 +578,7 @@ impl<'p> Executor<'p> {
         let v = self.get(src);
         let Some(t) = self.str_text(b, v) else {
             self.clear_members(members);
-            return self.fail_fmt(format_args!("expected a string, found {}", v.kind()));
+            return self.fail_parts(&["expected a string, found ", v.kind()]);
         };
         let plan = self.plan;
         let bytes = text_in(&self.scratch, b, t).as_bytes();
