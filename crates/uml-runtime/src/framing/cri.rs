@@ -3,7 +3,7 @@
 //!
 //! - The timestamp is RFC 3339 with 0 to 9 fraction digits (trailing zeros
 //!   trimmed) and `Z` or, from CRI-O, a local offset; it is read by the
-//!   standard library's [`parse_rfc3339`], the one timestamp parser.
+//!   standard library's [`parse_rfc3339_bytes`], the one timestamp parser.
 //! - The tag holds `:`-separated values of which only the first counts:
 //!   `F`, a full line or the last piece of one, or `P`, a partial piece.
 //! - The message is every byte after the third space, `\r` and invalid
@@ -22,7 +22,7 @@
 //!   is malformed, as no runtime writes one.
 
 use super::{FramingError, Stream};
-use crate::stdlib::timestamp::parse_rfc3339;
+use crate::stdlib::timestamp::parse_rfc3339_bytes;
 
 /// A CRI line, borrowed from the raw line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub(super) fn parse_unterminated(line: &[u8]) -> Result<CriLine<'_>, FramingErro
     let (timestamp, rest) = split_space(line).ok_or(FramingError::CriFields)?;
     let (stream, rest) = split_space(rest).ok_or(FramingError::CriFields)?;
     let (tag, message) = split_space(rest).unwrap_or((rest, &[]));
-    let timestamp_ns = std::str::from_utf8(timestamp).ok().and_then(parse_rfc3339).ok_or(FramingError::CriTimestamp)?;
+    let timestamp_ns = parse_rfc3339_bytes(timestamp).ok_or(FramingError::CriTimestamp)?;
     let stream = Stream::from_bytes(stream).ok_or(FramingError::CriStream)?;
     let first_tag = tag.split(|&b| b == b':').next().unwrap_or(tag);
     let partial = match first_tag {

@@ -17,7 +17,7 @@
 
 use super::{FramingError, Stream};
 use crate::json::{JsonKind, RawValue, decode_string, decode_unicode_escape, scan_object};
-use crate::stdlib::timestamp::parse_rfc3339;
+use crate::stdlib::timestamp::parse_rfc3339_bytes;
 
 /// A docker json-file line, with its `log` borrowed from the raw line or
 /// from the caller's buffer.
@@ -63,8 +63,7 @@ pub fn parse_docker<'a>(line: &'a [u8], buf: &'a mut Vec<u8>, limit: usize) -> R
         .ok_or(FramingError::DockerStream)?;
     let timestamp_ns = time
         .filter(|v| v.kind == JsonKind::String && !v.has(RawValue::ESCAPED))
-        .and_then(|v| std::str::from_utf8(v.string_body(line)).ok())
-        .and_then(parse_rfc3339)
+        .and_then(|v| parse_rfc3339_bytes(v.string_body(line)))
         .ok_or(FramingError::DockerTime)?;
 
     let body = log.string_body(line);

@@ -335,12 +335,17 @@ fn text_of<'a>(bytes: &'a [u8], cut: bool, max: usize, out: &'a mut String) -> (
     let cap = max.saturating_add(LOOKAHEAD);
     let cut = cut || bytes.len() > cap;
     let kept = &bytes[..bytes.len().min(cap)];
-    let valid = match std::str::from_utf8(kept) {
+    // SIMD validation for the common case; the standard library's, which
+    // says where and how it failed, for the rest.
+    let valid = match simdutf8::basic::from_utf8(kept) {
         Ok(s) => Some(s),
-        // A character cut off at the end of a prefix is not an error; it
-        // lies beyond the maximum anyway.
-        Err(e) if cut && e.error_len().is_none() => std::str::from_utf8(&kept[..e.valid_up_to()]).ok(),
-        Err(_) => None,
+        Err(_) => match std::str::from_utf8(kept) {
+            Ok(s) => Some(s),
+            // A character cut off at the end of a prefix is not an error; it
+            // lies beyond the maximum anyway.
+            Err(e) if cut && e.error_len().is_none() => std::str::from_utf8(&kept[..e.valid_up_to()]).ok(),
+            Err(_) => None,
+        },
     };
     if let Some(s) = valid {
         let t = floor_char_boundary(s, max);

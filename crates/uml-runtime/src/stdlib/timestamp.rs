@@ -144,7 +144,13 @@ const POW10: [u32; 10] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_
 /// assert_eq!(parse_rfc3339("2026-11-20T10:00:02"), None);
 /// ```
 pub fn parse_rfc3339(value: &str) -> Option<i64> {
-    let b = value.as_bytes();
+    parse_rfc3339_bytes(value.as_bytes())
+}
+
+/// [`parse_rfc3339`] of bytes that need not be UTF-8: the framer's raw
+/// timestamp field, which the parser checks byte by byte anyway (anything
+/// that is not ASCII fails it), so it is never validated as UTF-8 first.
+pub fn parse_rfc3339_bytes(b: &[u8]) -> Option<i64> {
     let head: &[u8; 19] = b.get(..19)?.try_into().ok()?;
     let digit = |i: usize| head[i].wrapping_sub(b'0');
     let d = [
