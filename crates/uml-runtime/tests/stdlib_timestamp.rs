@@ -7,7 +7,8 @@
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use proptest::prelude::*;
 use uml_runtime::stdlib::timestamp::{
-    TimestampFormat, civil_from_days, days_from_civil, parse_rfc3339, parse_timestamp, weekday_from_days,
+    Rfc3339Parser, TimestampFormat, civil_from_days, days_from_civil, parse_rfc3339, parse_rfc3339_bytes,
+    parse_timestamp, weekday_from_days,
 };
 
 fn chrono_rfc3339(s: &str) -> Option<i64> {
@@ -76,6 +77,29 @@ proptest! {
         }
         if let Some(ours) = parse_rfc3339(&text) {
             prop_assert_eq!(Some(ours), chrono_rfc3339(&text), "{}", text);
+        }
+    }
+
+    /// The parser that remembers the last minute answers as the stateless
+    /// one, whatever came before: timestamps of one minute, of the next,
+    /// and broken ones, in any order.
+    #[test]
+    fn remembered_minute_changes_nothing(
+        steps in prop::collection::vec(
+            (0i64..150, 0usize..=9, prop::option::of((0usize..32, prop::sample::select(vec!["", "0", "9", "6", ":", "T", "Z", "é", "+01:00"])))),
+            1..40,
+        ),
+    ) {
+        let start = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap().and_hms_opt(23, 58, 30).unwrap();
+        let mut parser = Rfc3339Parser::default();
+        for (seconds, digits, edit) in steps {
+            let dt = start + chrono::Duration::seconds(seconds);
+            let mut text = format!("{}{}Z", dt.format("%Y-%m-%dT%H:%M:%S"), fraction(123_456_789, digits));
+            if let Some((at, replacement)) = edit {
+                let at = at.min(text.len());
+                text.replace_range(at..(at + 1).min(text.len()), replacement);
+            }
+            prop_assert_eq!(parser.parse(text.as_bytes()), parse_rfc3339_bytes(text.as_bytes()), "{}", text);
         }
     }
 

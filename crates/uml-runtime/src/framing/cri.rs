@@ -3,7 +3,8 @@
 //!
 //! - The timestamp is RFC 3339 with 0 to 9 fraction digits (trailing zeros
 //!   trimmed) and `Z` or, from CRI-O, a local offset; it is read by the
-//!   standard library's [`parse_rfc3339_bytes`], the one timestamp parser.
+//!   standard library's [`parse_rfc3339_bytes`](crate::stdlib::timestamp::parse_rfc3339_bytes),
+//!   the one timestamp parser.
 //! - The tag holds `:`-separated values of which only the first counts:
 //!   `F`, a full line or the last piece of one, or `P`, a partial piece.
 //! - The message is every byte after the third space, `\r` and invalid
@@ -22,7 +23,7 @@
 //!   is malformed, as no runtime writes one.
 
 use super::{FramingError, Stream};
-use crate::stdlib::timestamp::parse_rfc3339_bytes;
+use crate::stdlib::timestamp::Rfc3339Parser;
 
 /// A CRI line, borrowed from the raw line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,15 +47,19 @@ pub struct CriLine<'a> {
 /// assert_eq!((line.stream, line.partial, line.message), (Stream::Stderr, true, &b"part of a line"[..]));
 /// ```
 pub fn parse_cri(line: &[u8]) -> Result<CriLine<'_>, FramingError> {
-    parse_unterminated(line.strip_suffix(b"\n").unwrap_or(line))
+    parse_unterminated(line.strip_suffix(b"\n").unwrap_or(line), &mut Rfc3339Parser::default())
 }
 
-/// [`parse_cri`] of a line whose terminator is already removed.
-pub(super) fn parse_unterminated(line: &[u8]) -> Result<CriLine<'_>, FramingError> {
+/// [`parse_cri`] of a line whose terminator is already removed, with the
+/// file's timestamp parser (which remembers the last minute).
+pub(super) fn parse_unterminated<'a>(
+    line: &'a [u8],
+    timestamps: &mut Rfc3339Parser,
+) -> Result<CriLine<'a>, FramingError> {
     let (timestamp, rest) = split_space(line).ok_or(FramingError::CriFields)?;
     let (stream, rest) = split_space(rest).ok_or(FramingError::CriFields)?;
     let (tag, message) = split_space(rest).unwrap_or((rest, &[]));
-    let timestamp_ns = parse_rfc3339_bytes(timestamp).ok_or(FramingError::CriTimestamp)?;
+    let timestamp_ns = timestamps.parse(timestamp).ok_or(FramingError::CriTimestamp)?;
     let stream = Stream::from_bytes(stream).ok_or(FramingError::CriStream)?;
     let first_tag = tag.split(|&b| b == b':').next().unwrap_or(tag);
     let partial = match first_tag {

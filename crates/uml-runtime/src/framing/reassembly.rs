@@ -29,6 +29,7 @@
 use super::cri;
 use super::docker::parse_docker;
 use super::{DropReason, Format, FramingError, Stream};
+use crate::stdlib::timestamp::Rfc3339Parser;
 
 /// Loki's default `max_line_size`, 256 KiB: the default maximum of a line.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 256 * 1024;
@@ -154,6 +155,8 @@ pub struct Framer {
     text: String,
     /// Docker `log` values with escapes, decoded.
     docker_log: Vec<u8>,
+    /// CRI timestamps, read with the last one's minute remembered.
+    timestamps: Rfc3339Parser,
     counters: Counters,
 }
 
@@ -168,6 +171,7 @@ impl Framer {
             pending: Default::default(),
             text: String::new(),
             docker_log: Vec::new(),
+            timestamps: Rfc3339Parser::default(),
             counters: Counters::default(),
         }
     }
@@ -210,7 +214,7 @@ impl Framer {
     /// when it is a partial piece of a line still open, else the line it
     /// completes or why it was dropped.
     pub fn push<'a>(&'a mut self, raw: &'a [u8]) -> Option<Result<FramedLine<'a>, DropReason>> {
-        let Framer { format, max_line_bytes, pending, text, docker_log, counters } = self;
+        let Framer { format, max_line_bytes, pending, text, docker_log, timestamps, counters } = self;
         let max = *max_line_bytes;
         let cap = max.saturating_add(LOOKAHEAD);
         counters.raw_lines += 1;
@@ -222,7 +226,7 @@ impl Framer {
         }
         let detected = *format.get_or_insert_with(|| Format::detect(raw).unwrap_or(Format::Cri));
         let parsed = match detected {
-            Format::Cri => cri::parse_unterminated(raw).map(|l| Piece {
+            Format::Cri => cri::parse_unterminated(raw, timestamps).map(|l| Piece {
                 timestamp_ns: l.timestamp_ns,
                 stream: l.stream,
                 partial: l.partial,
