@@ -154,7 +154,17 @@ fn escape_with<F: Fn(&mut Vec<u8>, u8)>(out: &mut Vec<u8>, value: &[u8], escape:
         escape(out, value[i]);
         i += 1;
     }
-    for &c in &value[i..] {
+    // The last bytes, fewer than eight: one word padded with spaces tells
+    // whether they can go in one copy (short values, a level or a name,
+    // are nothing but this).
+    let rest = &value[i..];
+    let mut word = [b' '; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    if special_mask(u64::from_le_bytes(word)) == 0 {
+        out.extend_from_slice(rest);
+        return;
+    }
+    for &c in rest {
         if c == b'"' || c == b'\\' || c < 0x20 {
             escape(out, c);
         } else {
