@@ -158,24 +158,6 @@ impl SerdePeer for Careful {
     }
 
     fn write(&mut self, out: &mut Vec<u8>, timestamp_ns: i64, route: &Route, payload: &Payload<'_>) {
-        let buffer = &mut self.payload;
-        buffer.clear();
-        buffer.extend_from_slice(b"{\"levelname\":\"");
-        buffer.extend_from_slice(payload.levelname.as_bytes());
-        buffer.extend_from_slice(b"\",\"message\":");
-        rule::write_json_string(buffer, &payload.message);
-        buffer.extend_from_slice(b",\"replica\":");
-        rule::write_json_string(buffer, &route.replica);
-        buffer.extend_from_slice(b",\"source\":\"model_container\"");
-        if let Some(exc_info) = &payload.exc_info {
-            buffer.extend_from_slice(b",\"exc_info\":");
-            rule::write_json_string(buffer, exc_info);
-        }
-        if let Some(request_id) = &payload.request_id {
-            buffer.extend_from_slice(b",\"request_id\":");
-            rule::write_json_string(buffer, request_id);
-        }
-        buffer.push(b'}');
-        rule::write_record(out, timestamp_ns, &route.labels_json, buffer);
+        rule::write_payload_record(out, &mut self.payload, timestamp_ns, route, payload);
     }
 }

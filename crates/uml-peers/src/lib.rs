@@ -1,6 +1,6 @@
 //! uml and its peers on the same bytes: the model container's transform
-//! written with VRL, with serde_json (naively and carefully), and the
-//! limit passes, each turning one kubelet CRI log file into the NDJSON
+//! written with VRL, as a LuaJIT program, with serde_json (naively and
+//! carefully), and the limit passes, each turning one kubelet CRI log file into the NDJSON
 //! that `uml run` writes.
 //!
 //! ```sh
@@ -26,6 +26,7 @@
 //! | --- | --- |
 //! | [`Implementation::Uml`] | the embedded rules through `Processor` and `FileState`, records through `Encoder`: `uml run` without file I/O |
 //! | [`Implementation::Vrl`] | `model_container.vrl` on the `vrl` crate (features `compiler`, `stdlib-base`), one event per line |
+//! | [`Implementation::LuaJit`] | `model_container.lua` on LuaJIT 2.1 (mlua), called per line as a Fluent Bit Lua filter is; JSON decoded by serde_json into Lua tables, standing in for lua-cjson |
 //! | [`Implementation::SerdeNaive`] | `serde_json::Value` per line, the record built as a `Value` |
 //! | [`Implementation::SerdeCareful`] | a borrowed `#[derive(Deserialize)]` struct, the record written by hand into reused buffers |
 //! | [`Implementation::LimitCopy`] | `memchr` line split, each line copied to the output |
@@ -59,12 +60,18 @@
 //!   groups them into one ERROR record with `exc_info`;
 //! - JSON that serde_json refuses (Python's `NaN` and `Infinity`, a lone
 //!   surrogate `\udce9`): uml reads it as JSON, the peers as plain text;
-//! - VRL only: an object or array `message`, which VRL's `encode_json`
-//!   writes with its keys sorted, where uml keeps their order.
+//! - VRL and LuaJIT only: an object or array `message`, which VRL's
+//!   `encode_json` writes with its keys sorted and Lua with its keys in
+//!   the table's hash order, where uml keeps their order.
+//!
+//! The Lua program has no regexes: each of the rule's is written with Lua
+//! patterns and a lookup of the captured level word, and its unit tests
+//! hold it to the Rust peers' regexes on every format.
 
 pub mod careful;
 pub mod cri;
 pub mod limit;
+pub mod luajit;
 pub mod naive;
 pub mod rule;
 pub mod uml_engine;
@@ -88,6 +95,7 @@ pub const BENCH_SEED: u64 = 1;
 pub enum Implementation {
     Uml,
     Vrl,
+    LuaJit,
     SerdeNaive,
     SerdeCareful,
     LimitCopy,
@@ -95,9 +103,10 @@ pub enum Implementation {
 }
 
 impl Implementation {
-    pub const ALL: [Implementation; 6] = [
+    pub const ALL: [Implementation; 7] = [
         Implementation::Uml,
         Implementation::Vrl,
+        Implementation::LuaJit,
         Implementation::SerdeNaive,
         Implementation::SerdeCareful,
         Implementation::LimitCopy,
@@ -105,14 +114,15 @@ impl Implementation {
     ];
 
     /// The peers that produce records (the limit passes do not).
-    pub const PEERS: [Implementation; 3] =
-        [Implementation::Vrl, Implementation::SerdeNaive, Implementation::SerdeCareful];
+    pub const PEERS: [Implementation; 4] =
+        [Implementation::Vrl, Implementation::LuaJit, Implementation::SerdeNaive, Implementation::SerdeCareful];
 
     /// The name in the table and in criterion's benchmark ids.
     pub fn name(self) -> &'static str {
         match self {
             Implementation::Uml => "uml",
             Implementation::Vrl => "vrl",
+            Implementation::LuaJit => "luajit",
             Implementation::SerdeNaive => "serde_json_naive",
             Implementation::SerdeCareful => "serde_json_careful",
             Implementation::LimitCopy => "limit_split_copy",
@@ -125,6 +135,7 @@ impl Implementation {
         match self {
             Implementation::Uml => Box::<uml_engine::Uml>::default(),
             Implementation::Vrl => Box::<vrl_program::Vrl>::default(),
+            Implementation::LuaJit => Box::<luajit::LuaJit>::default(),
             Implementation::SerdeNaive => Box::<naive::Naive>::default(),
             Implementation::SerdeCareful => Box::<careful::Careful>::default(),
             Implementation::LimitCopy => Box::<limit::SplitAndCopy>::default(),

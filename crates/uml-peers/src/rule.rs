@@ -185,23 +185,25 @@ impl Default for TextBranch {
         let regex = |pattern: &str| Regex::new(pattern).expect("a valid regex");
         TextBranch {
             // klog/glog: `Lmmdd hh:mm:ss.uuuuuu threadid file:line] message`.
-            klog: regex(r"^(?P<lvl>[IWEF])(?:\d{4})?\d{4} \d{2}:\d{2}:\d{2}\.\d{6} +\d+ [^ \]]+:\d+\] ?(?P<msg>.*)$"),
+            klog: regex(
+                r"^(?P<lvl>[IWEF])(?:[0-9]{4})?[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} +[0-9]+ [^ \]]+:[0-9]+\] ?(?P<msg>.*)$",
+            ),
             formats: [
                 regex(r"^(?P<lvl>TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL):(?:\s+|[^\s:]*:)(?P<msg>.*)$"),
                 regex(
-                    r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?: - \S+)? - (?P<lvl>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL) - (?P<msg>.*)$",
+                    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?(?: - \S+)? - (?P<lvl>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL) - (?P<msg>.*)$",
                 ),
                 regex(
-                    r"^(?P<head>.*?)(?P<lvl>DEBUG|INFO|WARNING|ERROR|CRITICAL) \d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? (?P<msg>.*)$",
+                    r"^(?P<head>.*?)(?P<lvl>DEBUG|INFO|WARNING|ERROR|CRITICAL) [0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? (?P<msg>.*)$",
                 ),
                 regex(
-                    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\s+(?P<lvl>TRACE|DEBUG|INFO|WARN|ERROR)\s+(?P<msg>.*)$",
+                    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z\s+(?P<lvl>TRACE|DEBUG|INFO|WARN|ERROR)\s+(?P<msg>.*)$",
                 ),
                 regex(
-                    r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? \| (?P<lvl>TRACE|DEBUG|INFO|SUCCESS|WARNING|ERROR|CRITICAL) +\| (?P<msg>.*)$",
+                    r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? \| (?P<lvl>TRACE|DEBUG|INFO|SUCCESS|WARNING|ERROR|CRITICAL) +\| (?P<msg>.*)$",
                 ),
             ],
-            python_warning: regex(r"^\S+:\d+: [A-Za-z]*Warning: "),
+            python_warning: regex(r"^\S+:[0-9]+: [A-Za-z]*Warning: "),
         }
     }
 }
@@ -396,6 +398,35 @@ pub fn write_json_string_body(out: &mut Vec<u8>, value: &[u8]) {
         copied = i + 1;
     }
     out.extend_from_slice(&value[copied..]);
+}
+
+/// Appends the NDJSON record of `payload`, its JSON written by hand into
+/// `buffer` (reused) in uml's field order, then embedded as a string.
+pub fn write_payload_record(
+    out: &mut Vec<u8>,
+    buffer: &mut Vec<u8>,
+    timestamp_ns: i64,
+    route: &Route,
+    payload: &Payload<'_>,
+) {
+    buffer.clear();
+    buffer.extend_from_slice(b"{\"levelname\":\"");
+    buffer.extend_from_slice(payload.levelname.as_bytes());
+    buffer.extend_from_slice(b"\",\"message\":");
+    write_json_string(buffer, &payload.message);
+    buffer.extend_from_slice(b",\"replica\":");
+    write_json_string(buffer, &route.replica);
+    buffer.extend_from_slice(b",\"source\":\"model_container\"");
+    if let Some(exc_info) = &payload.exc_info {
+        buffer.extend_from_slice(b",\"exc_info\":");
+        write_json_string(buffer, exc_info);
+    }
+    if let Some(request_id) = &payload.request_id {
+        buffer.extend_from_slice(b",\"request_id\":");
+        write_json_string(buffer, request_id);
+    }
+    buffer.push(b'}');
+    write_record(out, timestamp_ns, &route.labels_json, buffer);
 }
 
 /// Appends one NDJSON record as `uml run` writes it:

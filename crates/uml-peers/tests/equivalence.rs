@@ -1,7 +1,7 @@
 //! Every peer yields uml's records on the first 10,000 lines of the model
 //! container corpus, record by record, but for lines of the classes that
 //! `lib.rs` documents (partial pieces, plain-text tracebacks, JSON that
-//! serde_json refuses, VRL's sorted keys), each counted and each checked to
+//! serde_json refuses, the key order of VRL's and Lua's objects), each counted and each checked to
 //! be what it says.
 
 use serde_json::Value;
@@ -61,7 +61,7 @@ enum Allowed {
     TracebackHead,
     TracebackLine,
     NonStandardJson,
-    VrlSortedKeys,
+    ObjectKeyOrder,
 }
 
 struct Comparison<'a> {
@@ -83,8 +83,9 @@ impl Comparison<'_> {
         {
             return Some(Allowed::NonStandardJson);
         }
-        // VRL's objects are sorted maps: an object `message` comes out sorted.
-        if let (Implementation::Vrl, Some(uml), Some(other)) = (peer, uml, other) {
+        // VRL's objects are sorted maps and Lua's tables hash their keys: an
+        // object `message` comes out with its keys in another order.
+        if let (Implementation::Vrl | Implementation::LuaJit, Some(uml), Some(other)) = (peer, uml, other) {
             let decoded = |record: &Record| serde_json::from_str::<Value>(record.field("message")?).ok();
             let mut sorted = uml.payload.clone();
             sorted["message"] = other.payload["message"].clone();
@@ -92,7 +93,7 @@ impl Comparison<'_> {
                 && decoded(uml) == decoded(other)
                 && sorted == other.payload
             {
-                return Some(Allowed::VrlSortedKeys);
+                return Some(Allowed::ObjectKeyOrder);
             }
         }
         match (uml, other) {
