@@ -1,7 +1,7 @@
 //! uml and its peers on the same bytes: the model container's transform
 //! written with VRL, as a LuaJIT program, with serde_json (naively and
-//! carefully), and the limit passes, each turning one kubelet CRI log file into the NDJSON
-//! that `uml run` writes.
+//! carefully), and the limit passes, each turning one kubelet CRI log file
+//! into the NDJSON that `uml run` writes.
 //!
 //! ```sh
 //! cargo bench -p uml-peers                                               # the table
