@@ -9,8 +9,9 @@
 //! cargo test -p uml-peers --release                                      # the equivalence test
 //! ```
 //!
-//! This crate is a workspace member outside `default-members`: VRL is heavy
-//! to build, so `cargo test` at the root does not build it.
+//! This crate is a workspace member outside `default-members`: VRL and
+//! LuaJIT (built from source with the C compiler) are heavy to build, so
+//! `cargo test` at the root does not build it.
 //!
 //! # The job
 //!
