@@ -161,6 +161,16 @@ local ISO_TIME = "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d(.*)$"
 local SPACED_TIME = "^%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d(.*)$"
 local VLLM_TIME = " %d%d%-%d%d %d%d:%d%d:%d%d()"
 
+-- What follows a timestamp that `pattern` matches at the start of `text`
+-- and its fraction, if `fraction` matches one; nil without a timestamp.
+local function after_time(text, pattern, fraction)
+  local rest = match(text, pattern)
+  if rest then
+    return match(rest, fraction) or rest
+  end
+  return nil
+end
+
 -- The vLLM format: `(?P<head>.*?)LEVEL MM-DD hh:mm:ss(.frac)? (?P<msg>.*)`,
 -- the level word at its leftmost place; head and message joined.
 local function vllm(text)
@@ -204,9 +214,8 @@ local function plain(text)
     end
   end
 
-  rest = match(text, DATE_TIME)
+  rest = after_time(text, DATE_TIME, "^[.,]%d+(.*)$")
   if rest then
-    rest = match(rest, "^[.,]%d+(.*)$") or rest
     word, message = match(rest, "^ %- %S+ %- (%u+) %- (.*)$")
     if not (word and PYTHON[word]) then
       word, message = match(rest, "^ %- (%u+) %- (.*)$")
@@ -221,18 +230,16 @@ local function plain(text)
     return level_of_name(word) or INFO, message
   end
 
-  rest = match(text, ISO_TIME)
+  rest = after_time(text, ISO_TIME, "^%.%d+(.*)$")
   if rest then
-    rest = match(rest, "^%.%d+(.*)$") or rest
     word, message = match(rest, "^Z%s+(%u+)%s+(.*)$")
     if word and TRACING[word] then
       return level_of_name(word) or INFO, message
     end
   end
 
-  rest = match(text, SPACED_TIME)
+  rest = after_time(text, SPACED_TIME, "^%.%d+(.*)$")
   if rest then
-    rest = match(rest, "^%.%d+(.*)$") or rest
     word, message = match(rest, "^ | (%u+) +| (.*)$")
     if word and LOGURU[word] then
       return level_of_name(word) or INFO, message

@@ -22,25 +22,32 @@
 
 use crate::json::{RawValue, decode_unicode_escape, find_special, special_mask};
 
+/// The letter of a byte's two-character escape (`\n` for a newline), or
+/// `None` for a control character written `\u00XX`.
+#[inline(always)]
+fn short_escape(c: u8) -> Option<u8> {
+    match c {
+        b'"' => Some(b'"'),
+        b'\\' => Some(b'\\'),
+        b'\n' => Some(b'n'),
+        b'\r' => Some(b'r'),
+        b'\t' => Some(b't'),
+        0x08 => Some(b'b'),
+        0x0c => Some(b'f'),
+        _ => None,
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Appends the JSON escape of a byte that needs one: `"`, `\\` or a control
 /// character.
 #[inline(always)]
 fn write_escape(out: &mut Vec<u8>, c: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let short = match c {
-        b'"' => b'"',
-        b'\\' => b'\\',
-        b'\n' => b'n',
-        b'\r' => b'r',
-        b'\t' => b't',
-        0x08 => b'b',
-        0x0c => b'f',
-        _ => {
-            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
-            return;
-        }
-    };
-    out.extend_from_slice(&[b'\\', short]);
+    match short_escape(c) {
+        Some(letter) => out.extend_from_slice(&[b'\\', letter]),
+        None => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]),
+    }
 }
 
 /// Appends `value` as a JSON string, quotes included.
@@ -100,32 +107,12 @@ pub fn write_json_string_body_twice(out: &mut Vec<u8>, value: &[u8]) {
 /// Appends the escape of an escape: [`write_escape`]'s output, escaped.
 #[inline(always)]
 fn write_escape_twice(out: &mut Vec<u8>, c: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let short = match c {
-        b'"' => b'"',
-        b'\\' => b'\\',
-        b'\n' => b'n',
-        b'\r' => b'r',
-        b'\t' => b't',
-        0x08 => b'b',
-        0x0c => b'f',
-        _ => {
-            out.extend_from_slice(&[
-                b'\\',
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[usize::from(c >> 4)],
-                HEX[usize::from(c & 15)],
-            ]);
-            return;
+    match short_escape(c) {
+        Some(letter @ (b'"' | b'\\')) => out.extend_from_slice(&[b'\\', b'\\', b'\\', letter]),
+        Some(letter) => out.extend_from_slice(&[b'\\', b'\\', letter]),
+        None => {
+            out.extend_from_slice(&[b'\\', b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]])
         }
-    };
-    if short == b'"' || short == b'\\' {
-        out.extend_from_slice(&[b'\\', b'\\', b'\\', short]);
-    } else {
-        out.extend_from_slice(&[b'\\', b'\\', short]);
     }
 }
 
