@@ -23,10 +23,10 @@
 //! and escaped.
 
 use super::{Bufs, Executor, text_in};
-use crate::json::{JsonKind, RawValue};
+use crate::json::JsonKind;
 use crate::plan::{Plan, Value};
 use crate::stdlib::json_string::{
-    copy_json_string_body, write_json_string, write_json_string_body, write_json_string_body_twice,
+    copies_as_is, copy_json_string_body, write_json_string, write_json_string_body, write_json_string_body_twice,
 };
 use crate::stdlib::number;
 
@@ -235,7 +235,7 @@ fn write_payload<const ESCAPED: bool>(exec: &mut Executor<'_>, b: &Bufs<'_>, out
                 out.extend_from_slice(quote);
                 if !ESCAPED {
                     copy_json_string_body(out, body, flags);
-                } else if copied_as_is(flags) {
+                } else if copies_as_is(flags) {
                     // The body's escapes are those of the first escape.
                     write_json_string_body(out, body);
                 } else {
@@ -266,11 +266,6 @@ fn write_payload<const ESCAPED: bool>(exec: &mut Executor<'_>, b: &Bufs<'_>, out
     }
     out.push(b'}');
     cuts
-}
-
-/// Whether [`copy_json_string_body`] copies a body with these flags as it is.
-fn copied_as_is(flags: u8) -> bool {
-    flags & (RawValue::UNICODE | RawValue::SLASH | RawValue::CONTROL) == 0
 }
 
 /// The length of the text that `escaped`, the inside of a JSON string that

@@ -160,6 +160,12 @@ fn escape_with<F: Fn(&mut Vec<u8>, u8)>(out: &mut Vec<u8>, value: &[u8], escape:
     }
 }
 
+/// Whether [`copy_json_string_body`] copies a body with these flags as it
+/// is: its escapes, if any, are all the writer's own.
+pub fn copies_as_is(flags: u8) -> bool {
+    flags & (RawValue::UNICODE | RawValue::SLASH | RawValue::CONTROL) == 0
+}
+
 /// Appends a JSON string body that [`crate::json`]'s scanner validated,
 /// without its quotes, as the inside of a JSON string written exactly as
 /// [`write_json_string_body`] writes the decoded string: so a record's
@@ -193,7 +199,7 @@ fn escape_with<F: Fn(&mut Vec<u8>, u8)>(out: &mut Vec<u8>, value: &[u8], escape:
 /// assert_eq!(String::from_utf8(out).unwrap(), "lone \u{FFFD}, pair 😀, café /, tab\\t");
 /// ```
 pub fn copy_json_string_body(out: &mut Vec<u8>, body: &[u8], flags: u8) {
-    if flags & (RawValue::UNICODE | RawValue::SLASH | RawValue::CONTROL) == 0 {
+    if copies_as_is(flags) {
         out.extend_from_slice(body);
         return;
     }
