@@ -112,11 +112,15 @@ impl CivilDateTime {
         }
         let seconds =
             days * 86_400 + i64::from(self.hour * 3600 + self.minute * 60 + self.second) - i64::from(offset_seconds);
-        // In i128 so the very first representable nanosecond (whose second is
-        // below i64::MIN / 10^9) is still exact.
-        let nanos = i128::from(seconds) * i128::from(NANOS_PER_SECOND) + i128::from(self.nanosecond);
-        i64::try_from(nanos).ok()
+        unix_nanos(seconds, self.nanosecond)
     }
+}
+
+/// `seconds` since the epoch and `nanosecond` into it, as nanoseconds since
+/// the epoch if an `i64` holds them. In i128 so the very first representable
+/// nanosecond (whose second is below `i64::MIN / 10^9`) is still exact.
+fn unix_nanos(seconds: i64, nanosecond: u32) -> Option<i64> {
+    i64::try_from(i128::from(seconds) * i128::from(NANOS_PER_SECOND) + i128::from(nanosecond)).ok()
 }
 
 const POW10: [u32; 10] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
@@ -261,11 +265,7 @@ fn from_minute(minute: i64, b: &[u8]) -> Option<i64> {
         }
         _ => return None,
     };
-    let seconds = minute + i64::from(second) - offset;
-    // In i128 so the very first representable nanosecond (whose second is
-    // below i64::MIN / 10^9) is still exact.
-    let nanos = i128::from(seconds) * i128::from(NANOS_PER_SECOND) + i128::from(nanosecond);
-    i64::try_from(nanos).ok()
+    unix_nanos(minute + i64::from(second) - offset, nanosecond)
 }
 
 error_enum! {
