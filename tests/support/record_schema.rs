@@ -21,6 +21,10 @@
 //! - the payload is at most 256 KiB and at most the rule's
 //!   `max_record_size`; a record flagged as cut carries the cut marker.
 //!
+//! The same line applied to a record held escaped for an encoder
+//! (`PayloadForm::Escaped`) must give the JSON record's payload escaped as a
+//! JSON string body, cut alike, with the same labels.
+//!
 //! A line without a record must be explained: [`Rules::describe`] is not
 //! empty. An abort must come from an aborting call `f!(…)`: one without a
 //! function is a failure the checker should have made the rule handle, a
@@ -32,7 +36,8 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 use uml::runtime::exec::CUT_MARKER;
 use uml::runtime::framing::DEFAULT_MAX_LINE_BYTES;
-use uml::{Executor, FileInfo, Line, Outcome, Record, Rules, Stream};
+use uml::runtime::stdlib::json_string::write_json_string_body;
+use uml::{Executor, FileInfo, Line, Outcome, PayloadForm, Record, Rules, Stream};
 
 /// The labels of every record, in the schema's order.
 pub const LABELS: [&str; 4] = ["model_version_id", "namespace", "unified_model_logs", "job"];
@@ -237,6 +242,8 @@ pub fn run_case(case: &Case) -> Result<Tally, String> {
     let rules = rules();
     let mut executor = rules.executor();
     let mut record = Record::default();
+    let mut escaped = Record::with_form(PayloadForm::Escaped);
+    let mut expected = Vec::new();
     let file = format!("/var/log/containers/{}_{}_{}-{CONTAINER_ID}.log", case.pod, case.namespace, case.container);
     let info = FileInfo {
         pod: &case.pod,
@@ -253,6 +260,23 @@ pub fn run_case(case: &Case) -> Result<Tally, String> {
         let outcome = executor.apply(&route, line, &mut record);
         if let Err(e) = check_outcome(rules, &executor, outcome, &record) {
             return Err(format!("line {i}: {e}\n--- case\n{}", case.summary()));
+        }
+        if outcome == Outcome::Record {
+            let again = executor.apply(&route, line, &mut escaped);
+            expected.clear();
+            write_json_string_body(&mut expected, record.payload());
+            if again != outcome
+                || escaped.payload() != expected
+                || escaped.truncated() != record.truncated()
+                || escaped.labels_json() != record.labels_json()
+            {
+                return Err(format!(
+                    "line {i}: the record held escaped is not the JSON record escaped\n  JSON escaped: {}\n  escaped:      {}\n--- case\n{}",
+                    preview(&String::from_utf8_lossy(&expected)),
+                    preview(&String::from_utf8_lossy(escaped.payload())),
+                    case.summary()
+                ));
+            }
         }
         match outcome {
             Outcome::Record => {
