@@ -1,6 +1,7 @@
 //! serde_json, carefully: the object decoded into a borrowed struct (only
 //! the keys the rule reads; strings without escapes borrow the line), and
-//! the record written by hand into a reused buffer.
+//! the record written by hand into a reused buffer. The struct and its
+//! reading are shared with the simd-json peer ([`crate::simd`]).
 
 use crate::rule::{self, Fields, Payload, Route, SerdePeer, TextBranch};
 use serde::Deserialize;
@@ -25,25 +26,25 @@ impl crate::Transform for Careful {
 
 /// The keys of a python-json-logger object that the rule reads.
 #[derive(Deserialize)]
-struct Object<'a> {
+pub(crate) struct Object<'a> {
     #[serde(borrow)]
-    message: Option<Field<'a>>,
+    pub(crate) message: Option<Field<'a>>,
     #[serde(borrow)]
-    msg: Option<Field<'a>>,
+    pub(crate) msg: Option<Field<'a>>,
     #[serde(borrow)]
-    levelname: Option<Field<'a>>,
+    pub(crate) levelname: Option<Field<'a>>,
     #[serde(borrow)]
-    levelno: Option<Field<'a>>,
+    pub(crate) levelno: Option<Field<'a>>,
     #[serde(borrow)]
-    level: Option<Field<'a>>,
+    pub(crate) level: Option<Field<'a>>,
     #[serde(borrow)]
-    exc_info: Option<Field<'a>>,
+    pub(crate) exc_info: Option<Field<'a>>,
     #[serde(borrow)]
-    request_id: Option<Field<'a>>,
+    pub(crate) request_id: Option<Field<'a>>,
 }
 
 /// A value of any JSON type, strings borrowed where they can be.
-enum Field<'a> {
+pub(crate) enum Field<'a> {
     Null,
     Text(Cow<'a, str>),
     Int(i64),
@@ -140,21 +141,27 @@ impl<'de> Visitor<'de> for FieldVisitor {
     }
 }
 
-impl SerdePeer for Careful {
-    fn fields<'a>(&mut self, line: &'a str) -> Option<Fields<'a>> {
-        let object: Object<'a> = serde_json::from_str(line).ok()?;
-        let said = [object.message, object.msg].into_iter().flatten().find_map(Field::into_text);
-        Some(Fields {
+impl<'a> Object<'a> {
+    /// What the rule reads of the object.
+    pub(crate) fn into_fields(self) -> Fields<'a> {
+        let said = [self.message, self.msg].into_iter().flatten().find_map(Field::into_text);
+        Fields {
             said,
-            levelname: object.levelname.as_ref().and_then(Field::python_level),
-            levelno: object.levelno.as_ref().and_then(Field::python_level),
-            level: object.level.as_ref().and_then(Field::level),
-            exc_info: match object.exc_info {
+            levelname: self.levelname.as_ref().and_then(Field::python_level),
+            levelno: self.levelno.as_ref().and_then(Field::python_level),
+            level: self.level.as_ref().and_then(Field::level),
+            exc_info: match self.exc_info {
                 Some(Field::Text(text)) => Some(text),
                 _ => None,
             },
-            request_id: object.request_id.and_then(Field::into_text),
-        })
+            request_id: self.request_id.and_then(Field::into_text),
+        }
+    }
+}
+
+impl SerdePeer for Careful {
+    fn fields<'a>(&mut self, line: &'a str) -> Option<Fields<'a>> {
+        serde_json::from_str::<Object<'a>>(line).ok().map(Object::into_fields)
     }
 
     fn write(&mut self, out: &mut Vec<u8>, timestamp_ns: i64, route: &Route, payload: &Payload<'_>) {

@@ -1,6 +1,6 @@
 //! uml and its peers on the same bytes: the model container's transform
 //! written with VRL, as a LuaJIT program, with serde_json (naively and
-//! carefully), and the limit passes, each turning one kubelet CRI log file
+//! carefully), with simd-json, and the limit passes, each turning one kubelet CRI log file
 //! into the NDJSON that `uml run` writes.
 //!
 //! ```sh
@@ -30,6 +30,7 @@
 //! | [`Implementation::LuaJit`] | `model_container.lua` on LuaJIT 2.1 (mlua), called per line as a Fluent Bit Lua filter is; JSON decoded by serde_json into Lua tables, standing in for lua-cjson |
 //! | [`Implementation::SerdeNaive`] | `serde_json::Value` per line, the record built as a `Value` |
 //! | [`Implementation::SerdeCareful`] | a borrowed `#[derive(Deserialize)]` struct, the record written by hand into reused buffers |
+//! | [`Implementation::SimdCareful`] | the same struct and writer, the JSON decoded by simd-json (SIMD chosen at run time) |
 //! | [`Implementation::LimitCopy`] | `memchr` line split, each line copied to the output |
 //! | [`Implementation::LimitSplit`] | the split alone |
 //!
@@ -75,6 +76,7 @@ pub mod limit;
 pub mod luajit;
 pub mod naive;
 pub mod rule;
+pub mod simd;
 pub mod uml_engine;
 pub mod vrl_program;
 
@@ -99,24 +101,31 @@ pub enum Implementation {
     LuaJit,
     SerdeNaive,
     SerdeCareful,
+    SimdCareful,
     LimitCopy,
     LimitSplit,
 }
 
 impl Implementation {
-    pub const ALL: [Implementation; 7] = [
+    pub const ALL: [Implementation; 8] = [
         Implementation::Uml,
         Implementation::Vrl,
         Implementation::LuaJit,
         Implementation::SerdeNaive,
         Implementation::SerdeCareful,
+        Implementation::SimdCareful,
         Implementation::LimitCopy,
         Implementation::LimitSplit,
     ];
 
     /// The peers that produce records (the limit passes do not).
-    pub const PEERS: [Implementation; 4] =
-        [Implementation::Vrl, Implementation::LuaJit, Implementation::SerdeNaive, Implementation::SerdeCareful];
+    pub const PEERS: [Implementation; 5] = [
+        Implementation::Vrl,
+        Implementation::LuaJit,
+        Implementation::SerdeNaive,
+        Implementation::SerdeCareful,
+        Implementation::SimdCareful,
+    ];
 
     /// The name in the table and in criterion's benchmark ids.
     pub fn name(self) -> &'static str {
@@ -126,6 +135,7 @@ impl Implementation {
             Implementation::LuaJit => "luajit",
             Implementation::SerdeNaive => "serde_json_naive",
             Implementation::SerdeCareful => "serde_json_careful",
+            Implementation::SimdCareful => "simd_json_careful",
             Implementation::LimitCopy => "limit_split_copy",
             Implementation::LimitSplit => "limit_split",
         }
@@ -139,6 +149,7 @@ impl Implementation {
             Implementation::LuaJit => Box::<luajit::LuaJit>::default(),
             Implementation::SerdeNaive => Box::<naive::Naive>::default(),
             Implementation::SerdeCareful => Box::<careful::Careful>::default(),
+            Implementation::SimdCareful => Box::<simd::SimdCareful>::default(),
             Implementation::LimitCopy => Box::<limit::SplitAndCopy>::default(),
             Implementation::LimitSplit => Box::<limit::Split>::default(),
         }
