@@ -201,7 +201,7 @@ fn literal_around_json_nested_128_deep() {
     check(&rule("  let j = parse_json(%line) ?? null\n  payload.parsed = length([j, j]) ?? 0"), &[&line, &object]);
 }
 
-/// A capture regex ending in `(?P<g>.*)$` runs split (`RegexTail`): the
+/// A capture regex ending in `(?P<g>.*)$` runs split (`RegexSplit`): the
 /// head alone, the rest of the text taken as the last group. Where a `\n`
 /// follows the head's match, `.*$` cannot take the rest, and the whole
 /// regex must decide: it may match later (after the last `\n`), or not at
@@ -215,6 +215,35 @@ fn split_capture_regexes_agree_around_newlines() {
     );
     let anchored = "  if %line =~ r'^(?P<lvl>[A-Z]+):\\s+(?P<msg>.*?)$' {\n    payload.message = msg\n  }";
     check(&rule(anchored), &["INFO:   fine", "INFO: a\nb", "INFO:\n b"]);
+}
+
+/// A capture regex starting with `^(?P<g>.*?)` runs unanchored without
+/// it (`RegexSplit`), the group taken as the text before the match. Where
+/// that text holds a `\n`, `.*?` cannot cross it and the whole regex must
+/// decide (it does not match); the lead, the rest, both or neither may
+/// hold one; group 0 starts at 0; an alternation's preference at the
+/// leftmost start must survive (`INFO` before `INF`).
+#[test]
+fn lazy_lead_capture_regexes_agree_around_newlines() {
+    let body = "  if %line =~ r'^(?P<head>.*?)(?P<lvl>INF|INFO|ERROR) [0-9]{2} (?P<msg>.*)$' {\n    payload.message = \"{head}|{lvl}|{msg}\"\n  }";
+    let lines = [
+        "(APIServer pid=1) INFO 11 ready",
+        "INFO 11 at the start",
+        "x\nINFO 11 lead crosses a newline",
+        "x INFO 11 rest\ncrosses one",
+        "a\nb INFO 11 c\nd",
+        "INFO 1 no; ERROR 22 yes",
+        "ERROR 22 first INFO 11 second",
+        "no level here",
+        "",
+        "é INFO 11 ü",
+        "INFO 11 \nINFO 22 after",
+    ];
+    check(&rule(body), &lines);
+    let whole = "  if %line =~ r'^(?P<head>.*?)ERROR' {\n    payload.message = head\n  }";
+    check(&rule(whole), &["aERROR", "ERROR", "a\nERROR", "ERRORERROR", "none"]);
+    let groups = "  if %line =~ r'^(?P<h>.*?)(?P<x>a|ab)(c)?$' {\n    payload.message = \"{h}|{x}\"\n  }";
+    check(&rule(groups), &["xxabc", "ab", "a\nab", "abc\n"]);
 }
 
 /// `trim` and `strip_ansi_escape_codes` leave a JSON string undecoded when

@@ -496,18 +496,27 @@ pub struct FieldPlan {
     pub slot: Slot,
 }
 
-/// A regex that ends in `(?P<g>.*)$` (the rest of the line, `.` without
-/// `s`), split in two by the compiler: `head` (an index into
-/// [`Plan::regexes`]) is the regex without that group, with the same group
-/// numbers. Where `head` matches and no `\n` follows its match, the whole
-/// regex matches with the same groups, and `group` is the rest of the
-/// text; otherwise the whole regex decides. The rest of the line costs
-/// nothing: the capture engine (a backtracker, whose work grows with the
-/// span it captures in) runs on the head's match only.
+/// A capture regex split by the compiler where its ends need no regex
+/// engine: a trailing `(?P<g>.*)$` (the rest of the line, `.` without `s`)
+/// and a leading `^(?P<g>.*?)` (everything before the first place the rest
+/// of the regex matches). `head` (an index into [`Plan::regexes`]) is the
+/// regex without them, with the same group numbers: without `rest`'s group
+/// (the last), with `lead`'s group left empty, and unanchored when there is
+/// a `lead`, since an unanchored search finds the leftmost start exactly as
+/// the lazy `^.*?` does.
+///
+/// Where `head` matches and no `\n` lies in what the split-off groups
+/// take (`.` does not match it), the whole regex matches with the same
+/// groups, `lead` is the text before the head's match and `rest` the text
+/// after it; where a `\n` lies there, the whole regex decides; where `head`
+/// does not match, neither does the whole. The capture engine (a
+/// backtracker, whose work grows with the span it captures in and, for a
+/// lazy `.*?`, with every start it tries) runs on the head's match only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RegexTail {
+pub struct RegexSplit {
     pub head: u32,
-    pub group: u16,
+    pub lead: Option<u16>,
+    pub rest: Option<u16>,
 }
 
 /// A regex that rules write to cut text, recognised by the compiler (by
@@ -542,9 +551,10 @@ pub struct Plan {
     pub cuttable: Vec<u16>,
     pub consts: String,
     pub regexes: Vec<regex::Regex>,
-    /// For each regex of [`Plan::regexes`], its split form when it ends in a
-    /// capture of the rest of the line (see [`RegexTail`]).
-    pub regex_tails: Vec<Option<RegexTail>>,
+    /// For each regex of [`Plan::regexes`], its split form when it starts
+    /// or ends with a capture the executor takes without the regex engine
+    /// (see [`RegexSplit`]).
+    pub regex_splits: Vec<Option<RegexSplit>>,
     /// For each regex of [`Plan::regexes`], the idiom it spells, when
     /// `replace` can do its work without the regex engine.
     pub regex_idioms: Vec<Option<RegexIdiom>>,

@@ -111,11 +111,13 @@ impl Printer<'_> {
                     .map(|(g, s)| format!("{g}→{}", self.slot(*s)))
                     .collect();
                 let caps = if caps.is_empty() { String::new() } else { format!(" captures {{{}}}", caps.join(", ")) };
-                let split = match p.regex_tails.get(*regex as usize).copied().flatten() {
+                let split = match p.regex_splits.get(*regex as usize).copied().flatten() {
                     // The head's pattern is the regex parser's own rendering,
                     // Unicode classes spelled out: not for reading.
-                    Some(tail) if !caps.is_empty() => {
-                        format!(" (group {} split off: the rest of the line)", tail.group)
+                    Some(split) if !caps.is_empty() => {
+                        let lead = split.lead.map(|g| format!("group {g} split off: the text before the rest's match"));
+                        let rest = split.rest.map(|g| format!("group {g} split off: the rest of the line"));
+                        format!(" ({})", lead.into_iter().chain(rest).collect::<Vec<_>>().join("; "))
                     }
                     _ => String::new(),
                 };

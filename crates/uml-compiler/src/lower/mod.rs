@@ -17,17 +17,19 @@
 //!   extracts exactly those into slots in its one pass; `parse_klog` writes
 //!   the fields read straight to slots and builds its object only when the
 //!   variable is used whole;
-//! - **regexes the executor can do without** ([`regex_tail`]): a capture
+//! - **regexes the executor can do without** ([`regex_split`]): a capture
 //!   regex that ends in `(?P<g>.*)$` runs without that group, the rest of
-//!   the line taken as it; `replace` with `\s+$` or `^.*\r` and `""` is
-//!   `trim_end` or a cut after the last `\r`.
+//!   the line taken as it, and one that starts with `^(?P<g>.*?)` runs
+//!   unanchored, the text before its match taken as the group; `replace`
+//!   with `\s+$` or `^.*\r` and `""` is `trim_end` or a cut after the last
+//!   `\r`.
 //!
 //! The flat passes (dead stores, unreachable ops, jumps to the next op) are
 //! in [`opt`].
 
 mod fold;
 pub mod opt;
-mod regex_tail;
+mod regex_split;
 
 use crate::hir::{self, Expr, ExprKind, Output, Part, Program, Rule, Segment, Stmt, VarId};
 use crate::stdlib::Func;
@@ -36,7 +38,7 @@ use std::collections::HashMap;
 use uml_runtime::exec::PRELUDE;
 use uml_runtime::plan::{
     AbortSite, Aux, Buf, Cmp, DropSite, FieldPlan, KLOG_FIELDS, LabelPlan, Members, Meta, NO_SLOT, Op, OpId, Piece,
-    Plan, RegexIdiom, RegexTail, RulePlan, Slot, SpanRef, Text, Value,
+    Plan, RegexIdiom, RegexSplit, RulePlan, Slot, SpanRef, Text, Value,
 };
 use uml_runtime::stdlib::level::Scale;
 use uml_runtime::stdlib::timestamp::TimestampFormat;
@@ -113,7 +115,7 @@ struct Lowerer<'a> {
     consts: String,
     const_index: HashMap<String, Text>,
     regexes: Vec<regex::Regex>,
-    regex_tails: Vec<Option<RegexTail>>,
+    regex_splits: Vec<Option<RegexSplit>>,
     regex_idioms: Vec<Option<RegexIdiom>>,
     formats: Vec<(String, Option<TimestampFormat>)>,
     key_sets: Vec<Vec<String>>,
@@ -169,7 +171,7 @@ impl<'a> Lowerer<'a> {
             consts: PRELUDE.to_string(),
             const_index: HashMap::new(),
             regexes: Vec::new(),
-            regex_tails: Vec::new(),
+            regex_splits: Vec::new(),
             regex_idioms: Vec::new(),
             formats: Vec::new(),
             key_sets: Vec::new(),
@@ -243,23 +245,25 @@ impl<'a> Lowerer<'a> {
         // matches nothing.
         let re = regex::Regex::new(pattern).unwrap_or_else(|_| regex::Regex::new("[^\\s\\S]").expect("valid"));
         self.regexes.push(re);
-        self.regex_tails.push(None);
-        self.regex_idioms.push(regex_tail::idiom(pattern));
+        self.regex_splits.push(None);
+        self.regex_idioms.push(regex_split::idiom(pattern));
         self.regexes.len() as u32 - 1
     }
 
-    /// A regex for `=~` with captures: split off a trailing capture of the
-    /// rest of the line when it has one ([`RegexTail`]).
+    /// A regex for `=~` with captures: split off a leading `^(?P<g>.*?)` and
+    /// a trailing capture of the rest of the line when it has them
+    /// ([`RegexSplit`]).
     fn capture_regex(&mut self, pattern: &str) -> u32 {
         let whole = self.regex(pattern);
-        if self.regex_tails[whole as usize].is_none() {
-            if let Some((head_pattern, group)) = regex_tail::split(pattern) {
-                let head = self.regex(&head_pattern);
-                let groups_agree = self.regexes[head as usize].captures_len() + 1
-                    == self.regexes[whole as usize].captures_len()
-                    && usize::from(group) + 1 == self.regexes[whole as usize].captures_len();
+        if self.regex_splits[whole as usize].is_none() {
+            if let Some(split) = regex_split::split(pattern) {
+                let head = self.regex(&split.head);
+                let groups = self.regexes[whole as usize].captures_len();
+                let groups_agree = self.regexes[head as usize].captures_len() + usize::from(split.rest.is_some())
+                    == groups
+                    && split.rest.is_none_or(|g| usize::from(g) + 1 == groups);
                 if groups_agree {
-                    self.regex_tails[whole as usize] = Some(RegexTail { head, group });
+                    self.regex_splits[whole as usize] = Some(RegexSplit { head, lead: split.lead, rest: split.rest });
                 }
             }
         }
@@ -403,7 +407,7 @@ impl<'a> Lowerer<'a> {
             cuttable,
             consts: self.consts,
             regexes: self.regexes,
-            regex_tails: self.regex_tails,
+            regex_splits: self.regex_splits,
             regex_idioms: self.regex_idioms,
             formats: self.formats,
             key_sets: self.key_sets,

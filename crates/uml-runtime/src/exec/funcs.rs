@@ -31,11 +31,14 @@ enum Groups {
     NoMatch,
     /// In the whole regex's buffer.
     Whole,
-    /// In the buffer of the regex's head ([`crate::plan::RegexTail`]); the
-    /// group `rest` is the text from `end` on.
+    /// In the buffer of the regex's head ([`crate::plan::RegexSplit`]),
+    /// whose match is `start..end`; the group `lead` is the text before
+    /// `start`, the group `rest` the text from `end` on.
     Split {
         head: usize,
-        rest: u16,
+        lead: Option<u16>,
+        rest: Option<u16>,
+        start: usize,
         end: usize,
     },
 }
@@ -694,22 +697,31 @@ impl Executor<'_> {
         let matched = if caps.is_empty() {
             re.is_match(st)
         } else {
-            // The split form first: the head's groups, and the rest of the
-            // line as the last group. The whole regex decides only where a
-            // `\n` follows the head's match; where the head does not match,
-            // neither does the whole.
+            // The split form first: the head's groups, the text before its
+            // match and the rest of the line as the split-off groups. The
+            // whole regex decides only where a `\n` lies in what those take;
+            // where the head does not match, neither does the whole.
             let whole = |locs: &mut [regex::CaptureLocations]| match re.captures_read(&mut locs[regex as usize], st) {
                 Some(_) => Groups::Whole,
                 None => Groups::NoMatch,
             };
-            let groups = match plan.regex_tails.get(regex as usize).copied().flatten() {
-                Some(tail) => {
-                    match plan.regexes[tail.head as usize].captures_read(&mut self.locs[tail.head as usize], st) {
+            let groups = match plan.regex_splits.get(regex as usize).copied().flatten() {
+                Some(split) => {
+                    let head = split.head as usize;
+                    match plan.regexes[head].captures_read(&mut self.locs[head], st) {
                         None => Groups::NoMatch,
-                        Some(m) if memchr::memchr(b'\n', &st.as_bytes()[m.end()..]).is_none() => {
-                            Groups::Split { head: tail.head as usize, rest: tail.group, end: m.end() }
+                        Some(m) => {
+                            let bytes = st.as_bytes();
+                            let lead_fits =
+                                split.lead.is_none() || memchr::memchr(b'\n', &bytes[..m.start()]).is_none();
+                            let rest_fits = split.rest.is_none() || memchr::memchr(b'\n', &bytes[m.end()..]).is_none();
+                            if lead_fits && rest_fits {
+                                let (lead, rest) = (split.lead, split.rest);
+                                Groups::Split { head, lead, rest, start: m.start(), end: m.end() }
+                            } else {
+                                whole(&mut self.locs)
+                            }
                         }
-                        Some(_) => whole(&mut self.locs),
                     }
                 }
                 None => whole(&mut self.locs),
@@ -718,8 +730,11 @@ impl Executor<'_> {
                 let span = match groups {
                     Groups::NoMatch => break,
                     Groups::Whole => self.locs[regex as usize].get(usize::from(group)),
-                    Groups::Split { rest, end, .. } if group == rest => Some((end, st.len())),
-                    Groups::Split { head, .. } if group == 0 => self.locs[head].get(0).map(|(a, _)| (a, st.len())),
+                    Groups::Split { lead, rest, start, end, .. } if group == 0 => {
+                        Some((if lead.is_some() { 0 } else { start }, if rest.is_some() { st.len() } else { end }))
+                    }
+                    Groups::Split { lead, start, .. } if Some(group) == lead => Some((0, start)),
+                    Groups::Split { rest, end, .. } if Some(group) == rest => Some((end, st.len())),
                     Groups::Split { head, .. } => self.locs[head].get(usize::from(group)),
                 };
                 let v = match span {

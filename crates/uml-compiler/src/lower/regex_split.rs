@@ -1,0 +1,182 @@
+//! Regexes the executor can do without: the idioms rules write to cut text
+//! ([`idiom`]), and the captures at either end of a format pattern
+//! ([`split`]).
+//!
+//! A rule's format patterns are mostly `^(?P<lvl>INFO|…):\s+(?P<msg>.*)$`:
+//! the last group is the rest of the line. Some also start with a lazy
+//! `^(?P<head>.*?)`: everything before the first place the rest matches
+//! (vLLM's `(APIServer pid=1) INFO 11-20 …`). The capture engines cost in
+//! proportion to the text they capture in, and the lazy head makes the
+//! bounded backtracker try every start; neither end needs an engine at all.
+//! The executor runs the middle of the regex ([`RegexSplit`]'s head) and
+//! takes the ends itself.
+//!
+//! [`RegexSplit`]: uml_runtime::plan::RegexSplit
+
+use regex_syntax::hir::{Capture, Dot, Hir, HirKind, Look, Repetition};
+use uml_runtime::plan::RegexIdiom;
+
+/// The idiom `pattern` spells, judged by the regex it parses to: `\s+$`
+/// and `\s{1,}$` are the same idiom, `(?m)\s+$` is not.
+pub(super) fn idiom(pattern: &str) -> Option<RegexIdiom> {
+    let parse = |p: &str| regex_syntax::Parser::new().parse(p).ok();
+    let hir = parse(pattern)?;
+    [(r"\s+$", RegexIdiom::TrailingWhitespace), (r"^.*\r", RegexIdiom::ThroughLastCarriageReturn)]
+        .into_iter()
+        .find(|(canonical, _)| parse(canonical).as_ref() == Some(&hir))
+        .map(|(_, idiom)| idiom)
+}
+
+/// A capture regex split at its ends: `head` is the pattern without them,
+/// with the same group numbers.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Split {
+    pub head: String,
+    /// The group of a leading `^(?P<g>.*?)`, left empty in `head`, which is
+    /// unanchored.
+    pub lead: Option<u16>,
+    /// The group of a trailing `(?P<g>.*)$`, the last, dropped from `head`.
+    pub rest: Option<u16>,
+}
+
+/// Whether `hir` is `.*` or `.*?` (as `lazy` says) with `.` not matching
+/// `\n`.
+fn is_any_line(hir: &Hir, lazy: bool) -> bool {
+    match hir.kind() {
+        HirKind::Repetition(Repetition { min: 0, max: None, greedy, sub }) => {
+            *greedy != lazy && **sub == Hir::dot(Dot::AnyCharExceptLF)
+        }
+        _ => false,
+    }
+}
+
+/// `pattern` split at its ends, when it is a concatenation that starts with
+/// `^` and a capture of `.*?`, or ends with a capture of `.*` and `$`, or
+/// both (`.` without the `s` flag, `^` and `$` without the `m` flag).
+///
+/// Why the split is exact. Without `s`, `.*$` matches wherever no `\n`
+/// follows: where the head's preferred match leaves no `\n` after it, that
+/// match followed by the rest of the text is the whole regex's preferred
+/// match (a match of the whole regex starting earlier, or preferred at the
+/// same start, would have been the head's match too). And `^.*?R` tries
+/// each start in turn from the left and takes the first where `R` matches,
+/// with `R`'s preferred match there: exactly what an unanchored search for
+/// `R` finds, as long as `.*?` can cross the text before that start, which
+/// it can where that text has no `\n`. The executor checks both for a
+/// `\n`, and lets the whole regex decide if there is one.
+pub(super) fn split(pattern: &str) -> Option<Split> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let HirKind::Concat(items) = hir.kind() else { return None };
+    let mut items: &[Hir] = items;
+    let mut rest = None;
+    if let [before @ .., last, end] = items {
+        if let (HirKind::Capture(Capture { index, sub, .. }), HirKind::Look(Look::End)) = (last.kind(), end.kind()) {
+            if is_any_line(sub, false) || is_any_line(sub, true) {
+                rest = Some(u16::try_from(*index).ok()?);
+                items = before;
+            }
+        }
+    }
+    let mut lead = None;
+    let mut head: Vec<Hir> = items.to_vec();
+    if let [start, first, ..] = items {
+        if let (HirKind::Look(Look::Start), HirKind::Capture(capture)) = (start.kind(), first.kind()) {
+            if is_any_line(&capture.sub, true) {
+                lead = Some((u16::try_from(capture.index).ok()?, capture.name.clone()));
+                let empty = Hir::capture(Capture { sub: Box::new(Hir::empty()), ..capture.clone() });
+                head.splice(0..2, [empty]);
+            }
+        }
+    }
+    if lead.is_none() && rest.is_none() {
+        return None;
+    }
+    let head = Hir::concat(head);
+    // The head as the author wrote it, when cutting the text gives exactly
+    // that regex: it compiles faster than the printed form, which spells
+    // out every Unicode class.
+    let mut written = pattern;
+    if rest.is_some() {
+        written = pattern.rfind("(?P<").or_else(|| pattern.rfind("(?<")).map_or("", |at| &pattern[..at]);
+    }
+    let written = match &lead {
+        Some((_, Some(name))) => [format!("^(?P<{name}>.*?)"), format!("^(?<{name}>.*?)")]
+            .into_iter()
+            .find_map(|prefix| written.strip_prefix(prefix.as_str()).map(|tail| format!("(?P<{name}>){tail}"))),
+        Some((_, None)) => None,
+        None => Some(written.to_string()),
+    };
+    let parses_to_head = |text: &String| regex_syntax::Parser::new().parse(text).is_ok_and(|h| h == head);
+    let head = written.filter(parses_to_head).unwrap_or_else(|| head.to_string());
+    Some(Split { head, lead: lead.map(|(index, _)| index), rest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Split, split};
+
+    #[test]
+    fn splits_a_trailing_capture_of_the_rest() {
+        let Split { head, lead, rest } = split(r"^(?P<lvl>INFO|ERROR):\s+(?P<msg>.*)$").unwrap();
+        assert_eq!((lead, rest), (None, Some(2)));
+        assert_eq!(head, r"^(?P<lvl>INFO|ERROR):\s+", "the head as written");
+        let re = regex::Regex::new(&head).unwrap();
+        assert_eq!(re.captures_len(), 2);
+        assert_eq!(re.capture_names().nth(1), Some(Some("lvl")));
+        let caps = re.captures("ERROR:   boom").unwrap();
+        assert_eq!(&caps["lvl"], "ERROR");
+        assert_eq!(caps.get(0).unwrap().end(), 9);
+        // Lazy and greedy are the same before `$`.
+        assert_eq!(split(r"a(?P<m>.*?)$").map(|s| s.rest), Some(Some(1)));
+    }
+
+    #[test]
+    fn splits_a_leading_lazy_capture() {
+        let vllm = r"^(?P<head>.*?)(?P<lvl>INFO|ERROR) [0-9]{2}-[0-9]{2} (?P<msg>.*)$";
+        let Split { head, lead, rest } = split(vllm).unwrap();
+        assert_eq!((lead, rest), (Some(1), Some(3)));
+        assert_eq!(head, r"(?P<head>)(?P<lvl>INFO|ERROR) [0-9]{2}-[0-9]{2} ", "the head as written, unanchored");
+        let re = regex::Regex::new(&head).unwrap();
+        assert_eq!(re.captures_len(), 3, "the lead's group is kept, empty");
+        let caps = re.captures("(APIServer pid=1) INFO 11-20 ready").unwrap();
+        assert_eq!((caps.get(0).unwrap().start(), &caps["lvl"]), (18, "INFO"));
+        // A lead alone, unnamed groups, and `(?<name>…)`.
+        let Split { head, lead, rest } = split(r"^(.*?)(ab|c)+$").unwrap();
+        assert_eq!((lead, rest, regex::Regex::new(&head).unwrap().captures_len()), (Some(1), None, 3));
+        assert_eq!(split(r"^(?<h>.*?)x").map(|s| s.head), Some("(?P<h>)x".to_string()));
+    }
+
+    #[test]
+    fn recognises_idioms_by_their_regex() {
+        use uml_runtime::plan::RegexIdiom::*;
+        assert_eq!(super::idiom(r"\s+$"), Some(TrailingWhitespace));
+        assert_eq!(super::idiom(r"\s{1,}$"), Some(TrailingWhitespace));
+        assert_eq!(super::idiom(r"^.*\r"), Some(ThroughLastCarriageReturn));
+        assert_eq!(super::idiom(r"^.*\x0D"), Some(ThroughLastCarriageReturn));
+        for other in [r"(?m)\s+$", r"\s*$", r"[ \t]+$", r"(?s)^.*\r", r"^.*?\r", r".*\r", r"(?-u)\s+$"] {
+            assert_eq!(super::idiom(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn leaves_other_shapes_alone() {
+        for pattern in [
+            r"^(?P<lvl>INFO):(?P<msg>.*)",
+            r"^(?P<lvl>INFO):(?s)(?P<msg>.*)$",
+            r"(?m)^(?P<lvl>INFO):(?P<msg>.*)$",
+            r"^(?P<lvl>INFO):(?P<msg>.+)$",
+            r"^(?P<lvl>INFO):(?P<msg>\S*)$",
+            r"^(?P<lvl>INFO):(?:.*)$",
+            r"(?P<msg>.*)",
+            // Leads that are not a lazy `.*?` from the start of the text.
+            r"^(?P<h>.*)INFO",
+            r"(?P<h>.*?)INFO",
+            r"(?m)^(?P<h>.*?)INFO",
+            r"(?s)^(?P<h>.*?)INFO",
+            r"^(?P<h>.+?)INFO",
+            r"^(?:.*?)INFO",
+        ] {
+            assert_eq!(split(pattern), None, "{pattern}");
+        }
+    }
+}
