@@ -246,6 +246,34 @@ fn lazy_lead_capture_regexes_agree_around_newlines() {
     check(&rule(groups), &["xxabc", "ab", "a\nab", "abc\n"]);
 }
 
+/// A branch on `is_null`, `is_object` or `is_string`, negated or not, in
+/// `&&` and `||` chains, is one jump on the slot's kind (`JumpIfKind`,
+/// `JumpIfNull`), with no call: on every kind of value, decoded and not.
+#[test]
+fn kind_tests_in_branches() {
+    let body = "  let j = parse_json(%line) ?? %line
+  let m = j.m ?? null
+  let a = if is_object(j) { \"obj\" } else { \"-\" }
+  let b = if !is_string(m) { \"notstr\" } else { \"str\" }
+  let c = if !is_null(m) && is_string(m) { \"both\" } else { \"-\" }
+  let d = if is_null(m) || is_object(m) { \"either\" } else { \"-\" }
+  let e = if !is_object(j) || !(is_string(m)) { \"x\" } else { \"y\" }
+  payload.message = \"{a}|{b}|{c}|{d}|{e}\"";
+    let lines = [
+        r#"{"m": "s"}"#,
+        r#"{"m": null}"#,
+        r#"{"m": {"k": 1}}"#,
+        r#"{"m": [1]}"#,
+        r#"{"m": 2}"#,
+        "{}",
+        "[1]",
+        "\"s\"",
+        "plain",
+        "",
+    ];
+    check(&rule(body), &lines);
+}
+
 /// `trim` and `strip_ansi_escape_codes` leave a JSON string undecoded when
 /// they cannot change it (no `\u` escape or raw control character, printable
 /// ASCII at both ends outside any escape), and decode it otherwise: the

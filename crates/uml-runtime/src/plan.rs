@@ -168,6 +168,34 @@ pub enum Func {
     EncodeJson,
 }
 
+/// The kind tests a branch does without a call: `is_object` and
+/// `is_string` (`is_null` is [`Op::JumpIfNull`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KindTest {
+    Object,
+    String,
+}
+
+impl KindTest {
+    /// Whether `v` is of the kind: what `is_object(v)` and `is_string(v)`
+    /// return.
+    #[inline]
+    pub fn holds(self, v: Value) -> bool {
+        match self {
+            KindTest::Object => matches!(v, Value::Json(_, crate::json::JsonKind::Object, _)),
+            KindTest::String => v.is_string(),
+        }
+    }
+
+    /// The function's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            KindTest::Object => "is_object",
+            KindTest::String => "is_string",
+        }
+    }
+}
+
 /// A comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cmp {
@@ -354,6 +382,14 @@ pub enum Op {
         src: Slot,
         target: OpId,
     },
+    /// Jumps when `kind.holds(src)` is `when`: `if is_object(j)` and
+    /// `if !is_string(x)` as one op, which cannot fail.
+    JumpIfKind {
+        src: Slot,
+        kind: KindTest,
+        when: bool,
+        target: OpId,
+    },
     /// The handler of `let value, err = …`: `value = null`, `err = ` the
     /// pending error message.
     BindError {
@@ -414,7 +450,8 @@ impl Op {
             Op::Jump { target }
             | Op::JumpIfFalse { target, .. }
             | Op::JumpIfNotNull { target, .. }
-            | Op::JumpIfNull { target, .. } => Some(target),
+            | Op::JumpIfNull { target, .. }
+            | Op::JumpIfKind { target, .. } => Some(target),
             _ => None,
         }
     }

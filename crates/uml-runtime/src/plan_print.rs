@@ -164,6 +164,9 @@ impl Printer<'_> {
             Op::JumpIfFalse { cond, target, fail: f } => format!("if !{} jump {target}{}", self.slot(*cond), fail(*f)),
             Op::JumpIfNotNull { src, target } => format!("if {} != null jump {target}", self.slot(*src)),
             Op::JumpIfNull { src, target } => format!("if {} == null jump {target}", self.slot(*src)),
+            Op::JumpIfKind { src, kind, when, target } => {
+                format!("if {}{}({}) jump {target}", if *when { "" } else { "!" }, kind.name(), self.slot(*src))
+            }
             Op::BindError { value, err } => format!("{} = null, {} = error", self.slot(*value), self.slot(*err)),
             Op::Emit => "emit".into(),
             Op::Drop { site } => format!("drop {:?}", p.drops[*site as usize].reason),

@@ -37,8 +37,8 @@ use fold::Const;
 use std::collections::HashMap;
 use uml_runtime::exec::PRELUDE;
 use uml_runtime::plan::{
-    AbortSite, Aux, Buf, Cmp, DropSite, FieldPlan, KLOG_FIELDS, LabelPlan, Members, Meta, NO_SLOT, Op, OpId, Piece,
-    Plan, RegexIdiom, RegexSplit, RulePlan, Slot, SpanRef, Text, Value,
+    AbortSite, Aux, Buf, Cmp, DropSite, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Members, Meta, NO_SLOT, Op, OpId,
+    Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Slot, SpanRef, Text, Value,
 };
 use uml_runtime::stdlib::level::Scale;
 use uml_runtime::stdlib::timestamp::TimestampFormat;
@@ -647,10 +647,28 @@ impl<'a> Lowerer<'a> {
                     _ => self.emit(Op::JumpIfNull { src, target: on_false.0 }),
                 }
             }
+            _ => self.jump_unless(cond, on_false),
+        }
+    }
+
+    /// Jumps to `on_false` unless `cond`, one value, is true.
+    fn jump_unless(&mut self, cond: &Expr, on_false: Label) {
+        let target = on_false.0;
+        match kind_test(cond) {
+            // `is_null(x)`, `is_object(x)`, `is_string(x)` and their
+            // negations test the slot's kind in the jump; they cannot fail.
+            Some((test, x, when)) if self.options.optimize => {
+                let src = self.operand(x);
+                self.emit(match test {
+                    None if when => Op::JumpIfNotNull { src, target },
+                    None => Op::JumpIfNull { src, target },
+                    Some(kind) => Op::JumpIfKind { src, kind, when: !when, target },
+                });
+            }
             _ => {
                 let t = self.operand(cond);
                 let fail = self.handler.0;
-                self.emit(Op::JumpIfFalse { cond: t, target: on_false.0, fail });
+                self.emit(Op::JumpIfFalse { cond: t, target, fail });
             }
         }
     }
@@ -798,9 +816,7 @@ impl<'a> Lowerer<'a> {
                 let no = self.label();
                 let end = self.label();
                 for x in xs {
-                    let t = self.operand(x);
-                    let fail = self.handler.0;
-                    self.emit(Op::JumpIfFalse { cond: t, target: no.0, fail });
+                    self.jump_unless(x, no);
                 }
                 self.emit(Op::Const { dst, value: Value::Bool(true) });
                 self.emit(Op::Jump { target: end.0 });
@@ -813,9 +829,7 @@ impl<'a> Lowerer<'a> {
                 let end = self.label();
                 for x in xs {
                     let next = self.label();
-                    let t = self.operand(x);
-                    let fail = self.handler.0;
-                    self.emit(Op::JumpIfFalse { cond: t, target: next.0, fail });
+                    self.jump_unless(x, next);
                     self.emit(Op::Jump { target: yes.0 });
                     self.place(next);
                 }
@@ -843,9 +857,7 @@ impl<'a> Lowerer<'a> {
                 let end = self.label();
                 for (cond, value) in branches {
                     let next = self.label();
-                    let t = self.operand(cond);
-                    let fail = self.handler.0;
-                    self.emit(Op::JumpIfFalse { cond: t, target: next.0, fail });
+                    self.branch(cond, next);
                     self.expr(value, dst);
                     self.emit(Op::Jump { target: end.0 });
                     self.place(next);
@@ -1017,6 +1029,27 @@ fn reads_output(e: &Expr, o: Output) -> bool {
     let mut found = false;
     visit_expr(e, &mut |x| found |= matches!(x.kind, ExprKind::Output(p) if p == o));
     found
+}
+
+/// `cond` as a kind test: `is_null(x)` (`None`), `is_object(x)` or
+/// `is_string(x)`, the argument, and whether the test being true makes
+/// `cond` true (`false` under a `!`).
+fn kind_test(cond: &Expr) -> Option<(Option<KindTest>, &Expr, bool)> {
+    let (call, when) = match &cond.kind {
+        ExprKind::Not(inner) => (&**inner, false),
+        _ => (cond, true),
+    };
+    let ExprKind::Call { func, args, .. } = &call.kind else { return None };
+    let test = match func {
+        Func::IsNull => None,
+        Func::IsObject => Some(KindTest::Object),
+        Func::IsString => Some(KindTest::String),
+        _ => return None,
+    };
+    match args.as_slice() {
+        [Some(x)] => Some((test, x, when)),
+        _ => None,
+    }
 }
 
 /// Calls `f` on `e` and every subexpression.

@@ -71,7 +71,8 @@ fn uses(plan: &Plan, op: &Op, out: &mut Slots) {
         | Op::Match { src, .. }
         | Op::Not { src, .. }
         | Op::JumpIfNotNull { src, .. }
-        | Op::JumpIfNull { src, .. } => out.insert(*src),
+        | Op::JumpIfNull { src, .. }
+        | Op::JumpIfKind { src, .. } => out.insert(*src),
         Op::Present { mask, .. } => out.insert(*mask),
         Op::Call { args, .. } => {
             for &s in &plan.args[args.0 as usize..args.0 as usize + usize::from(args.1)] {
@@ -170,7 +171,8 @@ fn successors(op: &Op, i: usize, out: &mut Vec<usize>) {
     if let Op::Jump { target }
     | Op::JumpIfFalse { target, .. }
     | Op::JumpIfNotNull { target, .. }
-    | Op::JumpIfNull { target, .. } = op
+    | Op::JumpIfNull { target, .. }
+    | Op::JumpIfKind { target, .. } = op
     {
         out.push(*target as usize);
     }
@@ -239,7 +241,11 @@ fn unreachable(plan: &mut Plan) -> usize {
     let mut gone: Vec<bool> = reached.iter().map(|r| !r).collect();
     // A jump to the op right after it (once the ops between are gone) does nothing.
     for i in 0..n {
-        if let Op::Jump { target } | Op::JumpIfNotNull { target, .. } | Op::JumpIfNull { target, .. } = plan.ops[i] {
+        if let Op::Jump { target }
+        | Op::JumpIfNotNull { target, .. }
+        | Op::JumpIfNull { target, .. }
+        | Op::JumpIfKind { target, .. } = plan.ops[i]
+        {
             if (i + 1..target as usize).all(|j| gone.get(j).copied().unwrap_or(true)) {
                 gone[i] = true;
             }

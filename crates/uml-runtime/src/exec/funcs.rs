@@ -4,7 +4,7 @@
 use super::{Bufs, Executor, FALSE, Failed, LEVELS, Step, TRUE, text_in};
 use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Aux, Buf, Cmp, KLOG_FIELDS, Piece, Slot, Text, Value};
-use crate::plan::{Func, NO_SLOT, RegexIdiom};
+use crate::plan::{Func, KindTest, NO_SLOT, RegexIdiom};
 use crate::stdlib::level::{Level, Scale, level_from_number, parse_level};
 use crate::stdlib::{ansi, klog, logfmt, number, text, timestamp};
 use std::cmp::Ordering;
@@ -250,8 +250,8 @@ impl Executor<'_> {
                 Value::Str(self.commit_tmp()?)
             }
             Func::IsNull => Value::Bool(matches!(self.arg(args, 0), Some(Value::Null) | None)),
-            Func::IsObject => Value::Bool(matches!(self.arg(args, 0), Some(Value::Json(_, JsonKind::Object, _)))),
-            Func::IsString => Value::Bool(self.arg(args, 0).is_some_and(Value::is_string)),
+            Func::IsObject => Value::Bool(self.arg(args, 0).is_some_and(|v| KindTest::Object.holds(v))),
+            Func::IsString => Value::Bool(self.arg(args, 0).is_some_and(|v| KindTest::String.holds(v))),
             Func::Get => self.get_path(b, args)?,
             Func::Level => self.level(b, args, aux)?,
             Func::EncodeJson => {

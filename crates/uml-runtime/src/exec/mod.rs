@@ -10,9 +10,11 @@
 //!
 //! 1. [`Executor::route`], once per file and stream: runs the routing
 //!    program on the file's metadata, and keeps the rule and what its
-//!    `when` captured in a [`Route`];
-//! 2. [`Executor::apply`], per line (or multiline group): runs the rule's
-//!    body and writes the record into a reusable [`Record`].
+//!    `when` captured in a [`Route`], with the values of the rule's leading
+//!    ops that are the same on every line (`labels.namespace = %namespace`),
+//!    run once here;
+//! 2. [`Executor::apply`], per line (or multiline group): runs the rest of
+//!    the rule's body and writes the record into a reusable [`Record`].
 //!
 //! Nothing panics on any input: a failure nothing in the rule handles drops
 //! the line with an [`Outcome::Abort`] naming the call site, text is bounded
@@ -75,6 +77,10 @@ pub struct Route {
     meta: [Text; 5],
     /// The slots every line starts from.
     slots: Box<[Value]>,
+    /// The first op each line runs: the rule's leading ops whose values
+    /// are the same on every line ran once, when the route was made, into
+    /// `slots` ([`Executor::hoist`]).
+    entry: OpId,
 }
 
 impl Route {
@@ -201,7 +207,7 @@ impl<'p> Executor<'p> {
             buf.push_str(s);
             meta[i] = Text { buf: Buf::File, start, end: buf.len() as u32 };
         }
-        let mut route = Route { rule: None, stream, buf, meta, slots: Box::default() };
+        let mut route = Route { rule: None, stream, buf, meta, slots: Box::default(), entry: 0 };
         self.scratch.clear();
         self.slots.fill(Value::Null);
         let bufs = Bufs { line: "", traceback: "", consts: &self.plan.consts, file: &route.buf };
@@ -221,9 +227,40 @@ impl<'p> Executor<'p> {
                 }
                 slots[usize::from(slot)] = v;
             }
+            route.entry = self.hoist(&route, &mut slots, self.plan.rules[usize::from(rule)].entry);
         }
         route.slots = slots;
         route
+    }
+
+    /// Runs the leading ops of a rule body that read nothing a line
+    /// changes (constants, the file's metadata, copies of them and of the
+    /// route's captures: `labels.namespace = %namespace`,
+    /// `payload.source = "build"`) into `slots`, the slots every line of
+    /// the route starts from. Returns the first op left for each line.
+    ///
+    /// Exact because nothing runs before them: on a line, these ops would
+    /// read the same slots (captures, or what an op before them wrote) and
+    /// write the same values; none can fail, and control flow only goes
+    /// forward, so nothing jumps into them.
+    fn hoist(&self, route: &Route, slots: &mut [Value], entry: OpId) -> OpId {
+        let mut pc = entry;
+        while let Some(op) = self.plan.ops.get(pc as usize) {
+            let (dst, v) = match *op {
+                Op::Const { dst, value } => (dst, value),
+                Op::Meta { dst, meta: meta @ (Meta::Stream | Meta::Pod | Meta::Namespace | Meta::Container) }
+                | Op::Meta { dst, meta: meta @ (Meta::ContainerId | Meta::File) } => {
+                    (dst, self.meta(route, Line::default(), meta))
+                }
+                Op::Move { dst, src } => (dst, slots.get(usize::from(src)).copied().unwrap_or(Value::Null)),
+                _ => break,
+            };
+            if let Some(s) = slots.get_mut(usize::from(dst)) {
+                *s = v;
+            }
+            pc += 1;
+        }
+        pc
     }
 
     /// Runs the route's rule on one line and writes the record into `record`.
@@ -237,8 +274,7 @@ impl<'p> Executor<'p> {
         let plan = self.plan;
         let bufs =
             Bufs { line: line.text, traceback: line.traceback.unwrap_or(""), consts: &plan.consts, file: &route.buf };
-        let rule_plan = &plan.rules[usize::from(rule)];
-        match self.run(&bufs, route, line, rule_plan.entry) {
+        match self.run(&bufs, route, line, route.entry) {
             Stop::Emit => {
                 record::write(self, &bufs, rule, line.timestamp, record);
                 Outcome::Record
@@ -333,6 +369,12 @@ impl<'p> Executor<'p> {
                 }
                 Op::JumpIfNull { src, target } => {
                     if self.get(src) == Value::Null {
+                        pc = target as usize;
+                    }
+                    Ok(())
+                }
+                Op::JumpIfKind { src, kind, when, target } => {
+                    if kind.holds(self.get(src)) == when {
                         pc = target as usize;
                     }
                     Ok(())
