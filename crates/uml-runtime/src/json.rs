@@ -18,6 +18,7 @@
 //! explicit bit stack, not by recursion.
 
 use std::fmt;
+use wide::u8x16;
 
 /// The deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: usize = 128;
@@ -154,7 +155,7 @@ pub fn scan_object<K: AsRef<[u8]>>(
 ) -> Result<RawValue, JsonError> {
     debug_assert!(found.len() >= keys.len());
     found[..keys.len()].fill(None);
-    let mut s = Scanner { input, pos: 0 };
+    let mut s = Scanner::new(input, 0);
     s.skip_ws();
     let start = s.pos;
     if s.peek() != Some(b'{') {
@@ -216,7 +217,7 @@ pub fn get_element(input: &[u8], array: RawValue, index: i64) -> Option<RawValue
         return None;
     }
     let text = array.text(input);
-    let mut s = Scanner { input: text, pos: 1 };
+    let mut s = Scanner::new(text, 1);
     let mut elements = 0usize;
     let mut wanted = usize::try_from(index).ok();
     let mut hit = None;
@@ -248,7 +249,7 @@ pub fn get_element(input: &[u8], array: RawValue, index: i64) -> Option<RawValue
 }
 
 fn array_len(text: &[u8]) -> Option<usize> {
-    let mut s = Scanner { input: text, pos: 1 };
+    let mut s = Scanner::new(text, 1);
     s.skip_ws();
     if s.peek() == Some(b']') {
         return Some(0);
@@ -273,7 +274,7 @@ pub fn for_each_member(input: &[u8], object: RawValue, mut f: impl FnMut(RawValu
         return;
     }
     let text = object.text(input);
-    let mut s = Scanner { input: text, pos: 1 };
+    let mut s = Scanner::new(text, 1);
     s.skip_ws();
     if s.peek() == Some(b'}') {
         return;
@@ -304,7 +305,7 @@ pub fn for_each_element(input: &[u8], array: RawValue, mut f: impl FnMut(RawValu
         return;
     }
     let text = array.text(input);
-    let mut s = Scanner { input: text, pos: 1 };
+    let mut s = Scanner::new(text, 1);
     s.skip_ws();
     if s.peek() == Some(b']') {
         return;
@@ -325,7 +326,7 @@ pub fn for_each_element(input: &[u8], array: RawValue, mut f: impl FnMut(RawValu
 /// Validates `input` as one JSON value of any kind (with optional
 /// surrounding whitespace) and returns it.
 pub fn scan_value(input: &[u8]) -> Result<RawValue, JsonError> {
-    let mut s = Scanner { input, pos: 0 };
+    let mut s = Scanner::new(input, 0);
     s.skip_ws();
     let v = s.value(0)?;
     s.skip_ws();
@@ -455,6 +456,12 @@ fn error_at(offset: usize, kind: JsonErrorKind) -> JsonError {
 struct Scanner<'a> {
     input: &'a [u8],
     pos: usize,
+    /// The offset of the 64-byte block of `input` that `specials` indexes
+    /// (a multiple of 64; `usize::MAX` before the first).
+    block: usize,
+    /// One bit per byte of that block: set for `"`, `\\` and bytes below
+    /// 0x20, the bytes a string's scan stops at ([`special_block`]).
+    specials: u64,
 }
 
 /// A stack of container kinds, one bit per level (set: object).
@@ -494,7 +501,8 @@ const fn repeat(b: u8) -> u64 {
 /// exact, so the mask is exact as a boolean (nonzero when some byte is
 /// special) and, on a word read
 /// little-endian, `trailing_zeros() / 8` is the index of the first special
-/// byte. Shared by the scanner and the JSON string writer.
+/// byte. Used by the JSON string writer, which works on short runs; the scanner
+/// indexes whole blocks of a line ([`special_block`]).
 #[inline(always)]
 pub(crate) fn special_mask(x: u64) -> u64 {
     const LO: u64 = repeat(0x01);
@@ -519,7 +527,68 @@ pub(crate) fn find_special(b: &[u8], mut from: usize) -> Option<usize> {
     tail.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|i| from + i)
 }
 
+/// The bits of `chunk` whose byte is `"`, `\\` or below 0x20, one per
+/// byte, from three 16-byte vector compares (SSE2 on x86-64, NEON on
+/// aarch64, scalar elsewhere, through `wide`).
+#[inline(always)]
+fn special_chunk(chunk: [u8; 16]) -> u64 {
+    let v = u8x16::new(chunk);
+    let control = v.min(u8x16::splat(0x1f)).cmp_eq(v);
+    let special = v.cmp_eq(u8x16::splat(b'"')) | v.cmp_eq(u8x16::splat(b'\\')) | control;
+    u64::from(special.move_mask() as u16)
+}
+
+/// The special bytes (as [`special_chunk`]) of the 64 bytes of `input` from
+/// `start` on, or of the fewer left before its end, one bit per byte.
+///
+/// The scanner indexes a line a block at a time, as it reaches it, instead
+/// of looking for the end of each string on its own: a JSON log line's
+/// strings are short, and finding the next special byte is then a shift
+/// and a count of trailing zeros. The index of one block at a time keeps
+/// the memory fixed whatever the line's length.
+fn special_block(input: &[u8], start: usize) -> u64 {
+    let end = input.len().min(start.saturating_add(64));
+    let mut bits = 0;
+    let mut at = start;
+    while let Some(chunk) = input.get(at..at + 16).filter(|_| at + 16 <= end) {
+        bits |= special_chunk(chunk.try_into().expect("sixteen bytes")) << (at - start);
+        at += 16;
+    }
+    if at < end {
+        // The last bytes, padded with spaces, which are not special.
+        let mut chunk = [b' '; 16];
+        chunk[..end - at].copy_from_slice(&input[at..end]);
+        bits |= special_chunk(chunk) << (at - start);
+    }
+    bits
+}
+
 impl<'a> Scanner<'a> {
+    fn new(input: &'a [u8], pos: usize) -> Scanner<'a> {
+        Scanner { input, pos, block: usize::MAX, specials: 0 }
+    }
+
+    /// The index of the first byte at or after `from` that is `"`, `\\` or
+    /// below 0x20, from the block index.
+    #[inline]
+    fn next_special(&mut self, from: usize) -> Option<usize> {
+        let mut block = from & !63;
+        let mut skip = from & 63;
+        while block < self.input.len() {
+            if block != self.block {
+                self.block = block;
+                self.specials = special_block(self.input, block);
+            }
+            let bits = self.specials >> skip;
+            if bits != 0 {
+                return Some(block + skip + bits.trailing_zeros() as usize);
+            }
+            block += 64;
+            skip = 0;
+        }
+        None
+    }
+
     fn peek(&self) -> Option<u8> {
         self.input.get(self.pos).copied()
     }
@@ -556,15 +625,31 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A string starting at the current `"`.
+    /// A string starting at the current `"`. Most strings of a log line
+    /// end at the first special byte after the quote; the rest (escapes,
+    /// control characters, errors) go through [`Self::string_rest`].
+    #[inline]
     fn string(&mut self) -> Result<RawValue, JsonError> {
         let start = self.pos;
+        if self.peek() == Some(b'"') {
+            if let Some(end) = self.next_special(start + 1).filter(|&end| self.input[end] == b'"') {
+                self.pos = end + 1;
+                return Ok(RawValue { kind: JsonKind::String, start: start as u32, end: self.pos as u32, flags: 0 });
+            }
+        }
+        self.string_rest(start)
+    }
+
+    /// [`Self::string`], byte by special byte, from the `"` at `start`.
+    #[inline(never)]
+    fn string_rest(&mut self, start: usize) -> Result<RawValue, JsonError> {
+        self.pos = start;
         self.expect(b'"')?;
         let mut flags = 0;
         let input = self.input;
         loop {
             // Straight to the next byte that is not plain text.
-            self.pos = find_special(input, self.pos).unwrap_or(input.len());
+            self.pos = self.next_special(self.pos).unwrap_or(input.len());
             let b = self.next_byte()?;
             match b {
                 b'"' => {
@@ -755,6 +840,34 @@ impl<'a> Scanner<'a> {
                     b if b == close => nesting.depth -= 1,
                     _ => return Err(self.error_before(JsonErrorKind::UnexpectedByte)),
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scanner;
+    use proptest::prelude::*;
+
+    fn special(b: u8) -> bool {
+        b == b'"' || b == b'\\' || b < 0x20
+    }
+
+    proptest! {
+        /// The block index finds the first special byte at or after any
+        /// position, across 16- and 64-byte boundaries, in any order of
+        /// lookups (the block it keeps is replaced as needed), and nothing
+        /// past the end.
+        #[test]
+        fn next_special_is_the_first_special_byte(
+            bytes in prop::collection::vec(prop_oneof![4 => 0x20u8..0x7f, 1 => any::<u8>()], 0..300),
+            froms in prop::collection::vec(0usize..320, 1..12),
+        ) {
+            let mut scanner = Scanner::new(&bytes, 0);
+            for from in froms {
+                let want = bytes.iter().skip(from).position(|&b| special(b)).map(|i| from + i);
+                prop_assert_eq!(scanner.next_special(from), want, "from {}", from);
             }
         }
     }
