@@ -348,7 +348,7 @@ fn find_key<K: AsRef<[u8]>>(keys: &[K], raw_key: RawValue, input: &[u8]) -> Opti
     }
     let body = raw_key.string_body(input);
     if !raw_key.has(RawValue::ESCAPED) {
-        return keys.iter().position(|k| k.as_ref() == body);
+        return keys.iter().position(|k| same_bytes(k.as_ref(), body));
     }
     // An escaped key (`"mess\u0061ge"`) is decoded into a small stack
     // buffer; a key longer than it cannot be one of the (short) wanted keys.
@@ -367,6 +367,25 @@ fn find_key<K: AsRef<[u8]>>(keys: &[K], raw_key: RawValue, input: &[u8]) -> Opti
         return None;
     }
     keys.iter().position(|k| k.as_ref() == &buf[..len])
+}
+
+/// `a == b`, for the short keys of a JSON object without a call to
+/// `memcmp`: the lengths first, then two loads that overlap when the length
+/// is not a whole number of words (`levelname`: bytes 0..8 and 1..9).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("eight bytes"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("four bytes"));
+    match n {
+        0..4 => a == b,
+        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
 }
 
 /// Decodes a validated JSON string body (between the quotes), passing the
@@ -869,6 +888,20 @@ mod tests {
                 let want = bytes.iter().skip(from).position(|&b| special(b)).map(|i| from + i);
                 prop_assert_eq!(scanner.next_special(from), want, "from {}", from);
             }
+        }
+
+        /// The overlapping-load comparison of keys is `==`, at every length
+        /// around its word sizes.
+        #[test]
+        fn same_bytes_is_equality(a in prop::collection::vec(0u8..4, 0..20), flip in any::<prop::sample::Index>()) {
+            prop_assert!(super::same_bytes(&a, &a.clone()));
+            let mut b = a.clone();
+            if !b.is_empty() {
+                let i = flip.index(b.len());
+                b[i] ^= 1;
+            }
+            prop_assert_eq!(super::same_bytes(&a, &b), a == b);
+            prop_assert_eq!(super::same_bytes(&a, &a[..a.len() / 2]), a.is_empty());
         }
     }
 }
