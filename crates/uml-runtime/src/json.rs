@@ -550,7 +550,7 @@ pub(crate) fn find_special(b: &[u8], mut from: usize) -> Option<usize> {
 /// byte, from three 16-byte vector compares (SSE2 on x86-64, NEON on
 /// aarch64, scalar elsewhere, through `wide`).
 #[inline(always)]
-fn special_chunk(chunk: [u8; 16]) -> u64 {
+pub(crate) fn special_chunk(chunk: [u8; 16]) -> u64 {
     let v = u8x16::new(chunk);
     let control = v.min(u8x16::splat(0x1f)).cmp_eq(v);
     let special = v.cmp_eq(u8x16::splat(b'"')) | v.cmp_eq(u8x16::splat(b'\\')) | control;

@@ -20,7 +20,7 @@
 //! `\b \f \n \r \t` or `\u00XX`, everything else verbatim (as serde_json
 //! writes strings).
 
-use crate::json::{RawValue, decode_unicode_escape, find_special, special_mask};
+use crate::json::{RawValue, decode_unicode_escape, find_special, special_chunk, special_mask};
 
 /// The letter of a byte's two-character escape (`\n` for a newline), or
 /// `None` for a control character written `\u00XX`.
@@ -119,14 +119,29 @@ fn write_escape_twice(out: &mut Vec<u8>, c: u8) {
 /// The escaping loop of [`write_json_string_body`], with the escape of a
 /// byte that needs one (`"`, `\\`, a control character) given.
 ///
-/// Plain runs are found eight bytes at a time. Each word is appended whole
-/// before it is looked at (one eight-byte store, no copy call per run), and
-/// cut back to its plain bytes when one needs an escape; only those bytes
-/// are handled one by one.
+/// Plain runs are found sixteen bytes at a time (a vector compare, as the
+/// scanner's [`special_chunk`]), then eight (SWAR). Each chunk is appended
+/// whole before it is looked at (one store, no copy call per run), and cut
+/// back to its plain bytes when one needs an escape; only those bytes are
+/// handled one by one.
 #[inline(always)]
 fn escape_with<F: Fn(&mut Vec<u8>, u8)>(out: &mut Vec<u8>, value: &[u8], escape: F) {
-    out.reserve(value.len() + 8);
+    out.reserve(value.len() + 16);
     let mut i = 0;
+    while let Some(chunk) = value.get(i..i + 16) {
+        let chunk: [u8; 16] = chunk.try_into().expect("sixteen bytes");
+        let mask = special_chunk(chunk);
+        out.extend_from_slice(&chunk);
+        if mask == 0 {
+            i += 16;
+            continue;
+        }
+        let plain = mask.trailing_zeros() as usize;
+        out.truncate(out.len() - 16 + plain);
+        i += plain;
+        escape(out, value[i]);
+        i += 1;
+    }
     while let Some(word) = value.get(i..i + 8) {
         let word: [u8; 8] = word.try_into().expect("eight bytes");
         let mask = special_mask(u64::from_le_bytes(word));
