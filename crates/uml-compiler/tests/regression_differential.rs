@@ -274,6 +274,32 @@ fn kind_tests_in_branches() {
     check(&rule(body), &lines);
 }
 
+/// A rule's leading ops that read only constants, the file's metadata and
+/// `when`'s captures run once per file (`Executor::hoist`): every line
+/// must still start from them, whatever the line before it overwrote, and
+/// the first op that reads the line ends the stretch.
+#[test]
+fn per_file_ops_run_once_and_every_line_starts_from_them() {
+    let rules = "rule r {
+  when %pod =~ r'^(?P<p>[a-z]+)-[0-9]+$'
+  labels.model_version_id = p
+  labels.namespace = %namespace
+  payload.replica = %container
+  payload.source = \"build\"
+  let copy = p
+  payload.levelname = \"INFO\"
+  payload.message = \"{copy}|{%stream}|{%line}\"
+  if %line == \"x\" {
+    labels.model_version_id = \"changed\"
+    labels.namespace = \"changed\"
+    payload.replica = \"changed\"
+    payload.levelname = \"ERROR\"
+  }
+}
+";
+    check(rules, &["x", "y", "x", "", "y"]);
+}
+
 /// `trim` and `strip_ansi_escape_codes` leave a JSON string undecoded when
 /// they cannot change it (no `\u` escape or raw control character, printable
 /// ASCII at both ends outside any escape), and decode it otherwise: the
