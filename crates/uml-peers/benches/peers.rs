@@ -23,7 +23,6 @@ const GROUP: &str = "peers";
 fn peers(c: &mut Criterion) {
     let input = Input::model_container(LINES, SEED);
     let mut group = c.benchmark_group(GROUP);
-    group.sample_size(10).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(10));
     let mut out = Vec::with_capacity(input.bytes.len() * 2);
     for implementation in Implementation::ALL {
         let mut transform = implementation.transform();
@@ -79,7 +78,16 @@ fn table() {
     }
 }
 
-criterion_group!(benches, peers);
+// The defaults here, so that `-- --measurement-time 3` and the like on the
+// command line still win (a group's own settings would override them).
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(10));
+    targets = peers
+}
 
 fn main() {
     benches();
