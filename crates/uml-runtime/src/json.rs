@@ -520,8 +520,9 @@ const fn repeat(b: u8) -> u64 {
 /// exact, so the mask is exact as a boolean (nonzero when some byte is
 /// special) and, on a word read
 /// little-endian, `trailing_zeros() / 8` is the index of the first special
-/// byte. Used by the JSON string writer, which works on short runs; the scanner
-/// indexes whole blocks of a line ([`special_block`]).
+/// byte. For [`find_special`], which the JSON string copier uses between
+/// escapes; the scanner and the escaping loop compare sixteen bytes at a
+/// time ([`special_chunk`]).
 #[inline(always)]
 pub(crate) fn special_mask(x: u64) -> u64 {
     const LO: u64 = repeat(0x01);

@@ -11,16 +11,17 @@
 //!   and re-encoding, rewriting only the escapes [`write_json_string`] would
 //!   not have written, so that the output is the same either way.
 //!
-//! Both find the bytes that need attention eight at a time (SWAR, as the
-//! scanner does: [`crate::json`]'s `find_special`) and copy the runs
-//! between them in one go.
+//! Both find the bytes that need attention several at a time (the writer
+//! sixteen, with the scanner's vector compare; the copier eight, between
+//! the escapes it passes over: [`crate::json`]'s `find_special`) and copy
+//! the runs between them in one go.
 //!
 //! The output follows RFC 8259 and platform.md §1: valid UTF-8 (the input
 //! is), `"` and `\` escaped, control characters below U+0020 escaped as
 //! `\b \f \n \r \t` or `\u00XX`, everything else verbatim (as serde_json
 //! writes strings).
 
-use crate::json::{RawValue, decode_unicode_escape, find_special, special_chunk, special_mask};
+use crate::json::{RawValue, decode_unicode_escape, find_special, special_chunk};
 
 /// The letter of a byte's two-character escape (`\n` for a newline), or
 /// `None` for a control character written `\u00XX`.
@@ -119,11 +120,11 @@ fn write_escape_twice(out: &mut Vec<u8>, c: u8) {
 /// The escaping loop of [`write_json_string_body`], with the escape of a
 /// byte that needs one (`"`, `\\`, a control character) given.
 ///
-/// Plain runs are found sixteen bytes at a time (a vector compare, as the
-/// scanner's [`special_chunk`]), then eight (SWAR). Each chunk is appended
-/// whole before it is looked at (one store, no copy call per run), and cut
-/// back to its plain bytes when one needs an escape; only those bytes are
-/// handled one by one.
+/// Plain runs are found sixteen bytes at a time (a vector compare, the
+/// scanner's [`special_chunk`]). Each chunk is appended whole before it is
+/// looked at (one store, no copy call per run), and cut back to its plain
+/// bytes when one needs an escape; the last bytes go through one padded
+/// chunk, whose bits say which to escape.
 #[inline(always)]
 fn escape_with<F: Fn(&mut Vec<u8>, u8)>(out: &mut Vec<u8>, value: &[u8], escape: F) {
     out.reserve(value.len() + 16);
@@ -142,37 +143,22 @@ fn escape_with<F: Fn(&mut Vec<u8>, u8)>(out: &mut Vec<u8>, value: &[u8], escape:
         escape(out, value[i]);
         i += 1;
     }
-    while let Some(word) = value.get(i..i + 8) {
-        let word: [u8; 8] = word.try_into().expect("eight bytes");
-        let mask = special_mask(u64::from_le_bytes(word));
-        out.extend_from_slice(&word);
-        if mask == 0 {
-            i += 8;
-            continue;
-        }
-        let plain = mask.trailing_zeros() as usize / 8;
-        out.truncate(out.len() - 8 + plain);
-        i += plain;
-        escape(out, value[i]);
-        i += 1;
-    }
-    // The last bytes, fewer than eight: one word padded with spaces tells
-    // whether they can go in one copy (short values, a level or a name,
-    // are nothing but this).
+    // The last bytes, fewer than sixteen: one chunk padded with spaces,
+    // which are not special, tells which need an escape (short values, a
+    // level or a name, are nothing but this, and go in one copy).
     let rest = &value[i..];
-    let mut word = [b' '; 8];
-    word[..rest.len()].copy_from_slice(rest);
-    if special_mask(u64::from_le_bytes(word)) == 0 {
-        out.extend_from_slice(rest);
-        return;
+    let mut chunk = [b' '; 16];
+    chunk[..rest.len()].copy_from_slice(rest);
+    let mut mask = special_chunk(chunk);
+    let mut copied = 0;
+    while mask != 0 {
+        let at = mask.trailing_zeros() as usize;
+        out.extend_from_slice(&rest[copied..at]);
+        escape(out, rest[at]);
+        copied = at + 1;
+        mask &= mask - 1;
     }
-    for &c in rest {
-        if c == b'"' || c == b'\\' || c < 0x20 {
-            escape(out, c);
-        } else {
-            out.push(c);
-        }
-    }
+    out.extend_from_slice(&rest[copied..]);
 }
 
 /// Whether [`copy_json_string_body`] copies a body with these flags as it
