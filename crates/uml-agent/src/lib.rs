@@ -1,0 +1,1 @@
+//! The uml node agent (work in progress).
