@@ -17,7 +17,7 @@ fn check_file(rules: &Rules, name: &str, bytes: &[u8]) -> Stats {
     let mut processor = Processor::new(rules.plan());
     let mut file = FileState::from_path(name);
     let mut failures = Vec::new();
-    let mut sink = |r: &Record| {
+    let mut sink = |r: &Record, _| {
         let max = rules.plan().rules[usize::from(r.rule)].max_record_size as usize;
         if let Err(e) = record_schema::check_record(r, max) {
             failures.push(e);

@@ -22,7 +22,7 @@ fn root() -> &'static Path {
 fn run(rules: &Rules, file: &mut FileState, raw: &[u8]) -> (String, Stats) {
     let mut processor = Processor::new(rules.plan());
     let mut out = String::new();
-    let mut sink = |r: &Record| {
+    let mut sink = |r: &Record, _| {
         let payload = std::str::from_utf8(r.payload()).expect("the payload is UTF-8");
         out.push_str(&format!(
             "{{\"ts\":\"{}\",\"labels\":{},\"line\":{}}}\n",

@@ -295,16 +295,16 @@ fn process(
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(e) => {
-                processor.finish(file, &mut |record: &Record| formatter.record(record));
+                processor.finish(file, &mut |record: &Record, _| formatter.record(record));
                 return Err(Error::read(&path, e));
             }
         };
-        processor.push(file, line, &mut |record: &Record| formatter.record(record));
+        processor.push(file, line, &mut |record: &Record, _| formatter.record(record));
         if formatter.len() >= OUTPUT_CHUNK {
             emit(formatter.take_with(buffers.get()))?;
         }
     }
-    processor.finish(file, &mut |record: &Record| formatter.record(record));
+    processor.finish(file, &mut |record: &Record, _| formatter.record(record));
     Ok(())
 }
 

@@ -26,13 +26,13 @@ impl crate::Transform for Uml {
         let mut file = FileState::from_path(file_name);
         let encoder = &mut self.encoder;
         for line in crate::lines(bytes) {
-            processor.push(&mut file, line, &mut |record| encoder.record(record));
+            processor.push(&mut file, line, &mut |record, _| encoder.record(record));
             // Out in chunks, as `uml run` hands them to its writer.
             if encoder.len() >= CHUNK {
                 encoder.drain_into(out);
             }
         }
-        processor.finish(&mut file, &mut |record| encoder.record(record));
+        processor.finish(&mut file, &mut |record, _| encoder.record(record));
         encoder.drain_into(out);
     }
 }

@@ -25,9 +25,30 @@
 //! end, in a record, joined into another line as a partial piece, or
 //! dropped with a reason ([`Stats::check`] states the law):
 //! `lines_read = lines_in_records + joined_pieces + Σ drops`.
+//!
+//! **Positions, for an agent that must not lose a line.** A tailing agent
+//! saves how far it has read, and must never save a point past a line whose
+//! record is not yet delivered, nor one inside a line still being joined or
+//! a traceback still open. [`Processor::push_at`] takes each raw line with
+//! its byte offset in the file; every record comes with its [`Provenance`]:
+//! the raw lines behind it ([`Origin`]) and where reading must start again
+//! to make it again ([`Provenance::resume`]); and
+//! [`FileState::settled_position`] says up to where nothing is pending.
+//! Reading again from
+//! `min(settled_position, resume of every record not yet delivered)`
+//! after a crash repeats only undelivered records, and cuts no line or
+//! group in two. The facade crate `uml` shows it end to end (`uml::stream`).
+//!
+//! Units whose raw lines interleave (a line cut into pieces while the other
+//! stream writes, a traceback on stderr between stdout lines) form a
+//! cluster; a record's `resume` is the first raw line of its cluster, so
+//! that reading again never starts between the pieces of a unit already
+//! delivered. The guarantee holds while lines come out in order; lines let
+//! through out of order past [`MAX_HELD_BYTES`] (counted as `reordered`)
+//! may, on a restart, be repeated or have a piece read alone.
 
 use crate::exec::{Executor, FileInfo, Line, Outcome, PayloadForm, Record, Route};
-use crate::framing::{DropReason, FramedLine, Framer, Stream, parse_file_name};
+use crate::framing::{DropReason, FramedLine, Framer, Origin, Stream, parse_log_path};
 use crate::group::{Group, Grouper};
 use crate::plan::{Framing, Plan};
 
@@ -149,10 +170,47 @@ impl Stats {
     }
 }
 
+/// What the stream layer knows of a record it hands out, beyond the record
+/// itself: for an agent that saves positions and counts lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Provenance {
+    /// The raw lines behind the record.
+    pub origin: Origin,
+    /// Where reading must start again to make this record again: its first
+    /// raw line, or an earlier one when lines of an earlier unit lie among
+    /// its own (see the module documentation).
+    pub resume: u64,
+    /// Lines (after framing) in the record: more than one for a group.
+    pub lines: u32,
+}
+
+/// The span of the units handed out last whose raw lines interleave.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cluster {
+    start: u64,
+    /// The last raw line of any unit handed out; `None` before the first.
+    end: Option<u64>,
+}
+
+impl Cluster {
+    /// Adds a finished unit; returns where its cluster starts.
+    fn add(&mut self, origin: Origin) -> u64 {
+        match self.end {
+            Some(end) if origin.first <= end => {
+                self.start = self.start.min(origin.first);
+                self.end = Some(end.max(origin.last));
+            }
+            _ => *self = Cluster { start: origin.first, end: Some(origin.last) },
+        }
+        self.start
+    }
+}
+
 /// A line held back until an earlier partial line of the other stream completes.
 #[derive(Clone, Copy, Debug)]
 struct Held {
     first_line: u64,
+    last_line: u64,
     stream: Stream,
     timestamp_ns: i64,
     start: usize,
@@ -172,16 +230,20 @@ pub struct FileState {
     groupers: Vec<(u16, Grouper)>,
     held: Vec<Held>,
     held_text: String,
+    /// The position after the last raw line pushed.
+    next_position: u64,
+    cluster: Cluster,
     /// Finished: counters of the file.
     pub stats: Stats,
 }
 
 impl FileState {
-    /// A file known by its kubelet path (`…/<pod>_<namespace>_<container>-<id>.log`).
+    /// A file known by its kubelet path (`…/<pod>_<namespace>_<container>-<id>.log`,
+    /// or `…/<namespace>_<pod>_<uid>/<container>/<restart>.log` in the pods tree).
     /// A name that is not a kubelet name gives a file whose lines are all
     /// dropped as [`DropKind::BadFileName`].
     pub fn from_path(path: &str) -> FileState {
-        match parse_file_name(path) {
+        match parse_log_path(path) {
             Ok(m) => FileState::new(&FileInfo {
                 pod: m.pod,
                 namespace: m.namespace,
@@ -207,8 +269,40 @@ impl FileState {
             groupers: Vec::new(),
             held: Vec::new(),
             held_text: String::new(),
+            next_position: 1,
+            cluster: Cluster::default(),
             stats: Stats { files: 1, ..Stats::default() },
         }
+    }
+
+    /// The same file, read from `position` on with [`Processor::push_at`]:
+    /// [`FileState::settled_position`] is `position` until a line is pushed.
+    pub fn starting_at(mut self, position: u64) -> FileState {
+        self.next_position = position;
+        self
+    }
+
+    /// The position up to which nothing is pending: every raw line before
+    /// it is in a record already handed out or was dropped, and no line,
+    /// piece or group still held began before it (nor one that interleaves
+    /// with such a unit). After the last raw line pushed when nothing is held.
+    pub fn settled_position(&self) -> u64 {
+        let framer = [Stream::Stdout, Stream::Stderr].map(|s| self.framer.open_line(s));
+        let held = self.held.iter().map(|h| h.first_line).min();
+        let groups = self.groupers.iter().filter_map(|(_, g)| g.oldest_held()).min();
+        let open = framer.into_iter().chain([held, groups]).flatten().min();
+        match open {
+            None => self.next_position,
+            Some(first) if self.cluster.end.is_some_and(|end| first <= end) => first.min(self.cluster.start),
+            Some(first) => first,
+        }
+    }
+
+    /// Raw lines pushed whose outcome is not known yet: pieces of open
+    /// lines, lines held for order, lines in open groups.
+    pub fn pending_lines(&self) -> u64 {
+        let groups: usize = self.groupers.iter().map(|(_, g)| g.buffered_lines()).sum();
+        self.framer.pending_pieces() + self.held.len() as u64 + groups as u64
     }
 
     fn info(&self) -> FileInfo<'_> {
@@ -251,7 +345,28 @@ impl<'p> Processor<'p> {
     }
 
     /// Reads one raw line of `file`; `sink` gets every record it completes.
-    pub fn push(&mut self, file: &mut FileState, raw: &[u8], sink: &mut dyn FnMut(&Record)) {
+    /// Positions are line numbers: the first raw line pushed is 1.
+    pub fn push(&mut self, file: &mut FileState, raw: &[u8], sink: &mut dyn FnMut(&Record, Provenance)) {
+        let at = file.next_position;
+        self.push_raw(file, raw, at, at + 1, sink);
+    }
+
+    /// Reads the raw line that starts at byte `offset` of `file` (`raw`
+    /// with its `\n`, if it has one); `sink` gets every record it
+    /// completes. Offsets grow from one call to the next.
+    pub fn push_at(&mut self, file: &mut FileState, raw: &[u8], offset: u64, sink: &mut dyn FnMut(&Record, Provenance)) {
+        self.push_raw(file, raw, offset, offset + raw.len() as u64, sink);
+    }
+
+    fn push_raw(
+        &mut self,
+        file: &mut FileState,
+        raw: &[u8],
+        at: u64,
+        end: u64,
+        sink: &mut dyn FnMut(&Record, Provenance),
+    ) {
+        file.next_position = end;
         if file.bad_name {
             file.stats.lines_read += 1;
             file.stats.drop(DropKind::BadFileName, 1);
@@ -260,17 +375,21 @@ impl<'p> Processor<'p> {
         if file.routes[0].is_none() {
             self.open(file);
         }
-        let FileState { framer, routes, groupers, stats, held, held_text, .. } = file;
+        let FileState { framer, routes, groupers, stats, held, held_text, cluster, .. } = file;
         stats.lines_read += 1;
         // Pushing a line of one stream leaves the other stream's open line as
         // it is, so what is open before tells whether this line must wait.
         let open = [framer.open_line(Stream::Stdout), framer.open_line(Stream::Stderr)];
-        let framed = match framer.push(raw) {
+        let framed = match framer.push_at(raw, at) {
             None => return,
             // Empty lines are counted from the framer's counters at the end
             // (a line of several empty pieces counts each piece).
-            Some(Err(DropReason::EmptyLine)) => return,
+            Some(Err(DropReason::EmptyLine)) => {
+                cluster.add(Origin::at(at));
+                return;
+            }
             Some(Err(reason)) => {
+                cluster.add(Origin::at(at));
                 stats.drop(DropKind::Framing(reason), 1);
                 return;
             }
@@ -284,6 +403,7 @@ impl<'p> Processor<'p> {
             held_text.push_str(framed.text);
             held.push(Held {
                 first_line: framed.first_line,
+                last_line: framed.last_line,
                 stream: framed.stream,
                 timestamp_ns: framed.timestamp_ns,
                 start,
@@ -292,16 +412,16 @@ impl<'p> Processor<'p> {
             return;
         }
         stats.reordered += u64::from(waits);
-        let line = Unit { stream: framed.stream, timestamp_ns: framed.timestamp_ns, text: framed.text };
-        Self::deliver(&mut self.executor, &mut self.record, routes, groupers, stats, line, sink);
+        let line = Unit::of(&framed);
+        let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
+        out.deliver(routes, groupers, line);
         // Lines held behind this one (or behind nothing any more) go out:
         // this line's stream has no open line now; the other's is as before.
         if !held.is_empty() {
             let barrier = open[other].filter(|_| !waits).unwrap_or(u64::MAX);
             let ready = held.iter().take_while(|h| h.first_line < barrier).count();
             for h in held.drain(..ready) {
-                let line = Unit { stream: h.stream, timestamp_ns: h.timestamp_ns, text: &held_text[h.start..h.end] };
-                Self::deliver(&mut self.executor, &mut self.record, routes, groupers, stats, line, sink);
+                out.deliver(routes, groupers, h.unit(held_text));
             }
             if held.is_empty() {
                 held_text.clear();
@@ -311,25 +431,31 @@ impl<'p> Processor<'p> {
 
     /// Closes the multiline groups of `file` quiet since before `now_ns`
     /// (on the lines' clock), for an agent tailing a file.
-    pub fn flush_idle(&mut self, file: &mut FileState, now_ns: i64, sink: &mut dyn FnMut(&Record)) {
-        let FileState { routes, groupers, stats, .. } = file;
+    pub fn flush_idle(&mut self, file: &mut FileState, now_ns: i64, sink: &mut dyn FnMut(&Record, Provenance)) {
+        let FileState { routes, groupers, stats, cluster, .. } = file;
+        let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
         for (rule, grouper) in groupers.iter_mut() {
             let route = routes.iter().flatten().find(|r| r.rule() == Some(*rule));
             if let Some(route) = route {
-                let (executor, record) = (&mut self.executor, &mut self.record);
-                grouper.flush_idle(now_ns, &mut |g: Group<'_>| apply(executor, record, route, stats, g, sink));
+                grouper.flush_idle(now_ns, &mut |g: Group<'_>| out.apply(route, g));
             }
         }
     }
 
+    /// The first time, on the lines' clock, at which [`Processor::flush_idle`]
+    /// has a group of `file` to close; `None` while no group is open.
+    pub fn next_deadline(file: &FileState) -> Option<i64> {
+        file.groupers.iter().filter_map(|(_, g)| g.next_deadline()).min()
+    }
+
     /// The end of `file`: emits the lines and groups still open, and checks
     /// the accounting. Returns the file's counters.
-    pub fn finish(&mut self, file: &mut FileState, sink: &mut dyn FnMut(&Record)) -> Stats {
+    pub fn finish(&mut self, file: &mut FileState, sink: &mut dyn FnMut(&Record, Provenance)) -> Stats {
         if !file.bad_name && file.routes[0].is_some() {
             // Dangling partial lines, oldest first, each after the held lines
             // that came before it.
             loop {
-                let FileState { framer, routes, groupers, stats, held, held_text, .. } = file;
+                let FileState { framer, routes, groupers, stats, held, held_text, cluster, .. } = file;
                 let framed = match framer.finish() {
                     None => break,
                     Some(Err(DropReason::EmptyLine)) => continue,
@@ -340,26 +466,23 @@ impl<'p> Processor<'p> {
                     Some(Ok(line)) => line,
                 };
                 count_framed(stats, &framed);
+                let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
                 let ready = held.iter().take_while(|h| h.first_line < framed.first_line).count();
                 for h in held.drain(..ready) {
-                    let line =
-                        Unit { stream: h.stream, timestamp_ns: h.timestamp_ns, text: &held_text[h.start..h.end] };
-                    Self::deliver(&mut self.executor, &mut self.record, routes, groupers, stats, line, sink);
+                    out.deliver(routes, groupers, h.unit(held_text));
                 }
-                let line = Unit { stream: framed.stream, timestamp_ns: framed.timestamp_ns, text: framed.text };
-                Self::deliver(&mut self.executor, &mut self.record, routes, groupers, stats, line, sink);
+                out.deliver(routes, groupers, Unit::of(&framed));
             }
-            let FileState { routes, groupers, stats, held, held_text, .. } = file;
+            let FileState { routes, groupers, stats, held, held_text, cluster, .. } = file;
+            let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
             for h in held.drain(..) {
-                let line = Unit { stream: h.stream, timestamp_ns: h.timestamp_ns, text: &held_text[h.start..h.end] };
-                Self::deliver(&mut self.executor, &mut self.record, routes, groupers, stats, line, sink);
+                out.deliver(routes, groupers, h.unit(held_text));
             }
             held_text.clear();
             for (rule, grouper) in groupers.iter_mut() {
                 let route = routes.iter().flatten().find(|r| r.rule() == Some(*rule));
                 if let Some(route) = route {
-                    let (executor, record) = (&mut self.executor, &mut self.record);
-                    grouper.finish(&mut |g: Group<'_>| apply(executor, record, route, stats, g, sink));
+                    grouper.finish(&mut |g: Group<'_>| out.apply(route, g));
                 }
             }
             let c = *file.framer.counters();
@@ -395,24 +518,34 @@ impl<'p> Processor<'p> {
         file.routes = routes.map(Some);
     }
 
-    fn deliver(
-        executor: &mut Executor<'_>,
-        record: &mut Record,
-        routes: &[Option<Route>; 2],
-        groupers: &mut [(u16, Grouper)],
-        stats: &mut Stats,
-        line: Unit<'_>,
-        sink: &mut dyn FnMut(&Record),
-    ) {
+}
+
+/// Where the units of a file go: the executor, the counters, the cluster
+/// of interleaved units, and the caller's sink.
+struct Out<'a, 'p, 's> {
+    executor: &'a mut Executor<'p>,
+    record: &'a mut Record,
+    stats: &'a mut Stats,
+    cluster: &'a mut Cluster,
+    sink: &'a mut (dyn FnMut(&Record, Provenance) + 's),
+}
+
+impl Out<'_, '_, '_> {
+    /// Hands a framed line to its rule: to the rule's grouper, or straight
+    /// to the executor.
+    fn deliver(&mut self, routes: &[Option<Route>; 2], groupers: &mut [(u16, Grouper)], line: Unit<'_>) {
         let Some(route) = routes[line.stream as usize].as_ref() else { return };
         let Some(rule) = route.rule() else {
-            stats.drop(DropKind::Unrouted, 1);
+            self.cluster.add(line.origin);
+            self.stats.drop(DropKind::Unrouted, 1);
             return;
         };
         match groupers.iter_mut().find(|(r, _)| *r == rule) {
-            Some((_, grouper)) => grouper.push(line.stream, line.timestamp_ns, line.text, &mut |g: Group<'_>| {
-                apply(executor, record, route, stats, g, sink)
-            }),
+            Some((_, grouper)) => {
+                grouper.push_at(line.stream, line.timestamp_ns, line.text, line.origin, &mut |g: Group<'_>| {
+                    self.apply(route, g)
+                })
+            }
             None => {
                 let g = Group {
                     stream: line.stream,
@@ -420,9 +553,30 @@ impl<'p> Processor<'p> {
                     line: line.text,
                     traceback: None,
                     lines: 1,
+                    origin: line.origin,
                 };
-                apply(executor, record, route, stats, g, sink);
+                self.apply(route, g);
             }
+        }
+    }
+
+    /// Runs the rule on a group; a record goes to the sink, anything else
+    /// is counted.
+    fn apply(&mut self, route: &Route, g: Group<'_>) {
+        let line = Line { text: g.line, traceback: g.traceback, timestamp: g.timestamp_ns };
+        let resume = self.cluster.add(g.origin);
+        let lines = u64::from(g.lines);
+        let stats = &mut *self.stats;
+        match self.executor.apply(route, line, self.record) {
+            Outcome::Record => {
+                stats.records += 1;
+                stats.lines_in_records += lines;
+                stats.truncated_records += u64::from(self.record.truncated());
+                (self.sink)(self.record, Provenance { origin: g.origin, resume, lines: g.lines });
+            }
+            Outcome::Drop(site) => stats.drop(DropKind::Rule(site), lines),
+            Outcome::Abort(site) => stats.drop(DropKind::Abort(site), lines),
+            Outcome::Unrouted => stats.drop(DropKind::Unrouted, lines),
         }
     }
 }
@@ -433,32 +587,32 @@ struct Unit<'a> {
     stream: Stream,
     timestamp_ns: i64,
     text: &'a str,
+    origin: Origin,
+}
+
+impl<'a> Unit<'a> {
+    fn of(framed: &FramedLine<'a>) -> Unit<'a> {
+        Unit {
+            stream: framed.stream,
+            timestamp_ns: framed.timestamp_ns,
+            text: framed.text,
+            origin: Origin { first: framed.first_line, last: framed.last_line },
+        }
+    }
+}
+
+impl Held {
+    fn unit<'t>(&self, text: &'t str) -> Unit<'t> {
+        Unit {
+            stream: self.stream,
+            timestamp_ns: self.timestamp_ns,
+            text: &text[self.start..self.end],
+            origin: Origin { first: self.first_line, last: self.last_line },
+        }
+    }
 }
 
 fn count_framed(stats: &mut Stats, framed: &FramedLine<'_>) {
     stats.truncated_lines += u64::from(framed.truncated);
     stats.invalid_utf8 += u64::from(framed.replaced_invalid_utf8);
-}
-
-fn apply(
-    executor: &mut Executor<'_>,
-    record: &mut Record,
-    route: &Route,
-    stats: &mut Stats,
-    g: Group<'_>,
-    sink: &mut dyn FnMut(&Record),
-) {
-    let line = Line { text: g.line, traceback: g.traceback, timestamp: g.timestamp_ns };
-    let lines = u64::from(g.lines);
-    match executor.apply(route, line, record) {
-        Outcome::Record => {
-            stats.records += 1;
-            stats.lines_in_records += lines;
-            stats.truncated_records += u64::from(record.truncated());
-            sink(record);
-        }
-        Outcome::Drop(site) => stats.drop(DropKind::Rule(site), lines),
-        Outcome::Abort(site) => stats.drop(DropKind::Abort(site), lines),
-        Outcome::Unrouted => stats.drop(DropKind::Unrouted, lines),
-    }
 }

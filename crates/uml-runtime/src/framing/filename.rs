@@ -27,6 +27,13 @@
 //! an id of 1 to 64 hex digits (64 from every runtime; fixtures and other
 //! runtimes use shorter ones). Anything else is not a kubelet name and is an
 //! error, never a guess.
+//!
+//! **The pods tree.** The symlinks above point into the tree where kubelet
+//! keeps the files themselves, and where its rotated files live:
+//! `/var/log/pods/<namespace>_<pod>_<pod uid>/<container>/<restart>.log`,
+//! rotated as `<restart>.log.<YYYYMMDD-hhmmss>` and later compressed to
+//! `….gz`. [`parse_pod_log_path`] reads that layout; its paths carry no
+//! container id. [`parse_log_path`] takes either.
 
 use crate::stdlib::error_enum;
 
@@ -96,6 +103,94 @@ pub fn parse_file_name(path: &str) -> Result<FileMeta<'_>, FileNameError> {
         return Err(FileNameError::EmptyField);
     }
     Ok(FileMeta { pod, namespace, container, container_id, cut })
+}
+
+/// What a path in kubelet's pods tree says, borrowed from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PodLogPath<'a> {
+    pub namespace: &'a str,
+    pub pod: &'a str,
+    pub pod_uid: &'a str,
+    pub container: &'a str,
+    /// The container's restart count: `0.log`, then `1.log`, ….
+    pub restart: u32,
+    /// `YYYYMMDD-hhmmss` of a rotated file (`0.log.20261120-100000`).
+    pub rotated: Option<&'a str>,
+    /// A rotated file kubelet compressed (`….gz`).
+    pub compressed: bool,
+}
+
+impl PodLogPath<'_> {
+    /// The file's metadata as routing sees it (no container id).
+    pub fn meta(&self) -> FileMeta<'_> {
+        FileMeta { pod: self.pod, namespace: self.namespace, container: self.container, container_id: "", cut: false }
+    }
+}
+
+/// Parses the last three parts of a path in kubelet's pods tree,
+/// `<namespace>_<pod>_<pod uid>/<container>/<restart>.log`, or a rotated
+/// file of it (`….log.<YYYYMMDD-hhmmss>`, `….log.<YYYYMMDD-hhmmss>.gz`).
+/// `None` for anything else (such as the `.tmp` file kubelet compresses
+/// through).
+///
+/// ```
+/// # use uml_runtime::framing::parse_pod_log_path;
+/// let p = parse_pod_log_path("/var/log/pods/org-50a9_model-x5qe2qo-7d9f8b6c5d-q7rg5_3f2b9c1e-0d4a/model/1.log.20261120-100000.gz").unwrap();
+/// assert_eq!((p.namespace, p.pod, p.pod_uid, p.container), ("org-50a9", "model-x5qe2qo-7d9f8b6c5d-q7rg5", "3f2b9c1e-0d4a", "model"));
+/// assert_eq!((p.restart, p.rotated, p.compressed), (1, Some("20261120-100000"), true));
+/// assert!(parse_pod_log_path("/var/log/pods/a_b_c/model/0.log.20261120-100000.tmp").is_none());
+/// ```
+pub fn parse_pod_log_path(path: &str) -> Option<PodLogPath<'_>> {
+    let mut parts = path.rsplit('/');
+    let (name, container, pod_dir) = (parts.next()?, parts.next()?, parts.next()?);
+    let (namespace, rest) = pod_dir.split_once('_')?;
+    let (pod, pod_uid) = rest.split_once('_')?;
+    if [namespace, pod, pod_uid, container].iter().any(|s| s.is_empty()) || pod_uid.contains('_') {
+        return None;
+    }
+    let (restart, suffix) = name.split_once(".log")?;
+    if restart.is_empty() || !restart.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let restart = restart.parse().ok()?;
+    let (rotated, compressed) = match suffix {
+        "" => (None, false),
+        _ => {
+            let suffix = suffix.strip_prefix('.')?;
+            let (stamp, compressed) = match suffix.strip_suffix(".gz") {
+                Some(stamp) => (stamp, true),
+                None => (suffix, false),
+            };
+            let b = stamp.as_bytes();
+            let is_stamp = b.len() == 15
+                && b[8] == b'-'
+                && b.iter().enumerate().all(|(i, c)| i == 8 || c.is_ascii_digit());
+            if !is_stamp {
+                return None;
+            }
+            (Some(stamp), compressed)
+        }
+    };
+    Some(PodLogPath { namespace, pod, pod_uid, container, restart, rotated, compressed })
+}
+
+/// The metadata of a log file known by either of kubelet's paths: the
+/// `/var/log/containers` name ([`parse_file_name`]) or a file of the pods
+/// tree ([`parse_pod_log_path`], without a container id).
+pub fn parse_log_path(path: &str) -> Result<FileMeta<'_>, FileNameError> {
+    match parse_file_name(path) {
+        Ok(meta) => Ok(meta),
+        Err(e) => match parse_pod_log_path(path) {
+            Some(p) => Ok(FileMeta {
+                pod: p.pod,
+                namespace: p.namespace,
+                container: p.container,
+                container_id: "",
+                cut: false,
+            }),
+            None => Err(e),
+        },
+    }
 }
 
 /// Up to 64 lowercase hex digits.

@@ -90,7 +90,7 @@ pub mod reassembly;
 
 pub use cri::{CriLine, parse_cri};
 pub use docker::{DockerLine, parse_docker};
-pub use filename::{FileMeta, FileNameError, parse_file_name};
+pub use filename::{FileMeta, FileNameError, PodLogPath, parse_file_name, parse_log_path, parse_pod_log_path};
 pub use reassembly::{Counters, DEFAULT_MAX_LINE_BYTES, FramedLine, Framer};
 
 use crate::stdlib::error_enum;
@@ -126,6 +126,28 @@ impl Stream {
 impl fmt::Display for Stream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The raw lines behind a line, a group or a record: the positions of the
+/// first and of the last ([`Framer::push_at`] says what a position is).
+/// A line joined from pieces, or a traceback, spans several raw lines, and
+/// the other stream's lines may lie between them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub first: u64,
+    pub last: u64,
+}
+
+impl Origin {
+    /// The raw line at `position` alone.
+    pub fn at(position: u64) -> Origin {
+        Origin { first: position, last: position }
+    }
+
+    /// Both origins' raw lines.
+    pub fn join(self, other: Origin) -> Origin {
+        Origin { first: self.first.min(other.first), last: self.last.max(other.last) }
     }
 }
 

@@ -22,6 +22,12 @@
 //! lines of the other stream that arrived meanwhile, and records are
 //! ordered by their first raw line (platform.md §1).
 //!
+//! **Positions.** A raw line is known by its number, counting from 1, when
+//! pushed with [`Framer::push`], or by a position the caller chose with
+//! [`Framer::push_at`] (a tailing agent gives the byte offset of the raw
+//! line in its file). Positions only need to grow from one raw line to the
+//! next; the framer compares them and hands them back, nothing more.
+//!
 //! A line still open at the end of the input (the container died mid-line,
 //! or the file was read to its end) is taken out by [`Framer::finish`] as
 //! it is.
@@ -55,8 +61,12 @@ pub struct FramedLine<'a> {
     /// Some of the line could not be decoded (invalid UTF-8, a lone
     /// surrogate escape in a docker log) and became U+FFFD.
     pub replaced_invalid_utf8: bool,
-    /// The number, counting from 1, of the raw line that held the first piece.
+    /// The position of the raw line that held the first piece: its number,
+    /// counting from 1, or the position given to [`Framer::push_at`].
     pub first_line: u64,
+    /// The position of the raw line that held the last piece (the first
+    /// one's, for a line of one piece).
+    pub last_line: u64,
     /// How many raw lines the line was made of: 1 unless it was cut into pieces.
     pub pieces: u64,
 }
@@ -99,6 +109,7 @@ struct Pending {
     open: bool,
     timestamp_ns: i64,
     first_line: u64,
+    last_line: u64,
     pieces: u64,
     /// Bytes beyond the kept ones were discarded.
     cut: bool,
@@ -111,11 +122,13 @@ impl Pending {
         // The buffer is kept, with its capacity, from line to line.
         let mut bytes = std::mem::take(&mut self.bytes);
         bytes.clear();
-        *self = Pending { bytes, open: true, timestamp_ns, first_line, ..Pending::default() };
+        *self = Pending { bytes, open: true, timestamp_ns, first_line, last_line: first_line, ..Pending::default() };
     }
 
-    /// Adds a piece, keeping at most `cap` bytes in all.
-    fn append(&mut self, piece: &Piece<'_>, cap: usize) {
+    /// Adds a piece, from the raw line at `position`, keeping at most `cap`
+    /// bytes in all.
+    fn append(&mut self, piece: &Piece<'_>, position: u64, cap: usize) {
+        self.last_line = position;
         let room = cap.saturating_sub(self.bytes.len());
         let take = piece.bytes.len().min(room);
         let needed = self.bytes.len() + take;
@@ -203,7 +216,7 @@ impl Framer {
         self.pending.iter().filter(|p| p.open).map(|p| p.pieces).sum()
     }
 
-    /// The raw line number (from 1) of the first piece of `stream`'s open
+    /// The position of the raw line of the first piece of `stream`'s open
     /// line, if a partial line is open on it.
     pub fn open_line(&self, stream: Stream) -> Option<u64> {
         let p = &self.pending[stream as usize];
@@ -214,11 +227,18 @@ impl Framer {
     /// when it is a partial piece of a line still open, else the line it
     /// completes or why it was dropped.
     pub fn push<'a>(&'a mut self, raw: &'a [u8]) -> Option<Result<FramedLine<'a>, DropReason>> {
+        let position = self.counters.raw_lines + 1;
+        self.push_at(raw, position)
+    }
+
+    /// [`Framer::push`] for the raw line at `position`, a number of the
+    /// caller's that grows from one raw line to the next (a byte offset).
+    pub fn push_at<'a>(&'a mut self, raw: &'a [u8], position: u64) -> Option<Result<FramedLine<'a>, DropReason>> {
         let Framer { format, max_line_bytes, pending, text, docker_log, timestamps, counters } = self;
         let max = *max_line_bytes;
         let cap = max.saturating_add(LOOKAHEAD);
         counters.raw_lines += 1;
-        let line_number = counters.raw_lines;
+        let line_number = position;
         let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
         if raw.trim_ascii().is_empty() {
             counters.dropped_malformed += 1;
@@ -255,11 +275,11 @@ impl Framer {
             if !open.open {
                 open.start(piece.timestamp_ns, line_number);
             }
-            open.append(&piece, cap);
+            open.append(&piece, line_number, cap);
             return None;
         }
         if open.open {
-            open.append(&piece, cap);
+            open.append(&piece, line_number, cap);
             open.open = false;
             return Some(close(open, piece.stream, max, text, counters));
         }
@@ -277,6 +297,7 @@ impl Framer {
             truncated,
             replaced_invalid_utf8: replaced || piece.lone_surrogate,
             first_line: line_number,
+            last_line: line_number,
             pieces: 1,
         };
         Some(Ok(count(line, counters)))
@@ -318,6 +339,7 @@ fn close<'a>(
         truncated,
         replaced_invalid_utf8: replaced || pending.lone_surrogate,
         first_line: pending.first_line,
+        last_line: pending.last_line,
         pieces: pending.pieces,
     };
     Ok(count(line, counters))

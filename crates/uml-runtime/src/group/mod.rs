@@ -143,7 +143,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use traceback::{Join, State, Step};
 
-pub use crate::framing::Stream;
+pub use crate::framing::{Origin, Stream};
 pub use head::matches_default_head;
 #[doc(hidden)]
 pub use head::matches_default_head_by_walking;
@@ -211,6 +211,9 @@ pub struct Group<'a> {
     pub traceback: Option<&'a str>,
     /// How many input lines the group holds (at least 1).
     pub lines: u32,
+    /// The raw lines behind the group: the positions given to
+    /// [`Grouper::push_at`] (sequence numbers from 0 with [`Grouper::push`]).
+    pub origin: Origin,
 }
 
 /// Groups the lines of one file; see the module documentation.
@@ -280,6 +283,10 @@ struct Lane {
     lines: u32,
     /// The sequence number of the first held line.
     seq: u64,
+    /// The raw lines of the held lines, tentative ones included.
+    origin: Origin,
+    /// The last raw line of the committed lines.
+    committed_last: u64,
     first_ts: i64,
     /// The timestamp of the stream's last line, held or not.
     last_ts: i64,
@@ -300,6 +307,7 @@ struct Tentative {
     start: usize,
     seq: u64,
     ts: i64,
+    origin: Origin,
 }
 
 /// How a lane's group ends.
@@ -322,6 +330,8 @@ impl Lane {
             text: String::new(),
             lines: 0,
             seq: 0,
+            origin: Origin::default(),
+            committed_last: 0,
             first_ts: 0,
             last_ts: i64::MIN,
             head: None,
@@ -336,6 +346,10 @@ impl Lane {
         (self.lines > 0).then_some(self.seq)
     }
 
+    fn held_origin(&self) -> Option<Origin> {
+        (self.lines > 0).then_some(self.origin)
+    }
+
     /// Whether `line` can join without passing a limit.
     fn has_room(&self, line: &str, join: &Join, max_lines: u32) -> bool {
         self.lines == 0
@@ -344,12 +358,14 @@ impl Lane {
                 && !(join.tentative && self.tentative.len() == TENTATIVE_LINES))
     }
 
-    fn join(&mut self, line: &str, seq: u64, ts: i64, join: Join) {
+    fn join(&mut self, line: &str, seq: u64, ts: i64, origin: Origin, join: Join) {
         if self.lines == 0 {
             self.seq = seq;
             self.first_ts = ts;
+            self.origin = origin;
         } else {
             self.text.push('\n');
+            self.origin = self.origin.join(origin);
         }
         let start = self.text.len();
         self.text.push_str(line);
@@ -358,19 +374,20 @@ impl Lane {
             self.message = Some((start + offset, self.text.len()));
         }
         if join.tentative {
-            self.tentative.push(Tentative { start, seq, ts });
+            self.tentative.push(Tentative { start, seq, ts, origin });
         } else {
             self.committed = self.text.len();
             self.committed_lines = self.lines;
+            self.committed_last = self.origin.last;
             self.tentative.clear();
         }
         self.state = join.next;
     }
 
     /// Holds `line` as a possible head; nothing is held before.
-    fn hold(&mut self, line: &str, seq: u64, ts: i64) {
+    fn hold(&mut self, line: &str, seq: u64, ts: i64, origin: Origin) {
         debug_assert_eq!(self.lines, 0);
-        self.join(line, seq, ts, Join { next: State::Head, tentative: false, message: None });
+        self.join(line, seq, ts, origin, Join { next: State::Head, tentative: false, message: None });
         self.head = Some(self.text.len());
     }
 
@@ -389,7 +406,8 @@ impl Lane {
                 (line, Some(text))
             }
         };
-        Group { stream, timestamp_ns: self.first_ts, line, traceback, lines: self.committed_lines }
+        let origin = Origin { first: self.origin.first, last: self.committed_last };
+        Group { stream, timestamp_ns: self.first_ts, line, traceback, lines: self.committed_lines, origin }
     }
 
     fn tentative_text(&self, k: usize) -> &str {
@@ -404,6 +422,8 @@ impl Lane {
         self.clear_marks();
         self.lines = 1;
         self.seq = last.seq;
+        self.origin = last.origin;
+        self.committed_last = last.origin.last;
         self.first_ts = last.ts;
         self.head = Some(self.text.len());
         self.committed = self.text.len();
@@ -440,6 +460,7 @@ struct Waiter {
     stream: Stream,
     ts: i64,
     lines: u32,
+    origin: Origin,
     line: (usize, usize),
     traceback: Option<(usize, usize)>,
 }
@@ -473,6 +494,7 @@ impl Waiting {
             stream: group.stream,
             ts: group.timestamp_ns,
             lines: group.lines,
+            origin: group.origin,
             line,
             traceback,
         });
@@ -491,6 +513,7 @@ impl Waiting {
                 line: &self.text[w.line.0..w.line.1],
                 traceback: w.traceback.map(|(start, end)| &self.text[start..end]),
                 lines: w.lines,
+                origin: w.origin,
             });
             self.lines -= w.lines as usize;
         }
@@ -547,8 +570,22 @@ impl Grouper {
     }
 
     /// Reads the next line of the file; `sink` gets every group this line
-    /// finishes (often the line itself, at once).
+    /// finishes (often the line itself, at once). The line's origin is its
+    /// sequence number.
     pub fn push<F: FnMut(Group<'_>)>(&mut self, stream: Stream, timestamp_ns: i64, line: &str, sink: &mut F) {
+        self.push_at(stream, timestamp_ns, line, Origin::at(self.next_seq), sink);
+    }
+
+    /// [`Grouper::push`] for a line that came from the raw lines `origin`,
+    /// which the groups it joins report in [`Group::origin`].
+    pub fn push_at<F: FnMut(Group<'_>)>(
+        &mut self,
+        stream: Stream,
+        timestamp_ns: i64,
+        line: &str,
+        origin: Origin,
+        sink: &mut F,
+    ) {
         let seq = self.next_seq;
         self.next_seq += 1;
         let i = stream as usize;
@@ -560,13 +597,13 @@ impl Grouper {
             let lane = &self.lanes[i];
             match self.grammar.step(lane.state, line) {
                 Step::Single => {
-                    let group = Group { stream, timestamp_ns, line, traceback: None, lines: 1 };
+                    let group = Group { stream, timestamp_ns, line, traceback: None, lines: 1, origin };
                     let other_held = self.lanes[1 - i].held_seq();
                     deliver(&mut self.waiting, sink, group, seq, other_held, None);
                     break;
                 }
                 Step::Hold => {
-                    self.lanes[i].hold(line, seq, timestamp_ns);
+                    self.lanes[i].hold(line, seq, timestamp_ns, origin);
                     break;
                 }
                 Step::End => self.close(i, Close::End, sink),
@@ -579,7 +616,7 @@ impl Grouper {
                             continue;
                         }
                     }
-                    self.lanes[i].join(line, seq, timestamp_ns, join);
+                    self.lanes[i].join(line, seq, timestamp_ns, origin, join);
                     break;
                 }
             }
@@ -619,6 +656,13 @@ impl Grouper {
             .min()
     }
 
+    /// The earliest first raw line of the lines held (in a group still
+    /// open, or finished and waiting for the other stream's), if any.
+    pub fn oldest_held(&self) -> Option<u64> {
+        let lanes = self.lanes.iter().filter_map(|lane| lane.held_origin().map(|o| o.first));
+        lanes.chain(self.waiting.groups.iter().map(|w| w.origin.first)).min()
+    }
+
     /// Lines pushed but not yet sent in a group.
     pub fn buffered_lines(&self) -> usize {
         self.lanes.iter().map(|lane| lane.lines as usize).sum::<usize>() + self.waiting.lines
@@ -655,8 +699,14 @@ impl Grouper {
         }
         for k in 0..singles {
             let tentative = lane.tentative[k];
-            let group =
-                Group { stream, timestamp_ns: tentative.ts, line: lane.tentative_text(k), traceback: None, lines: 1 };
+            let group = Group {
+                stream,
+                timestamp_ns: tentative.ts,
+                line: lane.tentative_text(k),
+                traceback: None,
+                lines: 1,
+                origin: tentative.origin,
+            };
             let next_held = lane.tentative.get(k + 1).map(|t| t.seq);
             deliver(waiting, sink, group, tentative.seq, other_held, next_held);
         }
