@@ -64,6 +64,130 @@ pub enum Command {
     #[command(after_help = "Exit status: 0 on success, 1 if a file has syntax errors or (with --check) \
                             would change, 2 if a path cannot be read or written.")]
     Fmt(FmtArgs),
+    /// Follow a node's container logs and deliver their records to Loki (or, without --loki, print them
+    /// as NDJSON), saving read positions only over what was delivered.
+    #[command(after_help = AGENT_HELP)]
+    Agent(AgentArgs),
+}
+
+const AGENT_HELP: &str = "\
+Signals: SIGTERM/SIGINT stop reading, send what was read (within --grace), save positions and exit 0;
+SIGHUP reloads the rules (a rule set that does not compile leaves the old one running).
+
+Exit status: 0 after a graceful stop, 1 if the rules do not compile, 2 if the agent cannot start
+(another agent holds the state directory, a bad flag, an address in use).
+
+Examples:
+  uml agent --loki http://loki.logging:3100 --state /var/lib/uml /var/log/pods
+  uml agent --state /tmp/uml-state examples/var/log/pods     Print NDJSON records, following the files";
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Where the container logs are: kubelet's pods tree, or /var/log/containers (links into it).
+    #[arg(value_name = "ROOT", default_value = "/var/log/pods")]
+    pub roots: Vec<PathBuf>,
+
+    /// Loki's base URL; pushes go to URL/loki/api/v1/push. Without it, records are written to standard
+    /// output as NDJSON.
+    #[arg(long, value_name = "URL")]
+    pub loki: Option<String>,
+
+    /// The directory of read positions; one agent per directory.
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/uml")]
+    pub state: PathBuf,
+
+    /// The address of the /metrics, /healthz and /ready listener (`HOST:PORT`, or `:PORT` for all
+    /// addresses); `off` for none.
+    #[arg(long, value_name = "ADDR", default_value = ":9731")]
+    pub metrics: String,
+
+    /// A rule set directory, instead of the rules built into uml.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    /// The tenant, sent as X-Scope-OrgID to a multi-tenant Loki.
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+
+    /// Basic authentication: the user (the password comes from --password-file or UML_LOKI_PASSWORD).
+    #[arg(long, value_name = "USER")]
+    pub username: Option<String>,
+
+    /// Basic authentication: a file holding the password.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// A file holding a bearer token (or UML_LOKI_BEARER_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub bearer_token_file: Option<PathBuf>,
+
+    /// A PEM file of CA certificates trusted for an https Loki, besides the usual roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Send a batch when it holds this many bytes.
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_bytes)]
+    pub batch_size: usize,
+
+    /// Send a batch when its first record is this old.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub batch_wait: std::time::Duration,
+
+    /// The most bytes read and not yet acknowledged; past it, reading pauses (the files are the buffer).
+    #[arg(long, value_name = "BYTES", default_value = "64MiB", value_parser = parse_bytes)]
+    pub memory_budget: usize,
+
+    /// At shutdown, how long to go on sending what was read.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub grace: std::time::Duration,
+
+    /// The deadline of one push request.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// On a first start (no saved positions), skip files not modified for this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub ignore_older: Option<std::time::Duration>,
+
+    /// How long a deleted file with unread bytes is held open before its bytes are abandoned (counted).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub max_hold: std::time::Duration,
+}
+
+/// `10s`, `500ms`, `5m`, `1h`, `2d`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 10s, 500ms or 5m"))?;
+    let seconds = match unit {
+        "ms" => number / 1000.0,
+        "s" | "" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        "d" => number * 86400.0,
+        _ => return Err(format!("`{text}`: the unit must be ms, s, m, h or d")),
+    };
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
+}
+
+/// `1048576`, `512KiB`, `1MiB`, `1GiB` (also `KB`, `MB`, `GB` as powers of 1000).
+pub fn parse_bytes(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: usize = number.parse().map_err(|_| format!("`{text}` is not a size such as 1MiB or 65536"))?;
+    let factor = match unit {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "KB" | "kB" => 1000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        _ => return Err(format!("`{text}`: the unit must be B, KiB, MiB or GiB")),
+    };
+    number.checked_mul(factor).ok_or_else(|| format!("`{text}` is too large"))
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,7 @@
 //! never stops a command early (every file is read and every problem shown);
 //! writing to a closed standard output ends the command quietly with status 0.
 
+pub mod agent;
 pub mod args;
 pub mod check;
 mod diff;
@@ -75,6 +76,7 @@ impl Status {
 pub fn run(cli: &Cli, io: &mut Io<'_>) -> Status {
     let result = match &cli.command {
         Command::Run(args) => run::run(args, io),
+        Command::Agent(args) => Ok(agent::run(args, io)),
         Command::Check(args) => check::run(args, io, &[&check::Compile]),
         Command::Test(args) => test::run(args, io),
         Command::Explain(args) => explain::run(args, io),

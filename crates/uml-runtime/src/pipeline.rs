@@ -233,6 +233,9 @@ pub struct FileState {
     /// The position after the last raw line pushed.
     next_position: u64,
     cluster: Cluster,
+    /// The runtime timestamp of the latest line framed.
+    last_timestamp_ns: i64,
+    finished: bool,
     /// Finished: counters of the file.
     pub stats: Stats,
 }
@@ -271,6 +274,8 @@ impl FileState {
             held_text: String::new(),
             next_position: 1,
             cluster: Cluster::default(),
+            last_timestamp_ns: i64::MIN,
+            finished: false,
             stats: Stats { files: 1, ..Stats::default() },
         }
     }
@@ -296,6 +301,28 @@ impl FileState {
             Some(first) if self.cluster.end.is_some_and(|end| first <= end) => first.min(self.cluster.start),
             Some(first) => first,
         }
+    }
+
+    /// The runtime timestamp of the latest line framed, `i64::MIN` before
+    /// the first: where the lines' clock stood when the file was last read,
+    /// for [`Processor::flush_idle`].
+    pub fn last_timestamp(&self) -> i64 {
+        self.last_timestamp_ns
+    }
+
+    /// The counters so far, while the file is still read: the pieces
+    /// joined and the empty lines dropped, which [`Processor::finish`]
+    /// counts at the end, counted up to now.
+    pub fn current_stats(&self) -> Stats {
+        let mut stats = self.stats.clone();
+        if !self.finished {
+            let c = self.framer.counters();
+            stats.joined_pieces = c.framed_pieces - c.framed_lines;
+            if c.dropped_empty > 0 {
+                stats.drop(DropKind::Framing(DropReason::EmptyLine), c.dropped_empty);
+            }
+        }
+        stats
     }
 
     /// Raw lines pushed whose outcome is not known yet: pieces of open
@@ -358,7 +385,10 @@ impl<'p> Processor<'p> {
         self.push_raw(file, raw, offset, offset + raw.len() as u64, sink);
     }
 
-    fn push_raw(
+    /// [`Processor::push_at`] for a raw line of which `raw` is only the
+    /// start (a reader keeps a bounded prefix of an over-long line): the
+    /// line itself lies at `start..end` of the file.
+    pub fn push_raw(
         &mut self,
         file: &mut FileState,
         raw: &[u8],
@@ -381,6 +411,10 @@ impl<'p> Processor<'p> {
         // it is, so what is open before tells whether this line must wait.
         let open = [framer.open_line(Stream::Stdout), framer.open_line(Stream::Stderr)];
         let framed = match framer.push_at(raw, at) {
+            Some(Ok(line)) => {
+                file.last_timestamp_ns = file.last_timestamp_ns.max(line.timestamp_ns);
+                line
+            }
             None => return,
             // Empty lines are counted from the framer's counters at the end
             // (a line of several empty pieces counts each piece).
@@ -393,7 +427,6 @@ impl<'p> Processor<'p> {
                 stats.drop(DropKind::Framing(reason), 1);
                 return;
             }
-            Some(Ok(line)) => line,
         };
         count_framed(stats, &framed);
         let other = 1 - framed.stream as usize;
@@ -485,6 +518,7 @@ impl<'p> Processor<'p> {
                     grouper.finish(&mut |g: Group<'_>| out.apply(route, g));
                 }
             }
+            file.finished = true;
             let c = *file.framer.counters();
             file.stats.joined_pieces = c.framed_pieces - c.framed_lines;
             if c.dropped_empty > 0 {
