@@ -80,6 +80,9 @@ struct Segment {
 
 impl Segment {
     fn of(file: &SegmentFile) -> Segment {
+        // The first bytes, so that a later file with the same inode number
+        // is not taken for this one.
+        let fingerprint = fingerprint(&file.path, file.compressed, FINGERPRINT_BYTES).ok();
         Segment {
             ordinal: None,
             path: file.path.clone(),
@@ -89,13 +92,25 @@ impl Segment {
             ino: file.ino,
             len: file.len,
             modified: file.modified,
-            fingerprint: None,
+            fingerprint,
             gone_since: None,
         }
     }
 
     fn is_live(&self) -> bool {
         self.rotated.is_none()
+    }
+
+    /// What a scan says of the file now.
+    fn take_file(&mut self, file: &SegmentFile) {
+        self.path.clone_from(&file.path);
+        self.rotated.clone_from(&file.rotated);
+        self.compressed = file.compressed;
+        self.dev = file.dev;
+        self.ino = file.ino;
+        self.len = file.len;
+        self.modified = file.modified;
+        self.gone_since = None;
     }
 
     fn name(&self) -> String {
@@ -142,6 +157,18 @@ fn open_at(path: &Path, compressed: bool, offset: u64) -> io::Result<(Reader, st
 fn fingerprint(path: &Path, compressed: bool, len: usize) -> io::Result<Fingerprint> {
     let (reader, _) = open_at(path, compressed, 0)?;
     Fingerprint::of(&mut reader.take(len.min(FINGERPRINT_BYTES) as u64))
+}
+
+/// Whether a scanned file with a known segment's inode is still that
+/// segment: an inode number is given again once a file is deleted. A file
+/// renamed (rotated), compressed or shorter than before has its first bytes
+/// compared; one that only grew under the same name is taken as it is.
+fn still_same(segment: &Segment, file: &SegmentFile) -> bool {
+    let changed = segment.rotated != file.rotated || segment.compressed != file.compressed || file.len < segment.len;
+    match segment.fingerprint {
+        Some(fp) if changed && fp.len > 0 => fingerprint(&file.path, file.compressed, fp.len as usize).is_ok_and(|f| f == fp),
+        _ => true,
+    }
 }
 
 /// Whether the segment's first bytes are those a position was saved with.
@@ -199,6 +226,9 @@ pub struct Follower {
     gone: bool,
     /// A newer restart of the container exists: this one writes no more.
     superseded: bool,
+    /// The newest rotation stamp any scan showed: a rotated file with a
+    /// newer one is new since then.
+    newest_stamp: Option<String>,
     /// The stream layer was finished: nothing more comes.
     ended: bool,
     /// Counters already added to the metrics.
@@ -277,6 +307,7 @@ impl Follower {
             last_push: None,
             gone: false,
             superseded: false,
+            newest_stamp: stream.segments.iter().filter_map(|s| s.rotated.clone()).max(),
             ended: false,
             reported: Default::default(),
             last_read: Instant::now(),
@@ -304,55 +335,59 @@ impl Follower {
             self.container_id.clone_from(&stream.container_id);
         }
         let mut seen = vec![false; self.segments.len()];
-        for file in &stream.segments {
-            let known = self.segments.iter().position(|s| s.dev == file.dev && s.ino == file.ino).or_else(|| {
-                // A rotated file's compressed copy, when the original is gone
-                // or not yet opened.
-                self.segments.iter().position(|s| {
-                    s.rotated.is_some() && s.rotated == file.rotated && file.compressed && !s.compressed
+        let mut used = vec![false; stream.segments.len()];
+        self.follow_live_file(stream, &mut seen, &mut used);
+        for (j, file) in stream.segments.iter().enumerate() {
+            if used[j] {
+                continue;
+            }
+            // Only the segment being read and the ones after it are looked
+            // up: the files before it are done, and their inode numbers may
+            // already be a new file's.
+            let from = self.current.min(self.segments.len());
+            let later = || self.segments.iter().enumerate().skip(from);
+            let known = later()
+                .find(|(_, s)| s.dev == file.dev && s.ino == file.ino && still_same(s, file))
+                .or_else(|| {
+                    // A rotated file's compressed copy, when the original is
+                    // gone or not yet opened.
+                    later().find(|(_, s)| {
+                        s.rotated.is_some() && s.rotated == file.rotated && file.compressed && !s.compressed
+                    })
                 })
-            });
+                .map(|(i, _)| i);
             match known {
                 Some(i) => {
                     let s = &mut self.segments[i];
-                    let replaced = s.ino != file.ino;
-                    if replaced && i == self.current && self.reader.is_some() {
+                    if s.ino != file.ino && i == self.current && self.reader.is_some() {
                         // The original is open: read it to its end.
                         seen[i] = true;
                         continue;
                     }
-                    s.path.clone_from(&file.path);
-                    s.rotated.clone_from(&file.rotated);
-                    s.compressed = file.compressed;
-                    s.dev = file.dev;
-                    s.ino = file.ino;
-                    s.len = file.len;
-                    s.modified = file.modified;
-                    s.gone_since = None;
+                    s.take_file(file);
                     seen[i] = true;
                 }
                 None => {
                     // A compressed copy of a file already known, kept beside
                     // it for a moment: not a new segment.
-                    if file.compressed && self.segments.iter().any(|s| s.rotated == file.rotated) {
+                    if file.compressed && self.segments.iter().any(|s| s.rotated.is_some() && s.rotated == file.rotated) {
                         continue;
                     }
-                    // Files older than what was read are done (or were skipped).
-                    let newest_read = self.segments.get(self.current).and_then(|s| s.rotated.clone());
-                    let older = match (&file.rotated, &newest_read) {
-                        (Some(stamp), Some(read)) => stamp <= read,
-                        _ => false,
-                    };
-                    if older || (self.segments.get(self.current).is_some_and(|s| s.is_live()) && file.rotated.is_some())
-                    {
-                        // A rotated file unknown to us while we read the
-                        // live file is one we skipped (ignore-older) or
-                        // finished: leave it.
-                        continue;
+                    // Rotated files seen before are done, being read, or
+                    // were skipped.
+                    if let Some(stamp) = &file.rotated {
+                        if self.newest_stamp.as_ref().is_some_and(|newest| stamp <= newest) {
+                            continue;
+                        }
                     }
                     self.segments.push_back(Segment::of(file));
                     seen.push(true);
                 }
+            }
+        }
+        if let Some(newest) = stream.segments.iter().filter_map(|s| s.rotated.as_ref()).max() {
+            if self.newest_stamp.as_ref().is_none_or(|n| newest > n) {
+                self.newest_stamp = Some(newest.clone());
             }
         }
         for (i, s) in self.segments.iter_mut().enumerate() {
@@ -363,6 +398,52 @@ impl Follower {
         // Not yet started segments in writing order: rotated by stamp, the live file last.
         let from = (self.current + 1).min(self.segments.len());
         self.segments.make_contiguous()[from..].sort_by(|a, b| (a.is_live(), &a.rotated).cmp(&(b.is_live(), &b.rotated)));
+    }
+
+    /// The live file known (the last segment, if it is live) in a new scan.
+    /// Still at the live path: the same file. Renamed: kubelet rotated it,
+    /// and, whatever inode numbers say (a deleted file's number is given to
+    /// the next new file), it is the oldest of the rotated files that are
+    /// newer than any seen before, for only one file is live at a time.
+    fn follow_live_file(&mut self, stream: &LogStream, seen: &mut [bool], used: &mut [bool]) {
+        let Some(last) = self.segments.len().checked_sub(1) else { return };
+        if last < self.current || !self.segments[last].is_live() {
+            return;
+        }
+        let s = &self.segments[last];
+        if let Some(j) = stream.segments.iter().position(|f| f.rotated.is_none()) {
+            let f = &stream.segments[j];
+            if f.dev == s.dev && f.ino == s.ino && still_same(s, f) {
+                self.segments[last].take_file(f);
+                seen[last] = true;
+                used[j] = true;
+                return;
+            }
+        }
+        let newer = |f: &&SegmentFile| {
+            f.rotated.as_ref().is_some_and(|stamp| self.newest_stamp.as_ref().is_none_or(|n| stamp > n))
+        };
+        let Some(stamp) = stream.segments.iter().find(newer).and_then(|f| f.rotated.clone()) else { return };
+        let copies: Vec<usize> =
+            (0..stream.segments.len()).filter(|&j| stream.segments[j].rotated.as_ref() == Some(&stamp)).collect();
+        // The original (same inode) if it is there, else the uncompressed copy, else the compressed one.
+        let pick = copies
+            .iter()
+            .copied()
+            .find(|&j| stream.segments[j].ino == s.ino)
+            .or_else(|| copies.iter().copied().find(|&j| !stream.segments[j].compressed))
+            .or_else(|| copies.first().copied());
+        for &j in &copies {
+            used[j] = true;
+        }
+        seen[last] = true;
+        let open = last == self.current && self.reader.is_some();
+        let s = &mut self.segments[last];
+        match pick {
+            Some(j) if !open || stream.segments[j].ino == s.ino => s.take_file(&stream.segments[j]),
+            // Read on from the open original; only its name changed.
+            _ => s.rotated = Some(stamp),
+        }
     }
 
     /// Whether everything is read, finished and acknowledged: the follower
@@ -439,6 +520,14 @@ impl Follower {
                             continue;
                         }
                         self.reader = Some(reader);
+                        if std::env::var_os("UML_AGENT_TRACE").is_some() {
+                            crate::log::info("reading a log file", &[
+                                ("stream", &self.key),
+                                ("file", &segment.path.display()),
+                                ("offset", &self.offset),
+                                ("segments", &format!("{:?}", self.segments.iter().map(|s| (s.ordinal, s.name())).collect::<Vec<_>>())),
+                            ]);
+                        }
                         let s = &mut self.segments[self.current];
                         if s.fingerprint.is_none_or(|f| !f.is_full()) {
                             s.fingerprint = fingerprint(&s.path, s.compressed, FINGERPRINT_BYTES).ok();

@@ -1,0 +1,303 @@
+//! `uml agent`, the real binary as a child process, against a fake Loki that
+//! decodes real protobuf + snappy and a kubelet simulator that writes,
+//! rotates, compresses and deletes as kubelet does. Every test waits for
+//! conditions with generous deadlines, never for fixed times.
+
+#[path = "../../../uml-agent/tests/support/mod.rs"]
+mod support;
+
+mod crash;
+mod harness;
+
+use harness::{Agent, Options, assert_all, seqs, wait_for_all};
+use std::time::Duration;
+use support::fake_loki::{FakeLoki, Step};
+use support::kubelet::{Kubelet, model_line, model_pod};
+use support::{DEADLINE, wait_until};
+
+/// Every line of a growing file arrives once, with the four labels and a
+/// payload that meets the contract.
+#[test]
+fn delivers_every_line_of_a_growing_file_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    for seq in 0..100 {
+        log.write_line("stderr", &model_line(seq));
+    }
+    let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
+    wait_for_all(&loki, 100, DEADLINE);
+    for seq in 100..300 {
+        log.write_line("stderr", &model_line(seq));
+    }
+    wait_for_all(&loki, 300, DEADLINE);
+    assert!(agent.terminate().success());
+    let entries = loki.entries();
+    assert_eq!(entries.len(), 300, "no duplicates");
+    assert_eq!(loki.errors(), Vec::<String>::new());
+    let e = &entries[0];
+    assert_eq!(e.labels_raw, format!(
+        r#"{{job="fluent-bit", model_version_id="x5qe2qo", namespace="{ns}", unified_model_logs="1"}}"#
+    ));
+    assert_eq!(e.line, r#"{"levelname":"INFO","message":"request seq=0 done","replica":"q7rg5","source":"model_container"}"#);
+    // Each stream's entries are in time order.
+    assert!(entries.windows(2).all(|w| w[0].timestamp_ns <= w[1].timestamp_ns));
+}
+
+/// Rotation while running: the renamed file is finished, then the new one;
+/// compressed files are read from their `.gz`.
+#[test]
+fn follows_kubelet_rotations_and_compression() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
+    let mut seq = 0;
+    for round in 0..8u64 {
+        for _ in 0..200 {
+            log.write_line("stderr", &model_line(seq));
+            seq += 1;
+        }
+        log.rotate();
+        // Kubelet rotates every 10 s at most, and keeps 3 rotated files
+        // here: the agent may lag two rotations behind, never more, or
+        // kubelet deletes a file it has not read.
+        if round >= 2 {
+            wait_for_all(&loki, (round - 1) * 200, DEADLINE);
+        }
+    }
+    wait_for_all(&loki, seq, DEADLINE);
+    assert!(agent.terminate().success());
+    let counts = seqs(&loki.entries());
+    assert!(counts.values().all(|n| *n == 1), "no duplicates");
+    let order: Vec<u64> = loki.entries().iter().filter_map(|e| e.seq()).collect();
+    let disorder: Vec<_> = order.windows(2).filter(|w| w[0] >= w[1]).collect();
+    assert!(disorder.is_empty(), "in the order written: {disorder:?}");
+    assert_eq!(loki.errors(), Vec::<String>::new());
+}
+
+/// SIGTERM and a restart: none missing, none repeated; a rotation while the
+/// agent is stopped is caught up from the rotated (and compressed) files.
+#[test]
+fn a_graceful_restart_sends_no_duplicates_and_catches_up_rotations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    let options = Options::new(&loki, &tmp.path().join("state"), kubelet.root());
+    let mut seq = 0;
+    for round in 0..3 {
+        let agent = Agent::start(&options);
+        for _ in 0..150 {
+            log.write_line("stderr", &model_line(seq));
+            seq += 1;
+        }
+        wait_for_all(&loki, seq, DEADLINE);
+        assert!(agent.terminate().success(), "round {round}");
+        // While the agent is away: lines, two rotations (the first file is
+        // compressed at the second), more lines.
+        for _ in 0..2 {
+            for _ in 0..100 {
+                log.write_line("stderr", &model_line(seq));
+                seq += 1;
+            }
+            log.rotate();
+        }
+    }
+    let agent = Agent::start(&options);
+    wait_for_all(&loki, seq, DEADLINE);
+    assert!(agent.terminate().success());
+    let counts = seqs(&loki.entries());
+    let repeated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "repeated after graceful restarts: {repeated:?}");
+    assert_eq!(loki.errors(), Vec::<String>::new());
+}
+
+/// Loki failing for a while (500s, a 429 with Retry-After, a hung request,
+/// a reset connection): nothing is lost, and the retries are counted.
+#[test]
+fn nothing_is_lost_while_loki_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    loki.script(vec![
+        Step::Status(500, "ingester unavailable".into()),
+        Step::TooManyRequests { retry_after_secs: 1 },
+        Step::Reset,
+        Step::Hang,
+        Step::Status(503, "".into()),
+    ]);
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    for seq in 0..500 {
+        log.write_line("stderr", &model_line(seq));
+    }
+    let options = Options::new(&loki, &tmp.path().join("state"), kubelet.root()).arg("--timeout").arg("1s");
+    let agent = Agent::start(&options);
+    wait_for_all(&loki, 500, Duration::from_secs(60));
+    let m = agent.metrics();
+    assert!(m.get(r#"uml_agent_push_retries_total{status="500"}"#).copied().unwrap_or(0.0) >= 1.0, "{m:?}");
+    assert!(m.get(r#"uml_agent_push_retries_total{status="429"}"#).copied().unwrap_or(0.0) >= 1.0, "{m:?}");
+    assert!(m.get(r#"uml_agent_push_retries_total{status="error"}"#).copied().unwrap_or(0.0) >= 2.0, "{m:?}");
+    loki.release_hung();
+    assert!(agent.terminate().success());
+    assert_eq!(loki.errors(), Vec::<String>::new());
+}
+
+/// A 400 for one stream: Loki keeps the request's other streams; the agent
+/// counts the refused records as dropped, does not send them again, and
+/// moves on.
+#[test]
+fn a_400_is_counted_and_never_retried() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    loki.script(vec![Step::RejectStreams {
+        label: "model_version_id".into(),
+        value: "bad0000".into(),
+        reason: "entry for stream has timestamp too old".into(),
+    }]);
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut good = kubelet.container(&ns, &pod, "model");
+    let (ns2, pod2) = model_pod("bad0000", "b2b2b");
+    let mut bad = kubelet.container(&ns2, &pod2, "model");
+    for seq in 0..20 {
+        good.write_line("stderr", &model_line(seq));
+        bad.write_line("stderr", &model_line(1000 + seq));
+    }
+    let options = Options::new(&loki, &tmp.path().join("state"), kubelet.root()).arg("--batch-wait").arg("2s");
+    let agent = Agent::start(&options);
+    wait_for_all(&loki, 20, DEADLINE);
+    wait_until(DEADLINE, "the refused records counted", || {
+        agent.metrics().get(r#"uml_agent_lines_dropped_total{reason="rejected by Loki (400)"}"#).copied().unwrap_or(0.0) >= 1.0
+    });
+    let requests = loki.requests().len();
+    assert!(agent.terminate().success());
+    // The refused stream is not sent again after a restart either.
+    let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
+    good.write_line("stderr", &model_line(20));
+    wait_for_all(&loki, 21, DEADLINE);
+    assert!(agent.terminate().success());
+    let bad_seen = loki.entries().iter().filter(|e| e.labels["model_version_id"] == "bad0000").count();
+    assert!(bad_seen < 20, "the refused stream's records were not all stored: {bad_seen}");
+    assert!(loki.requests().len() > requests);
+    assert!(seqs(&loki.entries()).iter().filter(|(s, _)| **s < 1000).all(|(_, n)| *n == 1));
+}
+
+/// A second agent on the same state directory is refused, clearly.
+#[test]
+fn one_agent_per_state_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    std::fs::create_dir_all(tmp.path().join("pods")).unwrap();
+    let options = Options::new(&loki, &tmp.path().join("state"), &tmp.path().join("pods"));
+    let first = Agent::start(&options);
+    let second = Agent::spawn(&options);
+    wait_until(DEADLINE, "the second agent to say why it cannot run", || {
+        second.stderr().iter().any(|l| l.contains("another uml agent is using the state directory"))
+    });
+    assert_eq!(second.wait_exit(DEADLINE).code(), Some(2));
+    assert!(first.terminate().success());
+}
+
+/// Long lines (300 KiB, 20 MiB, in CRI pieces and as one raw line): bounded
+/// records, and the agent goes on.
+#[test]
+fn long_lines_give_bounded_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    log.write_line("stderr", &model_line(0));
+    let piece = "x".repeat(16 * 1024);
+    let pieces_300k: Vec<&str> = std::iter::repeat_n(piece.as_str(), 300 / 16 + 1).collect();
+    log.write_pieces("stdout", &pieces_300k);
+    log.write_line("stderr", &model_line(1));
+    let pieces_20m: Vec<&str> = std::iter::repeat_n(piece.as_str(), 20 * 64).collect();
+    log.write_pieces("stdout", &pieces_20m);
+    log.write_line("stderr", &model_line(2));
+    let mut raw = b"2026-11-20T10:00:00.5Z stdout F ".to_vec();
+    raw.extend(std::iter::repeat_n(b'y', 3 << 20));
+    raw.push(b'\n');
+    log.write_raw(&raw);
+    log.write_line("stderr", &model_line(3));
+    let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
+    wait_for_all(&loki, 4, Duration::from_secs(60));
+    wait_until(DEADLINE, "the long lines' records", || loki.entries().len() >= 7);
+    assert!(agent.terminate().success());
+    for e in loki.entries() {
+        assert!(e.line.len() <= 256 * 1024, "a record of {} bytes", e.line.len());
+    }
+    assert_eq!(loki.errors(), Vec::<String>::new());
+}
+
+/// Without `--loki`, records go to standard output as NDJSON, following
+/// the files, with positions kept the same way.
+#[test]
+fn without_loki_records_are_ndjson_on_standard_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    for seq in 0..10 {
+        log.write_line("stderr", &model_line(seq));
+    }
+    let options = Options { loki: None, state: tmp.path().join("state"), roots: vec![kubelet.root().to_path_buf()], extra: vec![] };
+    let agent = Agent::start(&options);
+    wait_until(DEADLINE, "ten records on standard output", || agent.stdout().iter().filter(|b| **b == b'\n').count() >= 10);
+    log.write_line("stderr", &model_line(10));
+    wait_until(DEADLINE, "the appended line", || agent.stdout().iter().filter(|b| **b == b'\n').count() >= 11);
+    let out = String::from_utf8(agent.stdout()).unwrap();
+    assert!(agent.terminate().success());
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(first["labels"]["model_version_id"], "x5qe2qo");
+    // A restart prints nothing again.
+    let agent = Agent::start(&options);
+    log.write_line("stderr", &model_line(11));
+    wait_until(DEADLINE, "the new line", || !agent.stdout().is_empty());
+    let out = String::from_utf8(agent.stdout()).unwrap();
+    assert!(agent.terminate().success());
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("seq=11"));
+}
+
+/// The accounting law holds in the metrics once everything is delivered.
+#[test]
+fn the_metrics_account_for_every_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    let mut sidecar = kubelet.container(&ns, &pod, "queue-proxy");
+    for seq in 0..50 {
+        log.write_line("stderr", &model_line(seq));
+        sidecar.write_line("stdout", "sidecar noise");
+    }
+    log.write_line("stdout", "");
+    log.write_pieces("stdout", &["a ", "b ", "c"]);
+    log.write_raw(b"not a CRI line\n");
+    let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
+    wait_for_all(&loki, 50, DEADLINE);
+    wait_until(DEADLINE, "the law to hold with nothing pending", || {
+        let m = agent.metrics();
+        let get = |k: &str| m.get(k).copied().unwrap_or(0.0);
+        let read = get("uml_agent_lines_read_total");
+        let outcomes: f64 = m.iter().filter(|(k, _)| k.starts_with("uml_agent_lines_total{")).map(|(_, v)| v).sum();
+        let pending: f64 = m.iter().filter(|(k, _)| k.starts_with("uml_agent_lines_pending{")).map(|(_, v)| v).sum();
+        read == 50.0 + 50.0 + 1.0 + 3.0 + 1.0 && pending == 0.0 && outcomes == read
+    });
+    let m = agent.metrics();
+    assert_eq!(m[r#"uml_agent_lines_dropped_total{reason="unrouted"}"#], 50.0);
+    assert_eq!(m[r#"uml_agent_lines_total{outcome="joined"}"#], 2.0);
+    assert_eq!(agent.get("/healthz").map(|r| r.0), Some(200));
+    assert_eq!(agent.get("/ready").map(|r| r.0), Some(200));
+    assert!(agent.terminate().success());
+    assert_all(&seqs(&loki.entries()), 50);
+}
