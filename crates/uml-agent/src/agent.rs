@@ -74,7 +74,7 @@ pub struct Config {
     pub max_hold: Duration,
     /// A caught-up live file not written for this long is closed.
     pub idle_close: Duration,
-    /// How often positions are saved.
+    /// How often positions are saved (when they changed).
     pub checkpoint_every: Duration,
 }
 
@@ -99,8 +99,8 @@ impl Default for Config {
             rescan: Duration::from_secs(1),
             poll: Duration::from_millis(100),
             max_hold: Duration::from_secs(30 * 60),
-            idle_close: Duration::from_secs(10),
-            checkpoint_every: Duration::from_secs(1),
+            idle_close: Duration::from_secs(5),
+            checkpoint_every: Duration::from_millis(100),
         }
     }
 }

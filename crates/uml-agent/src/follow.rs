@@ -250,6 +250,10 @@ impl Follower {
         let mut offset = 0;
         match saved {
             Some(saved) => {
+                // A file too short for the position, or whose fingerprint
+                // covers less than the position's bytes, cannot be told apart.
+                let covers = saved.fingerprint.len as u64 >= saved.offset.min(FINGERPRINT_BYTES as u64);
+                let same_file = |s: &Segment, fp: &Fingerprint| covers && same_file(s, fp);
                 let found = segments
                     .iter()
                     .position(|s| s.dev == saved.dev && s.ino == saved.ino && same_file(s, &saved.fingerprint))
@@ -262,6 +266,14 @@ impl Follower {
                     Some(i) => {
                         segments.drain(..i);
                         offset = saved.offset;
+                        if std::env::var_os("UML_AGENT_TRACE").is_some() {
+                            crate::log::info("resuming", &[
+                                ("stream", &stream.key),
+                                ("file", &segments[0].path.display()),
+                                ("offset", &offset),
+                                ("segments", &segments.len()),
+                            ]);
+                        }
                     }
                     None => {
                         // Gone while the agent was away: kubelet deletes the
@@ -446,6 +458,36 @@ impl Follower {
         }
     }
 
+    /// Completes the fingerprint of segment `i` while it covers fewer bytes
+    /// than a full one: from the open file when it is the one being read
+    /// (its name may be another file's by now), else from its path.
+    fn refresh_fingerprint(&mut self, i: usize) {
+        if self.segments[i].fingerprint.is_some_and(|f| f.is_full()) {
+            return;
+        }
+        let fp = match &self.reader {
+            Some(Reader::Plain(f)) if i == self.current => {
+                use std::os::unix::fs::FileExt;
+                let mut buf = [0u8; FINGERPRINT_BYTES];
+                let mut n = 0;
+                while n < buf.len() {
+                    match f.read_at(&mut buf[n..], n as u64) {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => n += k,
+                    }
+                }
+                Some(Fingerprint::of_bytes(&buf[..n]))
+            }
+            _ => {
+                let s = &self.segments[i];
+                fingerprint(&s.path, s.compressed, FINGERPRINT_BYTES).ok()
+            }
+        };
+        if let Some(fp) = fp {
+            self.segments[i].fingerprint = Some(fp);
+        }
+    }
+
     /// Whether everything is read, finished and acknowledged: the follower
     /// can go, and its position with it.
     pub fn is_done(&self) -> bool {
@@ -498,7 +540,6 @@ impl Follower {
             outcome.caught_up = true;
             return Ok(outcome);
         }
-        self.last_read = Instant::now();
         while outcome.bytes < cx.max_bytes {
             let Some(segment) = self.segments.get(self.current) else {
                 outcome.caught_up = true;
@@ -582,6 +623,7 @@ impl Follower {
                 return Ok(outcome);
             }
             outcome.bytes += n;
+            self.last_read = Instant::now();
             cx.metrics.bytes_read.inc_by(n as u64);
             self.consume(n, cx);
         }
@@ -757,12 +799,9 @@ impl Follower {
             self.segments.pop_front();
             self.current -= 1;
         }
-        let s = self.segments.iter_mut().find(|s| s.ordinal == Some(ordinal))?;
-        if s.fingerprint.is_none_or(|f| !f.is_full() && (f.len as u64) < s.len) {
-            if let Ok(fp) = fingerprint(&s.path, s.compressed, FINGERPRINT_BYTES) {
-                s.fingerprint = Some(fp);
-            }
-        }
+        let i = self.segments.iter().position(|s| s.ordinal == Some(ordinal))?;
+        self.refresh_fingerprint(i);
+        let s = &self.segments[i];
         Some(Position {
             file: s.name(),
             rotated: s.rotated.clone(),

@@ -66,7 +66,7 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Follow a node's container logs and deliver their records to Loki (or, without --loki, print them
     /// as NDJSON), saving read positions only over what was delivered.
-    #[command(after_help = AGENT_HELP)]
+    #[command(after_help = AGENT_HELP, args_override_self = true)]
     Agent(AgentArgs),
 }
 
