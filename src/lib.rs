@@ -79,11 +79,15 @@ impl Rules {
         Rules::from_units(uml_compiler::defaults::default_units()).expect("the embedded rules compile")
     }
 
-    /// Every `*.uml` file under `dir`, in path order.
+    /// Every `*.uml` file under `dir`, in path order. Links are followed and
+    /// hidden entries skipped, so that a Kubernetes ConfigMap volume (files
+    /// linked through `..data` to a hidden, timestamped directory) reads as
+    /// its files, once each.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Rules, Error> {
         let dir = dir.as_ref();
         let mut paths = Vec::new();
-        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let walk = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter();
+        for entry in walk.filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')) {
             let entry = entry.map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
             if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "uml") {
                 paths.push(entry.into_path());

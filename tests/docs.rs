@@ -236,16 +236,16 @@ fn check_error(block: &Block, failures: &mut String) {
         let _ = writeln!(failures, "{LANGUAGE_MD}:{}: this ```uml,error block parses without errors", block.fence_line);
         return;
     }
-    if let Some(code) = named {
-        if !errors.iter().any(|d| d.code.as_str() == code) {
-            let found: Vec<String> = errors.iter().map(|d| d.code.to_string()).collect();
-            let _ = writeln!(
-                failures,
-                "{LANGUAGE_MD}:{}: this ```uml,error block names {code} but produces {}",
-                block.fence_line,
-                found.join(", ")
-            );
-        }
+    if let Some(code) = named
+        && !errors.iter().any(|d| d.code.as_str() == code)
+    {
+        let found: Vec<String> = errors.iter().map(|d| d.code.to_string()).collect();
+        let _ = writeln!(
+            failures,
+            "{LANGUAGE_MD}:{}: this ```uml,error block names {code} but produces {}",
+            block.fence_line,
+            found.join(", ")
+        );
     }
 }
 

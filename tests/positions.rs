@@ -48,12 +48,7 @@ fn raw_lines(file: &[u8]) -> Vec<(u64, &[u8])> {
 }
 
 /// Reads `lines` into `file`; stops after `limit` lines without finishing.
-fn read(
-    processor: &mut Processor<'_>,
-    file: &mut FileState,
-    lines: &[(u64, &[u8])],
-    finish: bool,
-) -> Vec<Made> {
+fn read(processor: &mut Processor<'_>, file: &mut FileState, lines: &[(u64, &[u8])], finish: bool) -> Vec<Made> {
     let mut out = Vec::new();
     for &(at, raw) in lines {
         processor.push_at(file, raw, at, &mut |r, p| out.push(made(r, p)));
@@ -102,7 +97,13 @@ fn cri_file(pieces: &[Piece], stderr_tracebacks: bool) -> Vec<u8> {
     let tb = if stderr_tracebacks { "stderr" } else { "stdout" };
     for (i, p) in pieces.iter().enumerate() {
         match p {
-            Piece::Json(n) => line(&mut out, &mut ms, "stderr", "F", &format!(r#"{{"levelname": "INFO", "message": "json {n} #{i}"}}"#)),
+            Piece::Json(n) => line(
+                &mut out,
+                &mut ms,
+                "stderr",
+                "F",
+                &format!(r#"{{"levelname": "INFO", "message": "json {n} #{i}"}}"#),
+            ),
             Piece::Text(n) => line(&mut out, &mut ms, "stdout", "F", &format!("plain text {n} #{i}")),
             Piece::ErrorLine => line(&mut out, &mut ms, tb, "F", &format!("ERROR: predict failed #{i}")),
             Piece::Traceback { frames } => {
@@ -200,7 +201,8 @@ fn a_line_joined_across_the_other_streams_line_resumes_at_its_first_piece() {
         }
     }
     processor.finish(&mut file, &mut |r, p| out.push(made(r, p)));
-    let provenance: Vec<_> = out.iter().map(|m| (m.provenance.origin.first, m.provenance.origin.last, m.provenance.resume)).collect();
+    let provenance: Vec<_> =
+        out.iter().map(|m| (m.provenance.origin.first, m.provenance.origin.last, m.provenance.resume)).collect();
     let (a, b, c) = (lines[0].0, lines[1].0, lines[2].0);
     // The joined line first (its first piece came first), then the stderr
     // line, whose reading again must start at the joined line's first piece.

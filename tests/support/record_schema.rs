@@ -186,10 +186,10 @@ pub fn check_outcome(rules: &Rules, executor: &Executor<'_>, outcome: Outcome, r
             if why.is_empty() {
                 return Err(format!("{outcome:?} has an empty description"));
             }
-            if let Outcome::Abort(site) = outcome {
-                if plan.aborts[site as usize].func.is_none() {
-                    return Err(format!("a failure nothing handles (a bug in uml): {why}"));
-                }
+            if let Outcome::Abort(site) = outcome
+                && plan.aborts[site as usize].func.is_none()
+            {
+                return Err(format!("a failure nothing handles (a bug in uml): {why}"));
             }
             Ok(())
         }

@@ -171,12 +171,15 @@ pub fn run(config: &Config, signals: &Signals) -> Result<(), AgentError> {
         }
         None => None,
     };
-    log::info("uml agent started", &[
-        ("roots", &format!("{:?}", config.roots)),
-        ("state", &config.state_dir.display()),
-        ("rules", &config.rules_dir.as_ref().map_or("embedded".to_string(), |d| d.display().to_string())),
-        ("positions", &positions.streams.len()),
-    ]);
+    log::info(
+        "uml agent started",
+        &[
+            ("roots", &format!("{:?}", config.roots)),
+            ("state", &config.state_dir.display()),
+            ("rules", &config.rules_dir.as_ref().map_or("embedded".to_string(), |d| d.display().to_string())),
+            ("positions", &positions.streams.len()),
+        ],
+    );
     let mut agent = Agent {
         config,
         state,
@@ -295,10 +298,10 @@ impl Agent<'_> {
                 return Exit::Stop;
             }
             let now = Instant::now();
-            if signals.reload.swap(false, Ordering::Relaxed) {
-                if let Some(new) = self.reload("SIGHUP") {
-                    return Exit::Reload(new);
-                }
+            if signals.reload.swap(false, Ordering::Relaxed)
+                && let Some(new) = self.reload("SIGHUP")
+            {
+                return Exit::Reload(new);
             }
             if self.config.rules_dir.is_some() && now.duration_since(self.last_rules_check) >= RULES_CHECK {
                 self.last_rules_check = now;
@@ -388,7 +391,10 @@ impl Agent<'_> {
             for (key, p) in &self.saved.streams {
                 if !streams.contains_key(key) && p.len > p.offset {
                     self.metrics.abandoned("missing", p.len - p.offset);
-                    log::warn("a saved stream is gone from the node", &[("stream", key), ("unread_bytes", &(p.len - p.offset))]);
+                    log::warn(
+                        "a saved stream is gone from the node",
+                        &[("stream", key), ("unread_bytes", &(p.len - p.offset))],
+                    );
                 }
             }
             self.first_scan_done = true;
@@ -593,10 +599,10 @@ impl Agent<'_> {
         let deadline = Instant::now() + self.config.grace;
         while self.sender.is_some() && (!self.unsent.is_empty() || !self.at_sender.is_empty()) {
             if Instant::now() >= deadline {
-                log::warn("the grace period is over; what was not acknowledged is read again after a restart", &[(
-                    "batches",
-                    &(self.unsent.len() + self.at_sender.len()),
-                )]);
+                log::warn(
+                    "the grace period is over; what was not acknowledged is read again after a restart",
+                    &[("batches", &(self.unsent.len() + self.at_sender.len()))],
+                );
                 break;
             }
             self.hand_to_sender();

@@ -80,8 +80,6 @@ pub fn scan(roots: &[PathBuf]) -> BTreeMap<String, LogStream> {
     streams
 }
 
-
-
 /// `<pod dir name>/<container>` of a container directory.
 fn container_dir_key(container_dir: &Path) -> String {
     let name = |p: Option<&Path>| p.and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
@@ -180,18 +178,20 @@ mod tests {
         touch(&dir.join("1.log"), "d");
         touch(&dir.join("0.log.20261120-100500.tmp"), "e");
         let from_pods = scan(std::slice::from_ref(&pods));
-        assert_eq!(from_pods.keys().collect::<Vec<_>>(), [
-            "org-1_model-x5qe2qo-7d9f8b6c5d-q7rg5_uid-1/model/0",
-            "org-1_model-x5qe2qo-7d9f8b6c5d-q7rg5_uid-1/model/1"
-        ]);
+        assert_eq!(
+            from_pods.keys().collect::<Vec<_>>(),
+            [
+                "org-1_model-x5qe2qo-7d9f8b6c5d-q7rg5_uid-1/model/0",
+                "org-1_model-x5qe2qo-7d9f8b6c5d-q7rg5_uid-1/model/1"
+            ]
+        );
         let zero = &from_pods["org-1_model-x5qe2qo-7d9f8b6c5d-q7rg5_uid-1/model/0"];
         let names: Vec<_> = zero.segments.iter().map(|s| s.path.file_name().unwrap().to_str().unwrap()).collect();
         assert_eq!(names, ["0.log.20261120-100000.gz", "0.log.20261120-100500", "0.log"]);
-        assert_eq!((zero.pod.as_str(), zero.namespace.as_str(), zero.container.as_str()), (
-            "model-x5qe2qo-7d9f8b6c5d-q7rg5",
-            "org-1",
-            "model"
-        ));
+        assert_eq!(
+            (zero.pod.as_str(), zero.namespace.as_str(), zero.container.as_str()),
+            ("model-x5qe2qo-7d9f8b6c5d-q7rg5", "org-1", "model")
+        );
 
         let containers = tmp.path().join("containers");
         fs::create_dir_all(&containers).unwrap();

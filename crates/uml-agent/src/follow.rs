@@ -141,7 +141,10 @@ fn open_at(path: &Path, compressed: bool, offset: u64) -> io::Result<(Reader, st
         let mut gz = Box::new(MultiGzDecoder::new(file));
         let skipped = io::copy(&mut (&mut gz).take(offset), &mut io::sink())?;
         if skipped < offset {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the compressed file is shorter than the position"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the compressed file is shorter than the position",
+            ));
         }
         Ok((Reader::Gz(gz), meta))
     } else {
@@ -166,7 +169,9 @@ fn fingerprint(path: &Path, compressed: bool, len: usize) -> io::Result<Fingerpr
 fn still_same(segment: &Segment, file: &SegmentFile) -> bool {
     let changed = segment.rotated != file.rotated || segment.compressed != file.compressed || file.len < segment.len;
     match segment.fingerprint {
-        Some(fp) if changed && fp.len > 0 => fingerprint(&file.path, file.compressed, fp.len as usize).is_ok_and(|f| f == fp),
+        Some(fp) if changed && fp.len > 0 => {
+            fingerprint(&file.path, file.compressed, fp.len as usize).is_ok_and(|f| f == fp)
+        }
         _ => true,
     }
 }
@@ -259,7 +264,9 @@ impl Follower {
                     .position(|s| s.dev == saved.dev && s.ino == saved.ino && same_file(s, &saved.fingerprint))
                     .or_else(|| {
                         let stamp = saved.rotated.as_ref()?;
-                        segments.iter().position(|s| s.rotated.as_ref() == Some(stamp) && same_file(s, &saved.fingerprint))
+                        segments
+                            .iter()
+                            .position(|s| s.rotated.as_ref() == Some(stamp) && same_file(s, &saved.fingerprint))
                     })
                     .or_else(|| segments.iter().position(|s| same_file(s, &saved.fingerprint)));
                 match found {
@@ -267,23 +274,29 @@ impl Follower {
                         segments.drain(..i);
                         offset = saved.offset;
                         if std::env::var_os("UML_AGENT_TRACE").is_some() {
-                            crate::log::info("resuming", &[
-                                ("stream", &stream.key),
-                                ("file", &segments[0].path.display()),
-                                ("offset", &offset),
-                                ("segments", &segments.len()),
-                            ]);
+                            crate::log::info(
+                                "resuming",
+                                &[
+                                    ("stream", &stream.key),
+                                    ("file", &segments[0].path.display()),
+                                    ("offset", &offset),
+                                    ("segments", &segments.len()),
+                                ],
+                            );
                         }
                     }
                     None => {
                         // Gone while the agent was away: kubelet deletes the
                         // oldest files first, so every file left is newer.
                         metrics.abandoned("missing", saved.len.saturating_sub(saved.offset));
-                        crate::log::warn("a saved position's file is gone; reading the container's files that remain", &[
-                            ("stream", &stream.key),
-                            ("file", &saved.file),
-                            ("unread_bytes", &saved.len.saturating_sub(saved.offset)),
-                        ]);
+                        crate::log::warn(
+                            "a saved position's file is gone; reading the container's files that remain",
+                            &[
+                                ("stream", &stream.key),
+                                ("file", &saved.file),
+                                ("unread_bytes", &saved.len.saturating_sub(saved.offset)),
+                            ],
+                        );
                     }
                 }
             }
@@ -382,25 +395,26 @@ impl Follower {
                 None => {
                     // A compressed copy of a file already known, kept beside
                     // it for a moment: not a new segment.
-                    if file.compressed && self.segments.iter().any(|s| s.rotated.is_some() && s.rotated == file.rotated) {
+                    if file.compressed && self.segments.iter().any(|s| s.rotated.is_some() && s.rotated == file.rotated)
+                    {
                         continue;
                     }
                     // Rotated files seen before are done, being read, or
                     // were skipped.
-                    if let Some(stamp) = &file.rotated {
-                        if self.newest_stamp.as_ref().is_some_and(|newest| stamp <= newest) {
-                            continue;
-                        }
+                    if let Some(stamp) = &file.rotated
+                        && self.newest_stamp.as_ref().is_some_and(|newest| stamp <= newest)
+                    {
+                        continue;
                     }
                     self.segments.push_back(Segment::of(file));
                     seen.push(true);
                 }
             }
         }
-        if let Some(newest) = stream.segments.iter().filter_map(|s| s.rotated.as_ref()).max() {
-            if self.newest_stamp.as_ref().is_none_or(|n| newest > n) {
-                self.newest_stamp = Some(newest.clone());
-            }
+        if let Some(newest) = stream.segments.iter().filter_map(|s| s.rotated.as_ref()).max()
+            && self.newest_stamp.as_ref().is_none_or(|n| newest > n)
+        {
+            self.newest_stamp = Some(newest.clone());
         }
         for (i, s) in self.segments.iter_mut().enumerate() {
             if !seen[i] {
@@ -409,7 +423,8 @@ impl Follower {
         }
         // Not yet started segments in writing order: rotated by stamp, the live file last.
         let from = (self.current + 1).min(self.segments.len());
-        self.segments.make_contiguous()[from..].sort_by(|a, b| (a.is_live(), &a.rotated).cmp(&(b.is_live(), &b.rotated)));
+        self.segments.make_contiguous()[from..]
+            .sort_by(|a, b| (a.is_live(), &a.rotated).cmp(&(b.is_live(), &b.rotated)));
     }
 
     /// The live file known (the last segment, if it is live) in a new scan.
@@ -549,12 +564,10 @@ impl Follower {
             if self.reader.is_none() {
                 match open_at(&segment.path, segment.compressed, self.offset) {
                     Ok((reader, meta)) => {
-                        if meta.dev() != segment.dev || meta.ino() != segment.ino {
-                            if !segment.compressed {
-                                // Replaced since the scan: the next scan sorts it out.
-                                outcome.caught_up = true;
-                                return Ok(outcome);
-                            }
+                        if (meta.dev() != segment.dev || meta.ino() != segment.ino) && !segment.compressed {
+                            // Replaced since the scan: the next scan sorts it out.
+                            outcome.caught_up = true;
+                            return Ok(outcome);
                         }
                         if !segment.compressed && meta.len() < self.offset {
                             self.truncated(cx.metrics);
@@ -562,12 +575,21 @@ impl Follower {
                         }
                         self.reader = Some(reader);
                         if std::env::var_os("UML_AGENT_TRACE").is_some() {
-                            crate::log::info("reading a log file", &[
-                                ("stream", &self.key),
-                                ("file", &segment.path.display()),
-                                ("offset", &self.offset),
-                                ("segments", &format!("{:?}", self.segments.iter().map(|s| (s.ordinal, s.name())).collect::<Vec<_>>())),
-                            ]);
+                            crate::log::info(
+                                "reading a log file",
+                                &[
+                                    ("stream", &self.key),
+                                    ("file", &segment.path.display()),
+                                    ("offset", &self.offset),
+                                    (
+                                        "segments",
+                                        &format!(
+                                            "{:?}",
+                                            self.segments.iter().map(|s| (s.ordinal, s.name())).collect::<Vec<_>>()
+                                        ),
+                                    ),
+                                ],
+                            );
                         }
                         let s = &mut self.segments[self.current];
                         if s.fingerprint.is_none_or(|f| !f.is_full()) {
@@ -579,11 +601,10 @@ impl Follower {
                         if self.current + 1 < self.segments.len() || self.gone {
                             let lost = segment.len.saturating_sub(self.offset);
                             cx.metrics.abandoned("missing", lost);
-                            crate::log::warn("a log file was deleted before it was read to its end", &[
-                                ("stream", &self.key),
-                                ("file", &segment.path.display()),
-                                ("unread_bytes", &lost),
-                            ]);
+                            crate::log::warn(
+                                "a log file was deleted before it was read to its end",
+                                &[("stream", &self.key), ("file", &segment.path.display()), ("unread_bytes", &lost)],
+                            );
                             self.next_segment(cx);
                             continue;
                         }
@@ -604,13 +625,14 @@ impl Follower {
                 // The end of what is written. A live file may still be
                 // truncated: a shorter file than what was read.
                 let s = &self.segments[self.current];
-                if !s.compressed && s.is_live() {
-                    if let Ok(meta) = std::fs::metadata(&s.path) {
-                        if meta.ino() == s.ino && meta.len() < self.offset {
-                            self.truncated(cx.metrics);
-                            continue;
-                        }
-                    }
+                if !s.compressed
+                    && s.is_live()
+                    && let Ok(meta) = std::fs::metadata(&s.path)
+                    && meta.ino() == s.ino
+                    && meta.len() < self.offset
+                {
+                    self.truncated(cx.metrics);
+                    continue;
                 }
                 if self.current + 1 < self.segments.len() {
                     // A newer file exists, so this one is complete.
@@ -642,7 +664,14 @@ impl Follower {
             let line_end = self.offset + end as u64;
             if self.remainder.is_empty() && self.skipped == 0 {
                 let start = self.offset + rest as u64;
-                self.push(processor, *outbox, metrics, &chunk[rest..end], position(ordinal, start), position(ordinal, line_end));
+                self.push(
+                    processor,
+                    *outbox,
+                    metrics,
+                    &chunk[rest..end],
+                    position(ordinal, start),
+                    position(ordinal, line_end),
+                );
             } else {
                 let piece = &chunk[rest..end];
                 let room = MAX_RAW_LINE.saturating_sub(self.remainder.len());
@@ -725,17 +754,24 @@ impl Follower {
     /// is read again from its start, as a new segment.
     fn truncated(&mut self, metrics: &Metrics) {
         metrics.truncated_files.inc();
-        crate::log::warn("a log file was truncated; reading it again from its start", &[
-            ("stream", &self.key),
-            ("file", &self.segments[self.current].path.display()),
-            ("position", &self.offset),
-        ]);
+        crate::log::warn(
+            "a log file was truncated; reading it again from its start",
+            &[("stream", &self.key), ("file", &self.segments[self.current].path.display()), ("position", &self.offset)],
+        );
         self.reader = None;
         self.remainder.clear();
         self.skipped = 0;
         self.offset = 0;
         let s = &self.segments[self.current];
-        let again = Segment { ordinal: Some(self.next_ordinal), fingerprint: None, gone_since: None, path: s.path.clone(), rotated: None, compressed: false, ..*s };
+        let again = Segment {
+            ordinal: Some(self.next_ordinal),
+            fingerprint: None,
+            gone_since: None,
+            path: s.path.clone(),
+            rotated: None,
+            compressed: false,
+            ..*s
+        };
         self.next_ordinal += 1;
         self.segments.insert(self.current + 1, again);
         self.current += 1;
@@ -862,11 +898,10 @@ impl Follower {
         }
         let lost = s.len.saturating_sub(self.offset);
         metrics.abandoned("deleted", lost);
-        crate::log::warn("a deleted log file was held open too long; its unread bytes are abandoned", &[
-            ("stream", &self.key),
-            ("file", &s.path.display()),
-            ("unread_bytes", &lost),
-        ]);
+        crate::log::warn(
+            "a deleted log file was held open too long; its unread bytes are abandoned",
+            &[("stream", &self.key), ("file", &s.path.display()), ("unread_bytes", &lost)],
+        );
         self.reader = None;
         self.remainder.clear();
         self.skipped = 0;
@@ -887,7 +922,10 @@ fn note_inflight(inflight: &mut VecDeque<(u64, u64)>, batch: u64, resume: u64) {
 }
 
 /// `now - before`, counter by counter.
-fn stats_delta(now: &uml::runtime::pipeline::Stats, before: &uml::runtime::pipeline::Stats) -> uml::runtime::pipeline::Stats {
+fn stats_delta(
+    now: &uml::runtime::pipeline::Stats,
+    before: &uml::runtime::pipeline::Stats,
+) -> uml::runtime::pipeline::Stats {
     let mut d = now.clone();
     d.lines_read -= before.lines_read.min(d.lines_read);
     d.joined_pieces -= before.joined_pieces.min(d.joined_pieces);

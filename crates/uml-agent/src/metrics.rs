@@ -124,11 +124,23 @@ impl Metrics {
             self.memory_in_flight.clone(),
         );
         r.register("memory_budget_bytes", "The budget of memory_in_flight_bytes", self.memory_budget.clone());
-        r.register("backpressure", "1 while reading is paused because the memory budget is full", self.backpressure.clone());
-        r.register("truncated_files", "Files found truncated and read again from their start", self.truncated_files.clone());
+        r.register(
+            "backpressure",
+            "1 while reading is paused because the memory budget is full",
+            self.backpressure.clone(),
+        );
+        r.register(
+            "truncated_files",
+            "Files found truncated and read again from their start",
+            self.truncated_files.clone(),
+        );
         r.register("bytes_abandoned", "Bytes never read, by reason", self.bytes_abandoned.clone());
         r.register("rules_reloads", "Rule reloads by result", self.reloads.clone());
-        r.register("records_truncated", "Records whose message or exc_info was cut to the size limit", self.records_truncated.clone());
+        r.register(
+            "records_truncated",
+            "Records whose message or exc_info was cut to the size limit",
+            self.records_truncated.clone(),
+        );
         r.register("lines_truncated", "Lines longer than the framing maximum, cut", self.lines_truncated.clone());
         r.register("ready", "1 when the rules are compiled and Loki answered recently", self.ready.clone());
         r
@@ -310,7 +322,8 @@ pub fn serve(addr: SocketAddr, metrics: Metrics, readiness: Arc<Readiness>) -> R
                 };
                 let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], content_type.as_bytes())
                     .expect("a valid header");
-                let _ = request.respond(tiny_http::Response::from_string(body).with_status_code(status).with_header(header));
+                let _ = request
+                    .respond(tiny_http::Response::from_string(body).with_status_code(status).with_header(header));
             }
         })
         .map_err(|e| format!("cannot start the metrics thread: {e}"))?;

@@ -76,7 +76,8 @@ pub fn start(client: Client, metrics: Metrics, readiness: Arc<Readiness>, queue:
     let thread = std::thread::Builder::new()
         .name("uml-sender".into())
         .spawn(move || {
-            let mut sender = Pusher { client, metrics, readiness, give_up: stop, body: Vec::new(), scratch: Vec::new() };
+            let mut sender =
+                Pusher { client, metrics, readiness, give_up: stop, body: Vec::new(), scratch: Vec::new() };
             for outgoing in from_agent {
                 let settled = sender.deliver(outgoing);
                 let Some(settled) = settled else { break };
@@ -116,10 +117,10 @@ impl Pusher {
                     let (first, second) = part.split();
                     if first.is_empty() {
                         // One entry Loki finds too large: it can never be stored.
-                        log::error("Loki refuses a single entry as too large (413); it is dropped", &[(
-                            "labels",
-                            &part.streams().next().map(|(l, _)| l.to_string()).unwrap_or_default(),
-                        )]);
+                        log::error(
+                            "Loki refuses a single entry as too large (413); it is dropped",
+                            &[("labels", &part.streams().next().map(|(l, _)| l.to_string()).unwrap_or_default())],
+                        );
                         rejected_records += part.entries() as u64;
                         continue;
                     }
@@ -130,7 +131,7 @@ impl Pusher {
             }
         }
         // Lines are per batch; a refused part takes its share of them.
-        let rejected_lines = if records == 0 { 0 } else { lines * rejected_records / records };
+        let rejected_lines = (lines * rejected_records).checked_div(records).unwrap_or(0);
         settled.rejected = (rejected_records, rejected_lines);
         settled.acknowledged = (records - rejected_records, lines - rejected_lines);
         self.metrics.records_acknowledged.inc_by(records - rejected_records);
@@ -159,10 +160,10 @@ impl Pusher {
                 Answer::Rejected { reason } => {
                     self.metrics.push_answer("400");
                     self.readiness.loki_answered(true);
-                    log::error("Loki refused entries of a push request (400); they are dropped, not sent again", &[
-                        ("reason", reason),
-                        ("entries", &batch.entries()),
-                    ]);
+                    log::error(
+                        "Loki refused entries of a push request (400); they are dropped, not sent again",
+                        &[("reason", reason), ("entries", &batch.entries())],
+                    );
                     return Some(Outcome::Rejected);
                 }
                 Answer::TooLarge => {
@@ -172,10 +173,10 @@ impl Pusher {
                 }
                 Answer::Unauthorized { status, reason } => {
                     self.readiness.loki_answered(false);
-                    log::error("Loki refuses the agent's credentials; retrying slowly", &[
-                        ("status", status),
-                        ("reason", reason),
-                    ]);
+                    log::error(
+                        "Loki refuses the agent's credentials; retrying slowly",
+                        &[("status", status), ("reason", reason)],
+                    );
                     (status.to_string(), unauthorized_delay())
                 }
                 Answer::Retry { status, retry_after, reason } => {
@@ -185,12 +186,15 @@ impl Pusher {
                     }
                     let status = status.map_or_else(|| "error".to_string(), |s| s.to_string());
                     let wait = backoff.next_delay(*retry_after);
-                    log::warn("push failed; retrying", &[
-                        ("status", &status),
-                        ("reason", reason),
-                        ("retry_in_ms", &wait.as_millis()),
-                        ("attempt", &backoff.attempt()),
-                    ]);
+                    log::warn(
+                        "push failed; retrying",
+                        &[
+                            ("status", &status),
+                            ("reason", reason),
+                            ("retry_in_ms", &wait.as_millis()),
+                            ("attempt", &backoff.attempt()),
+                        ],
+                    );
                     (status, wait)
                 }
             };
@@ -223,4 +227,3 @@ enum Outcome {
     Rejected,
     Split,
 }
-

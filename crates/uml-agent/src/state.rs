@@ -215,15 +215,18 @@ mod tests {
         let dir = StateDir::open(tmp.path()).unwrap();
         assert_eq!(dir.load().unwrap().streams.len(), 0);
         let mut positions = Positions { version: VERSION, streams: BTreeMap::new() };
-        positions.streams.insert("ns_pod_uid/model/0".into(), Position {
-            file: "0.log".into(),
-            rotated: None,
-            dev: 1,
-            ino: 2,
-            fingerprint: Fingerprint::of_bytes(b"2026-11-20T10:00:00Z stdout F hello\n"),
-            offset: 36,
-            len: 36,
-        });
+        positions.streams.insert(
+            "ns_pod_uid/model/0".into(),
+            Position {
+                file: "0.log".into(),
+                rotated: None,
+                dev: 1,
+                ino: 2,
+                fingerprint: Fingerprint::of_bytes(b"2026-11-20T10:00:00Z stdout F hello\n"),
+                offset: 36,
+                len: 36,
+            },
+        );
         dir.save(&positions).unwrap();
         assert_eq!(dir.load().unwrap(), positions);
         assert!(!tmp.path().join("positions.json.tmp").exists());

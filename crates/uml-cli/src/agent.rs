@@ -81,7 +81,9 @@ fn metrics_addr(text: &str) -> Result<Option<SocketAddr>, String> {
 /// The credentials: never on the command line, from files or the environment.
 fn auth(args: &AgentArgs) -> Result<Auth, String> {
     let read = |path: &Path| {
-        std::fs::read_to_string(path).map(|s| s.trim_end_matches(['\n', '\r']).to_string()).map_err(|e| format!("{}: {e}", path.display()))
+        std::fs::read_to_string(path)
+            .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+            .map_err(|e| format!("{}: {e}", path.display()))
     };
     let token = match &args.bearer_token_file {
         Some(path) => Some(read(path)?),

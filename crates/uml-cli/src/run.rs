@@ -239,28 +239,24 @@ fn run_files(
         loop {
             match receiver.recv_timeout(Duration::from_millis(200)) {
                 Ok(chunk) => {
-                    if result.is_ok() {
-                        if let Err(e) = write(&chunk) {
-                            stop.store(true, Ordering::Relaxed);
-                            result = Err(e);
-                        }
+                    if result.is_ok()
+                        && let Err(e) = write(&chunk)
+                    {
+                        stop.store(true, Ordering::Relaxed);
+                        result = Err(e);
                     }
                     buffers.put(chunk);
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
-            if let Some(total) = progress {
-                if last.elapsed() > Duration::from_millis(200) {
-                    last = Instant::now();
-                    let done = done_bytes.load(Ordering::Relaxed);
-                    let _ = write!(
-                        stderr,
-                        "\ruml: {:>5.1}% of {} MB",
-                        done as f64 * 100.0 / total.max(1) as f64,
-                        total >> 20
-                    );
-                }
+            if let Some(total) = progress
+                && last.elapsed() > Duration::from_millis(200)
+            {
+                last = Instant::now();
+                let done = done_bytes.load(Ordering::Relaxed);
+                let _ =
+                    write!(stderr, "\ruml: {:>5.1}% of {} MB", done as f64 * 100.0 / total.max(1) as f64, total >> 20);
             }
         }
         if progress.is_some() {

@@ -122,7 +122,7 @@ impl Civil {
         if self.nanos != 0 {
             let mut nanos = self.nanos;
             let mut digits = 9;
-            while nanos % 10 == 0 {
+            while nanos.is_multiple_of(10) {
                 nanos /= 10;
                 digits -= 1;
             }

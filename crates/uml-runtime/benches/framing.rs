@@ -40,7 +40,7 @@ fn messages() -> Vec<String> {
 }
 
 fn stream(i: usize) -> &'static str {
-    if i % 3 == 0 { "stdout" } else { "stderr" }
+    if i.is_multiple_of(3) { "stdout" } else { "stderr" }
 }
 
 fn timestamp(i: usize) -> String {

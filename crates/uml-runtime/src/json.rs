@@ -446,11 +446,12 @@ pub fn decode_unicode_escape(s: &[u8]) -> (char, usize) {
     let Some(hi) = hex4(s.get(2..6)) else { return ('\u{FFFD}', 2) };
     match hi {
         0xD800..=0xDBFF => {
-            if s.get(6) == Some(&b'\\') && s.get(7) == Some(&b'u') {
-                if let Some(lo @ 0xDC00..=0xDFFF) = hex4(s.get(8..12)) {
-                    let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                    return (char::from_u32(c).unwrap_or('\u{FFFD}'), 12);
-                }
+            if s.get(6) == Some(&b'\\')
+                && s.get(7) == Some(&b'u')
+                && let Some(lo @ 0xDC00..=0xDFFF) = hex4(s.get(8..12))
+            {
+                let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                return (char::from_u32(c).unwrap_or('\u{FFFD}'), 12);
             }
             ('\u{FFFD}', 6)
         }
@@ -651,11 +652,11 @@ impl<'a> Scanner<'a> {
     #[inline]
     fn string(&mut self) -> Result<RawValue, JsonError> {
         let start = self.pos;
-        if self.peek() == Some(b'"') {
-            if let Some(end) = self.next_special(start + 1).filter(|&end| self.input[end] == b'"') {
-                self.pos = end + 1;
-                return Ok(RawValue { kind: JsonKind::String, start: start as u32, end: self.pos as u32, flags: 0 });
-            }
+        if self.peek() == Some(b'"')
+            && let Some(end) = self.next_special(start + 1).filter(|&end| self.input[end] == b'"')
+        {
+            self.pos = end + 1;
+            return Ok(RawValue { kind: JsonKind::String, start: start as u32, end: self.pos as u32, flags: 0 });
         }
         self.string_rest(start)
     }

@@ -381,7 +381,13 @@ impl<'p> Processor<'p> {
     /// Reads the raw line that starts at byte `offset` of `file` (`raw`
     /// with its `\n`, if it has one); `sink` gets every record it
     /// completes. Offsets grow from one call to the next.
-    pub fn push_at(&mut self, file: &mut FileState, raw: &[u8], offset: u64, sink: &mut dyn FnMut(&Record, Provenance)) {
+    pub fn push_at(
+        &mut self,
+        file: &mut FileState,
+        raw: &[u8],
+        offset: u64,
+        sink: &mut dyn FnMut(&Record, Provenance),
+    ) {
         self.push_raw(file, raw, offset, offset + raw.len() as u64, sink);
     }
 
@@ -541,17 +547,15 @@ impl<'p> Processor<'p> {
             Framing::Docker => Some(crate::framing::Format::Docker),
         });
         for route in &routes {
-            if let Some(rule) = route.rule() {
-                if let Some(config) = &plan.rules[usize::from(rule)].multiline {
-                    if !file.groupers.iter().any(|(r, _)| *r == rule) {
-                        file.groupers.push((rule, Grouper::new(config)));
-                    }
-                }
+            if let Some(rule) = route.rule()
+                && let Some(config) = &plan.rules[usize::from(rule)].multiline
+                && !file.groupers.iter().any(|(r, _)| *r == rule)
+            {
+                file.groupers.push((rule, Grouper::new(config)));
             }
         }
         file.routes = routes.map(Some);
     }
-
 }
 
 /// Where the units of a file go: the executor, the counters, the cluster

@@ -16,7 +16,11 @@ fn crash_run(seed: u64, kills: usize, lines: u64, loki_flaky: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let loki = FakeLoki::start();
     if loki_flaky {
-        loki.script((0..6).map(|i| if i % 2 == 0 { Step::Status(500, "flaky".into()) } else { Step::AcceptThenReset }).collect());
+        loki.script(
+            (0..6)
+                .map(|i| if i % 2 == 0 { Step::Status(500, "flaky".into()) } else { Step::AcceptThenReset })
+                .collect(),
+        );
     }
     let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
     // Kubelet rotates every 10 s at most; this writer rotates every few
@@ -66,7 +70,10 @@ fn crash_run(seed: u64, kills: usize, lines: u64, loki_flaky: bool) {
     let bound = kills * 600 + if loki_flaky { 3 * lines as usize } else { 0 };
     assert!(duplicates <= bound, "seed {seed}: {duplicates} duplicates over {kills} kills");
     assert_eq!(loki.errors(), Vec::<String>::new(), "seed {seed}");
-    eprintln!("seed {seed}: {} lines, {kills} kills, {duplicates} duplicates; acknowledged before each kill: {acknowledged_before_kill:?}", lines);
+    eprintln!(
+        "seed {seed}: {} lines, {kills} kills, {duplicates} duplicates; acknowledged before each kill: {acknowledged_before_kill:?}",
+        lines
+    );
 }
 
 #[test]

@@ -232,7 +232,12 @@ pub fn seqs(entries: &[Entry]) -> BTreeMap<u64, usize> {
 #[track_caller]
 pub fn assert_all(seqs: &BTreeMap<u64, usize>, n: u64) {
     let missing: Vec<u64> = (0..n).filter(|s| !seqs.contains_key(s)).collect();
-    assert!(missing.is_empty(), "{} of {n} sequence numbers missing, first {:?}", missing.len(), &missing[..missing.len().min(20)]);
+    assert!(
+        missing.is_empty(),
+        "{} of {n} sequence numbers missing, first {:?}",
+        missing.len(),
+        &missing[..missing.len().min(20)]
+    );
 }
 
 /// Waits until the entries hold every sequence number of `0..n`; says

@@ -38,10 +38,14 @@ fn delivers_every_line_of_a_growing_file_once() {
     assert_eq!(entries.len(), 300, "no duplicates");
     assert_eq!(loki.errors(), Vec::<String>::new());
     let e = &entries[0];
-    assert_eq!(e.labels_raw, format!(
-        r#"{{job="fluent-bit", model_version_id="x5qe2qo", namespace="{ns}", unified_model_logs="1"}}"#
-    ));
-    assert_eq!(e.line, r#"{"levelname":"INFO","message":"request seq=0 done","replica":"q7rg5","source":"model_container"}"#);
+    assert_eq!(
+        e.labels_raw,
+        format!(r#"{{job="fluent-bit", model_version_id="x5qe2qo", namespace="{ns}", unified_model_logs="1"}}"#)
+    );
+    assert_eq!(
+        e.line,
+        r#"{"levelname":"INFO","message":"request seq=0 done","replica":"q7rg5","source":"model_container"}"#
+    );
     // Each stream's entries are in time order.
     assert!(entries.windows(2).all(|w| w[0].timestamp_ns <= w[1].timestamp_ns));
 }
@@ -174,7 +178,8 @@ fn a_400_is_counted_and_never_retried() {
     let agent = Agent::start(&options);
     wait_for_all(&loki, 20, DEADLINE);
     wait_until(DEADLINE, "the refused records counted", || {
-        agent.metrics().get(r#"uml_agent_lines_dropped_total{reason="rejected by Loki (400)"}"#).copied().unwrap_or(0.0) >= 1.0
+        agent.metrics().get(r#"uml_agent_lines_dropped_total{reason="rejected by Loki (400)"}"#).copied().unwrap_or(0.0)
+            >= 1.0
     });
     let requests = loki.requests().len();
     assert!(agent.terminate().success());
@@ -248,9 +253,16 @@ fn without_loki_records_are_ndjson_on_standard_output() {
     for seq in 0..10 {
         log.write_line("stderr", &model_line(seq));
     }
-    let options = Options { loki: None, state: tmp.path().join("state"), roots: vec![kubelet.root().to_path_buf()], extra: vec![] };
+    let options = Options {
+        loki: None,
+        state: tmp.path().join("state"),
+        roots: vec![kubelet.root().to_path_buf()],
+        extra: vec![],
+    };
     let agent = Agent::start(&options);
-    wait_until(DEADLINE, "ten records on standard output", || agent.stdout().iter().filter(|b| **b == b'\n').count() >= 10);
+    wait_until(DEADLINE, "ten records on standard output", || {
+        agent.stdout().iter().filter(|b| **b == b'\n').count() >= 10
+    });
     log.write_line("stderr", &model_line(10));
     wait_until(DEADLINE, "the appended line", || agent.stdout().iter().filter(|b| **b == b'\n').count() >= 11);
     let out = String::from_utf8(agent.stdout()).unwrap();
@@ -300,4 +312,160 @@ fn the_metrics_account_for_every_line() {
     assert_eq!(agent.get("/ready").map(|r| r.0), Some(200));
     assert!(agent.terminate().success());
     assert_all(&seqs(&loki.entries()), 50);
+}
+
+/// A directory laid out as kubelet lays out a ConfigMap volume: the files in
+/// a hidden timestamped directory, `..data` linking to it, and a link per
+/// file through `..data`. `publish` swaps `..data` atomically, as kubelet
+/// does on an update.
+struct ConfigMapDir {
+    dir: std::path::PathBuf,
+    version: u32,
+}
+
+impl ConfigMapDir {
+    fn new(dir: &std::path::Path, files: &[(String, String)]) -> ConfigMapDir {
+        std::fs::create_dir_all(dir).unwrap();
+        let mut c = ConfigMapDir { dir: dir.to_path_buf(), version: 0 };
+        c.publish(files);
+        for (name, _) in files {
+            std::os::unix::fs::symlink(format!("..data/{name}"), dir.join(name)).unwrap();
+        }
+        c
+    }
+
+    fn publish(&mut self, files: &[(String, String)]) {
+        self.version += 1;
+        let stamp = format!("..2026_11_20_10_00_00.{:09}", self.version);
+        let target = self.dir.join(&stamp);
+        std::fs::create_dir(&target).unwrap();
+        for (name, text) in files {
+            std::fs::write(target.join(name), text).unwrap();
+        }
+        let tmp = self.dir.join("..data_tmp");
+        std::os::unix::fs::symlink(&stamp, &tmp).unwrap();
+        let old = std::fs::read_link(self.dir.join("..data")).ok();
+        std::fs::rename(&tmp, self.dir.join("..data")).unwrap();
+        if let Some(old) = old {
+            std::fs::remove_dir_all(self.dir.join(old)).unwrap();
+        }
+    }
+}
+
+fn rule_files(edit: impl Fn(&str, String) -> String) -> Vec<(String, String)> {
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(rules)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            let text = edit(&name, text);
+            (name, text)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Rules from a ConfigMap: an edit is picked up without a signal; a broken
+/// edit changes nothing but a metric and a log line; SIGHUP reloads too.
+#[test]
+fn rules_reload_from_a_configmap_and_a_broken_edit_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    let mut rules = ConfigMapDir::new(&tmp.path().join("rules"), &rule_files(|_, t| t));
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    let options = Options::new(&loki, &tmp.path().join("state"), kubelet.root())
+        .arg("--rules")
+        .arg(tmp.path().join("rules").to_str().unwrap());
+    let agent = Agent::start(&options);
+    log.write_line("stderr", &model_line(0));
+    wait_for_all(&loki, 1, DEADLINE);
+    assert!(!loki.entries()[0].line.contains("rules_version"));
+
+    // A good edit: an extra payload field.
+    let tagged = |version: &'static str| {
+        move |name: &str, text: String| {
+            if name == "model_container.uml" {
+                text.replacen(
+                    "payload.source = \"model_container\"",
+                    &format!("payload.source = \"model_container\"\n  payload.rules_version = \"{version}\""),
+                    1,
+                )
+            } else {
+                text
+            }
+        }
+    };
+    rules.publish(&rule_files(tagged("2")));
+    wait_until(DEADLINE, "the edited rules to be loaded", || {
+        agent.metrics().get(r#"uml_agent_rules_reloads_total{result="success"}"#).copied() == Some(1.0)
+    });
+    log.write_line("stderr", &model_line(1));
+    wait_for_all(&loki, 2, DEADLINE);
+    let last = loki.entries().into_iter().find(|e| e.seq() == Some(1)).unwrap();
+    assert!(last.line.contains(r#""rules_version":"2""#), "{}", last.line);
+
+    // A broken edit: a source the schema does not allow.
+    rules.publish(&rule_files(|name, text| {
+        if name == "model_container.uml" {
+            text.replacen("payload.source = \"model_container\"", "payload.source = \"nonsense\"", 1)
+        } else {
+            text
+        }
+    }));
+    wait_until(DEADLINE, "the broken rules to be refused", || {
+        agent.metrics().get(r#"uml_agent_rules_reloads_total{result="failure"}"#).copied() == Some(1.0)
+    });
+    assert!(agent.stderr().iter().any(|l| l.contains("the new rules do not compile")));
+    log.write_line("stderr", &model_line(2));
+    wait_for_all(&loki, 3, DEADLINE);
+    let last = loki.entries().into_iter().find(|e| e.seq() == Some(2)).unwrap();
+    assert!(last.line.contains(r#""rules_version":"2""#), "the old rules go on: {}", last.line);
+    assert_eq!(agent.get("/ready").map(|r| r.0), Some(200));
+
+    // SIGHUP reloads as well.
+    rules.publish(&rule_files(tagged("3")));
+    agent.hup();
+    wait_until(DEADLINE, "a reload after SIGHUP", || {
+        agent.metrics().get(r#"uml_agent_rules_reloads_total{result="success"}"#).copied() >= Some(2.0)
+    });
+    log.write_line("stderr", &model_line(3));
+    wait_for_all(&loki, 4, DEADLINE);
+    assert!(agent.terminate().success());
+    let counts = seqs(&loki.entries());
+    assert!(counts.values().all(|n| *n == 1), "a reload repeats nothing: {counts:?}");
+    assert_eq!(loki.errors(), Vec::<String>::new());
+}
+
+/// A container restart (`1.log`) and a deleted pod: every line arrives,
+/// and the deleted pod's stream is forgotten once done.
+#[test]
+fn restarts_and_deleted_pods() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
+    for seq in 0..10 {
+        log.write_line("stderr", &model_line(seq));
+    }
+    // A partial line the dead container never finished: emitted as it is
+    // once the container is known to write no more.
+    log.write_partial("stdout", "cut short seq=10 by the crash");
+    log.restart();
+    for seq in 11..20 {
+        log.write_line("stderr", &model_line(seq));
+    }
+    wait_for_all(&loki, 20, DEADLINE);
+    log.delete_pod();
+    wait_until(DEADLINE, "the deleted pod's streams to be forgotten", || {
+        agent.metrics().get("uml_agent_streams").copied() == Some(0.0)
+    });
+    assert!(agent.terminate().success());
+    assert!(seqs(&loki.entries()).values().all(|n| *n == 1));
 }

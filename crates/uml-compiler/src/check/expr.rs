@@ -308,11 +308,11 @@ impl RuleChecker<'_> {
                     crate::hir::Regex { pattern: String::new(), names: Vec::new() }
                 }
             };
-            if !regex.names.is_empty() {
-                if let ast::ExprKind::Literal(Literal::Regex(p)) = &rhs.kind {
-                    let names = super::regex::name_spans(p, rhs.span);
-                    self.capture_names.push((span, names));
-                }
+            if !regex.names.is_empty()
+                && let ast::ExprKind::Literal(Literal::Regex(p)) = &rhs.kind
+            {
+                let names = super::regex::name_spans(p, rhs.span);
+                self.capture_names.push((span, names));
             }
             let mut fallible = subject.fallible;
             if !subject.ty.is_never() && !subject.ty.may_be(Kinds::STRING) {
@@ -494,10 +494,10 @@ impl RuleChecker<'_> {
                     )
                     .primary(self.file, value.span, format!("this is `{ty}`"))
                     .note(signature_note(sig));
-                    if let Some(n) = ty.as_literal().filter(|_| param.kinds == Kinds::INT) {
-                        if n.parse::<i64>().is_ok() {
-                            d = d.help(format!("write the number without quotes: `{n}`"));
-                        }
+                    if let Some(n) = ty.as_literal().filter(|_| param.kinds == Kinds::INT)
+                        && n.parse::<i64>().is_ok()
+                    {
+                        d = d.help(format!("write the number without quotes: `{n}`"));
                     }
                     self.error(d);
                 } else if !value.ty.is_subtype_of(&param_ty) {
@@ -637,17 +637,17 @@ impl RuleChecker<'_> {
 
     /// Literal arguments whose values are known: the `level` scale.
     fn check_literal_args(&mut self, sig: &Signature, args: &[Option<Expr>]) {
-        if sig.func == stdlib::Func::Level {
-            if let Some(Some(Expr { kind: ExprKind::Str(s), span, .. })) = args.get(1) {
-                if s != "python" && s != "syslog" {
-                    let span = *span;
-                    self.error(Diagnostic::new(Code::ArgumentType, format!("unknown level scale \"{s}\"")).primary(
-                        self.file,
-                        span,
-                        "expected \"python\" or \"syslog\"",
-                    ));
-                }
-            }
+        if sig.func == stdlib::Func::Level
+            && let Some(Some(Expr { kind: ExprKind::Str(s), span, .. })) = args.get(1)
+            && s != "python"
+            && s != "syslog"
+        {
+            let span = *span;
+            self.error(Diagnostic::new(Code::ArgumentType, format!("unknown level scale \"{s}\"")).primary(
+                self.file,
+                span,
+                "expected \"python\" or \"syslog\"",
+            ));
         }
     }
 

@@ -129,19 +129,19 @@ pub(crate) fn keyword(span: Span, word: &str) -> Span {
 /// A rule without `when` takes every line; rules after it never run.
 /// `names` holds where each rule's name is written.
 fn shadowing(rules: &[hir::Rule], names: &[(FileId, Span)], diags: &mut Vec<Diagnostic>) {
-    if let Some((i, r)) = rules.iter().enumerate().find(|(_, r)| r.when.is_none()) {
-        if let Some(next) = rules.get(i + 1) {
-            let later = match rules.len() - i - 1 {
-                1 => format!("rule `{}` never runs", next.name),
-                n => format!("the {n} rules after it, from `{}` on, never run", next.name),
-            };
-            diags.push(
-                Diagnostic::new(Code::ShadowingRule, format!("rule `{}` has no `when`, so {later}", r.name))
-                    .primary(names[i].0, names[i].1, "takes every line")
-                    .secondary(names[i + 1].0, names[i + 1].1, "never reached")
-                    .help("give the rule a `when`, or move it last as a catch-all"),
-            );
-        }
+    if let Some((i, r)) = rules.iter().enumerate().find(|(_, r)| r.when.is_none())
+        && let Some(next) = rules.get(i + 1)
+    {
+        let later = match rules.len() - i - 1 {
+            1 => format!("rule `{}` never runs", next.name),
+            n => format!("the {n} rules after it, from `{}` on, never run", next.name),
+        };
+        diags.push(
+            Diagnostic::new(Code::ShadowingRule, format!("rule `{}` has no `when`, so {later}", r.name))
+                .primary(names[i].0, names[i].1, "takes every line")
+                .secondary(names[i + 1].0, names[i + 1].1, "never reached")
+                .help("give the rule a `when`, or move it last as a catch-all"),
+        );
     }
 }
 

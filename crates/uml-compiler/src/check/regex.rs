@@ -52,10 +52,10 @@ pub fn name_spans(pattern: &str, span: Span) -> Vec<(String, Span)> {
             Ok(self.0)
         }
         fn visit_pre(&mut self, ast: &regex_syntax::ast::Ast) -> Result<(), ()> {
-            if let regex_syntax::ast::Ast::Group(g) = ast {
-                if let regex_syntax::ast::GroupKind::CaptureName { name, .. } = &g.kind {
-                    self.0.push((name.name.clone(), name.span));
-                }
+            if let regex_syntax::ast::Ast::Group(g) = ast
+                && let regex_syntax::ast::GroupKind::CaptureName { name, .. } = &g.kind
+            {
+                self.0.push((name.name.clone(), name.span));
             }
             Ok(())
         }

@@ -287,10 +287,8 @@ impl JsonParser<'_> {
             }
         }
         let text = std::str::from_utf8(&self.s[start..self.pos]).expect("a number is ASCII");
-        if !float {
-            if let Ok(i) = text.parse::<i64>() {
-                return Ok(Value::Int(i));
-            }
+        if !float && let Ok(i) = text.parse::<i64>() {
+            return Ok(Value::Int(i));
         }
         // A number too large for a float (`1e400`) is kept as its text, as
         // NaN and Infinity are: values are never non-finite floats.

@@ -255,16 +255,15 @@ impl<'a> Lowerer<'a> {
     /// ([`RegexSplit`]).
     fn capture_regex(&mut self, pattern: &str) -> u32 {
         let whole = self.regex(pattern);
-        if self.regex_splits[whole as usize].is_none() {
-            if let Some(split) = regex_split::split(pattern) {
-                let head = self.regex(&split.head);
-                let groups = self.regexes[whole as usize].captures_len();
-                let groups_agree = self.regexes[head as usize].captures_len() + usize::from(split.rest.is_some())
-                    == groups
-                    && split.rest.is_none_or(|g| usize::from(g) + 1 == groups);
-                if groups_agree {
-                    self.regex_splits[whole as usize] = Some(RegexSplit { head, lead: split.lead, rest: split.rest });
-                }
+        if self.regex_splits[whole as usize].is_none()
+            && let Some(split) = regex_split::split(pattern)
+        {
+            let head = self.regex(&split.head);
+            let groups = self.regexes[whole as usize].captures_len();
+            let groups_agree = self.regexes[head as usize].captures_len() + usize::from(split.rest.is_some()) == groups
+                && split.rest.is_none_or(|g| usize::from(g) + 1 == groups);
+            if groups_agree {
+                self.regex_splits[whole as usize] = Some(RegexSplit { head, lead: split.lead, rest: split.rest });
             }
         }
         whole
@@ -441,10 +440,10 @@ impl<'a> Lowerer<'a> {
                 let slot = self.vars[var.0 as usize];
                 match err {
                     None => {
-                        if self.options.optimize {
-                            if let Some(c) = self.fold(value) {
-                                self.known.insert(*var, c);
-                            }
+                        if self.options.optimize
+                            && let Some(c) = self.fold(value)
+                        {
+                            self.known.insert(*var, c);
                         }
                         self.bind(*var, value, slot);
                     }
@@ -572,10 +571,10 @@ impl<'a> Lowerer<'a> {
         for (var, func) in lets {
             let mut keys: Vec<String> = Vec::new();
             visit_var_uses(body, var, &mut |use_| {
-                if let VarUse::Key(k) = use_ {
-                    if !keys.iter().any(|x| x == k) {
-                        keys.push(k.to_string());
-                    }
+                if let VarUse::Key(k) = use_
+                    && !keys.iter().any(|x| x == k)
+                {
+                    keys.push(k.to_string());
                 }
             });
             if keys.is_empty() || keys.len() > 63 {
@@ -613,10 +612,10 @@ impl<'a> Lowerer<'a> {
 
     /// Jumps to `on_false` unless `cond` is true; failures go to the handler.
     fn branch(&mut self, cond: &Expr, on_false: Label) {
-        if self.options.optimize {
-            if let Some(Const::Bool(true)) = self.fold(cond) {
-                return;
-            }
+        if self.options.optimize
+            && let Some(Const::Bool(true)) = self.fold(cond)
+        {
+            return;
         }
         match &cond.kind {
             ExprKind::And(xs) => {
@@ -707,13 +706,12 @@ impl<'a> Lowerer<'a> {
                 e.kind,
                 ExprKind::Null | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_)
             )
+            && let Some(c) = self.fold(e)
         {
-            if let Some(c) = self.fold(e) {
-                self.stats.folded += 1;
-                let value = self.const_value(&c);
-                self.emit(Op::Const { dst, value });
-                return;
-            }
+            self.stats.folded += 1;
+            let value = self.const_value(&c);
+            self.emit(Op::Const { dst, value });
+            return;
         }
         let fail = self.handler.0;
         match &e.kind {
@@ -885,19 +883,19 @@ impl<'a> Lowerer<'a> {
 
     fn path(&mut self, base: &Expr, segments: &[Segment], dst: Slot) {
         // A pushed-down member: read its slot, then walk the rest.
-        if let Some(first) = segments.first() {
-            if let Some(member) = self.member_slot(base, first) {
-                match member {
-                    // A key parse_klog never has.
-                    None => self.emit(Op::Const { dst, value: Value::Null }),
-                    Some(src) if segments.len() == 1 => self.emit(Op::Move { dst, src }),
-                    Some(src) => {
-                        let path = self.path_index(&segments[1..]);
-                        self.emit(Op::Path { dst, src, path });
-                    }
+        if let Some(first) = segments.first()
+            && let Some(member) = self.member_slot(base, first)
+        {
+            match member {
+                // A key parse_klog never has.
+                None => self.emit(Op::Const { dst, value: Value::Null }),
+                Some(src) if segments.len() == 1 => self.emit(Op::Move { dst, src }),
+                Some(src) => {
+                    let path = self.path_index(&segments[1..]);
+                    self.emit(Op::Path { dst, src, path });
                 }
-                return;
             }
+            return;
         }
         let src = self.operand(base);
         let path = self.path_index(segments);
@@ -979,14 +977,13 @@ impl<'a> Lowerer<'a> {
             self.emit(Op::Exists { dst, src: t, path });
             return;
         };
-        if let (ExprKind::Var(v), [Segment::Key(k)]) = (&base.kind, segments.as_slice()) {
-            if let Some(Pushdown::Json { keys, base }) = self.pushdown.get(v) {
-                if let Some(i) = keys.iter().position(|x| x == k) {
-                    let mask = base - 1;
-                    self.emit(Op::Present { dst, mask, bit: i as u8 });
-                    return;
-                }
-            }
+        if let (ExprKind::Var(v), [Segment::Key(k)]) = (&base.kind, segments.as_slice())
+            && let Some(Pushdown::Json { keys, base }) = self.pushdown.get(v)
+            && let Some(i) = keys.iter().position(|x| x == k)
+        {
+            let mask = base - 1;
+            self.emit(Op::Present { dst, mask, bit: i as u8 });
+            return;
         }
         let src = self.operand(base);
         let path = self.path_index(segments);
@@ -1117,13 +1114,12 @@ fn visit_var_uses(stmts: &[Stmt], var: VarId, f: &mut dyn FnMut(VarUse<'_>)) {
     // A path `v.k…` is a keyed use; the `Var` under it must not count again.
     let mut keyed: Vec<*const Expr> = Vec::new();
     visit_stmts(stmts, &mut |e| {
-        if let ExprKind::Path { base, segments } = &e.kind {
-            if let (ExprKind::Var(v), Some(Segment::Key(k))) = (&base.kind, segments.first()) {
-                if *v == var {
-                    keyed.push(&**base as *const Expr);
-                    f(VarUse::Key(k));
-                }
-            }
+        if let ExprKind::Path { base, segments } = &e.kind
+            && let (ExprKind::Var(v), Some(Segment::Key(k))) = (&base.kind, segments.first())
+            && *v == var
+        {
+            keyed.push(&**base as *const Expr);
+            f(VarUse::Key(k));
         }
     });
     visit_stmts(stmts, &mut |e| {
@@ -1139,10 +1135,10 @@ fn uses_whole(stmts: &[Stmt], var: VarId) -> bool {
     visit_var_uses(stmts, var, &mut |u| whole |= matches!(u, VarUse::Whole));
     // `exists(k.key)` on a klog object needs the object itself.
     visit_stmts(stmts, &mut |e| {
-        if let ExprKind::Call { func: Func::Exists, args, .. } = &e.kind {
-            if let Some(Some(Expr { kind: ExprKind::Path { base, .. }, .. })) = args.first() {
-                whole |= matches!(base.kind, ExprKind::Var(v) if v == var);
-            }
+        if let ExprKind::Call { func: Func::Exists, args, .. } = &e.kind
+            && let Some(Some(Expr { kind: ExprKind::Path { base, .. }, .. })) = args.first()
+        {
+            whole |= matches!(base.kind, ExprKind::Var(v) if v == var);
         }
     });
     whole

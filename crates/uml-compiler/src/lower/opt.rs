@@ -38,10 +38,10 @@ impl Slots {
         Slots(vec![0; n.div_ceil(64)])
     }
     fn insert(&mut self, s: Slot) {
-        if s != NO_SLOT {
-            if let Some(w) = self.0.get_mut(usize::from(s) / 64) {
-                *w |= 1 << (s % 64);
-            }
+        if s != NO_SLOT
+            && let Some(w) = self.0.get_mut(usize::from(s) / 64)
+        {
+            *w |= 1 << (s % 64);
         }
     }
     fn remove(&mut self, s: Slot) {
@@ -245,10 +245,9 @@ fn unreachable(plan: &mut Plan) -> usize {
         | Op::JumpIfNotNull { target, .. }
         | Op::JumpIfNull { target, .. }
         | Op::JumpIfKind { target, .. } = plan.ops[i]
+            && (i + 1..target as usize).all(|j| gone.get(j).copied().unwrap_or(true))
         {
-            if (i + 1..target as usize).all(|j| gone.get(j).copied().unwrap_or(true)) {
-                gone[i] = true;
-            }
+            gone[i] = true;
         }
     }
     remove(plan, &gone)

@@ -69,24 +69,22 @@ pub(super) fn split(pattern: &str) -> Option<Split> {
     let HirKind::Concat(items) = hir.kind() else { return None };
     let mut items: &[Hir] = items;
     let mut rest = None;
-    if let [before @ .., last, end] = items {
-        if let (HirKind::Capture(Capture { index, sub, .. }), HirKind::Look(Look::End)) = (last.kind(), end.kind()) {
-            if is_any_line(sub, false) || is_any_line(sub, true) {
-                rest = Some(u16::try_from(*index).ok()?);
-                items = before;
-            }
-        }
+    if let [before @ .., last, end] = items
+        && let (HirKind::Capture(Capture { index, sub, .. }), HirKind::Look(Look::End)) = (last.kind(), end.kind())
+        && (is_any_line(sub, false) || is_any_line(sub, true))
+    {
+        rest = Some(u16::try_from(*index).ok()?);
+        items = before;
     }
     let mut lead = None;
     let mut head: Vec<Hir> = items.to_vec();
-    if let [start, first, ..] = items {
-        if let (HirKind::Look(Look::Start), HirKind::Capture(capture)) = (start.kind(), first.kind()) {
-            if is_any_line(&capture.sub, true) {
-                lead = Some((u16::try_from(capture.index).ok()?, capture.name.clone()));
-                let empty = Hir::capture(Capture { sub: Box::new(Hir::empty()), ..capture.clone() });
-                head.splice(0..2, [empty]);
-            }
-        }
+    if let [start, first, ..] = items
+        && let (HirKind::Look(Look::Start), HirKind::Capture(capture)) = (start.kind(), first.kind())
+        && is_any_line(&capture.sub, true)
+    {
+        lead = Some((u16::try_from(capture.index).ok()?, capture.name.clone()));
+        let empty = Hir::capture(Capture { sub: Box::new(Hir::empty()), ..capture.clone() });
+        head.splice(0..2, [empty]);
     }
     if lead.is_none() && rest.is_none() {
         return None;

@@ -883,10 +883,10 @@ impl Gen<'_, '_> {
             Want::Arr => self.var_where(|t| t.is(A)),
             Want::OptStr => self.var_where(|t| t.is(S | N)),
         };
-        if let Some(v) = var {
-            if self.c.chance(50) {
-                return v.name;
-            }
+        if let Some(v) = var
+            && self.c.chance(50)
+        {
+            return v.name;
         }
         match want {
             Want::Str => {

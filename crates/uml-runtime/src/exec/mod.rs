@@ -218,12 +218,12 @@ impl<'p> Executor<'p> {
             // Keep the captures, moving texts out of the scratch.
             for &slot in &self.plan.rules[usize::from(rule)].captures {
                 let mut v = self.slots[usize::from(slot)];
-                if let Value::Str(t) | Value::Json(t, _, _) = &mut v {
-                    if t.buf == Buf::Scratch {
-                        let start = route.buf.len() as u32;
-                        route.buf.push_str(&self.scratch[t.start as usize..t.end as usize]);
-                        *t = Text { buf: Buf::File, start, end: route.buf.len() as u32 };
-                    }
+                if let Value::Str(t) | Value::Json(t, _, _) = &mut v
+                    && t.buf == Buf::Scratch
+                {
+                    let start = route.buf.len() as u32;
+                    route.buf.push_str(&self.scratch[t.start as usize..t.end as usize]);
+                    *t = Text { buf: Buf::File, start, end: route.buf.len() as u32 };
                 }
                 slots[usize::from(slot)] = v;
             }
@@ -541,10 +541,10 @@ impl<'p> Executor<'p> {
             JsonKind::Number if raw.has(RawValue::NONFINITE) => Value::Str(text),
             JsonKind::Number => {
                 let s = self.text(b, text);
-                if !s.bytes().any(|c| matches!(c, b'.' | b'e' | b'E')) {
-                    if let Ok(i) = s.parse::<i64>() {
-                        return Value::Int(i);
-                    }
+                if !s.bytes().any(|c| matches!(c, b'.' | b'e' | b'E'))
+                    && let Ok(i) = s.parse::<i64>()
+                {
+                    return Value::Int(i);
                 }
                 // Too large for a float (`1e400`): kept as its text, as NaN is.
                 match s.parse::<f64>() {

@@ -258,10 +258,11 @@ fn write_payload<const ESCAPED: bool>(exec: &mut Executor<'_>, b: &Bufs<'_>, out
                 exec.tmp = s;
             }
         }
-        if !ESCAPED && v.is_string() {
-            if let Some(k) = plan.cuttable.iter().position(|&c| usize::from(c) == i) {
-                cuts[k.min(1)] = Body { start: body_start, end: out.len() - 1 };
-            }
+        if !ESCAPED
+            && v.is_string()
+            && let Some(k) = plan.cuttable.iter().position(|&c| usize::from(c) == i)
+        {
+            cuts[k.min(1)] = Body { start: body_start, end: out.len() - 1 };
         }
     }
     out.push(b'}');

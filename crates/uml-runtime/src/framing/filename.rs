@@ -162,9 +162,8 @@ pub fn parse_pod_log_path(path: &str) -> Option<PodLogPath<'_>> {
                 None => (suffix, false),
             };
             let b = stamp.as_bytes();
-            let is_stamp = b.len() == 15
-                && b[8] == b'-'
-                && b.iter().enumerate().all(|(i, c)| i == 8 || c.is_ascii_digit());
+            let is_stamp =
+                b.len() == 15 && b[8] == b'-' && b.iter().enumerate().all(|(i, c)| i == 8 || c.is_ascii_digit());
             if !is_stamp {
                 return None;
             }

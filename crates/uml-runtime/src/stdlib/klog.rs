@@ -151,10 +151,10 @@ pub fn parse_klog(line: &str) -> Result<Klog<'_>, KlogError> {
     if !date_ok || hour > 23 || minute > 59 || second > 60 {
         return Err(KlogError::InvalidTime);
     }
-    if let Some(year) = year {
-        if super::timestamp::days_from_civil(year, month, day).is_none() {
-            return Err(KlogError::InvalidTime);
-        }
+    if let Some(year) = year
+        && super::timestamp::days_from_civil(year, month, day).is_none()
+    {
+        return Err(KlogError::InvalidTime);
     }
     Ok(Klog { level, year, month, day, hour, minute, second, microsecond, id, file, line: line_number, message })
 }

@@ -191,7 +191,7 @@ pub fn format_float(value: f64, out: &mut String) {
 /// candidates the standard library takes the larger one. Returns the digits
 /// and whether a carry made them one digit longer (`99` to `100`).
 fn round_half_even(value: f64, shortest: u64, q: i32) -> (u64, bool) {
-    if shortest % 2 == 0 {
+    if shortest.is_multiple_of(2) {
         return (shortest, false);
     }
     for neighbour in [shortest - 1, shortest + 1] {
