@@ -47,6 +47,56 @@
 //!
 //! `examples/embed.rs` runs the same on several threads.
 //!
+//! # Following files without losing a line
+//!
+//! An agent that tails log files feeds raw lines to the stream layer
+//! ([`runtime::pipeline`]) with their byte offsets, and saves how far it
+//! may read again from after a crash. Each record comes with its
+//! [`Provenance`]: the raw lines behind it and where reading must start
+//! again to make it again. A file's checkpoint is the smallest `resume` of
+//! its records not yet delivered, or [`FileState::settled_position`] when
+//! all are: never past an undelivered record, a partial line or an open
+//! traceback, never inside a line. (`uml agent` is built this way.)
+//!
+//! ```
+//! use uml::{FileState, Processor, Provenance, Rules};
+//!
+//! let rules = Rules::embedded();
+//! let mut processor = Processor::new(rules.plan());
+//! let path = "/var/log/pods/org-50a9bc6b456e47aa88e0d81e622ea315_model-x5qe2qo-7d9f8b6c5d-q7rg5_0d4a/model/0.log";
+//! let mut file = FileState::from_path(path).starting_at(0);
+//! let raw: [&[u8]; 3] = [
+//!     b"2026-11-20T10:00:01Z stderr F {\"levelname\": \"INFO\", \"message\": \"loaded\"}\n",
+//!     b"2026-11-20T10:00:02Z stdout P a line cut in two \n",
+//!     b"2026-11-20T10:00:03Z stdout F by the runtime\n",
+//! ];
+//! let mut undelivered: Vec<(Vec<u8>, Provenance)> = Vec::new();
+//! let mut offset = 0;
+//! for line in raw {
+//!     processor.push_at(&mut file, line, offset, &mut |record, provenance| {
+//!         undelivered.push((record.payload().to_vec(), provenance));
+//!     });
+//!     offset += line.len() as u64;
+//! }
+//! // Both records are out (the second once its `F` piece came); nothing is held.
+//! assert_eq!(undelivered.len(), 2);
+//! assert_eq!(file.settled_position(), offset);
+//! // Until they are delivered, the checkpoint stays before them.
+//! let checkpoint = undelivered.iter().map(|(_, p)| p.resume).fold(file.settled_position(), u64::min);
+//! assert_eq!(checkpoint, 0);
+//! // The joined line's raw lines: its two pieces.
+//! let (_, joined) = &undelivered[1];
+//! assert_eq!((joined.origin.first, joined.origin.last), (raw[0].len() as u64, (raw[0].len() + raw[1].len()) as u64));
+//! // Once the first is delivered, the checkpoint moves to the second's first piece.
+//! let checkpoint = undelivered[1..].iter().map(|(_, p)| p.resume).fold(file.settled_position(), u64::min);
+//! assert_eq!(checkpoint, raw[0].len() as u64);
+//! ```
+//!
+//! For a file being followed, [`Processor::flush_idle`] closes the
+//! multiline groups quiet for their rule's `idle` time, by the lines'
+//! clock ([`Processor::next_deadline`] says when), and
+//! [`Processor::finish`] ends a file whose writer is gone.
+//!
 //! An agent that ships records as NDJSON or Loki push bodies encodes them
 //! with [`runtime::output::Encoder`]; a record made with
 //! `Record::with_form(PayloadForm::Escaped)` holds its payload already
@@ -61,7 +111,8 @@ use uml_compiler::lower::{Options, Stats};
 pub use uml_compiler as compiler;
 pub use uml_runtime as runtime;
 pub use uml_runtime::exec::{Executor, FileInfo, Line, Outcome, PayloadForm, Record, Route};
-pub use uml_runtime::framing::Stream;
+pub use uml_runtime::framing::{Origin, Stream};
+pub use uml_runtime::pipeline::{FileState, Processor, Provenance};
 pub use uml_runtime::plan::Plan;
 pub use uml_syntax as syntax;
 

@@ -65,10 +65,14 @@ pub fn scan(roots: &[PathBuf]) -> BTreeMap<String, LogStream> {
             let Ok(kind) = entry.file_type() else { continue };
             if kind.is_dir() {
                 scan_pod_dir(&path, &mut streams);
-            } else if let Some((container_dir, key, id)) = container_link(&path) {
-                // A link into the pods tree: that container's directory.
-                scan_container_dir(&container_dir, &mut streams);
-                ids.insert(key, id);
+            } else if kind.is_symlink() {
+                if let Some((container_dir, key, id)) = container_link(&path) {
+                    // A link into the pods tree: that container's directory.
+                    scan_container_dir(&container_dir, &mut streams);
+                    ids.insert(key, id);
+                }
+            } else if kind.is_file() {
+                plain_container_file(&path, &mut streams);
             }
         }
     }
@@ -99,6 +103,37 @@ fn container_link(path: &Path) -> Option<(PathBuf, String, String)> {
     let container_dir = target.parent()?.to_path_buf();
     let key = format!("{}/{restart}", container_dir_key(&container_dir));
     Some((container_dir, key, meta.container_id.to_string()))
+}
+
+/// A regular file named as a `/var/log/containers` link is (a copy of a
+/// node's logs, the bundled samples): a stream of its own, without
+/// rotated files, keyed by its name.
+fn plain_container_file(path: &Path, streams: &mut BTreeMap<String, LogStream>) {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return };
+    let Ok(meta) = parse_file_name(name) else { return };
+    let Ok(stat) = fs::metadata(path) else { return };
+    let key = format!("containers/{name}");
+    streams.insert(
+        key.clone(),
+        LogStream {
+            key,
+            namespace: meta.namespace.to_string(),
+            pod: meta.pod.to_string(),
+            container: meta.container.to_string(),
+            container_id: meta.container_id.to_string(),
+            restart: 0,
+            live_path: path.to_path_buf(),
+            segments: vec![SegmentFile {
+                path: path.to_path_buf(),
+                rotated: None,
+                compressed: false,
+                dev: stat.dev(),
+                ino: stat.ino(),
+                len: stat.len(),
+                modified: stat.modified().ok(),
+            }],
+        },
+    );
 }
 
 fn scan_pod_dir(pod_dir: &Path, streams: &mut BTreeMap<String, LogStream>) {

@@ -37,7 +37,8 @@
 //! Reading again from
 //! `min(settled_position, resume of every record not yet delivered)`
 //! after a crash repeats only undelivered records, and cuts no line or
-//! group in two. The facade crate `uml` shows it end to end (`uml::stream`).
+//! group in two. The facade crate `uml` shows it end to end ("Following
+//! files without losing a line").
 //!
 //! Units whose raw lines interleave (a line cut into pieces while the other
 //! stream writes, a traceback on stderr between stdout lines) form a

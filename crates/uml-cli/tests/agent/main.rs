@@ -420,7 +420,9 @@ fn rules_reload_from_a_configmap_and_a_broken_edit_changes_nothing() {
     wait_until(DEADLINE, "the broken rules to be refused", || {
         agent.metrics().get(r#"uml_agent_rules_reloads_total{result="failure"}"#).copied() == Some(1.0)
     });
-    assert!(agent.stderr().iter().any(|l| l.contains("the new rules do not compile")));
+    wait_until(DEADLINE, "the diagnostics in the agent's log", || {
+        agent.stderr().iter().any(|l| l.contains("the new rules do not compile"))
+    });
     log.write_line("stderr", &model_line(2));
     wait_for_all(&loki, 3, DEADLINE);
     let last = loki.entries().into_iter().find(|e| e.seq() == Some(2)).unwrap();
