@@ -140,8 +140,12 @@ impl std::error::Error for AgentError {}
 /// Bytes a follower reads in one turn, so that one busy file does not
 /// starve the others.
 const TURN_BYTES: usize = 256 << 10;
+/// Sealed batches waiting for the sender's queue before reading pauses.
+const MAX_UNSENT: usize = 2;
 /// Sealed batches the sender takes ahead of the one it sends.
 const SENDER_QUEUE: usize = 2;
+/// How often the metrics that need a walk over every stream are updated.
+const METRICS_EVERY: Duration = Duration::from_millis(250);
 /// How often the rule directory's content is compared.
 const RULES_CHECK: Duration = Duration::from_secs(2);
 
@@ -324,7 +328,7 @@ impl Agent<'_> {
             if now.duration_since(self.last_checkpoint) >= self.config.checkpoint_every {
                 self.checkpoint();
             }
-            if now.duration_since(self.last_metrics) >= Duration::from_secs(1) {
+            if now.duration_since(self.last_metrics) >= METRICS_EVERY {
                 self.update_metrics(rules);
             }
             if !read {
@@ -420,7 +424,9 @@ impl Agent<'_> {
         self.next_turn = self.next_turn.wrapping_add(1);
         let mut open = 0;
         for key in keys[start..].iter().chain(&keys[..start]) {
-            let over_budget = self.in_flight_bytes() >= self.config.memory_budget;
+            // Reading more than the sender can take only moves bytes from the
+            // disk into memory: pause when batches queue up, or at the budget.
+            let over_budget = self.unsent.len() >= MAX_UNSENT || self.in_flight_bytes() >= self.config.memory_budget;
             self.metrics.backpressure.set(i64::from(over_budget));
             let f = self.followers.get_mut(key).expect("a key of the map");
             let mut cx = ReadCx {
@@ -629,6 +635,9 @@ struct OutboxState {
     touched: Vec<String>,
     label_names: Vec<String>,
     labels: HashMap<Vec<u8>, String>,
+    /// The last record's labels (JSON) and their PromQL string: most
+    /// records have the labels of the one before.
+    last_labels: (Vec<u8>, String),
     scratch: String,
 }
 
@@ -651,6 +660,7 @@ impl OutboxState {
             touched: Vec::new(),
             label_names: Vec::new(),
             labels: HashMap::new(),
+            last_labels: (Vec::new(), String::new()),
             scratch: String::new(),
         }
     }
@@ -658,6 +668,7 @@ impl OutboxState {
     fn set_labels(&mut self, names: Vec<String>) {
         self.label_names = names;
         self.labels.clear();
+        self.last_labels.0.clear();
     }
 
     fn bytes(&self) -> usize {
@@ -699,17 +710,21 @@ impl Outbox for OutboxState {
         self.started.get_or_insert_with(Instant::now);
         if self.loki {
             let json = record.labels_json();
-            if !self.labels.contains_key(json) {
-                if self.labels.len() > 10_000 {
-                    self.labels.clear();
+            if self.last_labels.0 != json {
+                if !self.labels.contains_key(json) {
+                    if self.labels.len() > 10_000 {
+                        self.labels.clear();
+                    }
+                    let pairs: Vec<(&str, &str)> =
+                        self.label_names.iter().enumerate().map(|(i, n)| (n.as_str(), record.label(i))).collect();
+                    promql_labels(&pairs, &mut self.scratch);
+                    self.labels.insert(json.to_vec(), self.scratch.clone());
                 }
-                let pairs: Vec<(&str, &str)> =
-                    self.label_names.iter().enumerate().map(|(i, n)| (n.as_str(), record.label(i))).collect();
-                promql_labels(&pairs, &mut self.scratch);
-                self.labels.insert(json.to_vec(), self.scratch.clone());
+                self.last_labels.0.clear();
+                self.last_labels.0.extend_from_slice(json);
+                self.last_labels.1.clone_from(&self.labels[json]);
             }
-            let labels = &self.labels[json];
-            self.batch.push(labels, record.timestamp, record.payload());
+            self.batch.push(&self.last_labels.1, record.timestamp, record.payload());
         } else {
             self.ndjson.record(record);
         }

@@ -225,8 +225,10 @@ pub struct Follower {
     /// `(batch, resume)`: the earliest resume of this stream's records in
     /// each batch not yet acknowledged.
     inflight: VecDeque<(u64, u64)>,
-    /// When the last line was pushed, and the lines' clock then.
+    /// When lines were last pushed, and the lines' clock then.
     last_push: Option<(Instant, i64)>,
+    /// The lines' clock after the last line pushed.
+    last_push_ts: i64,
     /// The scan did not find the stream (the pod was deleted).
     gone: bool,
     /// A newer restart of the container exists: this one writes no more.
@@ -330,6 +332,7 @@ impl Follower {
             start: 0,
             inflight: VecDeque::new(),
             last_push: None,
+            last_push_ts: i64::MIN,
             gone: false,
             superseded: false,
             newest_stamp: stream.segments.iter().filter_map(|s| s.rotated.clone()).max(),
@@ -648,6 +651,9 @@ impl Follower {
             self.last_read = Instant::now();
             cx.metrics.bytes_read.inc_by(n as u64);
             self.consume(n, cx);
+            if self.last_push_ts != i64::MIN {
+                self.last_push = Some((self.last_read, self.last_push_ts));
+            }
         }
         Ok(outcome)
     }
@@ -735,7 +741,7 @@ impl Follower {
             note_inflight(inflight, batch, provenance.resume);
         });
         metrics.lines_read.inc();
-        self.last_push = Some((Instant::now(), file.last_timestamp()));
+        self.last_push_ts = file.last_timestamp();
     }
 
     fn next_segment(&mut self, _cx: &mut ReadCx<'_, '_>) {

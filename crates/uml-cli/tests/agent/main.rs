@@ -471,3 +471,96 @@ fn restarts_and_deleted_pods() {
     assert!(agent.terminate().success());
     assert!(seqs(&loki.entries()).values().all(|n| *n == 1));
 }
+
+/// A traceback's head line waits for what follows; with nothing after it,
+/// the group closes after the rule's `idle` time, by the lines' clock moved
+/// on by the time since the last line came.
+#[test]
+fn an_open_group_closes_after_its_idle_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
+    log.write_line("stderr", "ERROR: predict failed seq=0");
+    log.write_line("stderr", "Traceback (most recent call last):");
+    log.write_line("stderr", "  File \"/app/model/model.py\", line 12, in predict");
+    log.write_line("stderr", "ValueError: bad input");
+    // Nothing more is written: the traceback may still go on (a chained
+    // one), until the rule's idle time says it is over.
+    wait_for_all(&loki, 1, DEADLINE);
+    let e = &loki.entries()[0];
+    let payload = e.payload();
+    assert_eq!(payload["levelname"], "ERROR");
+    assert_eq!(payload["message"], "predict failed seq=0");
+    assert!(payload["exc_info"].as_str().unwrap().ends_with("ValueError: bad input"), "{payload}");
+    assert!(agent.terminate().success());
+    assert_eq!(loki.entries().len(), 1);
+}
+
+/// A live file truncated in place is read again from its start, and counted.
+#[test]
+fn a_truncated_file_is_read_again_from_its_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    for seq in 0..20 {
+        log.write_line("stderr", &model_line(seq));
+    }
+    let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
+    wait_for_all(&loki, 20, DEADLINE);
+    // Truncate in place (copytruncate), then write on.
+    std::fs::OpenOptions::new().write(true).open(log.path()).unwrap().set_len(0).unwrap();
+    for seq in 20..25 {
+        log.write_line("stderr", &model_line(seq));
+    }
+    wait_for_all(&loki, 25, DEADLINE);
+    wait_until(DEADLINE, "the truncation counted", || {
+        agent.metrics().get("uml_agent_truncated_files_total").copied() == Some(1.0)
+    });
+    assert!(agent.terminate().success());
+    assert!(seqs(&loki.entries()).values().all(|n| *n == 1));
+}
+
+/// 413: the batch is split until Loki takes the halves.
+#[test]
+fn a_batch_too_large_is_split() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    loki.set_default(Step::TooLargeOver(2000));
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    for seq in 0..200 {
+        log.write_line("stderr", &model_line(seq));
+    }
+    let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
+    wait_for_all(&loki, 200, DEADLINE);
+    let m = agent.metrics();
+    assert!(m["uml_agent_batch_splits_total"] >= 1.0, "{m:?}");
+    assert!(agent.terminate().success());
+    assert!(seqs(&loki.entries()).values().all(|n| *n == 1));
+}
+
+/// 401: retried slowly, `/ready` says why; the records arrive once Loki
+/// takes the credentials.
+#[test]
+fn refused_credentials_make_the_agent_not_ready() {
+    let tmp = tempfile::tempdir().unwrap();
+    let loki = FakeLoki::start();
+    loki.script(vec![Step::Status(401, "no org id".into())]);
+    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    let mut log = kubelet.container(&ns, &pod, "model");
+    log.write_line("stderr", &model_line(0));
+    let agent =
+        Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()).arg("--tenant").arg("team-a"));
+    wait_until(DEADLINE, "/ready to fail on the credentials", || {
+        agent.get("/ready").is_some_and(|(status, body)| status == 503 && body.contains("401/403"))
+    });
+    assert!(agent.terminate().success());
+    assert_eq!(loki.requests()[0].tenant.as_deref(), Some("team-a"));
+}
