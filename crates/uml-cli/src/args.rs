@@ -84,22 +84,32 @@ Examples:
 #[derive(Debug, Args)]
 pub struct AgentArgs {
     /// Where the container logs are: kubelet's pods tree, or /var/log/containers (links into it).
-    #[arg(value_name = "ROOT", default_value = "/var/log/pods")]
+    /// [default: /var/log/pods]
+    #[arg(value_name = "ROOT")]
     pub roots: Vec<PathBuf>,
+
+    /// A configuration file (TOML) holding what the flags hold; flags override it. See docs/agent.md.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Validate the configuration and compile the rules, print what is wrong, and exit: 0 if all is
+    /// well, 1 otherwise. Starts nothing.
+    #[arg(long)]
+    pub check: bool,
 
     /// Loki's base URL; pushes go to URL/loki/api/v1/push. Without it, records are written to standard
     /// output as NDJSON.
     #[arg(long, value_name = "URL")]
     pub loki: Option<String>,
 
-    /// The directory of read positions; one agent per directory.
-    #[arg(long, value_name = "DIR", default_value = "/var/lib/uml")]
-    pub state: PathBuf,
+    /// The directory of read positions; one agent per directory. [default: /var/lib/uml]
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
 
     /// The address of the /metrics, /healthz and /ready listener (`HOST:PORT`, or `:PORT` for all
-    /// addresses); `off` for none.
-    #[arg(long, value_name = "ADDR", default_value = ":9731")]
-    pub metrics: String,
+    /// addresses); `off` for none. [default: :9731]
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 
     /// A rule set directory, instead of the rules built into uml.
     #[arg(long, value_name = "DIR")]
@@ -125,33 +135,35 @@ pub struct AgentArgs {
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
 
-    /// Send a batch when it holds this many bytes.
-    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_bytes)]
-    pub batch_size: usize,
+    /// Send a batch when it holds this many bytes. [default: 1MiB]
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub batch_size: Option<usize>,
 
-    /// Send a batch when its first record is this old.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
-    pub batch_wait: std::time::Duration,
+    /// Send a batch when its first record is this old. [default: 1s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub batch_wait: Option<std::time::Duration>,
 
     /// The most bytes read and not yet acknowledged; past it, reading pauses (the files are the buffer).
-    #[arg(long, value_name = "BYTES", default_value = "64MiB", value_parser = parse_bytes)]
-    pub memory_budget: usize,
+    /// [default: 64MiB]
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub memory_budget: Option<usize>,
 
-    /// At shutdown, how long to go on sending what was read.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
-    pub grace: std::time::Duration,
+    /// At shutdown, how long to go on sending what was read. [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub grace: Option<std::time::Duration>,
 
-    /// The deadline of one push request.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
-    pub timeout: std::time::Duration,
+    /// The deadline of one push request. [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
 
     /// On a first start (no saved positions), skip files not modified for this long.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub ignore_older: Option<std::time::Duration>,
 
     /// How long a deleted file with unread bytes is held open before its bytes are abandoned (counted).
-    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
-    pub max_hold: std::time::Duration,
+    /// [default: 30m]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_hold: Option<std::time::Duration>,
 }
 
 /// `10s`, `500ms`, `5m`, `1h`, `2d`.

@@ -130,7 +130,7 @@ impl Write for StdoutSink<'_, '_> {
 
 /// The rule set: `--rules DIR`, or the embedded default. `None` when the
 /// rules have errors (they have been reported).
-fn load_rules(dir: Option<&Path>, io: &mut Io<'_>) -> Result<Option<Compiled>, Error> {
+pub(crate) fn load_rules(dir: Option<&Path>, io: &mut Io<'_>) -> Result<Option<Compiled>, Error> {
     let units = match dir {
         None => uml_compiler::defaults::default_units(),
         Some(dir) => {
