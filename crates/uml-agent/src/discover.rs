@@ -76,6 +76,20 @@ pub fn scan(roots: &[PathBuf]) -> BTreeMap<String, LogStream> {
             }
         }
     }
+    // The pods tree's paths carry no container id; kubelet's links beside
+    // it (`/var/log/containers` next to `/var/log/pods`) do.
+    for root in roots {
+        let Some(containers) = root.parent().map(|p| p.join("containers")) else { continue };
+        if root.file_name().is_none_or(|n| n != "pods") || roots.contains(&containers) {
+            continue;
+        }
+        let Ok(entries) = fs::read_dir(&containers) else { continue };
+        for entry in entries.flatten() {
+            if let Some((_, key, id)) = container_link(&entry.path()) {
+                ids.entry(key).or_insert(id);
+            }
+        }
+    }
     for (key, id) in ids {
         if let Some(stream) = streams.get_mut(&key) {
             stream.container_id = id;
@@ -236,6 +250,11 @@ mod tests {
             containers.join(format!("model-x5qe2qo-7d9f8b6c5d-q7rg5_org-1_model-{id}.log")),
         )
         .unwrap();
+        let with_ids = scan(std::slice::from_ref(&pods));
+        assert_eq!(
+            with_ids["org-1_model-x5qe2qo-7d9f8b6c5d-q7rg5_uid-1/model/1"].container_id, id,
+            "the pods tree learns container ids from the links beside it"
+        );
         let from_links = scan(&[containers]);
         assert_eq!(from_links.len(), 2, "the link leads to the container's directory, rotated files and all");
         assert_eq!(from_links["org-1_model-x5qe2qo-7d9f8b6c5d-q7rg5_uid-1/model/0"].segments, zero.segments);

@@ -176,6 +176,26 @@ fn still_same(segment: &Segment, file: &SegmentFile) -> bool {
     }
 }
 
+/// Whether an open file starts with the bytes `fingerprint` covers (true
+/// when there is no fingerprint, or an empty one, to compare).
+fn starts_with(reader: &Reader, fingerprint: Option<Fingerprint>) -> bool {
+    let (Reader::Plain(file), Some(fp)) = (reader, fingerprint) else { return true };
+    if fp.len == 0 {
+        return true;
+    }
+    use std::os::unix::fs::FileExt;
+    let mut buf = [0u8; FINGERPRINT_BYTES];
+    let want = (fp.len as usize).min(FINGERPRINT_BYTES);
+    let mut n = 0;
+    while n < want {
+        match file.read_at(&mut buf[n..want], n as u64) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    Fingerprint::of_bytes(&buf[..n]) == fp
+}
+
 /// Whether the segment's first bytes are those a position was saved with.
 fn same_file(segment: &Segment, saved: &Fingerprint) -> bool {
     fingerprint(&segment.path, segment.compressed, saved.len as usize).is_ok_and(|fp| fp == *saved)
@@ -238,6 +258,9 @@ pub struct Follower {
     newest_stamp: Option<String>,
     /// The stream layer was finished: nothing more comes.
     ended: bool,
+    /// A scan found the live file truncated in place (its inode at the
+    /// live path, other first bytes, no rotated file where they went).
+    truncate_pending: bool,
     /// Counters already added to the metrics.
     reported: uml::runtime::pipeline::Stats,
     last_read: Instant,
@@ -337,6 +360,7 @@ impl Follower {
             superseded: false,
             newest_stamp: stream.segments.iter().filter_map(|s| s.rotated.clone()).max(),
             ended: false,
+            truncate_pending: false,
             reported: Default::default(),
             last_read: Instant::now(),
         };
@@ -453,7 +477,16 @@ impl Follower {
         let newer = |f: &&SegmentFile| {
             f.rotated.as_ref().is_some_and(|stamp| self.newest_stamp.as_ref().is_none_or(|n| stamp > n))
         };
-        let Some(stamp) = stream.segments.iter().find(newer).and_then(|f| f.rotated.clone()) else { return };
+        let Some(stamp) = stream.segments.iter().find(newer).and_then(|f| f.rotated.clone()) else {
+            // No rotation: if the live path still has our inode with other
+            // first bytes, the file was truncated in place and written again.
+            let same_inode = stream.segments.iter().any(|f| f.rotated.is_none() && f.dev == s.dev && f.ino == s.ino);
+            if same_inode && last == self.current {
+                self.truncate_pending = true;
+                seen[last] = true;
+            }
+            return;
+        };
         let copies: Vec<usize> =
             (0..stream.segments.len()).filter(|&j| stream.segments[j].rotated.as_ref() == Some(&stamp)).collect();
         // The original (same inode) if it is there, else the uncompressed copy, else the compressed one.
@@ -558,6 +591,10 @@ impl Follower {
             outcome.caught_up = true;
             return Ok(outcome);
         }
+        if self.truncate_pending {
+            // Read the file again from its start, through a new descriptor.
+            self.reader = None;
+        }
         while outcome.bytes < cx.max_bytes {
             let Some(segment) = self.segments.get(self.current) else {
                 outcome.caught_up = true;
@@ -567,12 +604,20 @@ impl Follower {
             if self.reader.is_none() {
                 match open_at(&segment.path, segment.compressed, self.offset) {
                     Ok((reader, meta)) => {
-                        if (meta.dev() != segment.dev || meta.ino() != segment.ino) && !segment.compressed {
-                            // Replaced since the scan: the next scan sorts it out.
+                        // The file at the path may be another one by now: a
+                        // rotation renamed ours, and an inode number is given
+                        // again once a file is gone. Its first bytes tell;
+                        // the next scan finds where ours went.
+                        let replaced = !segment.compressed
+                            && (meta.dev() != segment.dev
+                                || meta.ino() != segment.ino
+                                || !starts_with(&reader, segment.fingerprint));
+                        if replaced && !self.truncate_pending {
                             outcome.caught_up = true;
                             return Ok(outcome);
                         }
-                        if !segment.compressed && meta.len() < self.offset {
+                        if !segment.compressed && (self.truncate_pending || meta.len() < self.offset) {
+                            self.truncate_pending = false;
                             self.truncated(cx.metrics);
                             continue;
                         }
@@ -625,17 +670,14 @@ impl Follower {
                 Err(e) => return Err(e),
             };
             if n == 0 {
-                // The end of what is written. A live file may still be
-                // truncated: a shorter file than what was read.
-                let s = &self.segments[self.current];
-                if !s.compressed
-                    && s.is_live()
-                    && let Ok(meta) = std::fs::metadata(&s.path)
-                    && meta.ino() == s.ino
-                    && meta.len() < self.offset
-                {
-                    self.truncated(cx.metrics);
-                    continue;
+                // The end of what is written. The open file itself (no
+                // other file can have its inode while it is open) may have
+                // been truncated: shorter than what was read.
+                if let Some(Reader::Plain(f)) = &self.reader {
+                    if f.metadata().is_ok_and(|m| m.len() < self.offset) {
+                        self.truncated(cx.metrics);
+                        continue;
+                    }
                 }
                 if self.current + 1 < self.segments.len() {
                     // A newer file exists, so this one is complete.

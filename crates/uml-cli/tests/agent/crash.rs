@@ -142,3 +142,14 @@ fn hundreds_of_files_keep_descriptors_bounded() {
     crate::support::wait_until(DEADLINE, "idle files to be closed", || agent.open_fds() < 64);
     assert!(agent.terminate().success());
 }
+
+/// The crash test over many seeds: `UML_SOAK_SEEDS=100 cargo test -p uml-cli
+/// --test agent -- --ignored kill_9_soak`.
+#[test]
+#[ignore = "a soak: minutes"]
+fn kill_9_soak() {
+    let seeds: u64 = std::env::var("UML_SOAK_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    for seed in 100..100 + seeds {
+        crash_run(seed, 5, 3000, seed % 4 == 0);
+    }
+}
