@@ -199,6 +199,7 @@ pub fn run(config: &Config, signals: &Signals) -> Result<(), AgentError> {
         rules_hash: rules_hash(config.rules_dir.as_deref()),
         last_scan: None,
         last_checkpoint: Instant::now(),
+        last_saved: Instant::now(),
         last_metrics: Instant::now(),
         last_rules_check: Instant::now(),
         next_turn: 0,
@@ -287,6 +288,8 @@ struct Agent<'c> {
     rules_hash: u32,
     last_scan: Option<Instant>,
     last_checkpoint: Instant,
+    /// When the positions on disk last matched the agent's.
+    last_saved: Instant,
     last_metrics: Instant,
     last_rules_check: Instant,
     next_turn: usize,
@@ -554,12 +557,14 @@ impl Agent<'_> {
             }
         }
         if positions == self.saved {
+            self.last_saved = Instant::now();
             self.metrics.checkpoint_age.set(0.0);
             return;
         }
         match self.state.save(&positions) {
             Ok(()) => {
                 self.saved = positions;
+                self.last_saved = Instant::now();
                 self.metrics.checkpoint_age.set(0.0);
             }
             Err(e) => {
@@ -594,7 +599,9 @@ impl Agent<'_> {
         self.metrics.set_bytes_behind(&behind);
         self.metrics.streams.set(self.followers.len() as i64);
         self.metrics.memory_in_flight.set(self.in_flight_bytes() as i64);
-        let age = self.last_checkpoint.elapsed().as_secs_f64();
+        // Since the positions on disk were last known right: a save that
+        // keeps failing makes this grow.
+        let age = self.last_saved.elapsed().as_secs_f64();
         self.metrics.checkpoint_age.set(age);
     }
 
