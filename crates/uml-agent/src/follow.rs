@@ -673,11 +673,11 @@ impl Follower {
                 // The end of what is written. The open file itself (no
                 // other file can have its inode while it is open) may have
                 // been truncated: shorter than what was read.
-                if let Some(Reader::Plain(f)) = &self.reader {
-                    if f.metadata().is_ok_and(|m| m.len() < self.offset) {
-                        self.truncated(cx.metrics);
-                        continue;
-                    }
+                if let Some(Reader::Plain(f)) = &self.reader
+                    && f.metadata().is_ok_and(|m| m.len() < self.offset)
+                {
+                    self.truncated(cx.metrics);
+                    continue;
                 }
                 if self.current + 1 < self.segments.len() {
                     // A newer file exists, so this one is complete.
