@@ -46,57 +46,11 @@ const CONTRACT_LABELS: [&str; 4] = ["job", "model_version_id", "namespace", "uni
 const LEVELNAMES: [&str; 4] = ["DEBUG", "INFO", "WARNING", "ERROR"];
 const SOURCES: [&str; 5] = ["build", "deploy", "model_container", "kube-pod-lifecycle-watcher", "gpu_build"];
 
-/// Loki's push messages (`pkg/push/push.proto`), derived by hand so that no `protoc` is needed.
-///
-/// They are public so that tests can build requests as a client would.
-pub mod proto {
-    /// `logproto.PushRequest`.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct PushRequest {
-        #[prost(message, repeated, tag = "1")]
-        pub streams: Vec<StreamAdapter>,
-    }
-
-    /// `logproto.StreamAdapter`: one label set and its entries.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct StreamAdapter {
-        #[prost(string, tag = "1")]
-        pub labels: String,
-        #[prost(message, repeated, tag = "2")]
-        pub entries: Vec<EntryAdapter>,
-        #[prost(uint64, tag = "3")]
-        pub hash: u64,
-    }
-
-    /// `logproto.EntryAdapter`.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct EntryAdapter {
-        #[prost(message, optional, tag = "1")]
-        pub timestamp: Option<Timestamp>,
-        #[prost(string, tag = "2")]
-        pub line: String,
-        #[prost(message, repeated, tag = "3")]
-        pub structured_metadata: Vec<LabelPairAdapter>,
-    }
-
-    /// `logproto.LabelPairAdapter`, used for structured metadata.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct LabelPairAdapter {
-        #[prost(string, tag = "1")]
-        pub name: String,
-        #[prost(string, tag = "2")]
-        pub value: String,
-    }
-
-    /// `google.protobuf.Timestamp`.
-    #[derive(Clone, Copy, PartialEq, prost::Message)]
-    pub struct Timestamp {
-        #[prost(int64, tag = "1")]
-        pub seconds: i64,
-        #[prost(int32, tag = "2")]
-        pub nanos: i32,
-    }
-}
+/// Loki's push messages (`pkg/push/push.proto`), derived by hand (no
+/// `protoc`) in the agent's crate, whose own encoder is written byte by byte
+/// and tested against them: the fake decodes with the definitions, not with
+/// the encoder.
+pub use uml_agent::push::proto;
 
 /// What the server does with one push request.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! `SIGTERM` or killed with `SIGKILL`.
 
 use crate::support::fake_loki::{Entry, FakeLoki};
+use crate::support::kubelet::{ContainerLog, Kubelet, model_pod};
 use crate::support::{DEADLINE, wait_until};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -12,6 +13,28 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const UML: &str = env!("CARGO_BIN_EXE_uml");
+
+/// What most tests start from: a temporary directory, a fake Loki, and a
+/// kubelet writing under `<tmp>/pods`.
+pub struct Scene {
+    pub tmp: tempfile::TempDir,
+    pub loki: FakeLoki,
+    pub kubelet: Kubelet,
+}
+
+impl Scene {
+    pub fn new() -> Scene {
+        let tmp = tempfile::tempdir().unwrap();
+        let kubelet = Kubelet::new(&tmp.path().join("pods"));
+        Scene { tmp, loki: FakeLoki::start(), kubelet }
+    }
+}
+
+/// The model container of model version `x5qe2qo`, replica `q7rg5`.
+pub fn model_container(kubelet: &mut Kubelet) -> ContainerLog {
+    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
+    kubelet.container(&ns, &pod, "model")
+}
 
 /// A running `uml agent`.
 pub struct Agent {

@@ -9,7 +9,7 @@ mod support;
 mod crash;
 mod harness;
 
-use harness::{Agent, Options, assert_all, seqs, wait_for_all};
+use harness::{Agent, Options, Scene, assert_all, model_container, seqs, wait_for_all};
 use std::time::Duration;
 use support::fake_loki::{FakeLoki, Step};
 use support::kubelet::{Kubelet, model_line, model_pod};
@@ -19,11 +19,8 @@ use support::{DEADLINE, wait_until};
 /// payload that meets the contract.
 #[test]
 fn delivers_every_line_of_a_growing_file_once() {
-    let tmp = tempfile::tempdir().unwrap();
-    let loki = FakeLoki::start();
-    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
-    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
-    let mut log = kubelet.container(&ns, &pod, "model");
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
+    let mut log = model_container(&mut kubelet);
     for seq in 0..100 {
         log.write_line("stderr", &model_line(seq));
     }
@@ -40,7 +37,10 @@ fn delivers_every_line_of_a_growing_file_once() {
     let e = &entries[0];
     assert_eq!(
         e.labels_raw,
-        format!(r#"{{job="fluent-bit", model_version_id="x5qe2qo", namespace="{ns}", unified_model_logs="1"}}"#)
+        format!(
+            r#"{{job="fluent-bit", model_version_id="x5qe2qo", namespace="{}", unified_model_logs="1"}}"#,
+            log.namespace()
+        )
     );
     assert_eq!(
         e.line,
@@ -54,11 +54,8 @@ fn delivers_every_line_of_a_growing_file_once() {
 /// compressed files are read from their `.gz`.
 #[test]
 fn follows_kubelet_rotations_and_compression() {
-    let tmp = tempfile::tempdir().unwrap();
-    let loki = FakeLoki::start();
-    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
-    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
-    let mut log = kubelet.container(&ns, &pod, "model");
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
+    let mut log = model_container(&mut kubelet);
     let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
     let mut seq = 0;
     for round in 0..8u64 {
@@ -88,11 +85,8 @@ fn follows_kubelet_rotations_and_compression() {
 /// agent is stopped is caught up from the rotated (and compressed) files.
 #[test]
 fn a_graceful_restart_sends_no_duplicates_and_catches_up_rotations() {
-    let tmp = tempfile::tempdir().unwrap();
-    let loki = FakeLoki::start();
-    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
-    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
-    let mut log = kubelet.container(&ns, &pod, "model");
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
+    let mut log = model_container(&mut kubelet);
     let options = Options::new(&loki, &tmp.path().join("state"), kubelet.root());
     let mut seq = 0;
     for round in 0..3 {
@@ -126,8 +120,7 @@ fn a_graceful_restart_sends_no_duplicates_and_catches_up_rotations() {
 /// a reset connection): nothing is lost, and the retries are counted.
 #[test]
 fn nothing_is_lost_while_loki_fails() {
-    let tmp = tempfile::tempdir().unwrap();
-    let loki = FakeLoki::start();
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
     loki.script(vec![
         Step::Status(500, "ingester unavailable".into()),
         Step::TooManyRequests { retry_after_secs: 1 },
@@ -135,9 +128,7 @@ fn nothing_is_lost_while_loki_fails() {
         Step::Hang,
         Step::Status(503, "".into()),
     ]);
-    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
-    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
-    let mut log = kubelet.container(&ns, &pod, "model");
+    let mut log = model_container(&mut kubelet);
     for seq in 0..500 {
         log.write_line("stderr", &model_line(seq));
     }
@@ -214,11 +205,8 @@ fn one_agent_per_state_directory() {
 /// records, and the agent goes on.
 #[test]
 fn long_lines_give_bounded_records() {
-    let tmp = tempfile::tempdir().unwrap();
-    let loki = FakeLoki::start();
-    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
-    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
-    let mut log = kubelet.container(&ns, &pod, "model");
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
+    let mut log = model_container(&mut kubelet);
     log.write_line("stderr", &model_line(0));
     let piece = "x".repeat(16 * 1024);
     let pieces_300k: Vec<&str> = std::iter::repeat_n(piece.as_str(), 300 / 16 + 1).collect();
@@ -282,11 +270,9 @@ fn without_loki_records_are_ndjson_on_standard_output() {
 /// The accounting law holds in the metrics once everything is delivered.
 #[test]
 fn the_metrics_account_for_every_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    let loki = FakeLoki::start();
-    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
-    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
-    let mut log = kubelet.container(&ns, &pod, "model");
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
+    let mut log = model_container(&mut kubelet);
+    let (ns, pod) = (log.namespace().to_string(), log.pod().to_string());
     let mut sidecar = kubelet.container(&ns, &pod, "queue-proxy");
     for seq in 0..50 {
         log.write_line("stderr", &model_line(seq));
@@ -447,11 +433,8 @@ fn rules_reload_from_a_configmap_and_a_broken_edit_changes_nothing() {
 /// and the deleted pod's stream is forgotten once done.
 #[test]
 fn restarts_and_deleted_pods() {
-    let tmp = tempfile::tempdir().unwrap();
-    let loki = FakeLoki::start();
-    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
-    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
-    let mut log = kubelet.container(&ns, &pod, "model");
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
+    let mut log = model_container(&mut kubelet);
     let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
     for seq in 0..10 {
         log.write_line("stderr", &model_line(seq));
@@ -477,11 +460,8 @@ fn restarts_and_deleted_pods() {
 /// on by the time since the last line came.
 #[test]
 fn an_open_group_closes_after_its_idle_time() {
-    let tmp = tempfile::tempdir().unwrap();
-    let loki = FakeLoki::start();
-    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
-    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
-    let mut log = kubelet.container(&ns, &pod, "model");
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
+    let mut log = model_container(&mut kubelet);
     let agent = Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()));
     log.write_line("stderr", "ERROR: predict failed seq=0");
     log.write_line("stderr", "Traceback (most recent call last):");
@@ -502,11 +482,8 @@ fn an_open_group_closes_after_its_idle_time() {
 /// A live file truncated in place is read again from its start, and counted.
 #[test]
 fn a_truncated_file_is_read_again_from_its_start() {
-    let tmp = tempfile::tempdir().unwrap();
-    let loki = FakeLoki::start();
-    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
-    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
-    let mut log = kubelet.container(&ns, &pod, "model");
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
+    let mut log = model_container(&mut kubelet);
     for seq in 0..20 {
         log.write_line("stderr", &model_line(seq));
     }
@@ -528,12 +505,9 @@ fn a_truncated_file_is_read_again_from_its_start() {
 /// 413: the batch is split until Loki takes the halves.
 #[test]
 fn a_batch_too_large_is_split() {
-    let tmp = tempfile::tempdir().unwrap();
-    let loki = FakeLoki::start();
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
     loki.set_default(Step::TooLargeOver(2000));
-    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
-    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
-    let mut log = kubelet.container(&ns, &pod, "model");
+    let mut log = model_container(&mut kubelet);
     for seq in 0..200 {
         log.write_line("stderr", &model_line(seq));
     }
@@ -549,12 +523,9 @@ fn a_batch_too_large_is_split() {
 /// takes the credentials.
 #[test]
 fn refused_credentials_make_the_agent_not_ready() {
-    let tmp = tempfile::tempdir().unwrap();
-    let loki = FakeLoki::start();
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
     loki.script(vec![Step::Status(401, "no org id".into())]);
-    let mut kubelet = Kubelet::new(&tmp.path().join("pods"));
-    let (ns, pod) = model_pod("x5qe2qo", "q7rg5");
-    let mut log = kubelet.container(&ns, &pod, "model");
+    let mut log = model_container(&mut kubelet);
     log.write_line("stderr", &model_line(0));
     let agent =
         Agent::start(&Options::new(&loki, &tmp.path().join("state"), kubelet.root()).arg("--tenant").arg("team-a"));
