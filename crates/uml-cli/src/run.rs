@@ -26,6 +26,7 @@ use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 use uml_compiler::compile::{Compiled, Unit, compile};
 use uml_runtime::exec::{FileInfo, Record};
+use uml_runtime::framing::parse_pod_log_path;
 use uml_runtime::output::Encoder;
 use uml_runtime::pipeline::{FileState, Processor, Stats};
 use uml_runtime::plan::Plan;
@@ -154,24 +155,76 @@ pub(crate) fn load_rules(dir: Option<&Path>, io: &mut Io<'_>) -> Result<Option<C
 }
 
 /// The `.log` files the paths name, with their sizes: a file as given, a
-/// directory's `*.log` files below it in path order.
-fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>, Error> {
-    let mut files = Vec::new();
+/// directory's `*.log` files below it in path order. In kubelet's pods tree
+/// a container log is its rotated files (`0.log.<stamp>`, `….gz`) and its
+/// live file: one input, read in writing order as one stream, so that a
+/// traceback cut by a rotation comes out whole.
+fn discover(paths: &[PathBuf]) -> Result<Vec<(Vec<PathBuf>, u64)>, Error> {
+    let mut files: Vec<(Vec<PathBuf>, u64)> = Vec::new();
+    // Rotated files (stamp, path, size), by their container log: (directory, restart).
+    let mut rotated: std::collections::BTreeMap<(PathBuf, u32), Vec<RotatedFile>> = Default::default();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
         if meta.is_dir() {
             for entry in walkdir::WalkDir::new(path).sort_by_file_name().follow_links(true) {
                 let entry = entry.map_err(|e| Error::read(path, e.into()))?;
-                if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "log") {
-                    let len = entry.metadata().map_or(0, |m| m.len());
-                    files.push((entry.into_path(), len));
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let len = entry.metadata().map_or(0, |m| m.len());
+                let pod_file = entry.path().to_str().and_then(parse_pod_log_path);
+                match pod_file {
+                    Some(p) if p.rotated.is_some() => {
+                        let key = (entry.path().parent().unwrap_or(path).to_path_buf(), p.restart);
+                        let stamp = format!("{}{}", p.rotated.unwrap_or(""), if p.compressed { "z" } else { "" });
+                        rotated.entry(key).or_default().push((stamp, entry.into_path(), len));
+                    }
+                    _ if entry.path().extension().is_some_and(|e| e == "log") => {
+                        files.push((vec![entry.into_path()], len));
+                    }
+                    _ => {}
                 }
             }
         } else {
-            files.push((path.clone(), meta.len()));
+            files.push((vec![path.clone()], meta.len()));
+        }
+    }
+    for ((dir, restart), mut older) in rotated {
+        // By stamp; of a stamp's two copies (during a compression), the original.
+        older.sort();
+        older.dedup_by(|b, a| b.0.trim_end_matches('z') == a.0.trim_end_matches('z'));
+        let live = dir.join(format!("{restart}.log"));
+        let at = files.iter().position(|(p, _)| p.first() == Some(&live));
+        let len: u64 = older.iter().map(|(_, _, len)| len).sum();
+        let mut chain: Vec<PathBuf> = older.into_iter().map(|(_, path, _)| path).collect();
+        match at {
+            Some(i) => {
+                chain.push(live);
+                files[i] = (chain, files[i].1 + len);
+            }
+            None => files.push((chain, len)),
         }
     }
     Ok(files)
+}
+
+/// A rotated file of the pods tree: its stamp (`z` after it when
+/// compressed), path and size.
+type RotatedFile = (String, PathBuf, u64);
+
+/// The files of one input, one after the other; `.gz` files decompressed.
+fn open_chain(paths: &[PathBuf]) -> Result<Box<dyn Read>, Error> {
+    let mut reader: Box<dyn Read> = Box::new(std::io::empty());
+    for path in paths {
+        let file = File::open(path).map_err(|e| Error::read(path, e))?;
+        let next: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+            Box::new(flate2::read::MultiGzDecoder::new(file))
+        } else {
+            Box::new(file)
+        };
+        reader = Box::new(reader.chain(next));
+    }
+    Ok(reader)
 }
 
 struct FilesOutcome {
@@ -182,7 +235,7 @@ struct FilesOutcome {
 /// Processes `files` on `threads` workers; `write` gets the output chunks.
 fn run_files(
     plan: &Plan,
-    files: &[(PathBuf, u64)],
+    files: &[(Vec<PathBuf>, u64)],
     threads: usize,
     format: OutputFormat,
     progress: Option<u64>,
@@ -206,9 +259,11 @@ fn run_files(
                     let mut failures = Vec::new();
                     while !stop.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((path, len)) = files.get(i) else { break };
+                        let Some((paths, len)) = files.get(i) else { break };
+                        // A chain's metadata is its live (last) file's.
+                        let Some(path) = paths.last() else { continue };
                         let mut file = FileState::from_path(&path.to_string_lossy());
-                        let result = File::open(path).map_err(|e| Error::read(path, e)).and_then(|mut reader| {
+                        let result = open_chain(paths).and_then(|mut reader| {
                             process(&mut processor, &mut file, &mut reader, &mut formatter, buffers, &mut |chunk| {
                                 sender.send(chunk).map_err(|_| Error::Stdout(io::ErrorKind::BrokenPipe.into()))
                             })
