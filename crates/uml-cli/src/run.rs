@@ -22,7 +22,7 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 use uml_compiler::compile::{Compiled, Unit, compile};
 use uml_runtime::exec::{FileInfo, Record};
@@ -232,7 +232,46 @@ struct FilesOutcome {
     failures: Vec<String>,
 }
 
-/// Processes `files` on `threads` workers; `write` gets the output chunks.
+/// A chunk of one input's output: `last` ends the input's output.
+struct Chunk {
+    input: usize,
+    bytes: Vec<u8>,
+    last: bool,
+}
+
+/// The order of the output: inputs are written whole, in input order,
+/// whatever the number of workers. Chunks of later inputs wait in the
+/// writer, up to [`MAX_REORDER_BYTES`]; past that, workers on later inputs
+/// wait too (the worker on the input being written never does, so the run
+/// always moves on).
+#[derive(Default)]
+struct Order {
+    state: Mutex<(usize, usize)>,
+    moved: Condvar,
+}
+
+/// Output of later inputs held back, at most (then their workers wait).
+const MAX_REORDER_BYTES: usize = 64 << 20;
+
+impl Order {
+    /// Waits until a chunk of `input` may be handed over.
+    fn wait_turn(&self, input: usize, stop: &AtomicBool) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while input != state.0 && state.1 > MAX_REORDER_BYTES && !stop.load(Ordering::Relaxed) {
+            state = self.moved.wait_timeout(state, Duration::from_millis(50)).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
+    fn held(&self, delta: isize, next: usize) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 = next;
+        state.1 = state.1.saturating_add_signed(delta);
+        self.moved.notify_all();
+    }
+}
+
+/// Processes `files` on `threads` workers; `write` gets the output, input
+/// by input in order.
 fn run_files(
     plan: &Plan,
     files: &[(Vec<PathBuf>, u64)],
@@ -246,17 +285,24 @@ fn run_files(
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let done_bytes = AtomicU64::new(0);
-    let (sender, receiver) = mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
+    let order = Order::default();
+    let (sender, receiver) = mpsc::sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads.min(files.len()).max(1))
             .map(|_| {
                 let sender = sender.clone();
-                let (next, stop, done_bytes, buffers) = (&next, &stop, &done_bytes, &buffers);
+                let (next, stop, done_bytes, buffers, order) = (&next, &stop, &done_bytes, &buffers, &order);
                 scope.spawn(move || {
                     let mut processor = Processor::for_encoder(plan);
                     let mut formatter = Encoder::new(format.into());
                     let mut stats = Stats::default();
                     let mut failures = Vec::new();
+                    let send = |input: usize, bytes: Vec<u8>, last: bool| {
+                        order.wait_turn(input, stop);
+                        sender
+                            .send(Chunk { input, bytes, last })
+                            .map_err(|_| Error::Stdout(io::ErrorKind::BrokenPipe.into()))
+                    };
                     while !stop.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some((paths, len)) = files.get(i) else { break };
@@ -265,12 +311,13 @@ fn run_files(
                         let mut file = FileState::from_path(&path.to_string_lossy());
                         let result = open_chain(paths).and_then(|mut reader| {
                             process(&mut processor, &mut file, &mut reader, &mut formatter, buffers, &mut |chunk| {
-                                sender.send(chunk).map_err(|_| Error::Stdout(io::ErrorKind::BrokenPipe.into()))
+                                send(i, chunk, false)
                             })
                         });
                         stats.add(&file.stats);
                         done_bytes.fetch_add(*len, Ordering::Relaxed);
-                        match result {
+                        let sent = send(i, formatter.take_with(buffers.get()), true);
+                        match result.and(sent) {
                             Ok(()) => {}
                             Err(e) if e.is_broken_pipe() => {
                                 stop.store(true, Ordering::Relaxed);
@@ -278,12 +325,7 @@ fn run_files(
                             }
                             Err(e) => failures.push(e.to_string()),
                         }
-                        // A file's records go out together when small.
-                        if formatter.len() >= OUTPUT_CHUNK {
-                            let _ = sender.send(formatter.take_with(buffers.get()));
-                        }
                     }
-                    let _ = sender.send(formatter.take_with(buffers.get()));
                     (stats, failures)
                 })
             })
@@ -291,16 +333,39 @@ fn run_files(
         drop(sender);
         let mut result = Ok(());
         let mut last = Instant::now();
+        // The input being written, and the chunks of later ones.
+        let mut current = 0;
+        let mut waiting: std::collections::BTreeMap<usize, Vec<Chunk>> = Default::default();
+        let mut write_chunk = |chunk: Chunk, result: &mut Result<(), Error>| {
+            if result.is_ok()
+                && let Err(e) = write(&chunk.bytes)
+            {
+                stop.store(true, Ordering::Relaxed);
+                *result = Err(e);
+            }
+            buffers.put(chunk.bytes);
+        };
         loop {
             match receiver.recv_timeout(Duration::from_millis(200)) {
-                Ok(chunk) => {
-                    if result.is_ok()
-                        && let Err(e) = write(&chunk)
-                    {
-                        stop.store(true, Ordering::Relaxed);
-                        result = Err(e);
+                Ok(chunk) if chunk.input == current => {
+                    let mut ended = chunk.last;
+                    write_chunk(chunk, &mut result);
+                    while ended {
+                        current += 1;
+                        ended = false;
+                        let mut freed = 0;
+                        for c in waiting.remove(&current).unwrap_or_default() {
+                            freed += c.bytes.len();
+                            ended |= c.last;
+                            write_chunk(c, &mut result);
+                        }
+                        order.held(-(freed as isize), current);
                     }
-                    buffers.put(chunk);
+                    order.held(0, current);
+                }
+                Ok(chunk) => {
+                    order.held(chunk.bytes.len() as isize, current);
+                    waiting.entry(chunk.input).or_default().push(chunk);
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -312,6 +377,12 @@ fn run_files(
                 let done = done_bytes.load(Ordering::Relaxed);
                 let _ =
                     write!(stderr, "\ruml: {:>5.1}% of {} MB", done as f64 * 100.0 / total.max(1) as f64, total >> 20);
+            }
+        }
+        // What is left (inputs after a failed one): in order.
+        for (_, chunks) in std::mem::take(&mut waiting) {
+            for c in chunks {
+                write_chunk(c, &mut result);
             }
         }
         if progress.is_some() {

@@ -6,7 +6,8 @@
 //! - [`Format::Loki`]: bodies for Loki's `POST /loki/api/v1/push`,
 //!   `{"streams":[{"stream":{…},"values":[["<ns>","<payload>"],…]}]}`, one
 //!   body per [`Encoder::take`], records grouped by their labels in the
-//!   order each stream first appeared.
+//!   order each stream first appeared, each stream's values in time order
+//!   (records of several files of one stream interleave in time).
 //!
 //! Both embed the payload as a JSON string. A record made with
 //! [`PayloadForm::Escaped`] (as [`Processor::for_encoder`] makes them) holds
@@ -42,13 +43,15 @@ pub struct Encoder {
     out: Vec<u8>,
     /// Loki: the streams of the current body, `(labels JSON, values JSON)`.
     streams: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Loki: each stream's values, `(timestamp, start, end)` in its JSON.
+    entries: Vec<Vec<(i64, usize, usize)>>,
     /// Bytes in `streams`' values.
     pending: usize,
 }
 
 impl Encoder {
     pub fn new(format: Format) -> Encoder {
-        Encoder { format, out: Vec::new(), streams: Vec::new(), pending: 0 }
+        Encoder { format, out: Vec::new(), streams: Vec::new(), entries: Vec::new(), pending: 0 }
     }
 
     pub fn format(&self) -> Format {
@@ -87,17 +90,19 @@ impl Encoder {
                         self.streams.len() - 1
                     }
                 };
+                if self.entries.len() <= at {
+                    self.entries.resize_with(at + 1, Vec::new);
+                }
                 let values = &mut self.streams[at].1;
                 let before = values.len();
-                if !values.is_empty() {
-                    values.push(b',');
-                }
                 values.extend_from_slice(b"[\"");
                 format_int_bytes(record.timestamp, values);
                 values.extend_from_slice(b"\",\"");
                 embed(values, record);
                 values.extend_from_slice(b"\"]");
-                self.pending += values.len() - before;
+                self.entries[at].push((record.timestamp, before, values.len()));
+                // A comma between two values.
+                self.pending += values.len() - before + 1;
             }
         }
     }
@@ -138,7 +143,18 @@ impl Encoder {
             out.extend_from_slice(b"{\"stream\":");
             out.extend_from_slice(&labels);
             out.extend_from_slice(b",\"values\":[");
-            out.extend_from_slice(&values);
+            // In time order; a stable sort keeps the order of equal times.
+            let entries = &mut self.entries[i];
+            if !entries.is_sorted_by_key(|e| e.0) {
+                entries.sort_by_key(|e| e.0);
+            }
+            for (k, &(_, start, end)) in entries.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&values[start..end]);
+            }
+            entries.clear();
             out.extend_from_slice(b"]}");
         }
         out.extend_from_slice(b"]}\n");
