@@ -145,12 +145,15 @@ codes! {
     Unreachable = "W0001", Warning, "unreachable statement";
     /// A `let` binding or capture that is never read.
     UnusedBinding = "W0002", Warning, "unused binding";
-    /// A rule that takes every line, placed before other rules.
+    /// A rule that takes every file a later rule would take: a rule without
+    /// `when` before other rules, or a `when` implied by a later rule's.
     ShadowingRule = "W0003", Warning, "rule shadows later rules";
     /// An error binding on an expression that cannot fail.
     NeedlessErrorBinding = "W0004", Warning, "error binding on an infallible expression";
     /// A constant label set to the value it always has.
     RedundantConstant = "W0005", Warning, "constant label set to its own value";
+    /// A `??` whose left side never fails and is never null: its right side is dead.
+    DeadFallback = "W0006", Warning, "fallback that never applies";
 }
 
 impl fmt::Display for Code {

@@ -379,13 +379,93 @@ impl RuleChecker<'_> {
                 expr(kind, Type::BOOL, fallible, span)
             }
             ChainOp::Coalesce => {
-                let xs: Vec<Expr> = operands.iter().map(|o| self.value(o)).collect();
+                let mut clean = Vec::with_capacity(operands.len());
+                let xs: Vec<Expr> = operands
+                    .iter()
+                    .map(|o| {
+                        let errors_before = self.error_count();
+                        let x = self.value(o);
+                        clean.push(self.error_count() == errors_before);
+                        x
+                    })
+                    .collect();
+                // The first operand that neither fails nor is null ends the
+                // chain: what follows it never applies.
+                let dead = xs.split_last().and_then(|(_, init)| {
+                    init.iter().position(|x| !x.fallible && !x.ty.may_be(Kinds::NULL) && !x.ty.is_never())
+                });
+                if let Some(i) = dead.filter(|&i| clean[i]) {
+                    self.dead_fallback(&xs[i], &xs[i + 1..]);
+                }
                 // Every operand but the last falls through on failure or null.
                 let (last, init) = xs.split_last().expect("a chain has at least two operands");
-                let ty = init.iter().fold(last.ty.clone(), |acc, x| acc.union(&x.ty.without(Kinds::NULL)));
+                // After a mistake in an operand, the value is unknown.
+                let ty = if xs.iter().any(|x| x.ty.is_never()) {
+                    Type::NEVER
+                } else {
+                    init.iter().fold(last.ty.clone(), |acc, x| acc.union(&x.ty.without(Kinds::NULL)))
+                };
                 let fallible = last.fallible;
                 expr(ExprKind::Coalesce(xs), ty, fallible, span)
             }
+        }
+    }
+
+    /// Warns that the fallbacks `rest` after `left` never apply: `left`
+    /// neither fails nor is null.
+    fn dead_fallback(&mut self, left: &Expr, rest: &[Expr]) {
+        let (Some(first), Some(last)) = (rest.first(), rest.last()) else { return };
+        let what = self.describe(left);
+        let these = if rest.len() == 1 { "this fallback never applies" } else { "these fallbacks never apply" };
+        let mut d = Diagnostic::new(Code::DeadFallback, format!("{these}: {what} never fails here and is never null"))
+            .primary(self.file, first.span.to(last.span), "never used")
+            .secondary(self.file, left.span, format!("this is `{}` and cannot fail", left.ty));
+        // `to_string` of null is "", which is what `?? null` was meant to keep.
+        if let ExprKind::Call { func: stdlib::Func::ToString, args, .. } = &left.kind
+            && let Some(Some(arg)) = args.first()
+            && arg.ty.may_be(Kinds::NULL)
+        {
+            let shown = self.describe(arg);
+            d = d.note(format!("`to_string` turns null into `\"\"`: where {shown} is null, this is `\"\"`, not null"));
+            if matches!(first.kind, ExprKind::Null) {
+                d = d.help(if arg.ty.is_subtype_of(&Type::STRING.union(&Type::NULL)) {
+                    format!("{shown} is already a string or null: use it without `to_string` to keep a null")
+                } else {
+                    "to keep a null, test for it first: `if x == null { null } else { to_string(x) }`".to_string()
+                });
+                self.diags.push(d);
+                return;
+            }
+        }
+        self.diags.push(d.help(format!("remove the `?? …`, or check that {what} is the value meant here")));
+    }
+
+    /// How an expression is named in a message: `x`, `%line`, `to_string(…)`.
+    pub(super) fn describe(&self, e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Var(id) => format!("`{}`", self.vars[id.0 as usize].name),
+            ExprKind::Meta(m) => format!("`%{}`", m.name()),
+            ExprKind::Output(o) => format!("`{}`", self.output_name(*o)),
+            ExprKind::Call { func, abort, .. } => {
+                let name = stdlib::SIGNATURES.iter().find(|s| s.func == *func).map_or("?", |s| s.name);
+                format!("`{name}{}(…)`", if *abort { "!" } else { "" })
+            }
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Regex(_) => "a literal".into(),
+            ExprKind::Template(_) => "this template".into(),
+            ExprKind::Array(_) => "an array literal".into(),
+            ExprKind::Object(_) => "an object literal".into(),
+            ExprKind::Not(_)
+            | ExprKind::Compare { .. }
+            | ExprKind::Match { .. }
+            | ExprKind::And(_)
+            | ExprKind::Or(_) => "this condition".into(),
+            ExprKind::If { .. } => "this `if` expression".into(),
+            ExprKind::Path { .. } | ExprKind::Coalesce(_) => "the left side".into(),
         }
     }
 
@@ -528,7 +608,9 @@ impl RuleChecker<'_> {
                 .help(format!("write `{}(…)` without `!`", sig.name)),
             );
         }
-        let ty = (sig.returns)(&first_ty);
+        // An argument that could not be resolved makes the result unknown too.
+        let unknown = checked.iter().flatten().any(|a| a.ty.is_never());
+        let ty = if unknown { Type::NEVER } else { (sig.returns)(&first_ty) };
         let fallible = fallible_args || (own && !abort);
         expr(ExprKind::Call { func: sig.func, args: checked, abort }, ty, fallible, span)
     }

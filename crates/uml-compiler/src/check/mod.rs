@@ -395,6 +395,15 @@ impl<'a> RuleChecker<'a> {
         }
     }
 
+    /// An output as it is written: `labels.namespace`, `payload.message`.
+    fn output_name(&self, out: Output) -> String {
+        match out {
+            Output::Label(i) => format!("labels.{}", self.schema.labels[i as usize].name),
+            Output::Field(i) => format!("payload.{}", self.schema.fields[i as usize].name),
+            Output::Extra(i) => format!("payload.{}", self.extras[i as usize]),
+        }
+    }
+
     /// The declared type of an output (optional fields may also be null).
     fn output_type(&self, out: Output) -> Type {
         match out {
