@@ -82,14 +82,14 @@ pub fn run(args: &AgentArgs, io: &mut Io<'_>) -> Status {
     };
     // The rules are compiled here first, so that their errors are shown
     // with the source line and a caret, before anything starts.
-    match crate::run::load_rules(config.rules_dir.as_deref(), io) {
-        Ok(Some(_)) => {}
+    let rules = match crate::run::load_rules(config.rules_dir.as_deref(), io) {
+        Ok(Some((_, rules))) => rules,
         Ok(None) => return Status::Failure,
         Err(e) => {
             let _ = writeln!(io.stderr, "uml agent: {e}");
             return Status::Failure;
         }
-    }
+    };
     if args.check {
         if let Some(loki) = &config.loki
             && let Err(e) = uml_agent::loki::Client::new(loki)
@@ -97,10 +97,8 @@ pub fn run(args: &AgentArgs, io: &mut Io<'_>) -> Status {
             let _ = writeln!(io.stderr, "uml agent: error: loki: {e}");
             return Status::Failure;
         }
-        let rules =
-            config.rules_dir.as_ref().map_or("the rules built into uml".to_string(), |d| d.display().to_string());
         let what = args.config.as_ref().map_or("the flags".to_string(), |c| c.display().to_string());
-        let _ = writeln!(io.stderr, "ok: {what} is a valid configuration; {rules} compile");
+        let _ = writeln!(io.stderr, "ok: {what} is a valid configuration; the rules compile: {rules}");
         return Status::Success;
     }
     let signals = uml_agent::Signals::default();
@@ -234,7 +232,7 @@ pub fn config(args: &AgentArgs) -> Result<Config, Vec<ConfigError>> {
         state_dir: args.state.clone().or(file.state).unwrap_or(defaults.state_dir.clone()),
         loki,
         metrics_addr,
-        rules_dir: args.rules.clone().or(file.rules),
+        rules_dir: args.rules.clone().or(file.rules).or_else(crate::sources::local_rules),
         batch_bytes: batch_size.max(1),
         batch_wait,
         memory_budget: memory_budget.max(1),

@@ -9,15 +9,19 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
+Every command uses the rule files it is given (PATHs, or --rules DIR); without any, ./rules/ if it
+holds .uml files, else the rules built into uml. It says which in its summary.
+
 Examples:
-  uml run /var/log/containers     Transform a node's container logs with the embedded rules
+  uml run /var/log/containers     Transform a node's container logs
   uml run --format loki -o out.json examples/var/log/containers
   uml check                       Check every .uml file under rules/
   uml check rules/app.uml         Check one file
   uml test rules/                 Run the test blocks of a rule set
   uml explain rules/model_container.uml  Show the plan a rule compiles to
   uml fmt --check                 List the files under rules/ that are not formatted
-  uml fmt - < app.uml             Format standard input to standard output";
+  uml fmt - < app.uml             Format standard input to standard output
+  uml rules export my-rules/      Write the built-in rules out, to edit them";
 
 /// Run, check, test, explain and format `.uml` log-transform rules.
 #[derive(Debug, Parser)]
@@ -64,10 +68,24 @@ pub enum Command {
     #[command(after_help = "Exit status: 0 on success, 1 if a file has syntax errors or (with --check) \
                             would change, 2 if a path cannot be read or written.")]
     Fmt(FmtArgs),
+    /// The rules built into uml: write them out to edit them.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Follow a node's container logs and deliver their records to Loki (or, without --loki, print them
     /// as NDJSON), saving read positions only over what was delivered.
     #[command(after_help = AGENT_HELP, args_override_self = true)]
     Agent(AgentArgs),
+}
+
+/// What `uml rules` does.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Write the rules built into uml to DIR (created if needed; existing files are not replaced).
+    Export {
+        /// Where to write them.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 const AGENT_HELP: &str = "\
@@ -261,8 +279,9 @@ impl From<OutputFormat> for uml_runtime::output::Format {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// `.uml` files, or directories to search for them; `-` reads standard input.
-    #[arg(value_name = "PATH", default_value = "rules/")]
+    /// `.uml` files, or directories to search for them; `-` reads standard input. Without any (and
+    /// without `--rules`): `./rules/` if it has rule files, else the rules built into uml.
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// A rule set directory: the same as naming it as a PATH, as `uml run --rules` takes it.
@@ -271,14 +290,10 @@ pub struct CheckArgs {
 }
 
 impl CheckArgs {
-    /// The paths to read: `--rules DIR` alone replaces the default `rules/`;
-    /// with PATHs it comes first.
+    /// The paths named: `--rules DIR` first, then the PATHs; none means
+    /// the default rule set (see `sources::RuleSet::resolve`).
     pub fn rule_paths(&self) -> Vec<PathBuf> {
-        match &self.rules {
-            None => self.paths.clone(),
-            Some(dir) if self.paths == [PathBuf::from("rules/")] => vec![dir.clone()],
-            Some(dir) => std::iter::once(dir.clone()).chain(self.paths.iter().cloned()).collect(),
-        }
+        self.rules.iter().cloned().chain(self.paths.iter().cloned()).collect()
     }
 }
 
@@ -293,8 +308,9 @@ pub struct ExplainArgs {
     #[arg(long)]
     pub unoptimized: bool,
 
-    /// `.uml` files, or directories to search for them; `-` reads standard input.
-    #[arg(value_name = "PATH", default_value = "rules/")]
+    /// `.uml` files, or directories to search for them; `-` reads standard input. Without any:
+    /// `./rules/` if it has rule files, else the rules built into uml.
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
 
@@ -313,7 +329,8 @@ pub struct FmtArgs {
     pub check: bool,
 
     /// `.uml` files, or directories to search for them; `-` formats standard input to standard output.
-    #[arg(value_name = "PATH", default_value = "rules/")]
+    /// Without any: `./rules/`.
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
 
@@ -358,10 +375,13 @@ mod tests {
     }
 
     #[test]
-    fn paths_default_to_the_rules_directory() {
+    fn no_paths_means_the_default_rule_set() {
         let cli = Cli::try_parse_from(["uml", "check"]).unwrap();
         let Command::Check(args) = cli.command else { panic!("parsed {cli:?}") };
-        assert_eq!(args.paths, [PathBuf::from("rules/")]);
+        assert!(args.rule_paths().is_empty());
+        let cli = Cli::try_parse_from(["uml", "check", "--rules", "r", "a.uml"]).unwrap();
+        let Command::Check(args) = cli.command else { panic!("parsed {cli:?}") };
+        assert_eq!(args.rule_paths(), [PathBuf::from("r"), PathBuf::from("a.uml")]);
     }
 
     #[test]

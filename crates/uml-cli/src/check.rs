@@ -10,7 +10,7 @@
 use crate::args::CheckArgs;
 use crate::error::Error;
 use crate::report::{self, Tally, Verdict};
-use crate::sources::{SourceFile, SourceSet};
+use crate::sources::{RuleSet, RuleSetFrom, SourceFile, SourceSet};
 use crate::{Io, Status};
 use uml_syntax::{Diagnostic, FileId, Parsed};
 
@@ -60,18 +60,22 @@ pub fn check(sources: &SourceSet, rule_set_checks: &[&dyn RuleSetCheck]) -> Vec<
 
 /// Runs `uml check` with the given rule-set checks.
 pub fn run(args: &CheckArgs, io: &mut Io<'_>, rule_set_checks: &[&dyn RuleSetCheck]) -> Result<Status, Error> {
-    let sources = SourceSet::load(&args.rule_paths(), io.stdin)?;
-    let diagnostics = check(&sources, rule_set_checks);
+    let rule_set = RuleSet::resolve(&args.rule_paths(), io.stdin)?;
+    let sources = &rule_set.sources;
+    let diagnostics = check(sources, rule_set_checks);
     let tally = Tally::of(&diagnostics);
     // If standard error is gone there is no one to tell; the exit status
     // still says whether there were errors.
-    let _ = report::diagnostics(io.stderr, &sources, &diagnostics).and_then(|()| {
+    let _ = report::diagnostics(io.stderr, sources, &diagnostics).and_then(|()| {
         if tally.errors > 0 {
             report::summary(io.stderr, Verdict::Error, &tally.describe_errors())
         } else {
-            let mut text = format!("{} checked", report::count(sources.len(), "file"));
+            let mut text = format!("{} checked", report::count(rule_set.files(), "file"));
             if tally.warnings > 0 {
                 text.push_str(&format!(", {}", report::count(tally.warnings, "warning")));
+            }
+            if !matches!(rule_set.from, RuleSetFrom::Named(_)) {
+                text.push_str(&format!(" ({})", rule_set.name()));
             }
             report::summary(io.stderr, Verdict::Ok, &text)
         }

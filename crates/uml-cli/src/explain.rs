@@ -7,21 +7,12 @@
 use crate::args::{ExplainArgs, Stage};
 use crate::error::Error;
 use crate::report::{self, Tally, Verdict};
-use crate::sources::{Origin, SourceSet};
+use crate::sources::RuleSet;
 use crate::{Io, Status};
 use uml_syntax::{Diagnostic, FileId, Span};
 
-/// Whether a rule file declares a schema.
-fn has_schema(text: &str) -> bool {
-    uml_syntax::parse(FileId(0), text).file.items.iter().any(|i| matches!(i, uml_syntax::ast::Item::Schema(_)))
-}
-
 pub fn run(args: &ExplainArgs, io: &mut Io<'_>) -> Result<Status, Error> {
-    let mut sources = SourceSet::load(&args.paths, io.stdin)?;
-    if args.stage != Stage::Ast && !sources.iter().any(|(_, s)| has_schema(s.text())) {
-        let schema = uml_compiler::defaults::default_schema();
-        sources.add(Origin::Embedded, schema.name, schema.text);
-    }
+    let sources = RuleSet::resolve(&args.paths, io.stdin)?.sources;
     let parsed: Vec<_> = sources.iter().map(|(id, s)| (id, s.name(), uml_syntax::parse(id, s.text()))).collect();
     let mut diagnostics: Vec<Diagnostic> = parsed.iter().flat_map(|(_, _, p)| p.diagnostics.iter().cloned()).collect();
     let failed = |io: &mut Io<'_>, diagnostics: &[Diagnostic]| {

@@ -53,7 +53,18 @@ pub fn run(args: &FmtArgs, io: &mut Io<'_>, formatter: Formatter) -> Result<Stat
         }
         return run_stdin(args.check, io, formatter);
     }
-    let sources = SourceSet::load(&args.paths, io.stdin)?;
+    let paths = match (args.paths.is_empty(), crate::sources::local_rules()) {
+        (false, _) => args.paths.clone(),
+        (true, Some(local)) => vec![local],
+        (true, None) => {
+            return Err(Error::Usage(
+                "no rule files to format: name them, or run in a directory with rules/ (the built-in rules are \
+                 not files; `uml rules export DIR` writes them out)"
+                    .into(),
+            ));
+        }
+    };
+    let sources = SourceSet::load(&paths, io.stdin)?;
     let mut diagnostics = Vec::new();
     let mut changed = 0;
     for (id, source) in sources.iter() {

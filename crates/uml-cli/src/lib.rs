@@ -27,6 +27,7 @@ pub mod check;
 mod diff;
 pub mod error;
 mod explain;
+mod export;
 pub mod fmt;
 pub mod render;
 pub mod report;
@@ -77,6 +78,7 @@ pub fn run(cli: &Cli, io: &mut Io<'_>) -> Status {
     let result = match &cli.command {
         Command::Run(args) => run::run(args, io),
         Command::Agent(args) => Ok(agent::run(args, io)),
+        Command::Rules(args::RulesCommand::Export { dir }) => export::run(dir, io),
         Command::Check(args) => check::run(args, io, &[&check::Compile]),
         Command::Test(args) => test::run(args, io),
         Command::Explain(args) => explain::run(args, io),

@@ -15,7 +15,7 @@
 
 use crate::args::{OutputFormat, RunArgs};
 use crate::error::Error;
-use crate::sources::SourceSet;
+use crate::sources::RuleSet;
 use crate::{Io, Status, report};
 use std::fmt::Write as _;
 use std::fs::File;
@@ -48,7 +48,7 @@ const CHUNKS_IN_FLIGHT: usize = 16;
 const PROGRESS_ABOVE: u64 = 64 << 20;
 
 pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
-    let Some(compiled) = load_rules(args.rules.as_deref(), io)? else { return Ok(Status::Failure) };
+    let Some((compiled, rules)) = load_rules(args.rules.as_deref(), io)? else { return Ok(Status::Failure) };
     let plan = &compiled.plan;
     let stdin_only = args.paths.len() == 1 && crate::args::is_stdin(&args.paths[0]);
     let mut stats = Stats::default();
@@ -99,7 +99,7 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
     if let Err(e) = stats.check() {
         let _ = writeln!(io.stderr, "uml: accounting error (a bug in uml): {e}");
     }
-    let summary = summary(plan, &stats);
+    let summary = format!("{}; rules: {rules}", summary(plan, &stats));
     let _ = report::summary(io.stderr, report::Verdict::Ok, &summary);
     if let Some(path) = &args.stats {
         std::fs::write(path, stats_json(plan, &stats)).map_err(|e| Error::Write { path: path.clone(), error: e })?;
@@ -129,25 +129,20 @@ impl Write for StdoutSink<'_, '_> {
     }
 }
 
-/// The rule set: `--rules DIR`, or the embedded default. `None` when the
-/// rules have errors (they have been reported).
-pub(crate) fn load_rules(dir: Option<&Path>, io: &mut Io<'_>) -> Result<Option<Compiled>, Error> {
-    let units = match dir {
-        None => uml_compiler::defaults::default_units(),
-        Some(dir) => {
-            let sources = SourceSet::load(&[dir.to_path_buf()], io.stdin)?;
-            sources.iter().map(|(_, s)| Unit { name: s.name().to_string(), text: s.text().to_string() }).collect()
-        }
-    };
+/// The rule set, by the one rule every command follows
+/// ([`RuleSet::resolve`]): `--rules DIR`, else `./rules/`, else the rules
+/// built into uml; with what to call it in a summary. `None` when the rules
+/// have errors (they have been reported, with carets).
+pub(crate) fn load_rules(dir: Option<&Path>, io: &mut Io<'_>) -> Result<Option<(Compiled, String)>, Error> {
+    let named: Vec<PathBuf> = dir.map(Path::to_path_buf).into_iter().collect();
+    let rule_set = RuleSet::resolve(&named, io.stdin)?;
+    let units: Vec<Unit> =
+        rule_set.sources.iter().map(|(_, s)| Unit { name: s.name().to_string(), text: s.text().to_string() }).collect();
     match compile(&units, Default::default()) {
-        Ok(c) => Ok(Some(c)),
+        Ok(c) => Ok(Some((c, rule_set.describe()))),
         Err(diagnostics) => {
-            let mut sources = SourceSet::new();
-            for u in &units {
-                sources.add(crate::sources::Origin::Embedded, u.name.clone(), u.text.clone());
-            }
             let tally = report::Tally::of(&diagnostics);
-            let _ = report::diagnostics(io.stderr, &sources, &diagnostics)
+            let _ = report::diagnostics(io.stderr, &rule_set.sources, &diagnostics)
                 .and_then(|()| report::summary(io.stderr, report::Verdict::Error, &tally.describe_errors()));
             Ok(None)
         }

@@ -5,6 +5,13 @@
 //! file system), or `-` for standard input. The texts are kept in a
 //! [`SourceSet`] indexed by [`FileId`], which is what diagnostics point into
 //! and what the renderer reads snippets from.
+//!
+//! **Which rule set a command uses** is decided here, by one rule for every
+//! command ([`RuleSet::resolve`]): the files named on its command line
+//! (PATHs, or `--rules DIR`); else `./rules/` when it holds `.uml` files;
+//! else the rules built into uml. A rule set without a `schema` item is
+//! checked against the `schema.uml` beside its first file, else against the
+//! built-in schema. Every command says which rule set it used.
 
 use crate::args::is_stdin;
 use crate::error::Error;
@@ -109,6 +116,102 @@ impl SourceSet {
         }
         Ok(set)
     }
+}
+
+/// The rule set a command uses, and where it came from.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub sources: SourceSet,
+    pub from: RuleSetFrom,
+}
+
+/// Where a command's rule set came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleSetFrom {
+    /// The paths given on the command line.
+    Named(Vec<PathBuf>),
+    /// `./rules/`, found in the current directory.
+    LocalDirectory,
+    /// The rules compiled into the binary.
+    BuiltIn,
+}
+
+/// The directory a command uses when it is given no rule files.
+pub const LOCAL_RULES: &str = "rules";
+
+impl RuleSet {
+    /// The rule set for `named` (PATHs and `--rules`, possibly none); see
+    /// the module documentation.
+    pub fn resolve(named: &[PathBuf], stdin: &mut dyn Read) -> Result<RuleSet, Error> {
+        let (mut sources, from) = if !named.is_empty() {
+            (SourceSet::load(named, stdin)?, RuleSetFrom::Named(named.to_vec()))
+        } else if let Some(local) = local_rules() {
+            (SourceSet::load(&[local], stdin)?, RuleSetFrom::LocalDirectory)
+        } else {
+            let mut set = SourceSet::new();
+            for unit in uml_compiler::defaults::default_units() {
+                set.add(Origin::Embedded, format!("<built-in {}>", unit.name), unit.text);
+            }
+            (set, RuleSetFrom::BuiltIn)
+        };
+        if !sources.iter().any(|(_, s)| has_schema(s.text())) {
+            let beside = sources.iter().find_map(|(_, s)| s.origin().path()?.parent().map(|d| d.join("schema.uml")));
+            match beside.filter(|p| p.is_file()) {
+                Some(schema) => {
+                    let text = read(&Origin::File(schema.clone()), stdin)?;
+                    sources.add(Origin::File(schema.clone()), schema.display().to_string(), text);
+                }
+                None => {
+                    let schema = uml_compiler::defaults::default_schema();
+                    sources.add(Origin::Embedded, schema.name, schema.text);
+                }
+            }
+        }
+        Ok(RuleSet { sources, from })
+    }
+
+    /// The rule files, counting the built-in schema only when the whole
+    /// set is built in.
+    pub fn files(&self) -> usize {
+        match self.from {
+            RuleSetFrom::BuiltIn => self.sources.len(),
+            _ => self.sources.iter().filter(|(_, s)| s.origin() != &Origin::Embedded).count(),
+        }
+    }
+
+    /// Which rule set ran: `rules/`, `the rules built into uml`, or the
+    /// paths named.
+    pub fn name(&self) -> String {
+        match &self.from {
+            RuleSetFrom::BuiltIn => "the rules built into uml".to_string(),
+            RuleSetFrom::LocalDirectory => format!("{LOCAL_RULES}/"),
+            RuleSetFrom::Named(paths) => paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        }
+    }
+
+    /// [`RuleSet::name`] with the number of files, for a summary:
+    /// `rules/ (6 files)`.
+    pub fn describe(&self) -> String {
+        match self.from {
+            RuleSetFrom::BuiltIn => self.name(),
+            _ => format!("{} ({})", self.name(), crate::report::count(self.files(), "file")),
+        }
+    }
+}
+
+/// `./rules/` if it holds rule files.
+pub fn local_rules() -> Option<PathBuf> {
+    let dir = PathBuf::from(LOCAL_RULES);
+    let has_uml = walkdir::WalkDir::new(&dir)
+        .into_iter()
+        .flatten()
+        .any(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "uml"));
+    has_uml.then_some(dir)
+}
+
+/// Whether a rule file declares a schema.
+pub fn has_schema(text: &str) -> bool {
+    uml_syntax::parse(FileId(0), text).file.items.iter().any(|i| matches!(i, uml_syntax::ast::Item::Schema(_)))
 }
 
 /// The rule files `paths` name: each file as given, each directory's

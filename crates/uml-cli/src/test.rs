@@ -4,13 +4,14 @@
 use crate::args::CheckArgs;
 use crate::error::Error;
 use crate::report::{self, Tally, Verdict};
-use crate::sources::SourceSet;
+use crate::sources::RuleSet;
 use crate::{Io, Status};
 use uml_compiler::testing::{self, TestOutcome};
 use uml_syntax::Diagnostic;
 
 pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Result<Status, Error> {
-    let sources = SourceSet::load(&args.rule_paths(), io.stdin)?;
+    let rule_set = RuleSet::resolve(&args.rule_paths(), io.stdin)?;
+    let sources = &rule_set.sources;
     let parsed: Vec<_> = sources.iter().map(|(id, s)| (id, uml_syntax::parse(id, s.text()))).collect();
     let mut diagnostics: Vec<Diagnostic> = parsed.iter().flat_map(|(_, p)| p.diagnostics.iter().cloned()).collect();
     let program = if diagnostics.iter().any(Diagnostic::is_error) {

@@ -23,7 +23,11 @@ fn the_configmaps_configuration_checks_with_the_repositorys_rules() {
     // here, the same files in rules/.
     let (code, stderr) = check(&["--config", "deploy/kubernetes/agent.toml", "--rules", "rules"]);
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(stderr.contains("ok: deploy/kubernetes/agent.toml is a valid configuration; rules compile"), "{stderr}");
+    assert!(
+        stderr
+            .contains("ok: deploy/kubernetes/agent.toml is a valid configuration; the rules compile: rules (6 files)"),
+        "{stderr}"
+    );
 }
 
 #[test]
