@@ -25,7 +25,7 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Result<Status, Error> {
     };
     let Some(program) = program else {
         let tally = Tally::of(&diagnostics);
-        let _ = report::diagnostics(io.stderr, &sources, &diagnostics)
+        let _ = report::diagnostics(io.stderr, sources, &diagnostics)
             .and_then(|()| report::summary(io.stderr, Verdict::Error, &tally.describe_errors()));
         return Ok(Status::Failure);
     };
