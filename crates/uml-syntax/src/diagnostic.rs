@@ -154,6 +154,9 @@ codes! {
     RedundantConstant = "W0005", Warning, "constant label set to its own value";
     /// A `??` whose left side never fails and is never null: its right side is dead.
     DeadFallback = "W0006", Warning, "fallback that never applies";
+    /// An extra payload field, taken by the schema's `*`, whose name is a
+    /// small edit away from a declared field.
+    NearMissField = "W0007", Warning, "extra field close to a declared one";
 }
 
 impl fmt::Display for Code {

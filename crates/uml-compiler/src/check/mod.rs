@@ -191,6 +191,17 @@ impl Flow {
     }
 }
 
+/// An extra payload field whose name is close to a declared field's.
+struct NearMiss {
+    name: String,
+    /// Where the extra field's name is written.
+    span: Span,
+    /// The declared field it is close to.
+    field: u16,
+    /// Whether an E0507 about the declared field pointed at it already.
+    shown: bool,
+}
+
 /// Checks one rule.
 struct RuleChecker<'a> {
     schema: &'a Schema,
@@ -208,6 +219,8 @@ struct RuleChecker<'a> {
     /// Every output assignment so far, in source order, for pointing at
     /// one that does not cover every path.
     assignments: Vec<(Output, Span)>,
+    /// Extra payload fields whose names are close to a declared field's.
+    near_misses: Vec<NearMiss>,
     /// Set while checking `when`: only per-file metadata may be read.
     in_when: bool,
     flow: Flow,
@@ -229,6 +242,7 @@ impl<'a> RuleChecker<'a> {
             expired: Vec::new(),
             assignments: Vec::new(),
             capture_names: Vec::new(),
+            near_misses: Vec::new(),
             in_when: false,
             flow: Flow { labels, fields, extras: Vec::new(), reachable: true },
         }
@@ -278,6 +292,7 @@ impl<'a> RuleChecker<'a> {
             let end = Span::new(rule.span.end as usize - 1, rule.span.end as usize);
             self.check_emit(end, "the record is emitted at the end of the rule");
         }
+        self.near_miss_warnings();
         for (i, var) in self.vars.iter().enumerate() {
             if self.used[i] || var.name.starts_with('_') {
                 continue;
@@ -335,6 +350,17 @@ impl<'a> RuleChecker<'a> {
         for (name, out) in &missing {
             if let Some(set) = self.partial_assignment(*out, at) {
                 d = d.secondary(self.file, set, format!("`{name}` is set here, but not on every path"));
+            }
+            // A misspelt field set before this point: the likely cause.
+            if let Output::Field(i) = out
+                && let Some(miss) = self.near_misses.iter_mut().rev().find(|m| m.field == *i && m.span.start < at.start)
+            {
+                miss.shown = true;
+                d = d.secondary(
+                    self.file,
+                    miss.span,
+                    format!("an extra field `{}`: did you mean `{name}`?", miss.name),
+                );
             }
         }
         self.diags

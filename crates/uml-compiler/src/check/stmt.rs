@@ -82,6 +82,9 @@ impl RuleChecker<'_> {
                     self.unhandled(&value);
                 }
                 let output = self.resolve_output(target)?;
+                if let Output::Extra(_) = output {
+                    self.near_miss_field(target);
+                }
                 self.check_assignment(output, target, &value);
                 self.flow.set(output);
                 self.assignments.push((output, target.span));
@@ -129,6 +132,50 @@ impl RuleChecker<'_> {
                 self.flow.reachable = false;
                 Some(Stmt::Emit { span })
             }
+        }
+    }
+
+    /// Records an extra payload field, taken by the schema's `*`, whose name
+    /// looks like a slip for a declared field. It is reported at the end of
+    /// the rule ([`RuleChecker::near_miss_warnings`]), unless an emit point
+    /// that misses the declared field has pointed at it already.
+    fn near_miss_field(&mut self, target: &ast::Output<'_>) {
+        let name = target.key.name.as_ref();
+        let close = self
+            .schema
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| near_miss(name, &f.name))
+            .min_by_key(|(_, f)| crate::stdlib::edit_distance(name, &f.name));
+        if let Some((i, _)) = close {
+            self.near_misses.push(super::NearMiss {
+                name: name.to_string(),
+                span: target.key.span,
+                field: i as u16,
+                shown: false,
+            });
+        }
+    }
+
+    /// W0007 for the near misses no E0507 has shown.
+    pub(super) fn near_miss_warnings(&mut self) {
+        for miss in std::mem::take(&mut self.near_misses) {
+            if miss.shown {
+                continue;
+            }
+            let field = &self.schema.fields[miss.field as usize];
+            let name = &miss.name;
+            self.diags.push(
+                Diagnostic::new(
+                    Code::NearMissField,
+                    format!("`payload.{name}` is not declared: the schema's `*` takes it as an extra field"),
+                )
+                .primary(self.file, miss.span, format!("close to `{}`", field.name))
+                .secondary(field.file, field.span, "declared here")
+                .note(format!("this sets an extra field `{name}`, and leaves `{}` as it was", field.name))
+                .help(format!("did you mean `{}`?", field.name)),
+            );
         }
     }
 
@@ -215,5 +262,40 @@ impl RuleChecker<'_> {
             d
         };
         self.diags.push(d);
+    }
+}
+
+/// Whether `name` looks like a slip for `declared`: two adjacent characters
+/// swapped, or, for a name of four characters or more, at most two edits
+/// (insertions, deletions, substitutions) away.
+fn near_miss(name: &str, declared: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (name.chars().collect(), declared.chars().collect());
+    if a == b {
+        return false;
+    }
+    let differ: Vec<usize> = (0..a.len()).filter(|&i| b.get(i) != a.get(i)).collect();
+    let swapped = a.len() == b.len() && differ.len() == 2 && differ[1] == differ[0] + 1 && {
+        let i = differ[0];
+        a[i] == b[i + 1] && a[i + 1] == b[i]
+    };
+    swapped || (a.len() >= 4 && crate::stdlib::edit_distance(name, declared) <= 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::near_miss;
+
+    #[test]
+    fn near_misses() {
+        assert!(near_miss("exc_inof", "exc_info"));
+        assert!(near_miss("mesage", "message"));
+        assert!(near_miss("Message", "message"));
+        assert!(near_miss("sorce", "source"));
+        assert!(near_miss("ts", "st"));
+        assert!(!near_miss("message", "message"));
+        assert!(!near_miss("request_id", "replica"));
+        assert!(!near_miss("detail", "message"));
+        assert!(!near_miss("id", "ip"));
+        assert!(!near_miss("level", "levelname"));
     }
 }
