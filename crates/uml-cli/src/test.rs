@@ -43,6 +43,7 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Result<Status, Error> {
         let line = source.text()[..span.start as usize].matches('\n').count() + 1;
         format!("{}:{line}", source.name())
     };
+    writeln!(io.stdout, "running the tests of {}", rule_set.describe()).map_err(Error::Stdout)?;
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut failures = String::new();
     for r in &runs {
