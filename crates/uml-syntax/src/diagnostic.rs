@@ -157,6 +157,8 @@ codes! {
     /// An extra payload field, taken by the schema's `*`, whose name is a
     /// small edit away from a declared field.
     NearMissField = "W0007", Warning, "extra field close to a declared one";
+    /// `%traceback` read in a rule that does not group Python tracebacks.
+    TracebackAlwaysNull = "W0008", Warning, "`%traceback` is always null here";
 }
 
 impl fmt::Display for Code {

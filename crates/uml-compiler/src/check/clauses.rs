@@ -12,15 +12,34 @@ const DEFAULT_IDLE_MS: u64 = 2_000;
 
 pub(super) struct Clauses {
     pub when: Option<Expr>,
+    /// What the `multiline` clause groups, as written.
+    pub grouping: Grouping,
     pub framing: Framing,
     pub multiline: Option<Multiline>,
     pub max_record_size: u32,
 }
 
+/// What a rule's `multiline` clause groups, whether or not it checked.
+#[derive(Clone, Copy)]
+pub(super) enum Grouping {
+    /// No `multiline` clause.
+    None,
+    PythonTraceback,
+    /// `multiline { start, continue }`, at the clause's span.
+    Custom(Span),
+    /// An unknown preset: reported already.
+    Unknown,
+}
+
 impl RuleChecker<'_> {
     pub(super) fn clauses(&mut self, rule: &ast::Rule<'_>) -> Clauses {
-        let mut out =
-            Clauses { when: None, framing: Framing::Auto, multiline: None, max_record_size: MAX_RECORD_SIZE as u32 };
+        let mut out = Clauses {
+            when: None,
+            grouping: Grouping::None,
+            framing: Framing::Auto,
+            multiline: None,
+            max_record_size: MAX_RECORD_SIZE as u32,
+        };
         let mut seen: Vec<(&'static str, Span)> = Vec::new();
         for clause in &rule.clauses {
             let name = match clause {
@@ -65,6 +84,11 @@ impl RuleChecker<'_> {
                         }
                 }
                 Clause::Multiline { preset, options, span } => {
+                    out.grouping = match preset.as_ref().map(|p| p.name) {
+                        None => Grouping::Custom(*span),
+                        Some("python_traceback") => Grouping::PythonTraceback,
+                        Some(_) => Grouping::Unknown,
+                    };
                     out.multiline = self.multiline(preset.as_ref(), options.as_deref().unwrap_or(&[]), *span);
                 }
                 Clause::MaxRecordSize(e, _) => {

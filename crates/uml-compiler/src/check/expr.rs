@@ -230,6 +230,9 @@ impl RuleChecker<'_> {
             );
             return expr(ExprKind::Null, Type::NEVER, false, span);
         };
+        if meta == Meta::Traceback && !self.in_when {
+            self.traceback_reads.push(span);
+        }
         if self.in_when && !meta.per_file() {
             self.error(
                 Diagnostic::new(

@@ -221,6 +221,8 @@ struct RuleChecker<'a> {
     assignments: Vec<(Output, Span)>,
     /// Extra payload fields whose names are close to a declared field's.
     near_misses: Vec<NearMiss>,
+    /// Where the body reads `%traceback`.
+    traceback_reads: Vec<Span>,
     /// Set while checking `when`: only per-file metadata may be read.
     in_when: bool,
     flow: Flow,
@@ -243,6 +245,7 @@ impl<'a> RuleChecker<'a> {
             assignments: Vec::new(),
             capture_names: Vec::new(),
             near_misses: Vec::new(),
+            traceback_reads: Vec::new(),
             in_when: false,
             flow: Flow { labels, fields, extras: Vec::new(), reachable: true },
         }
@@ -293,6 +296,7 @@ impl<'a> RuleChecker<'a> {
             self.check_emit(end, "the record is emitted at the end of the rule");
         }
         self.near_miss_warnings();
+        self.traceback_warning(rule, &clauses);
         for (i, var) in self.vars.iter().enumerate() {
             if self.used[i] || var.name.starts_with('_') {
                 continue;
@@ -322,6 +326,30 @@ impl<'a> RuleChecker<'a> {
             vars: self.vars,
             body,
         }
+    }
+
+    /// `%traceback` is null unless the rule groups Python tracebacks: one
+    /// warning for all its reads in a rule that does not.
+    fn traceback_warning(&mut self, rule: &ast::Rule<'_>, clauses: &clauses::Clauses) {
+        let Some((&first, rest)) = self.traceback_reads.split_first() else { return };
+        let d = Diagnostic::new(Code::TracebackAlwaysNull, "`%traceback` is always null in this rule").primary(
+            self.file,
+            first,
+            "always null here",
+        );
+        let d = rest.iter().fold(d, |d, &at| d.secondary(self.file, at, "and here"));
+        let d = match clauses.grouping {
+            clauses::Grouping::PythonTraceback | clauses::Grouping::Unknown => return,
+            clauses::Grouping::None => d
+                .secondary(self.file, rule.name.span, "this rule has no `multiline` clause")
+                .note("`%traceback` holds the Python traceback that `multiline python_traceback` groups")
+                .help("add `multiline python_traceback` to the rule's clauses"),
+            clauses::Grouping::Custom(span) => d
+                .secondary(self.file, keyword(span, "multiline"), "groups lines, not tracebacks")
+                .note("with `multiline { start, continue }`, the group's lines are `%line`, and `%traceback` is null")
+                .help("read `%line`, or group with `multiline python_traceback`"),
+        };
+        self.diags.push(d);
     }
 
     /// Reports required outputs not set on the current path at an emit point.
