@@ -53,6 +53,8 @@ pub fn check(sources: &[Source<'_, '_>]) -> Checked {
     let mut rules: Vec<hir::Rule> = Vec::new();
     // Where each rule's name is written, for diagnostics about whole rules.
     let mut names: Vec<(FileId, Span)> = Vec::new();
+    // Each rule as written, in the order rules are tried.
+    let mut written: Vec<(FileId, &ast::Rule<'_>)> = Vec::new();
     let mut tests = Vec::new();
     for source in sources {
         for item in &source.ast.items {
@@ -74,6 +76,7 @@ pub fn check(sources: &[Source<'_, '_>]) -> Checked {
                     let checker = RuleChecker::new(&schema, &mut extras, source.file, &mut diags);
                     rules.push(checker.rule(rule));
                     names.push((source.file, rule.name.span));
+                    written.push((source.file, rule));
                 }
                 Item::Test(test) => {
                     if let Some(t) = tests::check(source.file, test, &schema, &mut diags) {
@@ -83,7 +86,7 @@ pub fn check(sources: &[Source<'_, '_>]) -> Checked {
             }
         }
     }
-    shadowing(&rules, &names, &mut diags);
+    shadowing(&written, &mut diags);
 
     let program = (!diags.iter().any(Diagnostic::is_error)).then_some(Program { schema, rules, extras, tests });
     Checked { program, diagnostics: diags }
@@ -126,22 +129,96 @@ pub(crate) fn keyword(span: Span, word: &str) -> Span {
     Span::new(start, (start + word.len()).min(span.end as usize))
 }
 
-/// A rule without `when` takes every line; rules after it never run.
-/// `names` holds where each rule's name is written.
-fn shadowing(rules: &[hir::Rule], names: &[(FileId, Span)], diags: &mut Vec<Diagnostic>) {
-    if let Some((i, r)) = rules.iter().enumerate().find(|(_, r)| r.when.is_none())
-        && let Some(next) = rules.get(i + 1)
+/// Rules are tried in order and the first whose `when` holds takes the
+/// file, so a rule never runs when an earlier one takes every file it
+/// would take. A rule without `when` takes every file: the rules after it
+/// never run. Otherwise, when an earlier rule's `when` is a conjunction
+/// whose every operand is also one of a later rule's (the same
+/// condition, or a part of it), the later rule never runs. Conditions are
+/// compared as written, layout aside: this finds copies and extensions of
+/// a condition, not every implication.
+fn shadowing(rules: &[(FileId, &ast::Rule<'_>)], diags: &mut Vec<Diagnostic>) {
+    let whens: Vec<Option<(&ast::Expr<'_>, Span)>> = rules
+        .iter()
+        .map(|(_, r)| {
+            r.clauses.iter().find_map(|c| match c {
+                ast::Clause::When(e, span) => Some((e, *span)),
+                _ => None,
+            })
+        })
+        .collect();
+    let catch_all = whens.iter().position(Option::is_none);
+    if let Some(i) = catch_all
+        && let Some(&(next_file, next)) = rules.get(i + 1)
     {
+        let (file, r) = rules[i];
         let later = match rules.len() - i - 1 {
-            1 => format!("rule `{}` never runs", next.name),
-            n => format!("the {n} rules after it, from `{}` on, never run", next.name),
+            1 => format!("rule `{}` never runs", next.name.name),
+            n => format!("the {n} rules after it, from `{}` on, never run", next.name.name),
         };
         diags.push(
-            Diagnostic::new(Code::ShadowingRule, format!("rule `{}` has no `when`, so {later}", r.name))
-                .primary(names[i].0, names[i].1, "takes every line")
-                .secondary(names[i + 1].0, names[i + 1].1, "never reached")
+            Diagnostic::new(Code::ShadowingRule, format!("rule `{}` has no `when`, so {later}", r.name.name))
+                .primary(file, r.name.span, "takes every line")
+                .secondary(next_file, next.name.span, "never reached")
                 .help("give the rule a `when`, or move it last as a catch-all"),
         );
+    }
+    // The rules after a catch-all are reported with it.
+    let end = catch_all.unwrap_or(rules.len());
+    let conjuncts: Vec<Vec<ast::Expr<'_>>> = whens[..end]
+        .iter()
+        .map(|w| {
+            let mut out = Vec::new();
+            if let Some((e, _)) = w {
+                spanless_conjuncts(e, &mut out);
+            }
+            out
+        })
+        .collect();
+    for later in 1..end {
+        let Some((_, later_span)) = whens[later] else { continue };
+        let Some(earlier) = (0..later).find(|&i| conjuncts[i].iter().all(|c| conjuncts[later].contains(c))) else {
+            continue;
+        };
+        let Some((_, earlier_span)) = whens[earlier] else { continue };
+        let same = conjuncts[later].iter().all(|c| conjuncts[earlier].contains(c));
+        let (a, b) = (rules[earlier].1.name.name, rules[later].1.name.name);
+        let (label, help) = if same {
+            (
+                "the same condition, tried first".to_string(),
+                "merge the two rules, or make their conditions differ".into(),
+            )
+        } else {
+            (
+                format!("tried first: `{b}`'s `when` is this and more"),
+                format!("move `{b}` before `{a}`: the narrower rule goes first"),
+            )
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::ShadowingRule,
+                format!("rule `{b}` never runs: rule `{a}` before it takes every file it would take"),
+            )
+            .primary(rules[later].0, keyword(later_span, "when"), format!("every file this takes, `{a}` takes first"))
+            .secondary(rules[earlier].0, keyword(earlier_span, "when"), label)
+            .note("rules are tried in order, and the first whose `when` holds takes the file")
+            .help(help),
+        );
+    }
+}
+
+/// The `&&` operands of a condition, parentheses and layout removed.
+fn spanless_conjuncts<'src>(e: &ast::Expr<'src>, out: &mut Vec<ast::Expr<'src>>) {
+    match &e.kind {
+        ast::ExprKind::Group(inner) => spanless_conjuncts(inner, out),
+        ast::ExprKind::Chain { op: ast::ChainOp::And, operands } => {
+            operands.iter().for_each(|o| spanless_conjuncts(o, out));
+        }
+        _ => {
+            let mut e = e.clone();
+            uml_syntax::spanless::strip_expr_layout(&mut e);
+            out.push(e);
+        }
     }
 }
 
