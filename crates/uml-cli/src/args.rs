@@ -60,7 +60,7 @@ pub enum Command {
     /// Run the rule set's `test` blocks and show a diff for each failing one.
     #[command(after_help = "Exit status: 0 if every test passed, 1 if the rules have errors or a test failed, \
                             2 if a path cannot be read.")]
-    Test(CheckArgs),
+    Test(TestArgs),
     /// Print what the compiler makes of a rule set, stage by stage.
     #[command(after_help = "Exit status: 0 on success, 1 if the rules have errors, 2 if a path cannot be read.")]
     Explain(ExplainArgs),
@@ -295,6 +295,16 @@ impl CheckArgs {
     pub fn rule_paths(&self) -> Vec<PathBuf> {
         self.rules.iter().cloned().chain(self.paths.iter().cloned()).collect()
     }
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub rule_set: CheckArgs,
+
+    /// Run only the tests whose name contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,7 @@
 //! `uml test`: checks the rule set, then runs its `test` blocks and prints
 //! a diff for each failing one, like `cargo test` and `vector test`.
 
-use crate::args::CheckArgs;
+use crate::args::TestArgs;
 use crate::error::Error;
 use crate::report::{self, Tally, Verdict};
 use crate::sources::RuleSet;
@@ -9,8 +9,8 @@ use crate::{Io, Status};
 use uml_compiler::testing::{self, TestOutcome};
 use uml_syntax::Diagnostic;
 
-pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Result<Status, Error> {
-    let rule_set = RuleSet::resolve(&args.rule_paths(), io.stdin)?;
+pub fn run(args: &TestArgs, io: &mut Io<'_>) -> Result<Status, Error> {
+    let rule_set = RuleSet::resolve(&args.rule_set.rule_paths(), io.stdin)?;
     let sources = &rule_set.sources;
     let parsed: Vec<_> = sources.iter().map(|(id, s)| (id, uml_syntax::parse(id, s.text()))).collect();
     let mut diagnostics: Vec<Diagnostic> = parsed.iter().flat_map(|(_, p)| p.diagnostics.iter().cloned()).collect();
@@ -44,9 +44,13 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Result<Status, Error> {
         format!("{}:{line}", source.name())
     };
     writeln!(io.stdout, "running the tests of {}", rule_set.describe()).map_err(Error::Stdout)?;
-    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let (mut passed, mut failed, mut skipped, mut filtered) = (0, 0, 0, 0);
     let mut failures = String::new();
     for r in &runs {
+        if args.filter.as_ref().is_some_and(|f| !r.name.contains(f.as_str())) {
+            filtered += 1;
+            continue;
+        }
         let status = match &r.outcome {
             TestOutcome::Passed => {
                 passed += 1;
@@ -60,12 +64,18 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Result<Status, Error> {
                 failed += 1;
                 failures.push_str(&format!("\n---- {} ({}) ----\n", r.name, location(r.file, r.span)));
                 for m in mismatches {
-                    failures.push_str(&format!(
-                        "  outcome #{}\n  - expected {}\n  + actual   {}\n",
-                        m.index + 1,
-                        m.expected,
-                        m.actual
-                    ));
+                    let at = m.expect_span.map(|span| format!(" (the `expect` at {})", location(r.file, span)));
+                    failures.push_str(&format!("  outcome #{}{}\n", m.index + 1, at.unwrap_or_default()));
+                    if m.fields.is_empty() {
+                        failures.push_str(&format!("  - expected {}\n  + actual   {}\n", m.expected, m.actual));
+                    } else {
+                        // Only what differs; `-` is a field that is not there.
+                        for (field, expected, actual) in &m.fields {
+                            failures.push_str(&format!(
+                                "    {field}\n    - expected {expected}\n    + actual   {actual}\n"
+                            ));
+                        }
+                    }
                 }
                 "FAILED".to_string()
             }
@@ -75,6 +85,8 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> Result<Status, Error> {
     if !failures.is_empty() {
         write!(io.stdout, "\nfailures:\n{failures}").map_err(Error::Stdout)?;
     }
-    writeln!(io.stdout, "\ntest result: {passed} passed, {failed} failed, {skipped} skipped").map_err(Error::Stdout)?;
+    let filtered = if filtered > 0 { format!(", {filtered} filtered out") } else { String::new() };
+    writeln!(io.stdout, "\ntest result: {passed} passed, {failed} failed, {skipped} skipped{filtered}")
+        .map_err(Error::Stdout)?;
     Ok(if failed > 0 { Status::Failure } else { Status::Success })
 }

@@ -81,3 +81,61 @@ fn a_single_rule_file_is_checked_against_the_schema_beside_it_by_every_command()
     let out = uml(elsewhere.path(), &["check", "app.uml"]);
     assert!(!out.status.success(), "checked against the built-in schema: {}", stderr(&out));
 }
+
+/// `uml test`: a failure shows only the fields that differ and the line of
+/// its `expect`; `--filter` runs the tests whose name contains a text.
+#[test]
+fn a_failing_test_shows_what_differs_and_where_and_tests_can_be_filtered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rule = r#"schema {
+  labels {
+    job: "app"
+  }
+  payload {
+    message: string
+    level: string
+  }
+}
+
+rule app {
+  when %container == "app"
+  payload.message = %line
+  payload.level = "INFO"
+}
+
+test "app passes lines through" {
+  input {
+    pod: "app-1",
+    namespace: "default",
+    container: "app",
+    lines: ["hello"],
+  }
+  expect {
+    payload: { message: "hello!", level: "INFO" },
+  }
+}
+
+test "app keeps others" {
+  input {
+    pod: "app-1",
+    namespace: "default",
+    container: "app",
+    lines: ["x"],
+  }
+  expect {
+    payload: { message: "x", level: "INFO" },
+  }
+}
+"#;
+    std::fs::write(tmp.path().join("app.uml"), rule).unwrap();
+    let out = uml(tmp.path(), &["test", "app.uml"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("outcome #1 (the `expect` at app.uml:24)"), "{text}");
+    assert!(text.contains("    payload.message\n    - expected \"hello!\"\n    + actual   \"hello\"\n"), "{text}");
+    assert!(!text.contains("payload.level"), "only the fields that differ: {text}");
+    let out = uml(tmp.path(), &["test", "app.uml", "--filter", "keeps"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed, 0 failed, 0 skipped, 1 filtered out"), "{text}");
+}

@@ -28,6 +28,11 @@ pub struct Mismatch {
     pub index: usize,
     pub expected: String,
     pub actual: String,
+    /// The `expect` it was compared with, if there is one.
+    pub expect_span: Option<Span>,
+    /// When a record was expected and a record came: only the fields that
+    /// differ, `(labels.x or payload.y, expected, actual)`, `-` for absent.
+    pub fields: Vec<(String, String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -142,6 +147,8 @@ fn run_one(
                             describe_outcome(&reference)
                         ),
                         actual: describe_outcome(&o),
+                        expect_span: None,
+                        fields: Vec::new(),
                     });
                 }
                 o
@@ -158,6 +165,13 @@ fn run_one(
                 index: i,
                 expected: e.map_or_else(|| "nothing".to_string(), describe_expectation),
                 actual: o.map_or_else(|| "nothing".to_string(), describe_outcome),
+                expect_span: e.map(|e| match e {
+                    Expectation::Record { span, .. } | Expectation::Drop { span, .. } => *span,
+                }),
+                fields: match (o, e) {
+                    (Some(o), Some(e)) => field_diffs(o, e),
+                    _ => Vec::new(),
+                },
             });
         }
     }
@@ -231,6 +245,34 @@ pub fn describe_outcome(o: &Outcome) -> String {
         Outcome::Abort { message, .. } => format!("abort ({message})"),
         Outcome::Unrouted => format!("drop {:?} (no rule takes the line)", crate::eval::UNROUTED),
     }
+}
+
+/// The fields in which a record differs from the record expected: the
+/// labels the test names, and every payload field (the payload is compared
+/// whole). Empty unless both are records.
+fn field_diffs(o: &Outcome, e: &Expectation) -> Vec<(String, String, String)> {
+    let (Outcome::Record(r), Expectation::Record { labels, payload, .. }) = (o, e) else { return Vec::new() };
+    let absent = || "-".to_string();
+    let mut diffs = Vec::new();
+    for (k, want) in labels {
+        let got = r.labels.iter().find(|(k2, _)| k2 == k).map(|(_, v)| v);
+        if got != Some(want) {
+            diffs.push((format!("labels.{k}"), format!("{want:?}"), got.map_or_else(absent, |g| format!("{g:?}"))));
+        }
+    }
+    for (k, want) in payload {
+        let want = test_value(want);
+        let got = r.payload.iter().find(|(k2, _)| k2 == k).map(|(_, v)| v);
+        if !got.is_some_and(|g| crate::eval::equal(&want, g)) {
+            diffs.push((format!("payload.{k}"), want.to_json(), got.map_or_else(absent, |g| g.to_json())));
+        }
+    }
+    for (k, got) in &r.payload {
+        if !payload.iter().any(|(k2, _)| k2 == k) {
+            diffs.push((format!("payload.{k}"), absent(), got.to_json()));
+        }
+    }
+    diffs
 }
 
 fn describe_expectation(e: &Expectation) -> String {

@@ -671,7 +671,7 @@ fn number_of(v: &Value) -> Option<f64> {
 }
 
 /// Structural equality; an int equals a float of the same value.
-fn equal(l: &Value, r: &Value) -> bool {
+pub fn equal(l: &Value, r: &Value) -> bool {
     match (l, r) {
         (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => (*a as f64) == *b,
         (Value::Object(a), Value::Object(b)) => {
