@@ -49,11 +49,21 @@ impl RuleChecker<'_> {
                 Clause::MaxRecordSize(..) => "max_record_size",
             };
             if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-                self.error(
-                    Diagnostic::new(Code::DuplicateClause, format!("`{name}` is given twice"))
-                        .primary(self.file, clause.span(), "second one")
-                        .secondary(self.file, *first, "first one"),
-                );
+                let mut d = Diagnostic::new(Code::DuplicateClause, format!("`{name}` is given twice"))
+                    .primary(self.file, clause.span(), "second one")
+                    .secondary(self.file, *first, "first one");
+                if name == "when" {
+                    d = d.help("join the two conditions with `&&` in one `when`");
+                }
+                self.error(d);
+                // The second `when` is not used, but its captures are bound,
+                // so that their reads are not unknown variables too.
+                if let Clause::When(e, _) = clause {
+                    self.in_when = true;
+                    let (mut cond, captures) = self.condition(e);
+                    self.in_when = false;
+                    self.bind_captures(&mut cond, captures);
+                }
                 continue;
             }
             seen.push((name, clause.span()));

@@ -144,6 +144,10 @@ impl RuleChecker<'_> {
                 let otherwise = self.expr(otherwise);
                 ty = ty.union(&otherwise.ty);
                 fallible |= otherwise.fallible;
+                // After a mistake in a branch, the value is unknown.
+                if otherwise.ty.is_never() || out.iter().any(|(_, v)| v.ty.is_never()) {
+                    ty = Type::NEVER;
+                }
                 expr(ExprKind::If { branches: out, otherwise: Box::new(otherwise) }, ty, fallible, span)
             }
             ast::ExprKind::Group(inner) => self.expr(inner),
@@ -293,7 +297,19 @@ impl RuleChecker<'_> {
         if matches!(op, CompareOp::Match | CompareOp::NotMatch) {
             let subject = self.value(lhs);
             let regex = match &rhs.kind {
-                ast::ExprKind::Literal(Literal::Regex(p)) => super::regex::check(self.file, p, rhs.span, self.diags),
+                ast::ExprKind::Literal(Literal::Regex(p)) => {
+                    let before = self.diags.len();
+                    let mut regex = super::regex::check(self.file, p, rhs.span, self.diags);
+                    if self.diags.len() > before {
+                        // Declare the groups of a pattern with a mistake anyway,
+                        // with no type: their reads are not unknown variables.
+                        let names = super::regex::names_of_invalid(p, rhs.span);
+                        regex.names = names.iter().enumerate().map(|(i, (n, _))| (i + 1, n.clone(), true)).collect();
+                        self.capture_names.push((span, names));
+                        self.invalid_matches.push(span);
+                    }
+                    regex
+                }
                 _ => {
                     // Resolve it anyway: an unknown name is its own mistake,
                     // and a variable holding a regex was reported where it was bound.
@@ -488,8 +504,13 @@ impl RuleChecker<'_> {
         for (conjunct, c) in conjuncts {
             if let ExprKind::Match { regex, negate: false, .. } = &c.kind {
                 let spans = self.capture_names.iter().rev().find(|(s, _)| *s == c.span).map(|(_, n)| n.as_slice());
+                let invalid = self.invalid_matches.contains(&c.span);
                 for (group, name, always) in &regex.names {
-                    let ty = if *always { Type::STRING } else { Type::STRING.union(&Type::NULL) };
+                    let ty = match (invalid, *always) {
+                        (true, _) => Type::NEVER,
+                        (false, true) => Type::STRING,
+                        (false, false) => Type::STRING.union(&Type::NULL),
+                    };
                     // Point at the group's name in the pattern.
                     let span = spans.and_then(|n| n.iter().find(|(n, _)| n == name)).map_or(c.span, |(_, s)| *s);
                     captures.push(PendingCapture { conjunct, group: *group, name: name.clone(), ty, span });

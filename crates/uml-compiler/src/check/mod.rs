@@ -296,6 +296,9 @@ struct RuleChecker<'a> {
     /// Every output assignment so far, in source order, for pointing at
     /// one that does not cover every path.
     assignments: Vec<(Output, Span)>,
+    /// The spans of the `=~` whose regex literal has a mistake: their
+    /// captures are declared without a type.
+    invalid_matches: Vec<Span>,
     /// Extra payload fields whose names are close to a declared field's.
     near_misses: Vec<NearMiss>,
     /// Where the body reads `%traceback`.
@@ -322,6 +325,7 @@ impl<'a> RuleChecker<'a> {
             assignments: Vec::new(),
             capture_names: Vec::new(),
             near_misses: Vec::new(),
+            invalid_matches: Vec::new(),
             traceback_reads: Vec::new(),
             in_when: false,
             flow: Flow { labels, fields, extras: Vec::new(), reachable: true },
@@ -375,7 +379,8 @@ impl<'a> RuleChecker<'a> {
         self.near_miss_warnings();
         self.traceback_warning(rule, &clauses);
         for (i, var) in self.vars.iter().enumerate() {
-            if self.used[i] || var.name.starts_with('_') {
+            // A capture of a regex with a mistake has no type: it is an echo.
+            if self.used[i] || var.name.starts_with('_') || var.ty.is_never() {
                 continue;
             }
             let d = Diagnostic::new(Code::UnusedBinding, format!("`{}` is never read", var.name));
@@ -483,21 +488,24 @@ impl<'a> RuleChecker<'a> {
     fn resolve_output(&mut self, out: &ast::Output<'_>) -> Option<Output> {
         let name = out.key.name.as_ref();
         match out.root {
-            ast::OutputRoot::Labels => {
-                match self.schema.label(name) {
-                    Some((i, _)) => Some(Output::Label(i as u16)),
-                    None => {
-                        let known: Vec<&str> = self.schema.labels.iter().map(|l| l.name.as_str()).collect();
-                        self.error(
+            ast::OutputRoot::Labels => match self.schema.label(name) {
+                Some((i, _)) => Some(Output::Label(i as u16)),
+                None => {
+                    let known: Vec<&str> = self.schema.labels.iter().map(|l| l.name.as_str()).collect();
+                    let mut d =
                         Diagnostic::new(Code::UndeclaredOutput, format!("the schema declares no label `{name}`"))
                             .primary(self.file, out.key.span, "not a label of the schema")
                             .note(format!("the labels are: {}", known.join(", ")))
-                            .note("every extra label multiplies Loki's streams; per-line metadata belongs in the payload"),
-                    );
-                        None
+                            .note(
+                                "every extra label multiplies Loki's streams; per-line metadata belongs in the payload",
+                            );
+                    if let Some(Output::Label(i)) = self.meant_output(out) {
+                        d = d.help(format!("did you mean `{}`?", self.schema.labels[i as usize].name));
                     }
+                    self.error(d);
+                    None
                 }
-            }
+            },
             ast::OutputRoot::Payload => match self.schema.field(name) {
                 Some((i, _)) => Some(Output::Field(i as u16)),
                 None if self.schema.extra.is_some() => {
@@ -512,18 +520,39 @@ impl<'a> RuleChecker<'a> {
                 }
                 None => {
                     let known: Vec<&str> = self.schema.fields.iter().map(|f| f.name.as_str()).collect();
-                    self.error(
-                        Diagnostic::new(
-                            Code::UndeclaredOutput,
-                            format!("the schema declares no payload field `{name}`"),
-                        )
-                        .primary(self.file, out.key.span, "not a field of the schema")
-                        .note(format!("the payload fields are: {}", known.join(", "))),
-                    );
+                    let mut d = Diagnostic::new(
+                        Code::UndeclaredOutput,
+                        format!("the schema declares no payload field `{name}`"),
+                    )
+                    .primary(self.file, out.key.span, "not a field of the schema")
+                    .note(format!("the payload fields are: {}", known.join(", ")));
+                    if let Some(Output::Field(i)) = self.meant_output(out) {
+                        d = d.help(format!("did you mean `{}`?", self.schema.fields[i as usize].name));
+                    }
+                    self.error(d);
                     None
                 }
             },
         }
+    }
+
+    /// The declared output an undeclared `labels.x` or `payload.x` was
+    /// likely meant to be: one whose name is a slip away ([`near_miss`]).
+    fn meant_output(&self, out: &ast::Output<'_>) -> Option<Output> {
+        let name = out.key.name.as_ref();
+        let decls = match out.root {
+            ast::OutputRoot::Labels => &self.schema.labels,
+            ast::OutputRoot::Payload => &self.schema.fields,
+        };
+        let (i, _) = decls
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| near_miss(name, &d.name))
+            .min_by_key(|(_, d)| crate::stdlib::edit_distance(name, &d.name))?;
+        Some(match out.root {
+            ast::OutputRoot::Labels => Output::Label(i as u16),
+            ast::OutputRoot::Payload => Output::Field(i as u16),
+        })
     }
 
     /// An output as it is written: `labels.namespace`, `payload.message`.
@@ -735,5 +764,40 @@ fn describe_kinds(kinds: Kinds) -> String {
         Some((last, [])) => last.to_string(),
         Some((last, init)) => format!("{} or {last}", init.join(", ")),
         None => "never".into(),
+    }
+}
+
+/// Whether `name` looks like a slip for `declared`: two adjacent characters
+/// swapped, or, for a name of four characters or more, at most two edits
+/// (insertions, deletions, substitutions) away.
+fn near_miss(name: &str, declared: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (name.chars().collect(), declared.chars().collect());
+    if a == b {
+        return false;
+    }
+    let differ: Vec<usize> = (0..a.len()).filter(|&i| b.get(i) != a.get(i)).collect();
+    let swapped = a.len() == b.len() && differ.len() == 2 && differ[1] == differ[0] + 1 && {
+        let i = differ[0];
+        a[i] == b[i + 1] && a[i + 1] == b[i]
+    };
+    swapped || (a.len() >= 4 && crate::stdlib::edit_distance(name, declared) <= 2)
+}
+
+#[cfg(test)]
+mod near_miss_tests {
+    use super::near_miss;
+
+    #[test]
+    fn near_misses() {
+        assert!(near_miss("exc_inof", "exc_info"));
+        assert!(near_miss("mesage", "message"));
+        assert!(near_miss("Message", "message"));
+        assert!(near_miss("sorce", "source"));
+        assert!(near_miss("ts", "st"));
+        assert!(!near_miss("message", "message"));
+        assert!(!near_miss("request_id", "replica"));
+        assert!(!near_miss("detail", "message"));
+        assert!(!near_miss("id", "ip"));
+        assert!(!near_miss("level", "levelname"));
     }
 }

@@ -69,6 +69,36 @@ pub fn name_spans(pattern: &str, span: Span) -> Vec<(String, Span)> {
         .collect()
 }
 
+/// The named groups of a pattern the regex engine rejected, as `(name,
+/// span)`, found by reading the text: `(?P<name>` and `(?<name>` outside
+/// escapes. Their names are declared anyway, so that a mistake in the
+/// pattern does not also make every read of a capture an unknown variable.
+pub fn names_of_invalid(pattern: &str, span: Span) -> Vec<(String, Span)> {
+    let pattern_start = span.start as usize + 2;
+    let bytes = pattern.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'(' => {
+                let rest = &pattern[i + 1..];
+                let open = ["?P<", "?<"].into_iter().find(|p| rest.starts_with(p)).map_or(0, str::len);
+                let name_start = i + 1 + open;
+                let len = pattern[name_start..].bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+                if open > 0 && len > 0 && bytes.get(name_start + len) == Some(&b'>') {
+                    let name = &pattern[name_start..name_start + len];
+                    let at = Span::new(pattern_start + name_start, pattern_start + name_start + len);
+                    out.push((name.to_string(), at));
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
 /// Collects named groups; `optional` is set under an alternation or a
 /// repetition that may match zero times. regex-syntax limits nesting, so the
 /// recursion is bounded.
@@ -117,6 +147,17 @@ mod tests {
         let shown: Vec<(&str, &str)> =
             spans.iter().map(|(n, s)| (n.as_str(), &src[s.start as usize..s.end as usize])).collect();
         assert_eq!(shown, [("lvl", "lvl"), ("msg", "msg")]);
+    }
+
+    #[test]
+    fn names_of_an_invalid_pattern_are_read_from_its_text() {
+        let src = r"x =~ r'^(?P<mvid>[a-z0-9+)-\(?P<no>x)-(?<replica>.)'";
+        let start = src.find("r'").unwrap();
+        let pattern = &src[start + 2..src.len() - 1];
+        let names = names_of_invalid(pattern, Span::new(start, src.len()));
+        let shown: Vec<(&str, &str)> =
+            names.iter().map(|(n, s)| (n.as_str(), &src[s.start as usize..s.end as usize])).collect();
+        assert_eq!(shown, [("mvid", "mvid"), ("replica", "replica")]);
     }
 
     #[test]

@@ -58,7 +58,10 @@ impl RuleChecker<'_> {
                                 .help(format!("write `let {} = …`", name.name)),
                             );
                         }
-                        ty = ty.union(&Type::NULL);
+                        // After a mistake in the value, it stays unknown.
+                        if !ty.is_never() {
+                            ty = ty.union(&Type::NULL);
+                        }
                         Some(err_name)
                     }
                     None => {
@@ -81,7 +84,15 @@ impl RuleChecker<'_> {
                 if value.fallible {
                     self.unhandled(&value);
                 }
-                let output = self.resolve_output(target)?;
+                let Some(output) = self.resolve_output(target) else {
+                    // An undeclared output, reported: if it is a slip for a
+                    // declared one, that one counts as set, so that the slip
+                    // is one error and not also a missing output.
+                    if let Some(meant) = self.meant_output(target) {
+                        self.flow.set(meant);
+                    }
+                    return None;
+                };
                 if let Output::Extra(_) = output {
                     self.near_miss_field(target);
                 }
@@ -146,7 +157,7 @@ impl RuleChecker<'_> {
             .fields
             .iter()
             .enumerate()
-            .filter(|(_, f)| near_miss(name, &f.name))
+            .filter(|(_, f)| super::near_miss(name, &f.name))
             .min_by_key(|(_, f)| crate::stdlib::edit_distance(name, &f.name));
         if let Some((i, _)) = close {
             self.near_misses.push(super::NearMiss {
@@ -262,40 +273,5 @@ impl RuleChecker<'_> {
             d
         };
         self.diags.push(d);
-    }
-}
-
-/// Whether `name` looks like a slip for `declared`: two adjacent characters
-/// swapped, or, for a name of four characters or more, at most two edits
-/// (insertions, deletions, substitutions) away.
-fn near_miss(name: &str, declared: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (name.chars().collect(), declared.chars().collect());
-    if a == b {
-        return false;
-    }
-    let differ: Vec<usize> = (0..a.len()).filter(|&i| b.get(i) != a.get(i)).collect();
-    let swapped = a.len() == b.len() && differ.len() == 2 && differ[1] == differ[0] + 1 && {
-        let i = differ[0];
-        a[i] == b[i + 1] && a[i + 1] == b[i]
-    };
-    swapped || (a.len() >= 4 && crate::stdlib::edit_distance(name, declared) <= 2)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::near_miss;
-
-    #[test]
-    fn near_misses() {
-        assert!(near_miss("exc_inof", "exc_info"));
-        assert!(near_miss("mesage", "message"));
-        assert!(near_miss("Message", "message"));
-        assert!(near_miss("sorce", "source"));
-        assert!(near_miss("ts", "st"));
-        assert!(!near_miss("message", "message"));
-        assert!(!near_miss("request_id", "replica"));
-        assert!(!near_miss("detail", "message"));
-        assert!(!near_miss("id", "ip"));
-        assert!(!near_miss("level", "levelname"));
     }
 }
