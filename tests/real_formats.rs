@@ -22,10 +22,6 @@ use uml::{Record, Rules};
 /// The cases the engine does not handle yet, by path below `tests/real/`.
 /// Remove a case when a fix makes it pass; never add one that passes.
 const KNOWN_FAILING: &[&str] = &[
-    "cpp-crash/segan-bad-alloc-shell-abort.case",
-    "cpp-crash/tensor2tensor-bad-alloc.case",
-    "cpp-crash/triton-signal-11-frames.case",
-    "go-panic/http-panic-serving.case",
     "level-words/absl-errors-before-vllm-serve.case",
     "level-words/absl-tensorflow-errors.case",
     "level-words/absl-tensorflow-warning-between-python-logging.case",
@@ -42,9 +38,7 @@ const KNOWN_FAILING: &[&str] = &[
     "multiline-message/triton-model-table.case",
     "prefixed-traceback/ray-task-chained.case",
     "prefixed-traceback/ray-train-worker-rank-chained.case",
-    "rust-panic/main-panicked-unwrap-none.case",
     "rust-panic/tgi-launcher-exit-error.case",
-    "rust-panic/tokio-worker-panicked-stack-backtrace.case",
 ];
 
 /// One `# expect:` line: `records` consecutive records, each at `level`, with

@@ -40,7 +40,21 @@
 //! Go prints `panic: …` (or `fatal error: …`), maybe `[signal …]`, a blank
 //! line, then `goroutine 1 [running]:` and frames: an unindented function
 //! line (`main.main()`), a tab-indented file line, `created by …`, a blank
-//! line between goroutines.
+//! line between goroutines. A panic a server recovers is announced by a
+//! `log` line instead (`2024/01/02 15:04:05 http: panic serving …: …`),
+//! then the same dump.
+//!
+//! Rust prints `thread 'main' panicked at src/main.rs:2:5:`, the panic's
+//! message on the next line (on the same line before Rust 1.73), `note:`
+//! lines, and with `RUST_BACKTRACE` set, `stack backtrace:` and numbered
+//! frames (`  12: std::rt::lang_start`, `             at /rustc/…`).
+//!
+//! A C++ program that dies prints `terminate called after throwing an
+//! instance of 'std::bad_alloc'` and `  what():  std::bad_alloc` (libstdc++),
+//! or a server's signal handler prints `Signal (11) received.` and numbered
+//! native frames (`3# 0x00007F… in libtritonserver.so`, `#3 0x… in f()`,
+//! `frame #3: …`); the shell adds `Aborted (core dumped)`. These open a group
+//! whose first line is the message.
 
 /// Where a stream's grouping stands after its last line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +93,14 @@ pub(super) enum State {
     /// A blank line in a goroutine dump, tentatively until the next
     /// `goroutine N […]:` confirms it.
     GoroutinesBlank,
+    /// After `thread '…' panicked at …`: its message (on the next line
+    /// when the header ends with `:`) and `note:` lines follow.
+    RustPanic { message_next: bool },
+    /// Inside a Rust `stack backtrace:`.
+    RustBacktrace,
+    /// Inside a native crash: `terminate called …`, `Signal (N) received.`
+    /// and what follows them.
+    NativeCrash,
     /// The custom form (`multiline { start, continue }`): a group is open.
     Continued,
 }
@@ -140,6 +162,12 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             }
             if is_panic(t) {
                 return Step::Join(Join { next: State::PanicHeader, tentative: true, message: Some(0) });
+            }
+            if let Some(message_next) = rust_panic(t) {
+                return Join::message(State::RustPanic { message_next }, 0);
+            }
+            if is_native_crash(t) {
+                return Join::message(State::NativeCrash, 0);
             }
             if state == State::Head {
                 Step::End
@@ -214,6 +242,29 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
                 Step::End
             }
         }
+        State::RustPanic { message_next } => {
+            if (message_next && !t.is_empty()) || t.starts_with("note: ") {
+                Join::commit(State::RustPanic { message_next: false })
+            } else if t == "stack backtrace:" {
+                Join::commit(State::RustBacktrace)
+            } else {
+                Step::End
+            }
+        }
+        State::RustBacktrace => {
+            if is_rust_frame(t) || t.starts_with("note: ") {
+                Join::commit(State::RustBacktrace)
+            } else {
+                Step::End
+            }
+        }
+        State::NativeCrash => {
+            if is_native_crash_line(t) {
+                Join::commit(State::NativeCrash)
+            } else {
+                Step::End
+            }
+        }
         State::Continued => unreachable!("the custom form has its own grammar"),
     }
 }
@@ -278,10 +329,85 @@ fn is_indented(t: &str) -> bool {
     matches!(t.as_bytes().first(), Some(b' ' | b'\t'))
 }
 
-/// `panic: …` or `fatal error: …` at the start of the line: the first line
-/// of a Go crash.
+/// `panic: …` or `fatal error: …` at the start of the line, or a `log`
+/// line (`2024/01/02 15:04:05 …`) that speaks of a panic: the first line of
+/// a Go crash, if a goroutine dump follows.
 fn is_panic(t: &str) -> bool {
-    t.starts_with("panic: ") || t.starts_with("fatal error: ")
+    t.starts_with("panic: ") || t.starts_with("fatal error: ") || go_log_panic(t)
+}
+
+/// `2024/01/02 15:04:05 http: panic serving 10.0.0.1:1234: …` (also with
+/// microseconds): a Go `log` line about a panic.
+fn go_log_panic(t: &str) -> bool {
+    let b = t.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let stamp = b.len() > 20
+        && digits(0..4)
+        && b[4] == b'/'
+        && digits(5..7)
+        && b[7] == b'/'
+        && digits(8..10)
+        && b[10] == b' '
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    stamp && t[19..].contains("panic")
+}
+
+/// `thread 'main' panicked at src/main.rs:2:5:` (Rust 1.73 and later: the
+/// message on the next line) or `thread 'main' panicked at 'boom',
+/// src/main.rs:2:5` (before): whether the message comes on the next line.
+fn rust_panic(t: &str) -> Option<bool> {
+    let rest = t.strip_prefix("thread '")?;
+    let at = rest.find("' panicked at ")?;
+    Some(rest[at..].ends_with(':'))
+}
+
+/// A frame of a Rust backtrace: `  12: std::rt::lang_start` or its
+/// `             at /rustc/…/src/rt.rs:159:18`.
+fn is_rust_frame(t: &str) -> bool {
+    let body = t.trim_start();
+    if body.len() == t.len() {
+        return false;
+    }
+    if body.starts_with("at ") {
+        return true;
+    }
+    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && body[digits..].starts_with(": ")
+}
+
+/// The first line of a native crash: libstdc++'s terminate handler, or a
+/// server's signal handler.
+fn is_native_crash(t: &str) -> bool {
+    t.starts_with("terminate called after throwing an instance of ")
+        || t.starts_with("terminate called without an active exception")
+        || t.starts_with("terminate called recursively")
+        || (t.starts_with("Signal (") && t.ends_with(") received."))
+}
+
+/// A line of a native crash after its first: indented (`  what():  …`),
+/// a numbered frame (`3# …`, `#3 …`, `frame #3: …`, `3  0x7f… …`), PyTorch's
+/// `Exception raised from …`, or the shell's `Aborted (core dumped)` and
+/// `Segmentation fault`.
+fn is_native_crash_line(t: &str) -> bool {
+    if t.is_empty() {
+        return false;
+    }
+    if is_indented(t) || t.starts_with("Exception raised from ") || t.starts_with("frame #") {
+        return true;
+    }
+    let killed = ["Aborted", "Aborted (core dumped)", "Segmentation fault", "Segmentation fault (core dumped)"];
+    if killed.iter().any(|k| t.ends_with(k)) {
+        return true;
+    }
+    let body = t.strip_prefix('#').unwrap_or(t);
+    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0
+        && (body[digits..].starts_with("# ") || body[digits..].starts_with(' '))
+        && (body[digits..].trim_start().starts_with("0x") || t.starts_with('#') || body[digits..].starts_with("# "))
 }
 
 /// `goroutine 1 [running]:`, also with Go 1.23's `gp=… m=…` fields.
@@ -421,5 +547,34 @@ mod tests {
         assert_eq!(python(State::GoroutinesBlank, "main.main()"), Step::End);
         assert_eq!(python(State::Goroutines, "exit status 2"), Step::End);
         assert_eq!(python(State::Goroutines, "Starting server (v1.2)"), Step::End);
+    }
+
+    #[test]
+    fn rust_panics_native_crashes_and_go_log_panics_are_recognised() {
+        assert_eq!(rust_panic("thread 'main' panicked at src/main.rs:2:5:"), Some(true));
+        assert_eq!(rust_panic("thread 'tokio-runtime-worker' panicked at 'boom', src/lib.rs:9:1"), Some(false));
+        assert_eq!(rust_panic("thread pool started"), None);
+        assert!(is_rust_frame("  12: std::rt::lang_start"));
+        assert!(is_rust_frame("             at /rustc/abc/library/std/src/rt.rs:159:18"));
+        assert!(!is_rust_frame("12: not indented"));
+        assert!(is_native_crash("terminate called after throwing an instance of 'std::bad_alloc'"));
+        assert!(is_native_crash("Signal (11) received."));
+        for frame in [
+            "  what():  std::bad_alloc",
+            "3# 0x00007F730FE07219 in /opt/tritonserver/lib/libtritonserver.so",
+            "#3 0x00007f1 in f()",
+            "frame #3: c10::Error::Error(...) + 0x8d",
+            "Exception raised from check at /pytorch/c10/cuda/CUDAException.cpp:44",
+            "./clean_wav.sh: line 26:  6499 Aborted",
+            "Aborted (core dumped)",
+        ] {
+            assert!(is_native_crash_line(frame), "{frame}");
+        }
+        for not_frame in ["INFO: next request", "2024 was a good year", ""] {
+            assert!(!is_native_crash_line(not_frame), "{not_frame}");
+        }
+        assert!(go_log_panic("2020/02/27 01:59:21 http: panic serving 1.2.3.4:5: runtime error"));
+        assert!(!go_log_panic("2020/02/27 01:59:21 http: superfluous response.WriteHeader call"));
+        assert!(!go_log_panic("panic serving without a date"));
     }
 }
