@@ -36,8 +36,6 @@ const KNOWN_FAILING: &[&str] = &[
     "multiline-message/fastertransformer-klog-continuation.case",
     "multiline-message/triton-backend-and-model-tables.case",
     "multiline-message/triton-model-table.case",
-    "prefixed-traceback/ray-task-chained.case",
-    "prefixed-traceback/ray-train-worker-rank-chained.case",
     "rust-panic/tgi-launcher-exit-error.case",
 ];
 

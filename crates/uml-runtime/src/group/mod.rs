@@ -4,9 +4,9 @@
 //! A program that crashes prints its traceback one raw line per traceback
 //! line, and the container runtime stores each as a line of its own. Users
 //! expect one record per traceback, with the line that announced it as its
-//! message (`platform.md` §5). A [`Grouper`] reads the lines of one file in
-//! order and hands out [`Group`]s: a traceback with its head line, a run of
-//! continued lines, or a single line passing through.
+//! message (`docs/contract.md`, "Tracebacks"). A [`Grouper`] reads the lines
+//! of one file in order and hands out [`Group`]s: a traceback with its head
+//! line, a run of continued lines, or a single line passing through.
 //!
 //! ```
 //! use uml_runtime::group::{Group, GroupConfig, Grouper, Stream};
@@ -63,13 +63,13 @@
 //!   `panic: …` line; a traceback cut before any exception line (input ended,
 //!   `max_lines`, idle) uses its first line.
 //! - **The default `head`** is [`GroupConfig::DEFAULT_HEAD`]: one of the
-//!   error spellings of `platform.md` §4 as a word (`ERROR`, `ERRO`,
-//!   `CRITICAL`, `CRIT`, `FATAL`, `FATA`, `PANIC`, `PANI`, any case, also
-//!   right after an ANSI colour code: kaniko's `\x1b[31mERRO`), the word
-//!   `exception` (`Exception in ASGI application`, `Exception in thread
-//!   Thread-1:`, `Exception ignored in: …`), `[E]` (TensorRT) or a klog `E`
-//!   or `F` line. A level word only counts whole: `ValueError` or `errors`
-//!   do not match. The grouper matches it by hand
+//!   error spellings of `docs/contract.md`, "Levels", as a word (`ERROR`,
+//!   `ERRO`, `CRITICAL`, `CRIT`, `FATAL`, `FATA`, `PANIC`, `PANI`, any case,
+//!   also right after an ANSI colour code: kaniko's `\x1b[31mERRO`), the word
+//!   `exception` (`Exception in ASGI application`,
+//!   `Exception in thread Thread-1:`, `Exception ignored in: …`), `[E]`
+//!   (TensorRT) or a klog `E` or `F` line. A level word only counts whole:
+//!   `ValueError` or `errors` do not match. The grouper matches it by hand
 //!   ([`matches_default_head`], twice as fast as the regex engine on it; a
 //!   proptest holds the two to the same answers). A head line is held until
 //!   the next line of its stream shows whether a traceback follows.
@@ -96,15 +96,15 @@
 //!
 //! # Order
 //!
-//! **Groups come out in the order of their first line**, whatever the
-//! stream: a file's records come out in the order of their first raw line
-//! (`platform.md` §1). Grouping is per stream (stdout and stderr lines
-//! never join each other's groups), so while a stream holds lines back (an
-//! open traceback, a head line waiting for the next line), finished groups of
-//! the other stream that started later wait behind it, copied into a queue,
-//! and leave with it. A traceback is not over until the next line of its
-//! stream arrives (a chain may follow), so the other stream waits until then,
-//! or until [`Grouper::flush_idle`].
+//! **Groups come out in the order of their first line**, whatever the stream:
+//! a file's records come out in the order of their first raw line
+//! (`docs/contract.md`, "The unified record"). Grouping is per stream (stdout
+//! and stderr lines never join each other's groups), so while a stream holds
+//! lines back (an open traceback, a head line waiting for the next line),
+//! finished groups of the other stream that started later wait behind it,
+//! copied into a queue, and leave with it. A traceback is not over until the
+//! next line of its stream arrives (a chain may follow), so the other stream
+//! waits until then, or until [`Grouper::flush_idle`].
 //!
 //! # Limits, memory and counting
 //!
@@ -269,6 +269,48 @@ impl Grammar {
     }
 }
 
+/// The length of the process tags a line starts with: vLLM's and Ray's
+/// `(APIServer pid=1) `, `(VllmWorker rank=0 pid=7) `, `(RayTrainWorker
+/// pid=43515, ip=10.0.0.1) `, torch.distributed's `[rank0]: `, or several of
+/// them (`(RayTrainWorker pid=43515) [rank1]: `); 0 for none.
+fn line_prefix(line: &str) -> usize {
+    let mut at = 0;
+    loop {
+        let rest = &line[at..];
+        if rest.starts_with('(') {
+            // A tag names a process id, and is short.
+            let Some(close) = rest.get(..rest.len().min(128)).and_then(|r| r.find(") ")) else { break };
+            if !rest[..close].contains("pid=") {
+                break;
+            }
+            at += close + 2;
+        } else if let Some(tail) = rest.strip_prefix("[rank") {
+            let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 || !tail[digits..].starts_with("]:") {
+                break;
+            }
+            at += 5 + digits + 2;
+            if line[at..].starts_with(' ') {
+                at += 1;
+            }
+        } else {
+            break;
+        }
+    }
+    at
+}
+
+/// Where the text after `prefix` starts in `line`: after it, or at the end
+/// of a line that is only (the start of) the tag, which stands for a blank
+/// line; `None` if the line is another process's.
+fn strip_prefix(line: &str, prefix: &str) -> Option<usize> {
+    if line.starts_with(prefix) {
+        return Some(prefix.len());
+    }
+    let t = line.trim_end();
+    (!t.is_empty() && prefix.starts_with(t)).then_some(line.len())
+}
+
 /// The most lines held tentatively at once (a Go panic's header, blank lines
 /// between goroutines); one more ends the group.
 const TENTATIVE_LINES: usize = 8;
@@ -300,6 +342,9 @@ struct Lane {
     /// The lines after `committed`, each with where it starts in `text`; at
     /// most `TENTATIVE_LINES`, so the vector never grows past its capacity.
     tentative: Vec<Tentative>,
+    /// The process tag the group's lines start with (`(APIServer pid=1) `,
+    /// `[rank0]: `), left out of the group's text; empty for none.
+    prefix: String,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -339,6 +384,13 @@ impl Lane {
             committed: 0,
             committed_lines: 0,
             tentative: Vec::with_capacity(TENTATIVE_LINES),
+            prefix: String::new(),
+        }
+    }
+
+    fn set_prefix(&mut self, prefix: &str) {
+        if self.prefix != prefix {
+            prefix.clone_into(&mut self.prefix);
         }
     }
 
@@ -595,7 +647,22 @@ impl Grouper {
         self.lanes[i].last_ts = timestamp_ns;
         loop {
             let lane = &self.lanes[i];
-            match self.grammar.step(lane.state, line) {
+            // The grammar reads the line without a process tag that repeats
+            // on every line of the group (`(APIServer pid=1) `, `[rank0]: `).
+            let body_start = match lane.state {
+                State::Plain => line_prefix(line),
+                _ if lane.prefix.is_empty() => 0,
+                _ => match strip_prefix(line, &lane.prefix) {
+                    Some(start) => start,
+                    None => {
+                        // Another process's line: the group is over.
+                        self.close(i, Close::End, sink);
+                        continue;
+                    }
+                },
+            };
+            let body = &line[body_start..];
+            match self.grammar.step(lane.state, body) {
                 Step::Single => {
                     let group = Group { stream, timestamp_ns, line, traceback: None, lines: 1, origin };
                     let other_held = self.lanes[1 - i].held_seq();
@@ -603,12 +670,15 @@ impl Grouper {
                     break;
                 }
                 Step::Hold => {
-                    self.lanes[i].hold(line, seq, timestamp_ns, origin);
+                    // A head line is kept whole: its rule reads the tag.
+                    let lane = &mut self.lanes[i];
+                    lane.hold(line, seq, timestamp_ns, origin);
+                    lane.set_prefix(&line[..body_start]);
                     break;
                 }
                 Step::End => self.close(i, Close::End, sink),
                 Step::Join(join) => {
-                    if !lane.has_room(line, &join, self.max_lines) {
+                    if !lane.has_room(body, &join, self.max_lines) {
                         if lane.tentative.is_empty() && lane.state != State::Head {
                             self.close(i, Close::Cut, sink);
                         } else {
@@ -616,7 +686,11 @@ impl Grouper {
                             continue;
                         }
                     }
-                    self.lanes[i].join(line, seq, timestamp_ns, origin, join);
+                    let lane = &mut self.lanes[i];
+                    if lane.lines == 0 {
+                        lane.set_prefix(&line[..body_start]);
+                    }
+                    lane.join(body, seq, timestamp_ns, origin, join);
                     break;
                 }
             }
