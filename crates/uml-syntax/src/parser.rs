@@ -146,6 +146,11 @@ struct ErrorLog<'src> {
     /// Offsets of tokens that directly follow an unterminated literal which
     /// swallowed a closing bracket: an error there is a cascade.
     after_swallowed: RefCell<Vec<usize>>,
+    /// The first `{ … }` pair whose `}` starts a line indented differently
+    /// from the line of its `{`, as the token stream has seen so far: when a
+    /// `}` is missing, this is usually where, since the `}` that follows was
+    /// meant for an outer block.
+    misindented: Cell<Option<(Span, Span)>>,
 }
 
 impl<'src> ErrorLog<'src> {
@@ -157,6 +162,7 @@ impl<'src> ErrorLog<'src> {
             cursor: Cell::new((0, 0)),
             brackets: RefCell::new((0, Vec::new())),
             after_swallowed: RefCell::new(Vec::new()),
+            misindented: Cell::new(None),
         }
     }
 
@@ -257,7 +263,8 @@ type Spanned<'src> = Result<(usize, Token<'src>, usize), Diagnostic>;
 /// Feeds the parser: drops comments (keeping their spans), turns lexical
 /// errors into diagnostics, and stops the stream when nesting or the error
 /// count passes its limit. It also tracks open brackets, so that an
-/// unexpected end of file can point at the `{` that was never closed.
+/// unexpected end of file, or an item met inside a block, can point at the
+/// `{` that was never closed.
 struct TokenStream<'src> {
     file: FileId,
     src: &'src str,
@@ -267,10 +274,6 @@ struct TokenStream<'src> {
     log: Rc<ErrorLog<'src>>,
     /// Brackets opened and not yet closed, innermost last.
     open: Vec<(Token<'src>, Span)>,
-    /// The first `{ … }` pair whose `}` starts a line indented differently
-    /// from the line of its `{`: when a `}` is missing, this is usually
-    /// where, since the `}` that follows was meant for an outer block.
-    misindented: Option<(Span, Span)>,
     /// Bounds the depth of the tree.
     nesting: NestLimiter,
     /// The line of the last lexical error: one per line is reported.
@@ -292,7 +295,6 @@ impl<'src> TokenStream<'src> {
             diagnostics: Vec::new(),
             log,
             open: Vec::new(),
-            misindented: None,
             nesting: NestLimiter::default(),
             last_lexical_error_line: None,
             swallowed: false,
@@ -325,13 +327,13 @@ impl<'src> TokenStream<'src> {
             Token::RParen | Token::RBracket | Token::RBrace => {
                 let Some((opener, open_span)) = self.open.pop() else { return };
                 let src = self.src;
-                if self.misindented.is_none()
+                if self.log.misindented.get().is_none()
                     && opener == Token::LBrace
                     && tok == Token::RBrace
                     && starts_line(src, span.start as usize)
                     && indentation(src, span.start as usize) != indentation(src, open_span.start as usize)
                 {
-                    self.misindented = Some((open_span, span));
+                    self.log.misindented.set(Some((open_span, span)));
                 }
             }
             _ => {}
@@ -354,7 +356,7 @@ impl<'src> TokenStream<'src> {
             let text = tok.text().unwrap_or("?");
             eof.labels.push(secondary(self.file, span, format!("this `{text}` is not closed")));
         }
-        if let Some((open, close)) = self.misindented {
+        if let Some((open, close)) = self.log.misindented.get() {
             eof.labels.push(secondary(self.file, open, "perhaps this `{` is the one missing its `}`"));
             eof.labels.push(secondary(self.file, close, "the `}` that closes it is indented differently"));
         }
@@ -658,8 +660,29 @@ impl<'src> Ctx<'src> {
                 d = d.secondary(file, open_span, format!("this `{text}` is not closed"));
             }
         }
+        // An item's keyword inside a block: the `{` before it was never
+        // closed, and the parser only notices at the next item.
+        let mut unclosed_help = None;
+        if matches!(tok, Token::Rule | Token::Test | Token::Schema) && expected.has("}") {
+            let brace = self.log.open_before(span.start as usize, |open| {
+                open.iter().rev().find(|(t, _)| *t == Token::LBrace).map(|&(_, s)| s)
+            });
+            if let Some(open_span) = brace {
+                d = d.secondary(file, open_span, "this `{` is not closed");
+                if let Some((open, close)) = self.log.misindented.get().filter(|(_, close)| close.end <= span.start) {
+                    d = d.secondary(file, open, "perhaps this `{` is the one missing its `}`").secondary(
+                        file,
+                        close,
+                        "the `}` that closes it is indented differently",
+                    );
+                }
+                let word = tok.text().unwrap_or_default();
+                unclosed_help = Some(format!("a `{word}` cannot start inside a block: add the missing `}}` before it"));
+            }
+        }
         let next = self.token_after(span);
         let help: Option<String> = match tok {
+            _ if unclosed_help.is_some() => unclosed_help,
             _ if tok.is_keyword() && expected.has("ident") && !expected.is_expression_start() => Some(format!(
                 "`{}` is a keyword and cannot be used as a name; choose another name",
                 tok.text().unwrap_or_default()
