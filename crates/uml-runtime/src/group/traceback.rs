@@ -22,9 +22,14 @@
 //! …
 //! ```
 //!
-//! and an exception group (3.11+) entirely indented, framed by `+` and `|`
-//! (it ends at the first line that is not: its last closing line may be
-//! that of a nested group, or missing):
+//! Loguru marks the frame that caught the exception with `> File "…"` (not
+//! indented), and `rich` draws the frames in a box (`╭──╮`, `│ … │`,
+//! `╰──╯`, its header in the top border or on the line before): both are
+//! frames.
+//!
+//! Python prints an exception group (3.11+) entirely indented, framed by
+//! `+` and `|` (it ends at the first line that is not: its last closing
+//! line may be that of a nested group, or missing):
 //!
 //! ```text
 //!   + Exception Group Traceback (most recent call last):
@@ -178,7 +183,7 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             }
         }
         State::Frames => {
-            if t.is_empty() || is_indented(t) {
+            if t.is_empty() || is_indented(t) || is_marked_frame(t) {
                 Join::commit(State::Frames)
             } else if t == TRACEBACK {
                 // A new traceback: the previous one never printed its
@@ -282,6 +287,10 @@ fn opens_traceback(t: &str, in_chain: bool) -> Option<Step> {
     if first == b'T' {
         return (t == TRACEBACK).then_some(Join::commit(State::Frames));
     }
+    // `rich`'s box with the header in its top border.
+    if t.starts_with('╭') && t.contains("Traceback (most recent call last)") {
+        return Some(Join::commit(State::Frames));
+    }
     if first != b' ' && first != b'\t' {
         return None;
     }
@@ -323,6 +332,12 @@ fn is_group_message(body: &str) -> bool {
 fn group_frame_column(t: &str) -> Option<usize> {
     let column = t.len() - t.trim_start_matches(' ').len();
     (column > 0 && matches!(t.as_bytes().get(column), Some(b'|' | b'+'))).then_some(column)
+}
+
+/// A frame line that is not indented: loguru's `> File "…"` at the frame
+/// that caught the exception, and `rich`'s box (`╭──╮`, `│ … │`, `╰──╯`).
+fn is_marked_frame(t: &str) -> bool {
+    t.starts_with("> File \"") || t.starts_with(['╭', '│', '╰'])
 }
 
 fn is_indented(t: &str) -> bool {
