@@ -1,8 +1,8 @@
 //! Over every sample there is (the sample node and generated files of every
-//! source and every unrouted container, in both framings): every raw line
-//! is accounted for (in a record, joined as a piece, or dropped with a
-//! reason), and every record `uml run` would write satisfies the output
-//! schema of platform.md §1 (`tests/support/record_schema.rs`).
+//! source and every unrouted container, in both framings): every raw line is
+//! accounted for (in a record, joined as a piece, or dropped with a reason),
+//! and every record `uml run` would write satisfies the output schema of
+//! docs/contract.md, "The unified record" (`tests/support/record_schema.rs`).
 
 #[path = "support/record_schema.rs"]
 mod record_schema;

@@ -373,6 +373,55 @@ fn run_transforms_the_sample_node() {
     assert!(!run.stderr.contains("accounting error"), "{}", run.stderr);
 }
 
+/// The output README.md quotes for `uml run examples/var/log/containers`: the
+/// NDJSON records and the summary line (up to its `…`) of its ```text block.
+fn readme_quoted_run() -> (Vec<String>, String) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    let command = readme.find("run examples/var/log/containers").expect("README.md shows `uml run` on the samples");
+    let after = &readme[command..];
+    let start = after.find("```text\n").expect("README.md quotes the output in a ```text block") + "```text\n".len();
+    let block = &after[start..start + after[start..].find("```").expect("the ```text block is closed")];
+    let records = block.lines().filter(|l| l.starts_with('{')).map(str::to_string).collect();
+    let summary = block.lines().find(|l| l.starts_with("ok: ")).expect("README.md quotes the summary line");
+    let summary = summary.split('…').next().unwrap_or(summary).to_string();
+    (records, summary)
+}
+
+#[test]
+fn run_on_the_samples_prints_what_the_readme_quotes() {
+    let (quoted_records, quoted_summary) = readme_quoted_run();
+    // The numbers of a summary line, in order.
+    let counts = |summary: &str| -> Vec<u64> {
+        summary.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect()
+    };
+    let quoted = counts(&quoted_summary);
+    assert!(
+        ["lines read", "files", "records written", "pieces joined", "dropped"]
+            .iter()
+            .all(|k| quoted_summary.contains(k)),
+        "README.md's summary line lacks a count: {quoted_summary}"
+    );
+
+    let run = uml(&["run", SAMPLES], "");
+    assert_eq!(run.status, Status::Success, "{}", run.stderr);
+    let summary = run.stderr.lines().next().unwrap_or("");
+    // The counts README.md states (lines read, files, records, lines in
+    // records, pieces joined, dropped, and the drops it names) are the ones
+    // printed, in the same words.
+    let printed = counts(summary);
+    assert!(
+        printed.starts_with(&quoted) && summary.starts_with(&quoted_summary),
+        "README.md quotes the summary of `uml run examples/var/log/containers` as\n  {quoted_summary}…\n\
+         but it prints\n  {summary}\nUpdate README.md."
+    );
+    for record in &quoted_records {
+        assert!(
+            run.stdout.lines().any(|l| l == record),
+            "README.md quotes a record that `uml run examples/var/log/containers` does not print:\n  {record}"
+        );
+    }
+}
+
 #[test]
 fn run_keeps_each_stream_in_order_on_any_number_of_threads() {
     let one = records(&uml(&["run", "--threads", "1", SAMPLES], "").stdout);

@@ -1,8 +1,8 @@
-//! The `execute` fuzz target's laws on stable Rust: every record the
-//! embedded rules make satisfies the output schema (platform.md §1), every
-//! line without a record is explained, and nothing panics. The laws and the
-//! fuzz input format are in `support/record_schema.rs`, shared with
-//! `fuzz/fuzz_targets/execute.rs`.
+//! The `execute` fuzz target's laws on stable Rust: every record the embedded
+//! rules make satisfies the output schema (docs/contract.md, "The unified
+//! record"), every line without a record is explained, and nothing panics.
+//! The laws and the fuzz input format are in `support/record_schema.rs`,
+//! shared with `fuzz/fuzz_targets/execute.rs`.
 //!
 //! The laws run over the seeds of the fuzz target (`fuzz/seeds/execute/`),
 //! over every line of every `test` block of `rules/*.uml` (one at a time, and

@@ -1,6 +1,6 @@
-//! The embedded rules on arbitrary lines and metadata: every record they
-//! make satisfies the output schema of platform.md §1, every line without a
-//! record is explained, and nothing panics.
+//! The embedded rules on arbitrary lines and metadata: every record they make
+//! satisfies the output schema of docs/contract.md, "The unified record",
+//! every line without a record is explained, and nothing panics.
 //!
 //! The input format (metadata picked among realistic files or read from the
 //! input, flags, an optional traceback, lines) and the laws are in

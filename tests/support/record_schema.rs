@@ -1,5 +1,5 @@
-//! The output contract of `../shared/platform.md` §1 as a checker, and the
-//! input format of the `execute` fuzz target.
+//! The output contract of `docs/contract.md`, "The unified record", as a
+//! checker, and the input format of the `execute` fuzz target.
 //!
 //! Shared, as source, by `tests/execute_schema.rs` and
 //! `fuzz/fuzz_targets/execute.rs` (`#[path = …] mod record_schema;`), so

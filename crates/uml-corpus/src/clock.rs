@@ -1,10 +1,10 @@
 //! Time: the container runtime's clock of one file, and the many ways the
 //! sources print the same instant inside their messages.
 //!
-//! Every file starts on 2026-11-20 (the date of platform.md's examples) at a
-//! time of day chosen by the seed, and its clock only moves forward. The
-//! calendar breakdown is cached per second, because most lines of a busy
-//! file share their second with the line before.
+//! Every file starts on 2026-11-20 (the date of the examples in
+//! docs/contract.md) at a time of day chosen by the seed, and its clock only
+//! moves forward. The calendar breakdown is cached per second, because most
+//! lines of a busy file share their second with the line before.
 
 use crate::text::{push_padded, push_u64, push2, push9};
 

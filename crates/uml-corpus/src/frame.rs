@@ -1,5 +1,5 @@
 //! From messages to a log file: what the container runtime does to what a
-//! container writes (platform.md §2).
+//! container writes (docs/contract.md, "Log files").
 //!
 //! A source generator ([`Generator`]) produces events: a [`Burst`] of one
 //! message or several (a traceback is one raw line per traceback line). The

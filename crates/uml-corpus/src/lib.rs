@@ -2,11 +2,12 @@
 //! deterministically from a seed, at any size, for tests and benchmarks.
 //!
 //! A node keeps one file per container under `/var/log/containers/`
-//! (platform.md §2). This crate writes such files for the five sources of
-//! platform.md §3 (the model container, the Tekton build, the GPU build job,
-//! the pod-lifecycle watcher and the Django deployment logs) and for the
-//! containers no rule may route ([`Noise`]: sidecars, init containers,
-//! platform pods), in either on-disk format ([`Framing`]).
+//! (docs/contract.md, "Log files"). This crate writes such files for the five
+//! sources of docs/contract.md, "The five sources" (the model container, the
+//! Tekton build, the GPU build job, the pod-lifecycle watcher and the Django
+//! deployment logs) and for the containers no rule may route ([`Noise`]:
+//! sidecars, init containers, platform pods), in either on-disk format
+//! ([`Framing`]).
 //!
 //! | item | what |
 //! | --- | --- |
@@ -28,17 +29,17 @@
 //!
 //! # What the files hold
 //!
-//! Each source's module documents its mix: the share of each kind of line
-//! and its stream. Across sources, what platform.md §2–§5 asks a reader to
-//! handle is there, rare but present: stdout and stderr interleaved, CRI
-//! timestamps with 0 to 9 fraction digits (docker's always 9), messages
-//! longer than 16 KiB cut into partial pieces (`P` … `F`, or docker pieces
-//! without `\n`) with lines of the other stream between them and UTF-8
-//! characters split across pieces, empty lines (`<ts> stdout F `), `\r`
-//! progress bars, ANSI colours, multi-line tracebacks and Go panics, every
-//! level spelling of the sources, JSON with escapes, `\uXXXX` unicode, lone
-//! surrogates, `NaN`, non-string and missing messages, and (model container)
-//! bytes that are not UTF-8.
+//! Each source's module documents its mix: the share of each kind of line and
+//! its stream. Across sources, what docs/contract.md ("Log files" to
+//! "Tracebacks") asks a reader to handle is there, rare but present: stdout
+//! and stderr interleaved, CRI timestamps with 0 to 9 fraction digits
+//! (docker's always 9), messages longer than 16 KiB cut into partial pieces
+//! (`P` … `F`, or docker pieces without `\n`) with lines of the other stream
+//! between them and UTF-8 characters split across pieces, empty lines
+//! (`<ts> stdout F `), `\r` progress bars, ANSI colours, multi-line
+//! tracebacks and Go panics, every level spelling of the sources, JSON with
+//! escapes, `\uXXXX` unicode, lone surrogates, `NaN`, non-string and missing
+//! messages, and (model container) bytes that are not UTF-8.
 //!
 //! # Invariants
 //!
@@ -69,7 +70,7 @@ mod traceback;
 use frame::Generator;
 use names::{Identity, Origin};
 
-/// The five sources of platform.md §3.
+/// The five sources of docs/contract.md, "The five sources".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Source {
     /// The running model: pod `model-<mvid>-<hash>-<replica>`, container `model`.
@@ -88,8 +89,8 @@ impl Source {
     pub const ALL: [Source; 5] =
         [Source::ModelContainer, Source::Build, Source::GpuBuild, Source::PodLifecycleWatcher, Source::Deploy];
 
-    /// The source's name, as its sketch file `docs/sketches/<name>.uml`
-    /// spells it; the rule in `pod_lifecycle_watcher.uml` is called
+    /// The source's name, as its rule file `rules/<name>.uml` spells it;
+    /// the rule in `rules/pod_lifecycle_watcher.uml` is called
     /// `kube_pod_lifecycle_watcher`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -107,7 +108,8 @@ impl Source {
     }
 }
 
-/// Containers whose lines no rule may route (platform.md §3).
+/// Containers whose lines no rule may route (docs/contract.md, "The five
+/// sources").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Noise {
     /// knative's `queue-proxy` sidecar of the model pod: zap JSON.
@@ -147,7 +149,8 @@ impl Noise {
     }
 }
 
-/// The on-disk format of a container log file (platform.md §2).
+/// The on-disk format of a container log file (docs/contract.md, "Log
+/// files").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Framing {
     /// containerd and CRI-O: `<timestamp> <stdout|stderr> <F|P> <message>`.

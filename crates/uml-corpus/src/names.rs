@@ -1,5 +1,6 @@
-//! Who writes a file: the model version, organisation and pods a seed
-//! stands for, and kubelet file names (platform.md §2 and §3).
+//! Who writes a file: the model version, organisation and pods a seed stands
+//! for, and kubelet file names (docs/contract.md, "Log files" and "The five
+//! sources").
 //!
 //! The identity depends on the seed alone, not on the source, so the files
 //! of one seed belong together: `generate(ModelContainer, …, 7)` and

@@ -1,5 +1,6 @@
-//! Python tracebacks and Go panics as they reach a log file: one raw line
-//! per line of the traceback (platform.md §5), blank lines included.
+//! Python tracebacks and Go panics as they reach a log file: one raw line per
+//! line of the traceback (docs/contract.md, "Tracebacks"), blank lines
+//! included.
 //!
 //! The shapes are the interpreter's own: frames with their source line and,
 //! sometimes, `^^^^` markers (Python 3.11+), chained tracebacks with their

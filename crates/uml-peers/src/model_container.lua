@@ -17,7 +17,7 @@ local concat = table.concat
 
 local DEBUG, INFO, WARNING, ERROR = "DEBUG", "INFO", "WARNING", "ERROR"
 
--- The level spellings of platform.md §4, lowercase.
+-- The level spellings of docs/contract.md, "Levels", lowercase.
 local SPELLINGS = {
   debug = DEBUG, debu = DEBUG, debg = DEBUG, trace = DEBUG, trac = DEBUG, v = DEBUG, d = DEBUG,
   ["[d]"] = DEBUG, ["[v]"] = DEBUG,

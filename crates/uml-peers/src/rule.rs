@@ -47,7 +47,8 @@ impl Route {
     }
 }
 
-/// The metadata a kubelet log file name carries (platform.md §2).
+/// The metadata a kubelet log file name carries (docs/contract.md, "Log
+/// files").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileMeta<'a> {
     pub pod: &'a str,
@@ -72,7 +73,8 @@ pub const INFO: &str = "INFO";
 pub const WARNING: &str = "WARNING";
 pub const ERROR: &str = "ERROR";
 
-/// A level spelling of platform.md §4, case-insensitive, or `None`.
+/// A level spelling of docs/contract.md, "Levels", case-insensitive, or
+/// `None`.
 pub fn level_from_name(name: &str) -> Option<&'static str> {
     let name = name.trim();
     if name.len() > 8 {

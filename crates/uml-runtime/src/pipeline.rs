@@ -15,10 +15,10 @@
 //! file, [`Processor::finish`] emits what is still open (a dangling partial
 //! line, a traceback cut short).
 //!
-//! **Order.** A file's records come out in the order of their first raw
-//! line (platform.md §1): a line completed from `P` pieces is emitted when
-//! its last piece arrives, so lines of the other stream that complete in
-//! the meantime are held back until it does. The hold is bounded
+//! **Order.** A file's records come out in the order of their first raw line
+//! (docs/contract.md, "The unified record"): a line completed from `P` pieces
+//! is emitted when its last piece arrives, so lines of the other stream that
+//! complete in the meantime are held back until it does. The hold is bounded
 //! ([`MAX_HELD_BYTES`]): past it, held lines go out as they are.
 //!
 //! **Accounting.** Nothing is lost silently. Every raw line read is, in the

@@ -132,7 +132,7 @@ fn timestamps() {
     // §8: the abort counted as `(parse_timestamp: input contains invalid characters)`.
     let err = parse_timestamp("not a time", format).unwrap_err();
     assert_eq!(format!("parse_timestamp: {err}"), "parse_timestamp: input contains invalid characters");
-    // platform.md §2: the runtime's timestamps.
+    // docs/contract.md, "Log files": the runtime's timestamps.
     assert_eq!(parse_rfc3339("2026-11-20T10:00:01.5Z"), Some(1_795_168_801_500_000_000));
     assert_eq!(parse_rfc3339("2026-11-20T10:00:02Z"), Some(1_795_168_802_000_000_000));
     assert_eq!(parse_rfc3339("2026-11-20T05:00:02.1-05:00"), Some(1_795_168_802_100_000_000));

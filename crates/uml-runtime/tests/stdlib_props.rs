@@ -153,7 +153,7 @@ proptest! {
     }
 }
 
-/// Every spelling of platform.md §4, lower case, with its level.
+/// Every spelling of docs/contract.md, "Levels", lower case, with its level.
 const SPELLINGS: &[(&str, Level)] = &[
     ("debug", Level::Debug),
     ("debu", Level::Debug),

@@ -1,5 +1,5 @@
-//! The build: the `step-build` container of the Tekton TaskRun, where
-//! kaniko builds the model image (platform.md §3).
+//! The build: the `step-build` container of the Tekton TaskRun, where kaniko
+//! builds the model image (docs/contract.md, "The five sources").
 //!
 //! The file is a sequence of builds, each in phases, as a real TaskRun's:
 //!

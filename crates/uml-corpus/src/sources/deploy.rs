@@ -1,6 +1,6 @@
 //! Django's deployment and lifecycle logs: python-json-logger objects of
 //! the web app, of which only those with a `model_version_id` are meant for
-//! a user (platform.md §3).
+//! a user (docs/contract.md, "The five sources").
 //!
 //! The mix, per line:
 //!

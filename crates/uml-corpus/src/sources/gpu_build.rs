@@ -1,5 +1,5 @@
 //! The GPU build: a Job pod's `builder` container compiling a TensorRT-LLM
-//! engine (platform.md §3).
+//! engine (docs/contract.md, "The five sources").
 //!
 //! The file is a sequence of engine builds, each in phases:
 //!

@@ -1,7 +1,7 @@
-//! One generator per source (platform.md §3) and for the files no rule may
-//! route ([`noise`]). Each keeps the small state that makes its file read
-//! like one program's output (a build's phase, a server's pid) and writes
-//! its messages straight into the burst's buffer.
+//! One generator per source (docs/contract.md, "The five sources") and for
+//! the files no rule may route ([`noise`]). Each keeps the small state that
+//! makes its file read like one program's output (a build's phase, a server's
+//! pid) and writes its messages straight into the burst's buffer.
 
 pub(crate) mod build;
 pub(crate) mod deploy;

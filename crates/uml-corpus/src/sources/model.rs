@@ -1,6 +1,7 @@
-//! The model container: a truss server (python-json-logger on uvicorn)
-//! around the user's model, with an inference engine (vLLM, Triton) and the
-//! user's own `print()`s writing plain text beside it (platform.md §3).
+//! The model container: a truss server (python-json-logger on uvicorn) around
+//! the user's model, with an inference engine (vLLM, Triton) and the user's
+//! own `print()`s writing plain text beside it (docs/contract.md, "The five
+//! sources").
 //!
 //! The mix, per event (one event is one line, except tracebacks):
 //!

@@ -1,8 +1,8 @@
 //! Files that no rule may route: the sidecars and init containers of the
 //! model and build pods, and platform pods in other namespaces
-//! (platform.md §3). Their content is made to tempt a careless rule: JSON
-//! with `message` and levels, tracebacks, `model_version_id` keys, the
-//! model's own pod name.
+//! (docs/contract.md, "The five sources"). Their content is made to tempt a
+//! careless rule: JSON with `message` and levels, tracebacks,
+//! `model_version_id` keys, the model's own pod name.
 
 use crate::Noise;
 use crate::frame::{Burst, Cx, Generator, Stream};

@@ -1,6 +1,6 @@
 //! The kube-pod-lifecycle-watcher: one JSON object per lifecycle event of a
 //! model pod anywhere in the cluster, among the watcher's own klog lines
-//! (platform.md §3).
+//! (docs/contract.md, "The five sources").
 //!
 //! The mix, per line:
 //!

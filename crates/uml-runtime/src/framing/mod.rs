@@ -1,5 +1,6 @@
-//! Framing: from the raw lines of a container log file back to the lines
-//! the container wrote (platform.md §2, `docs/language.md` §4.3).
+//! Framing: from the raw lines of a container log file back to the lines the
+//! container wrote (`docs/contract.md`, "Log files"; `docs/language.md`
+//! §4.3).
 //!
 //! A container runtime does not store what a container prints as it is. It
 //! prefixes each line with a timestamp, the stream and a tag (CRI), or wraps

@@ -17,10 +17,10 @@
 //!    rest of the pieces is read, up to the closing `F`, and discarded, so
 //!    memory stays bounded whatever the input.
 //!
-//! The line's timestamp is its first piece's; [`FramedLine::first_line`]
-//! says which raw line that was, because a joined line completes after the
-//! lines of the other stream that arrived meanwhile, and records are
-//! ordered by their first raw line (platform.md §1).
+//! The line's timestamp is its first piece's; [`FramedLine::first_line`] says
+//! which raw line that was, because a joined line completes after the lines
+//! of the other stream that arrived meanwhile, and records are ordered by
+//! their first raw line (docs/contract.md, "The unified record").
 //!
 //! **Positions.** A raw line is known by its number, counting from 1, when
 //! pushed with [`Framer::push`], or by a position the caller chose with

@@ -1,11 +1,11 @@
 //! `strip_ansi_escape_codes`: terminal control sequences out of messages.
 //!
-//! The platform wants messages without colour codes (platform.md §1), and
-//! the worst offender is kaniko, which forces colours on:
-//! `\x1b[36mINFO\x1b[0m[0000] Retrieving image manifest python:3.11`.
+//! The platform wants messages without colour codes (docs/contract.md, "The
+//! unified record"), and the worst offender is kaniko, which forces colours
+//! on: `\x1b[36mINFO\x1b[0m[0000] Retrieving image manifest python:3.11`.
 //! Most lines have no escape character at all, so the caller asks
-//! [`needs_strip`] first (one `memchr`) and keeps borrowing the line when
-//! it says no; only lines with an `ESC` are copied.
+//! [`needs_strip`] first (one `memchr`) and keeps borrowing the line when it
+//! says no; only lines with an `ESC` are copied.
 //!
 //! What is removed, following ECMA-48 (the standard behind "ANSI" codes),
 //! each sequence starting at an `ESC` (U+001B):
@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn table() {
         let cases: &[(&str, &str)] = &[
-            // docs/language.md §10.2 and platform.md §3 (kaniko).
+            // docs/language.md §10.2 and docs/contract.md, "The five sources" (kaniko).
             (
                 "\u{1b}[36mINFO\u{1b}[0m[0000] Retrieving image manifest python:3.11",
                 "INFO[0000] Retrieving image manifest python:3.11",

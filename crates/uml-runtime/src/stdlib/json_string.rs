@@ -16,10 +16,10 @@
 //! the escapes it passes over: [`crate::json`]'s `find_special`) and copy
 //! the runs between them in one go.
 //!
-//! The output follows RFC 8259 and platform.md §1: valid UTF-8 (the input
-//! is), `"` and `\` escaped, control characters below U+0020 escaped as
-//! `\b \f \n \r \t` or `\u00XX`, everything else verbatim (as serde_json
-//! writes strings).
+//! The output follows RFC 8259 and docs/contract.md, "The unified record":
+//! valid UTF-8 (the input is), `"` and `\` escaped, control characters below
+//! U+0020 escaped as `\b \f \n \r \t` or `\u00XX`, everything else verbatim
+//! (as serde_json writes strings).
 
 use crate::json::{RawValue, decode_unicode_escape, find_special, special_chunk};
 

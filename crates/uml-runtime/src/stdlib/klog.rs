@@ -239,7 +239,8 @@ mod tests {
         );
         assert_eq!(k.level.as_str(), "info");
         assert_eq!(k.timestamp(ts("2026-11-20T10:00:00Z")), Ok(ts("2026-10-12T01:17:48.317907Z")));
-        // docs/language.md §9 and platform.md §3: the watcher's padded thread id.
+        // docs/language.md §9 and docs/contract.md, "The five sources": the
+        // watcher's padded thread id.
         let k = parse_klog("I1120 10:00:00.000000       1 watcher.go:88] resync").unwrap();
         assert_eq!((k.id, k.file, k.line, k.message), (1, "watcher.go", 88, "resync"));
         assert_eq!(k.timestamp(ts("2026-11-20T10:00:00.5Z")), Ok(ts("2026-11-20T10:00:00Z")));

@@ -1,5 +1,5 @@
 //! `level`: the many spellings of a log level, mapped to the record's four
-//! (platform.md §4, `docs/language.md` §10.4).
+//! (`docs/contract.md`, "Levels"; `docs/language.md` §10.4).
 //!
 //! Spellings are matched without building a lower-cased copy: a spelling is
 //! at most eight bytes, so it is loaded into a `u64` with its letters
@@ -90,8 +90,8 @@ fn fold_swar(word: &[u8]) -> u64 {
     x | (upper >> 2)
 }
 
-/// Every spelling of platform.md §4 but the bracketed ones, most frequent
-/// first: on a table this small a scan in that order beats a search.
+/// Every spelling of docs/contract.md, "Levels", but the bracketed ones, most
+/// frequent first: on a table this small a scan in that order beats a search.
 const SPELLINGS: [(u64, Level); 24] = [
     (fold(b"info"), Level::Info),
     (fold(b"error"), Level::Error),
@@ -119,8 +119,8 @@ const SPELLINGS: [(u64, Level); 24] = [
     (fold(b"panic"), Level::Error),
 ];
 
-/// The level a spelling names, or `None`: the table of platform.md §4,
-/// matched case-insensitively after removing surrounding whitespace
+/// The level a spelling names, or `None`: the table of docs/contract.md,
+/// "Levels", matched case-insensitively after removing surrounding whitespace
 /// (Unicode `White_Space`).
 ///
 /// | level | spellings |
@@ -258,7 +258,7 @@ mod tests {
 
     #[test]
     fn every_spelling_of_the_platform_table() {
-        // platform.md §4, verbatim, and docs/language.md §10.4.
+        // docs/contract.md, "Levels", verbatim, and docs/language.md §10.4.
         let table: &[(Level, &[&str])] = &[
             (Level::Debug, &["DEBUG", "debug", "DEBU", "DEBG", "TRACE", "TRAC", "V", "D", "[D]", "[V]"]),
             (Level::Info, &["INFO", "info", "I", "[I]", "NOTICE", "Normal"]),

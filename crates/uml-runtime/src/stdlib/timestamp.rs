@@ -852,7 +852,7 @@ mod tests {
     fn rfc3339() {
         let base = 1_795_168_800 * NANOS_PER_SECOND; // 2026-11-20T10:00:00Z
         let cases: &[(&str, Option<i64>)] = &[
-            // platform.md §2: CRI and CRI-O.
+            // docs/contract.md, "Log files": CRI and CRI-O.
             ("2026-11-20T10:00:01.5Z", Some(base + 1_500_000_000)),
             ("2026-11-20T10:00:02Z", Some(base + 2 * NANOS_PER_SECOND)),
             ("2026-11-20T05:00:02.1-05:00", Some(base + 2_100_000_000)),
