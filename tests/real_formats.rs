@@ -30,9 +30,6 @@ const KNOWN_FAILING: &[&str] = &[
     "level-words/pip-subprocess-exited-with-error.case",
     "level-words/tensorflow-deepspeed-gradio-startup.case",
     "level-words/torch-elastic-bracketed-error.case",
-    "multiline-message/fastertransformer-klog-continuation.case",
-    "multiline-message/triton-backend-and-model-tables.case",
-    "multiline-message/triton-model-table.case",
     "rust-panic/tgi-launcher-exit-error.case",
 ];
 

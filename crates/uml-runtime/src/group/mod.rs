@@ -345,6 +345,9 @@ struct Lane {
     /// The process tag the group's lines start with (`(APIServer pid=1) `,
     /// `[rank0]: `), left out of the group's text; empty for none.
     prefix: String,
+    /// The group is one message on several lines (a klog line and its
+    /// table): its text is `%line`, and it has no traceback.
+    continued: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -385,6 +388,7 @@ impl Lane {
             committed_lines: 0,
             tentative: Vec::with_capacity(TENTATIVE_LINES),
             prefix: String::new(),
+            continued: false,
         }
     }
 
@@ -448,6 +452,7 @@ impl Lane {
         let text = &self.text[..self.committed];
         let (line, traceback) = match (grammar, self.head) {
             (Grammar::Pattern { .. }, _) => (text, None),
+            (Grammar::Traceback { .. }, _) if self.continued => (text, None),
             (Grammar::Traceback { .. }, Some(head)) if head == text.len() => (text, None),
             (Grammar::Traceback { .. }, Some(head)) => (&text[..head], Some(&text[head + 1..])),
             (Grammar::Traceback { .. }, None) => {
@@ -674,6 +679,7 @@ impl Grouper {
                     let lane = &mut self.lanes[i];
                     lane.hold(line, seq, timestamp_ns, origin);
                     lane.set_prefix(&line[..body_start]);
+                    lane.continued = false;
                     break;
                 }
                 Step::End => self.close(i, Close::End, sink),
@@ -689,6 +695,7 @@ impl Grouper {
                     let lane = &mut self.lanes[i];
                     if lane.lines == 0 {
                         lane.set_prefix(&line[..body_start]);
+                        lane.continued = matches!(join.next, State::KlogContinued { .. });
                     }
                     lane.join(body, seq, timestamp_ns, origin, join);
                     break;

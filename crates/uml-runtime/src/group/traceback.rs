@@ -106,6 +106,12 @@ pub(super) enum State {
     /// Inside a native crash: `terminate called …`, `Signal (N) received.`
     /// and what follows them.
     NativeCrash,
+    /// After a klog line whose message is empty or ends with `:`, and the
+    /// lines that continue it (a table, indented lines); `colon` until the
+    /// first continuation line, which may then be any text.
+    KlogContinued { colon: bool },
+    /// A blank line after a klog continuation, tentatively.
+    KlogBlank,
     /// The custom form (`multiline { start, continue }`): a group is open.
     Continued,
 }
@@ -175,11 +181,15 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
                 return Join::message(State::NativeCrash, 0);
             }
             if state == State::Head {
-                Step::End
-            } else if is_head(line) {
-                Step::Hold
-            } else {
-                Step::Single
+                return Step::End;
+            }
+            let head = is_head(line);
+            match klog_announces(t) {
+                // A klog line that announces more lines (Triton's model
+                // table): they are its message's.
+                Some(colon) if !head => Join::commit(State::KlogContinued { colon }),
+                _ if head => Step::Hold,
+                _ => Step::Single,
             }
         }
         State::Frames => {
@@ -266,6 +276,22 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
         State::NativeCrash => {
             if is_native_crash_line(t) {
                 Join::commit(State::NativeCrash)
+            } else {
+                Step::End
+            }
+        }
+        State::KlogContinued { colon } => {
+            if is_continuation(t) || (colon && !t.is_empty() && klog_message(t).is_none()) {
+                Join::commit(State::KlogContinued { colon: false })
+            } else if t.is_empty() {
+                Join::tentative(State::KlogBlank)
+            } else {
+                Step::End
+            }
+        }
+        State::KlogBlank => {
+            if is_continuation(t) {
+                Join::commit(State::KlogContinued { colon: false })
             } else {
                 Step::End
             }
@@ -392,6 +418,36 @@ fn is_rust_frame(t: &str) -> bool {
     }
     let digits = body.bytes().take_while(u8::is_ascii_digit).count();
     digits > 0 && body[digits..].starts_with(": ")
+}
+
+/// The message of a klog line (`I0415 02:43:44.019434 1 server.cc:570] …`).
+fn klog_message(t: &str) -> Option<&str> {
+    let b = t.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let header = matches!(b.first(), Some(b'I' | b'W' | b'E' | b'F'))
+        && (1..5).all(digit)
+        && b.get(5) == Some(&b' ')
+        && digit(6)
+        && digit(7)
+        && b.get(8) == Some(&b':');
+    if !header {
+        return None;
+    }
+    let close = t.find("] ").or_else(|| t.ends_with(']').then(|| t.len() - 1))?;
+    Some(t.get(close + 2..).unwrap_or(""))
+}
+
+/// For a klog line whose message announces more lines (empty, or ending
+/// with `:`): whether it ends with `:`.
+fn klog_announces(t: &str) -> Option<bool> {
+    let message = klog_message(t)?.trim_end();
+    (message.is_empty() || message.ends_with(':')).then_some(message.ends_with(':'))
+}
+
+/// A line that continues a klog message: a table row or border (`+---`,
+/// `| … |`), or an indented line.
+fn is_continuation(t: &str) -> bool {
+    t.starts_with(['+', '|']) || is_indented(t)
 }
 
 /// The first line of a native crash: libstdc++'s terminate handler, or a
