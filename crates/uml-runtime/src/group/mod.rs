@@ -46,15 +46,26 @@
 //! with plain borrows. The common case costs nothing: a line outside any
 //! group reaches the sink as the caller's own `&str`, uncopied.
 //!
-//! # Python tracebacks and Go panics
+//! # Python tracebacks, crashes and multi-line messages
 //!
 //! The grammar (`group/traceback.rs`) is a state machine per stream over whole
 //! lines: `Traceback (most recent call last):` opens a traceback, indented
-//! lines continue it, the first unindented line is its exception line;
-//! connecting sentences chain the next traceback; exception groups are
-//! framed by `+` and `|`; a Go crash is `panic: …` or `fatal error: …` up
-//! to a goroutine dump and its frames.
+//! lines continue it (and loguru's `> File` marker, and `rich`'s boxed
+//! frames), the first unindented line is its exception line; connecting
+//! sentences chain the next traceback; exception groups are framed by `+`
+//! and `|`; a Go crash is `panic: …`, `fatal error: …` or a `log` line about
+//! a panic, up to a goroutine dump and its frames; a Rust panic is `thread
+//! '…' panicked at …` with its message, notes and backtrace; a native crash
+//! is libstdc++'s `terminate called …` or a signal handler's `Signal (N)
+//! received.` with `what():`, numbered frames and `Aborted`. A klog line
+//! whose message is empty or ends with `:` takes the table or indented lines
+//! after it: one message on several lines (`line`, no `traceback`).
 //!
+//! - **Process tags.** When every line of a group starts with the same
+//!   process tag (vLLM's and Ray's `(APIServer pid=1) `, torch.distributed's
+//!   `[rank0]: `), the grammar reads the lines without it and the group's
+//!   text leaves it out; a line that is only the tag is a blank line; a
+//!   line of another process ends the group. A head line keeps its tag.
 //! - **`line`.** If the line directly before the traceback on the same
 //!   stream matches `head`, it joins the group and is `line`; `traceback` is
 //!   then the rest. Otherwise `line` is the last exception line (the last of
