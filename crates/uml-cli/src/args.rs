@@ -236,9 +236,14 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Ndjson)]
     pub format: OutputFormat,
 
-    /// Write the records to FILE instead of standard output.
+    /// Write the records to FILE instead of standard output (`-`: standard output).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// How standard input is framed: `auto` (CRI or docker json-file, as in a kubelet file), or `raw`:
+    /// plain text, one message per line, as `kubectl logs` prints it (stdout, stamped when read).
+    #[arg(long, value_enum, value_name = "FRAMING")]
+    pub framing: Option<InputFraming>,
 
     /// Also write the summary (lines read, records, drops by reason) to FILE as JSON.
     #[arg(long, value_name = "FILE")]
@@ -259,6 +264,13 @@ pub struct RunArgs {
     /// The container of the lines read from standard input.
     #[arg(long)]
     pub container: Option<String>,
+}
+
+/// How `uml run` frames standard input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InputFraming {
+    Auto,
+    Raw,
 }
 
 /// The record format of `uml run`.

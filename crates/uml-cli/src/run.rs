@@ -47,17 +47,52 @@ const CHUNKS_IN_FLIGHT: usize = 16;
 /// Inputs above this size get a progress line on a terminal.
 const PROGRESS_ABOVE: u64 = 64 << 20;
 
+/// The flags that make no sense together, as a usage error (before any work).
+fn check_flags(args: &RunArgs) -> Result<(), Error> {
+    let stdin = args.paths.iter().filter(|p| crate::args::is_stdin(p)).count();
+    if stdin > 0 && args.paths.len() > 1 {
+        return Err(Error::Usage(
+            "`-` (standard input) cannot be read together with files: run uml once for each".into(),
+        ));
+    }
+    let metadata = [("--pod", &args.pod), ("--namespace", &args.namespace), ("--container", &args.container)];
+    if stdin == 0 {
+        if let Some((flag, _)) = metadata.iter().find(|(_, v)| v.is_some()) {
+            return Err(Error::Usage(format!(
+                "{flag} applies to standard input (`-`) only: a file's metadata comes from its kubelet name"
+            )));
+        }
+    } else if args.threads.is_some() {
+        return Err(Error::Usage("--threads does not apply to standard input, which one thread reads".into()));
+    }
+    if stdin == 0 && args.framing.is_some() {
+        return Err(Error::Usage(
+            "--framing applies to standard input (`-`) only: files are framed as kubelet wrote them".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
+    check_flags(args)?;
     let Some((compiled, rules)) = load_rules(args.rules.as_deref(), io)? else { return Ok(Status::Failure) };
     let plan = &compiled.plan;
     let stdin_only = args.paths.len() == 1 && crate::args::is_stdin(&args.paths[0]);
+    if stdin_only && (args.pod.is_none() || args.namespace.is_none() || args.container.is_none()) {
+        let _ = writeln!(
+            io.stderr,
+            "uml: warning: standard input read without --pod, --namespace and --container: rules route by them, \
+             so lines may go unrouted"
+        );
+    }
     let mut stats = Stats::default();
+    let to_stdout = args.output.as_ref().is_none_or(|p| crate::args::is_stdin(p));
     let mut output: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(io::BufWriter::with_capacity(
+        Some(path) if !to_stdout => Box::new(io::BufWriter::with_capacity(
             OUTPUT_CHUNK,
             File::create(path).map_err(|e| Error::Write { path: path.clone(), error: e })?,
         )),
-        None => Box::new(StdoutSink(&mut *io.stdout)),
+        _ => Box::new(StdoutSink(&mut *io.stdout)),
     };
     let mut failures = Vec::new();
     if stdin_only {
@@ -69,6 +104,9 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
             file: "-",
         };
         let mut file = FileState::new(&info);
+        if args.framing == Some(crate::args::InputFraming::Raw) {
+            file = file.with_format(uml_runtime::framing::Format::Raw);
+        }
         let mut formatter = Encoder::new(args.format.into());
         let mut processor = Processor::for_encoder(plan);
         let buffers = Buffers::default();
@@ -112,8 +150,8 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
 
 fn write_error(path: &Option<PathBuf>) -> impl Fn(io::Error) -> Error + '_ {
     move |e| match path {
-        Some(p) => Error::Write { path: p.clone(), error: e },
-        None => Error::Stdout(e),
+        Some(p) if !crate::args::is_stdin(p) => Error::Write { path: p.clone(), error: e },
+        _ => Error::Stdout(e),
     }
 }
 

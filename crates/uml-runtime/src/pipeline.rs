@@ -236,6 +236,8 @@ pub struct FileState {
     cluster: Cluster,
     /// The runtime timestamp of the latest line framed.
     last_timestamp_ns: i64,
+    /// A format the caller fixed, over the rule's `framing`.
+    forced_format: Option<crate::framing::Format>,
     finished: bool,
     /// Finished: counters of the file.
     pub stats: Stats,
@@ -276,9 +278,17 @@ impl FileState {
             next_position: 1,
             cluster: Cluster::default(),
             last_timestamp_ns: i64::MIN,
+            forced_format: None,
             finished: false,
             stats: Stats { files: 1, ..Stats::default() },
         }
+    }
+
+    /// The same file, framed as `format` whatever its rule says (standard
+    /// input given as unframed text: `uml run --framing raw`).
+    pub fn with_format(mut self, format: crate::framing::Format) -> FileState {
+        self.forced_format = Some(format);
+        self
     }
 
     /// The same file, read from `position` on with [`Processor::push_at`]:
@@ -542,11 +552,11 @@ impl<'p> Processor<'p> {
         let plan = self.executor.plan();
         let framing =
             routes.iter().find_map(|r| r.rule()).map_or(Framing::Auto, |r| plan.rules[usize::from(r)].framing);
-        file.framer = Framer::new(match framing {
+        file.framer = Framer::new(file.forced_format.or(match framing {
             Framing::Auto => None,
             Framing::Cri => Some(crate::framing::Format::Cri),
             Framing::Docker => Some(crate::framing::Format::Docker),
-        });
+        }));
         for route in &routes {
             if let Some(rule) = route.rule()
                 && let Some(config) = &plan.rules[usize::from(rule)].multiline

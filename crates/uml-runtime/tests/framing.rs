@@ -348,6 +348,7 @@ fn a_one_mib_line_in_16_kib_pieces_is_cut_to_the_maximum() {
                     let nl = if last { "\\n" } else { "" };
                     format!(r#"{{"log":"{log}{nl}","stream":"stderr","time":"2026-11-20T10:00:01Z"}}"#).into_bytes()
                 }
+                Format::Raw => unreachable!("raw text has no pieces"),
             };
             let event = framer.push(&raw);
             if last {
@@ -456,4 +457,16 @@ fn regression_a_maximum_of_usize_max_is_no_limit() {
     assert!(framer.push(b"2026-11-20T10:00:01Z stdout P a").is_none());
     let line = framer.push(b"2026-11-20T10:00:01Z stdout F b\xff").unwrap().unwrap();
     assert_eq!((line.text, line.truncated), ("ab\u{FFFD}", false));
+}
+
+#[test]
+fn raw_text_is_one_stdout_line_per_raw_line_stamped_when_read() {
+    let mut framer = Framer::new(Some(Format::Raw));
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i64;
+    let line = framer.push(b"INFO:     Started server process [12625]\r\n").unwrap().unwrap();
+    assert_eq!((line.stream, line.text, line.pieces), (Stream::Stdout, "INFO:     Started server process [12625]", 1));
+    assert!(line.timestamp_ns >= before);
+    // What would be a CRI or docker line is text like any other.
+    let line = framer.push(b"2026-11-20T10:00:00Z stderr P not a piece").unwrap().unwrap();
+    assert_eq!(line.text, "2026-11-20T10:00:00Z stderr P not a piece");
 }

@@ -159,6 +159,10 @@ pub enum Format {
     Cri,
     /// docker's json-file driver: one JSON object per line.
     Docker,
+    /// Unframed text, one message per line, as `kubectl logs` prints it:
+    /// never detected, only asked for (`uml run --framing raw`). Every line
+    /// is a whole line of stdout, stamped with the time it is read.
+    Raw,
 }
 
 impl Format {
@@ -175,6 +179,7 @@ impl Format {
         match self {
             Format::Cri => "cri",
             Format::Docker => "docker",
+            Format::Raw => "raw",
         }
     }
 }

@@ -254,6 +254,14 @@ impl Framer {
                 cut: false,
                 lone_surrogate: false,
             }),
+            Format::Raw => Ok(Piece {
+                timestamp_ns: now_ns(),
+                stream: Stream::Stdout,
+                partial: false,
+                bytes: raw.strip_suffix(b"\r").unwrap_or(raw),
+                cut: false,
+                lone_surrogate: false,
+            }),
             Format::Docker => parse_docker(raw, docker_log, cap).map(|l| Piece {
                 timestamp_ns: l.timestamp_ns,
                 stream: l.stream,
@@ -317,6 +325,12 @@ impl Framer {
         open.open = false;
         Some(close(open, stream, *max_line_bytes, text, counters))
     }
+}
+
+/// Now, in ns since the Unix epoch: the time of an unframed line.
+fn now_ns() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// Frames the joined pieces of a line that just closed.
