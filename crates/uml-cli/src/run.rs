@@ -75,6 +75,8 @@ fn check_flags(args: &RunArgs) -> Result<(), Error> {
 
 pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
     check_flags(args)?;
+    let started = Instant::now();
+    let mut bad_names: Vec<String> = Vec::new();
     let Some((compiled, rules)) = load_rules(args.rules.as_deref(), io)? else { return Ok(Status::Failure) };
     let plan = &compiled.plan;
     let stdin_only = args.paths.len() == 1 && crate::args::is_stdin(&args.paths[0]);
@@ -121,6 +123,12 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
         output.write_all(&chunk).map_err(write_error(&args.output))?;
     } else {
         let files = discover(&args.paths)?;
+        bad_names = files
+            .iter()
+            .filter_map(|(paths, _)| paths.last())
+            .filter(|p| uml_runtime::framing::parse_log_path(&p.to_string_lossy()).is_err())
+            .map(|p| p.display().to_string())
+            .collect();
         let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let total: u64 = files.iter().map(|(_, len)| len).sum();
         let progress = (std::io::stderr().is_terminal() && total > PROGRESS_ABOVE).then_some(total);
@@ -137,8 +145,25 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
     if let Err(e) = stats.check() {
         let _ = writeln!(io.stderr, "uml: accounting error (a bug in uml): {e}");
     }
-    let summary = format!("{}; rules: {rules}", summary(plan, &stats));
+    let summary = summary(plan, &stats, started.elapsed(), &rules);
     let _ = report::summary(io.stderr, report::Verdict::Ok, &summary);
+    if stats.lines_read > 0 && stats.records == 0 {
+        let _ = writeln!(
+            io.stderr,
+            "uml: warning: no record was written: every line was dropped or unrouted (are these the rules for these files?)"
+        );
+    }
+    if !bad_names.is_empty() {
+        let shown: Vec<&str> = bad_names.iter().take(10).map(String::as_str).collect();
+        let more = if bad_names.len() > 10 { format!(" and {} more", bad_names.len() - 10) } else { String::new() };
+        let _ = writeln!(
+            io.stderr,
+            "uml: warning: {} not named as kubelet names log files (<pod>_<namespace>_<container>-<id>.log, or \
+             <namespace>_<pod>_<uid>/<container>/<n>.log), so no rule takes their lines: {}{more}",
+            if bad_names.len() == 1 { "1 file is".to_string() } else { format!("{} files are", bad_names.len()) },
+            shown.join(", ")
+        );
+    }
     if let Some(path) = &args.stats {
         std::fs::write(path, stats_json(plan, &stats)).map_err(|e| Error::Write { path: path.clone(), error: e })?;
     }
@@ -549,36 +574,58 @@ impl<'r> LineReader<'r> {
 }
 
 /// The one-line summary: what was read, written and dropped.
-fn summary(plan: &Plan, stats: &Stats) -> String {
+fn summary(plan: &Plan, stats: &Stats, elapsed: Duration, rules: &str) -> String {
+    let seconds = elapsed.as_secs_f64();
     let mut s = format!(
-        "{} read from {}: {} written",
+        "{} read from {} in {}",
         report::count(stats.lines_read as usize, "line"),
         report::count(stats.files as usize, "file"),
-        report::count(stats.records as usize, "record"),
+        if seconds < 1.0 { format!("{} ms", elapsed.as_millis()) } else { format!("{seconds:.1} s") },
     );
+    if seconds > 0.0 && stats.lines_read > 0 {
+        let _ = write!(s, " ({} lines/s)", thousands((stats.lines_read as f64 / seconds) as u64));
+    }
+    let _ = write!(s, "\n  {} written", report::count(stats.records as usize, "record"));
     if stats.lines_in_records != stats.records {
-        let _ = write!(s, " (from {} lines)", stats.lines_in_records);
+        let _ = write!(s, " (from {})", report::count(stats.lines_in_records as usize, "line"));
     }
     if stats.joined_pieces > 0 {
-        let _ = write!(s, ", {} partial pieces joined", stats.joined_pieces);
+        let _ = write!(s, ", {} joined", report::count(stats.joined_pieces as usize, "partial piece"));
     }
     if !stats.drops.is_empty() {
         let mut drops: Vec<(String, u64)> = stats.drops.iter().map(|(k, n)| (k.describe(plan), *n)).collect();
         drops.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let parts: Vec<String> = drops.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        let _ = write!(s, "; {} dropped: {}", stats.dropped(), parts.join(", "));
-    }
-    for (n, what) in [
-        (stats.truncated_lines, "lines cut to 256 KiB"),
-        (stats.truncated_records, "records cut to max_record_size"),
-        (stats.invalid_utf8, "lines with invalid UTF-8 replaced"),
-        (stats.reordered, "lines out of order"),
-    ] {
-        if n > 0 {
-            let _ = write!(s, "; {n} {what}");
+        let width = drops.first().map_or(1, |(_, n)| n.to_string().len());
+        let _ = write!(s, "\n  {} dropped:", report::count(stats.dropped() as usize, "line"));
+        for (k, n) in drops {
+            let _ = write!(s, "\n    {n:>width$}  {k}");
         }
     }
+    for (n, noun, what) in [
+        (stats.truncated_lines, "line", "cut to 256 KiB"),
+        (stats.truncated_records, "record", "cut to max_record_size"),
+        (stats.invalid_utf8, "line", "with invalid UTF-8 replaced"),
+        (stats.reordered, "line", "let through out of order"),
+    ] {
+        if n > 0 {
+            let _ = write!(s, "\n  {} {what}", report::count(n as usize, noun));
+        }
+    }
+    let _ = write!(s, "\n  rules: {rules}");
     s
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The summary as JSON, for `--stats FILE`.

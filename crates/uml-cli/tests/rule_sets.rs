@@ -23,7 +23,7 @@ fn without_rules_every_command_uses_the_built_in_ones_and_says_so() {
     assert!(check.status.success(), "{}", stderr(&check));
     assert_eq!(stderr(&check), "ok: 6 files checked (the rules built into uml)\n");
     let run = uml(tmp.path(), &["run", SAMPLE]);
-    assert!(stderr(&run).contains("; rules: the rules built into uml"), "{}", stderr(&run));
+    assert!(stderr(&run).contains("\n  rules: the rules built into uml\n"), "{}", stderr(&run));
     let test = uml(tmp.path(), &["test"]);
     assert!(test.status.success(), "{}", stderr(&test));
     let fmt = uml(tmp.path(), &["fmt"]);
@@ -52,7 +52,7 @@ fn an_edited_local_rules_directory_is_what_runs() {
     let run = uml(tmp.path(), &["run", SAMPLE]);
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(String::from_utf8_lossy(&run.stdout).contains(r#"\"edited\":\"yes\""#), "the edited rules ran");
-    assert!(stderr(&run).contains("; rules: rules/ (6 files)"), "{}", stderr(&run));
+    assert!(stderr(&run).contains("\n  rules: rules/ (6 files)\n"), "{}", stderr(&run));
     let check = uml(tmp.path(), &["check"]);
     assert_eq!(stderr(&check), "ok: 6 files checked (rules/)\n");
 }
