@@ -26,8 +26,6 @@ const KNOWN_FAILING: &[&str] = &[
     "level-words/absl-tensorflow-errors.case",
     "level-words/absl-tensorflow-warning-between-python-logging.case",
     "level-words/fastchat-stderr-tagged-error.case",
-    "level-words/pip-build-dependencies-exit-2.case",
-    "level-words/pip-subprocess-exited-with-error.case",
     "level-words/tensorflow-deepspeed-gradio-startup.case",
     "level-words/torch-elastic-bracketed-error.case",
     "rust-panic/tgi-launcher-exit-error.case",

@@ -706,7 +706,7 @@ impl Grouper {
                     let lane = &mut self.lanes[i];
                     if lane.lines == 0 {
                         lane.set_prefix(&line[..body_start]);
-                        lane.continued = matches!(join.next, State::KlogContinued { .. });
+                        lane.continued = matches!(join.next, State::KlogContinued { .. } | State::PipError);
                     }
                     lane.join(body, seq, timestamp_ns, origin, join);
                     break;

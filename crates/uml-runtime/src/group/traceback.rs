@@ -112,6 +112,11 @@ pub(super) enum State {
     KlogContinued { colon: bool },
     /// A blank line after a klog continuation, tentatively.
     KlogBlank,
+    /// After pip's `error: subprocess-exited-with-error`: its box (`×`,
+    /// `│`, `╰─>`) and `note:` lines are the same message.
+    PipError,
+    /// A blank line in pip's error, tentatively.
+    PipBlank,
     /// The custom form (`multiline { start, continue }`): a group is open.
     Continued,
 }
@@ -182,6 +187,9 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             }
             if state == State::Head {
                 return Step::End;
+            }
+            if pip_error(t) {
+                return Join::commit(State::PipError);
             }
             let head = is_head(line);
             match klog_announces(t) {
@@ -292,6 +300,15 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
         State::KlogBlank => {
             if is_continuation(t) {
                 Join::commit(State::KlogContinued { colon: false })
+            } else {
+                Step::End
+            }
+        }
+        State::PipError | State::PipBlank => {
+            if is_pip_continuation(t) {
+                Join::commit(State::PipError)
+            } else if t.is_empty() && state == State::PipError {
+                Join::tentative(State::PipBlank)
             } else {
                 Step::End
             }
@@ -448,6 +465,18 @@ fn klog_announces(t: &str) -> Option<bool> {
 /// `| … |`), or an indented line.
 fn is_continuation(t: &str) -> bool {
     t.starts_with(['+', '|']) || is_indented(t)
+}
+
+/// pip's `error: subprocess-exited-with-error` (a kebab-case error code).
+fn pip_error(t: &str) -> bool {
+    let Some(code) = t.strip_prefix("error: ") else { return false };
+    code.contains('-') && code.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+/// A line of pip's error after its first: the box (`×`, `│`, `╰─>`), its
+/// `note:` and `hint:` lines, indented output.
+fn is_pip_continuation(t: &str) -> bool {
+    t.starts_with(['×', '│', '╰', '╭']) || t.starts_with("note: ") || t.starts_with("hint: ") || is_indented(t)
 }
 
 /// The first line of a native crash: libstdc++'s terminate handler, or a
