@@ -21,15 +21,8 @@ use uml::{Record, Rules};
 
 /// The cases the engine does not handle yet, by path below `tests/real/`.
 /// Remove a case when a fix makes it pass; never add one that passes.
-const KNOWN_FAILING: &[&str] = &[
-    "level-words/absl-errors-before-vllm-serve.case",
-    "level-words/absl-tensorflow-errors.case",
-    "level-words/absl-tensorflow-warning-between-python-logging.case",
-    "level-words/fastchat-stderr-tagged-error.case",
-    "level-words/tensorflow-deepspeed-gradio-startup.case",
-    "level-words/torch-elastic-bracketed-error.case",
-    "rust-panic/tgi-launcher-exit-error.case",
-];
+const KNOWN_FAILING: &[&str] =
+    &["level-words/tensorflow-deepspeed-gradio-startup.case", "rust-panic/tgi-launcher-exit-error.case"];
 
 /// One `# expect:` line: `records` consecutive records, each at `level`, with
 /// or without `exc_info`; the first one's message contains `message`.
