@@ -186,6 +186,11 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
                 return Join::message(State::NativeCrash, 0);
             }
             if state == State::Head {
+                // An error line followed by native frames (TensorRT-LLM's
+                // `[TensorRT-LLM][ERROR] …` and the stack of its exception).
+                if is_native_frame(t) {
+                    return Join::commit(State::NativeCrash);
+                }
                 return Step::End;
             }
             if pip_error(t) {
@@ -488,6 +493,16 @@ fn is_native_crash(t: &str) -> bool {
         || (t.starts_with("Signal (") && t.ends_with(") received."))
 }
 
+/// A numbered native frame as backtrace(3) and boost print it:
+/// `1       0x7fd1a11c612f /opt/…/libfoo.so(+0x4512f) [0x7fd1a11c612f]`,
+/// `3# 0x00007F… in libtritonserver.so`, `#3 0x… in f()`.
+fn is_native_frame(t: &str) -> bool {
+    let body = t.strip_prefix('#').unwrap_or(t);
+    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &body[digits..];
+    digits > 0 && rest.trim_start_matches(['#', ' ']).starts_with("0x") && rest.starts_with(['#', ' '])
+}
+
 /// A line of a native crash after its first: indented (`  what():  …`),
 /// a numbered frame (`3# …`, `#3 …`, `frame #3: …`, `3  0x7f… …`), PyTorch's
 /// `Exception raised from …`, or the shell's `Aborted (core dumped)` and
@@ -673,6 +688,9 @@ mod tests {
         for not_frame in ["INFO: next request", "2024 was a good year", ""] {
             assert!(!is_native_crash_line(not_frame), "{not_frame}");
         }
+        assert!(is_native_frame("1       0x7fd1a11c612f /opt/lib/libfoo.so(+0x4512f) [0x7fd1a11c612f]"));
+        assert!(is_native_frame("3# 0x00007F730FE07219 in libtritonserver.so"));
+        assert!(!is_native_frame("1 of 3 shards loaded"));
         assert!(go_log_panic("2020/02/27 01:59:21 http: panic serving 1.2.3.4:5: runtime error"));
         assert!(!go_log_panic("2020/02/27 01:59:21 http: superfluous response.WriteHeader call"));
         assert!(!go_log_panic("panic serving without a date"));
