@@ -156,16 +156,20 @@ struct Out {
     lines: Vec<String>,
 }
 
-/// The input lines a group holds, in order: a head line then the
-/// traceback's lines, or the traceback's lines, or `line`'s.
+/// The input lines a group holds, in order: a head line (with the indented
+/// lines that continue it) then the traceback's lines, or the traceback's
+/// lines, or `line`'s.
 fn lines_of(g: &Group<'_>) -> Vec<String> {
     let split = |text: &str| text.split('\n').map(str::to_owned).collect::<Vec<_>>();
     match g.traceback {
         Some(tb) => {
-            let mut lines = split(tb);
-            if lines.len() + 1 == g.lines as usize {
-                assert!(!g.line.contains('\n'), "a head line is one line: {g:?}");
-                lines.insert(0, g.line.to_owned());
+            let (head, mut lines) = (split(g.line), split(tb));
+            if head.len() + lines.len() == g.lines as usize {
+                assert!(
+                    head[1..].iter().all(|l| l.starts_with([' ', '\t'])),
+                    "a head line goes on only with indented lines: {g:?}"
+                );
+                lines.splice(0..0, head);
             } else {
                 assert!(tb.contains(g.line), "a headless traceback's line is one of its lines: {g:?}");
             }

@@ -426,6 +426,8 @@ impl Lane {
     }
 
     fn join(&mut self, line: &str, seq: u64, ts: i64, origin: Origin, join: Join) {
+        // A held head line's indented continuation: part of the head.
+        let extends_head = self.lines > 0 && self.state == State::Head && join.next == State::Head;
         if self.lines == 0 {
             self.seq = seq;
             self.first_ts = ts;
@@ -447,6 +449,9 @@ impl Lane {
             self.committed_lines = self.lines;
             self.committed_last = self.origin.last;
             self.tentative.clear();
+        }
+        if extends_head {
+            self.head = Some(self.text.len());
         }
         self.state = join.next;
     }

@@ -191,6 +191,12 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
                 if is_native_frame(t) {
                     return Join::commit(State::NativeCrash);
                 }
+                // Indented lines after an error line continue its message
+                // (a logger call that printed several lines); a traceback
+                // may still follow them.
+                if is_indented(t) {
+                    return Join::commit(State::Head);
+                }
                 return Step::End;
             }
             if pip_error(t) {
