@@ -284,7 +284,17 @@ impl Grammar {
 /// `(APIServer pid=1) `, `(VllmWorker rank=0 pid=7) `, `(RayTrainWorker
 /// pid=43515, ip=10.0.0.1) `, torch.distributed's `[rank0]: `, or several of
 /// them (`(RayTrainWorker pid=43515) [rank1]: `); 0 for none.
+#[inline]
 fn line_prefix(line: &str) -> usize {
+    match line.as_bytes().first() {
+        Some(b'(' | b'[') => tags_length(line),
+        _ => 0,
+    }
+}
+
+/// [`line_prefix`] of a line that starts with `(` or `[`.
+#[cold]
+fn tags_length(line: &str) -> usize {
     let mut at = 0;
     loop {
         let rest = &line[at..];
