@@ -218,3 +218,21 @@ fn numbers() {
     assert_eq!(parse_int("-1"), Ok(-1));
     assert!(parse_int("OOMKilled").is_err());
 }
+
+#[test]
+fn the_pino_scale_is_nodes() {
+    use uml_runtime::stdlib::level::{Level, Scale, level_from_number};
+    for (n, level) in [
+        (10, Level::Debug),
+        (20, Level::Debug),
+        (30, Level::Info),
+        (40, Level::Warning),
+        (50, Level::Error),
+        (60, Level::Error),
+        (35, Level::Info),
+    ] {
+        assert_eq!(level_from_number(n, Scale::Pino), Some(level), "{n}");
+    }
+    assert_eq!(Scale::from_name("bunyan"), Some(Scale::Pino));
+    assert_eq!(level_from_number(-1, Scale::Pino), None);
+}

@@ -745,14 +745,13 @@ impl RuleChecker<'_> {
     fn check_literal_args(&mut self, sig: &Signature, args: &[Option<Expr>]) {
         if sig.func == stdlib::Func::Level
             && let Some(Some(Expr { kind: ExprKind::Str(s), span, .. })) = args.get(1)
-            && s != "python"
-            && s != "syslog"
+            && uml_runtime::stdlib::level::Scale::from_name(s).is_none()
         {
             let span = *span;
             self.error(Diagnostic::new(Code::ArgumentType, format!("unknown level scale \"{s}\"")).primary(
                 self.file,
                 span,
-                "expected \"python\" or \"syslog\"",
+                "expected \"python\", \"syslog\" or \"pino\" (\"bunyan\")",
             ));
         }
     }

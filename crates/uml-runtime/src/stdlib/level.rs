@@ -39,17 +39,25 @@ pub enum Scale {
     Python,
     /// The severity of syslog (RFC 5424): 0 emergency up to 7 debug.
     Syslog,
+    /// pino's and bunyan's (Node.js): 10 trace, 20 debug, 30 info, 40 warn,
+    /// 50 error, 60 fatal; a number in between rounds down.
+    Pino,
 }
 
 impl Scale {
-    /// The scale a `scale:` string literal names: `"python"` or `"syslog"`.
+    /// The scale a `scale:` string literal names: `"python"`, `"syslog"`,
+    /// or `"pino"` (also `"bunyan"`, the same scale).
     pub fn from_name(name: &str) -> Option<Scale> {
         match name {
             "python" => Some(Scale::Python),
             "syslog" => Some(Scale::Syslog),
+            "pino" | "bunyan" => Some(Scale::Pino),
             _ => None,
         }
     }
+
+    /// Every name [`Scale::from_name`] knows.
+    pub const NAMES: [&str; 4] = ["python", "syslog", "pino", "bunyan"];
 }
 
 /// A word of at most eight bytes as a little-endian `u64`, with ASCII
@@ -204,6 +212,13 @@ pub fn level_from_number(value: i64, scale: Scale) -> Option<Level> {
             4 => Some(Level::Warning),
             5 | 6 => Some(Level::Info),
             7 => Some(Level::Debug),
+            _ => None,
+        },
+        Scale::Pino => match value {
+            0..=29 => Some(Level::Debug),
+            30..=39 => Some(Level::Info),
+            40..=49 => Some(Level::Warning),
+            50.. => Some(Level::Error),
             _ => None,
         },
     }
