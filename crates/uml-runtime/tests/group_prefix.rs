@@ -59,3 +59,24 @@ fn rank_tags_blank_tag_lines_and_another_process() {
     assert_eq!(got[0].2, 7, "the chain, its blank line included");
     assert_eq!(got.len(), 2, "rank1's line is another process's: {got:#?}");
 }
+
+/// A JSON line says its level itself: with the default head, an INFO line
+/// whose message has an error word does not take the traceback after it;
+/// an ERROR line does.
+#[test]
+fn a_json_line_is_a_head_only_at_an_error_level() {
+    let got = groups(&[
+        r#"{"levelname": "INFO", "message": "retrying after a connection error"}"#,
+        "Traceback (most recent call last):",
+        "  File \"/app/model.py\", line 12, in predict",
+        "ValueError: bad input",
+    ]);
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert_eq!(got[1].0, "ValueError: bad input");
+    let got = groups(&[
+        r#"{"level": 50, "msg": "request failed: connection error"}"#,
+        "Traceback (most recent call last):",
+        "ValueError: bad input",
+    ]);
+    assert_eq!(got.len(), 1, "pino's 50 is an error: {got:#?}");
+}

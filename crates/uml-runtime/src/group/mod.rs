@@ -274,10 +274,39 @@ impl Grammar {
     fn is_head(&self, line: &str) -> bool {
         match self {
             Grammar::Traceback { head: Some(head) } => head.is_match(line),
-            Grammar::Traceback { head: None } => matches_default_head(line),
+            // A JSON object says its level itself: an error word in its
+            // message does not make it an error line.
+            Grammar::Traceback { head: None } => {
+                matches_default_head(line) && (!line.trim_start().starts_with('{') || json_error_level(line))
+            }
             Grammar::Pattern { .. } => false,
         }
     }
+}
+
+/// Whether a JSON object line's own level is an error: `"levelname":
+/// "ERROR"` (and `level`, `severity`, `lvl`, `log.level`; `CRITICAL`,
+/// `FATAL`, `PANIC` alike, any case), a Python `"levelno"` of 40 or more, or
+/// a pino or bunyan `"level"` of 50 or more. A scan of the raw text, for the
+/// lines the default head already matched.
+fn json_error_level(line: &str) -> bool {
+    const KEYS: [&str; 6] = ["\"levelname\"", "\"level\"", "\"severity\"", "\"lvl\"", "\"log.level\"", "\"levelno\""];
+    KEYS.iter().any(|key| {
+        line.match_indices(key).any(|(at, _)| {
+            let rest = line[at + key.len()..].trim_start();
+            let Some(value) = rest.strip_prefix(':').map(str::trim_start) else { return false };
+            if let Some(word) = value.strip_prefix('"') {
+                let word = &word[..word.find('"').unwrap_or(word.len())];
+                ["error", "critical", "crit", "fatal", "panic", "alert", "emergency"]
+                    .iter()
+                    .any(|w| word.eq_ignore_ascii_case(w))
+            } else {
+                let digits = value.bytes().take_while(u8::is_ascii_digit).count();
+                let n: u32 = value[..digits].parse().unwrap_or(0);
+                if *key == "\"levelno\"" { n >= 40 } else { n >= 50 }
+            }
+        })
+    })
 }
 
 /// The length of the process tags a line starts with: vLLM's and Ray's
