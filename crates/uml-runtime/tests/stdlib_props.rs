@@ -153,11 +153,13 @@ proptest! {
     }
 }
 
-/// Every spelling of docs/contract.md, "Levels", lower case, with its level.
+/// Every spelling of docs/contract.md, "Levels" (and log15's `dbug` and
+/// `eror`), lower case, with its level.
 const SPELLINGS: &[(&str, Level)] = &[
     ("debug", Level::Debug),
     ("debu", Level::Debug),
     ("debg", Level::Debug),
+    ("dbug", Level::Debug),
     ("trace", Level::Debug),
     ("trac", Level::Debug),
     ("v", Level::Debug),
@@ -175,6 +177,7 @@ const SPELLINGS: &[(&str, Level)] = &[
     ("[w]", Level::Warning),
     ("error", Level::Error),
     ("erro", Level::Error),
+    ("eror", Level::Error),
     ("e", Level::Error),
     ("[e]", Level::Error),
     ("critical", Level::Error),

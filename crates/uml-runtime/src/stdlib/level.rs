@@ -100,7 +100,7 @@ fn fold_swar(word: &[u8]) -> u64 {
 
 /// Every spelling of docs/contract.md, "Levels", but the bracketed ones, most
 /// frequent first: on a table this small a scan in that order beats a search.
-const SPELLINGS: [(u64, Level); 24] = [
+const SPELLINGS: [(u64, Level); 26] = [
     (fold(b"info"), Level::Info),
     (fold(b"error"), Level::Error),
     (fold(b"warning"), Level::Warning),
@@ -125,6 +125,9 @@ const SPELLINGS: [(u64, Level); 24] = [
     (fold(b"fata"), Level::Error),
     (fold(b"pani"), Level::Error),
     (fold(b"panic"), Level::Error),
+    // log15 (Go, and go-ethereum's loggers): `lvl=eror`, `lvl=dbug`.
+    (fold(b"eror"), Level::Error),
+    (fold(b"dbug"), Level::Debug),
 ];
 
 /// The level a spelling names, or `None`: the table of docs/contract.md,
@@ -133,10 +136,10 @@ const SPELLINGS: [(u64, Level); 24] = [
 ///
 /// | level | spellings |
 /// | --- | --- |
-/// | DEBUG | `DEBUG` `DEBU` `DEBG` `TRACE` `TRAC` `V` `D` `[D]` `[V]` |
+/// | DEBUG | `DEBUG` `DEBU` `DEBG` `DBUG` `TRACE` `TRAC` `V` `D` `[D]` `[V]` |
 /// | INFO | `INFO` `I` `[I]` `NOTICE` `NORMAL` |
 /// | WARNING | `WARNING` `WARN` `W` `[W]` |
-/// | ERROR | `ERROR` `ERRO` `E` `[E]` `CRITICAL` `CRIT` `FATAL` `FATA` `F` `[F]` `PANI` `PANIC` |
+/// | ERROR | `ERROR` `ERRO` `EROR` `E` `[E]` `CRITICAL` `CRIT` `FATAL` `FATA` `F` `[F]` `PANI` `PANIC` |
 ///
 /// Decisions: the case-insensitivity is ASCII's (every spelling is ASCII, so
 /// a KELVIN SIGN is not a `k`); a bracketed letter is accepted for every
@@ -275,12 +278,15 @@ mod tests {
     fn every_spelling_of_the_platform_table() {
         // docs/contract.md, "Levels", verbatim, and docs/language.md §10.4.
         let table: &[(Level, &[&str])] = &[
-            (Level::Debug, &["DEBUG", "debug", "DEBU", "DEBG", "TRACE", "TRAC", "V", "D", "[D]", "[V]"]),
+            (Level::Debug, &["DEBUG", "debug", "DEBU", "DEBG", "dbug", "TRACE", "TRAC", "V", "D", "[D]", "[V]"]),
             (Level::Info, &["INFO", "info", "I", "[I]", "NOTICE", "Normal"]),
             (Level::Warning, &["WARNING", "WARN", "warn", "W", "[W]", "Warning"]),
             (
                 Level::Error,
-                &["ERROR", "ERRO", "error", "E", "[E]", "CRITICAL", "CRIT", "FATAL", "FATA", "F", "PANI", "panic"],
+                &[
+                    "ERROR", "ERRO", "eror", "error", "E", "[E]", "CRITICAL", "CRIT", "FATAL", "FATA", "F", "PANI",
+                    "panic",
+                ],
             ),
         ];
         for &(level, spellings) in table {
