@@ -21,14 +21,7 @@ use uml::{Record, Rules};
 
 /// The cases the engine does not handle yet, by path below `tests/real/`.
 /// Remove a case when a fix makes it pass; never add one that passes.
-const KNOWN_FAILING: &[&str] = &[
-    "level-words/tensorflow-deepspeed-gradio-startup.case",
-    "structured/bunyan-info-with-err-stack.case",
-    "structured/ecs-log4j2-warn-and-spring-nested.case",
-    "structured/gcp-severity-exception-stacktrace-empty.case",
-    "structured/gelf-syslog-level-full-message.case",
-    "structured/serilog-rendered-compact-exception.case",
-];
+const KNOWN_FAILING: &[&str] = &["level-words/tensorflow-deepspeed-gradio-startup.case"];
 
 /// One `# expect:` line: `records` consecutive records, each at `level`, with
 /// or without `exc_info`; the first one's message contains `message`.
