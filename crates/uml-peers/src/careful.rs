@@ -3,7 +3,7 @@
 //! the record written by hand into a reused buffer. The struct and its
 //! reading are shared with the simd-json peer ([`crate::simd`]).
 
-use crate::rule::{self, Fields, Payload, Route, SerdePeer, TextBranch};
+use crate::rule::{self, Fields, Leaf, Payload, Route, SerdePeer, TextBranch};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
@@ -24,7 +24,9 @@ impl crate::Transform for Careful {
     }
 }
 
-/// The keys of a python-json-logger object that the rule reads.
+/// The keys of a JSON log line that the rule reads, at the top level;
+/// the rule's nested keys (`record.message`, `log.level`, `err.stack`, …)
+/// are read from the decoded object under their first key.
 #[derive(Deserialize)]
 pub(crate) struct Object<'a> {
     #[serde(borrow)]
@@ -32,53 +34,150 @@ pub(crate) struct Object<'a> {
     #[serde(borrow)]
     pub(crate) msg: Option<Field<'a>>,
     #[serde(borrow)]
+    pub(crate) event: Option<Field<'a>>,
+    #[serde(borrow, rename = "@m")]
+    pub(crate) at_m: Option<Field<'a>>,
+    #[serde(borrow, rename = "@mt")]
+    pub(crate) at_mt: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) record: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) short_message: Option<Field<'a>>,
+    #[serde(borrow)]
     pub(crate) levelname: Option<Field<'a>>,
     #[serde(borrow)]
     pub(crate) levelno: Option<Field<'a>>,
     #[serde(borrow)]
     pub(crate) level: Option<Field<'a>>,
     #[serde(borrow)]
+    pub(crate) severity: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) lvl: Option<Field<'a>>,
+    #[serde(borrow, rename = "log.level")]
+    pub(crate) log_level: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) log: Option<Field<'a>>,
+    #[serde(borrow, rename = "@l")]
+    pub(crate) at_l: Option<Field<'a>>,
+    #[serde(borrow)]
     pub(crate) exc_info: Option<Field<'a>>,
     #[serde(borrow)]
+    pub(crate) exception: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) _exception: Option<Field<'a>>,
+    #[serde(borrow, rename = "@x")]
+    pub(crate) at_x: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) full_message: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) traceback: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) stack_trace: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) stacktrace: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) stack: Option<Field<'a>>,
+    #[serde(borrow, rename = "error.stack_trace")]
+    pub(crate) error_stack_trace: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) error: Option<Field<'a>>,
+    #[serde(borrow)]
+    pub(crate) err: Option<Field<'a>>,
+    #[serde(borrow)]
     pub(crate) request_id: Option<Field<'a>>,
+}
+
+impl<'a> Object<'a> {
+    fn top(&self, key: &str) -> Option<&Field<'a>> {
+        match key {
+            "message" => self.message.as_ref(),
+            "msg" => self.msg.as_ref(),
+            "event" => self.event.as_ref(),
+            "@m" => self.at_m.as_ref(),
+            "@mt" => self.at_mt.as_ref(),
+            "record" => self.record.as_ref(),
+            "short_message" => self.short_message.as_ref(),
+            "levelname" => self.levelname.as_ref(),
+            "levelno" => self.levelno.as_ref(),
+            "level" => self.level.as_ref(),
+            "severity" => self.severity.as_ref(),
+            "lvl" => self.lvl.as_ref(),
+            "log.level" => self.log_level.as_ref(),
+            "log" => self.log.as_ref(),
+            "@l" => self.at_l.as_ref(),
+            "exc_info" => self.exc_info.as_ref(),
+            "exception" => self.exception.as_ref(),
+            "_exception" => self._exception.as_ref(),
+            "@x" => self.at_x.as_ref(),
+            "full_message" => self.full_message.as_ref(),
+            "traceback" => self.traceback.as_ref(),
+            "stack_trace" => self.stack_trace.as_ref(),
+            "stacktrace" => self.stacktrace.as_ref(),
+            "stack" => self.stack.as_ref(),
+            "error.stack_trace" => self.error_stack_trace.as_ref(),
+            "error" => self.error.as_ref(),
+            "err" => self.err.as_ref(),
+            "request_id" => self.request_id.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The value at `path`, as the rule reads it.
+    fn at(&self, path: &[&str]) -> Leaf<'a> {
+        let (first, rest) = path.split_first().expect("a path has a key");
+        match (self.top(first), rest) {
+            (None, _) => Leaf::Null,
+            (Some(field), []) => field.leaf(),
+            (Some(Field::Composite(value)), rest) => {
+                let mut value = Some(value);
+                for key in rest {
+                    value = value.and_then(serde_json::Value::as_object).and_then(|o| o.get(*key));
+                }
+                value.map_or(Leaf::Null, leaf_of_value)
+            }
+            (Some(_), _) => Leaf::Null,
+        }
+    }
+
+    /// What the rule reads of the object.
+    pub(crate) fn into_fields(self) -> Fields<'a> {
+        Fields::read(|path| self.at(path))
+    }
+}
+
+/// A nested value, as the rule reads it.
+fn leaf_of_value<'a>(value: &serde_json::Value) -> Leaf<'a> {
+    use serde_json::Value;
+    match value {
+        Value::Null => Leaf::Null,
+        Value::Bool(b) => Leaf::Bool(*b),
+        Value::String(text) => Leaf::Text(Cow::Owned(text.clone())),
+        Value::Number(n) => n.as_i64().map_or_else(|| Leaf::Json(Cow::Owned(n.to_string())), Leaf::Int),
+        other => Leaf::Json(Cow::Owned(other.to_string())),
+    }
 }
 
 /// A value of any JSON type, strings borrowed where they can be.
 pub(crate) enum Field<'a> {
     Null,
+    Bool(bool),
     Text(Cow<'a, str>),
     Int(i64),
-    /// A float, a bool, an integer beyond 64 bits: written as text as it is.
+    /// A float, an integer beyond 64 bits: written as text as it is.
     Scalar(String),
-    /// An object or an array, re-encoded compactly (`encode_json`).
-    Composite(String),
+    /// An object or an array, kept decoded for the rule's nested keys.
+    Composite(serde_json::Value),
 }
 
 impl<'a> Field<'a> {
-    /// `to_string(value) ?? encode_json(value)`; `None` for null.
-    fn into_text(self) -> Option<Cow<'a, str>> {
+    fn leaf(&self) -> Leaf<'a> {
         match self {
-            Field::Null => None,
-            Field::Text(text) => Some(text),
-            Field::Int(n) => Some(Cow::Owned(n.to_string())),
-            Field::Scalar(text) | Field::Composite(text) => Some(Cow::Owned(text)),
-        }
-    }
-
-    /// `level(value, scale: "python")`.
-    fn python_level(&self) -> Option<&'static str> {
-        match self {
-            Field::Text(text) => rule::level_from_python_text(text),
-            Field::Int(n) => rule::level_from_python(*n),
-            _ => None,
-        }
-    }
-
-    /// `level(value)`: spellings only.
-    fn level(&self) -> Option<&'static str> {
-        match self {
-            Field::Text(text) => rule::level_from_name(text),
-            _ => None,
+            Field::Null => Leaf::Null,
+            Field::Bool(b) => Leaf::Bool(*b),
+            Field::Text(text) => Leaf::Text(text.clone()),
+            Field::Int(n) => Leaf::Int(*n),
+            Field::Scalar(text) => Leaf::Json(Cow::Owned(text.clone())),
+            Field::Composite(value) => Leaf::Json(Cow::Owned(value.to_string())),
         }
     }
 }
@@ -127,35 +226,17 @@ impl<'de> Visitor<'de> for FieldVisitor {
     }
 
     fn visit_bool<E>(self, b: bool) -> Result<Field<'de>, E> {
-        Ok(Field::Scalar(b.to_string()))
+        Ok(Field::Bool(b))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Field<'de>, A::Error> {
         let value = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(Field::Composite(value.to_string()))
+        Ok(Field::Composite(value))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Field<'de>, A::Error> {
         let value = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-        Ok(Field::Composite(value.to_string()))
-    }
-}
-
-impl<'a> Object<'a> {
-    /// What the rule reads of the object.
-    pub(crate) fn into_fields(self) -> Fields<'a> {
-        let said = [self.message, self.msg].into_iter().flatten().find_map(Field::into_text);
-        Fields {
-            said,
-            levelname: self.levelname.as_ref().and_then(Field::python_level),
-            levelno: self.levelno.as_ref().and_then(Field::python_level),
-            level: self.level.as_ref().and_then(Field::level),
-            exc_info: match self.exc_info {
-                Some(Field::Text(text)) => Some(text),
-                _ => None,
-            },
-            request_id: self.request_id.and_then(Field::into_text),
-        }
+        Ok(Field::Composite(value))
     }
 }
 

@@ -39,11 +39,16 @@
 //! The peers implement the transform a Vector or Fluent Bit user would
 //! deploy for this source: the whole rule (`rules/model_container.uml`) as
 //! far as the language allows, meaning the CRI line parsed, the JSON branch
-//! exactly (message fallbacks, level spellings and Python numbers, `exc_info`,
-//! `request_id`, ANSI colours off, trimmed), and the plain-text branches
+//! exactly (the structured loggers' keys in the rule's order: the message
+//! under `message`, `msg`, `event`, `@m`, `@mt`, `record.message` or
+//! `short_message`; the level under nine keys with level spellings and
+//! Python, pino and syslog numbers; the traceback under fourteen keys, with
+//! the line's own level deciding; an empty message replaced by the line;
+//! `request_id`; ANSI colours off, trimmed), and the plain-text branches
 //! with the rule's regexes in the rule's order (klog, uvicorn and Python
-//! logging, vLLM, Rust `tracing`, loguru, Python warnings, print output,
-//! the last state of a `\r` progress bar, empty lines dropped). They do not
+//! logging, vLLM, Rust `tracing`, FastChat, loguru, Python warnings,
+//! TensorFlow's and absl's lines, a Rust `Error: `, a bracketed level, print
+//! output, the last state of a `\r` progress bar, empty lines dropped). They do not
 //! implement what Vector and Fluent Bit do in the source stage, before the
 //! transform: joining partial (`P`) pieces and grouping multi-line
 //! tracebacks. They do not cut payloads at 256 KiB either (no line of the

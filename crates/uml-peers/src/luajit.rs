@@ -120,6 +120,47 @@ mod tests {
             ("/app/model.py:12: UserWarning: old", "WARNING", "/app/model.py:12: UserWarning: old"),
             ("\x1b[31mplain\x1b[0m print output  ", "INFO", "plain print output"),
             ("50%|█   | 1/2\r100%|██| 2/2   ", "INFO", "100%|██| 2/2"),
+            // Unicode whitespace is the regexes' `\s` and `trim`'s.
+            ("INFO:\u{2003}ok\u{a0}", "INFO", "ok"),
+            ("2026-11-20T04:54:33Z\u{a0}ERROR\u{3000}boom", "ERROR", "boom"),
+            (
+                "2026-11-20 07:07:55 - a\u{a0}b - ERROR - Failed",
+                "INFO",
+                "2026-11-20 07:07:55 - a\u{a0}b - ERROR - Failed",
+            ),
+            // FastChat before loguru; TensorFlow's absl, absl's epoch form,
+            // a Rust main's error and a bracketed level (tests/real).
+            (
+                "2023-08-31 16:37:08 | ERROR | stderr | INFO:     Started server process [23092]",
+                "INFO",
+                "Started server process [23092]",
+            ),
+            ("2023-08-31 16:37:08 | INFO | stdout | WARNING:\tslow", "WARNING", "slow"),
+            ("2023-08-31 16:37:08 | ERROR | stdin | INFO:  x", "ERROR", "stdin | INFO:  x"),
+            ("2023-08-31 16:37:08 | ERROR | model:run:1 - failed", "ERROR", "model:run:1 - failed"),
+            (
+                "2019-07-21 23:23:06.224853: E tensorflow/stream_executor/cuda/cuda_blas.cc:238] failed to create cublas handle",
+                "ERROR",
+                "failed to create cublas handle",
+            ),
+            ("2019-07-21 23:23:06.2: W a.cc:1]x] y", "INFO", "2019-07-21 23:23:06.2: W a.cc:1]x] y"),
+            (
+                "E0000 00:00:1746473191.043694    2883 cuda_dnn.cc:8310] Unable to register cuDNN factory",
+                "ERROR",
+                "Unable to register cuDNN factory",
+            ),
+            ("W0000 00:00:1746473191.5 1 gpu.cc:7] slow", "WARNING", "slow"),
+            ("W0000 00:00:1746473191.5 1 gpu.cc:7] ", "INFO", "W0000 00:00:1746473191.5 1 gpu.cc:7]"),
+            ("Error: ShardCannotStart", "ERROR", "Error: ShardCannotStart"),
+            ("Error:ShardCannotStart", "INFO", "Error:ShardCannotStart"),
+            (
+                "torch.distributed.elastic.multiprocessing.api: [ERROR] failed (exitcode: -9) local_rank: 1 (pid: 14447) of binary: /usr/bin/python",
+                "ERROR",
+                "torch.distributed.elastic.multiprocessing.api: failed (exitcode: -9) local_rank: 1 (pid: 14447) of binary: /usr/bin/python",
+            ),
+            ("[WARN] disk low", "WARNING", "disk low"),
+            ("[rank0]: [ERROR] lost", "INFO", "[rank0]: [ERROR] lost"),
+            ("/app/x.py:3: [ERROR] no", "ERROR", "/app/x.py:3: no"),
         ];
         let regexes = rule::TextBranch::default();
         for (line, level, message) in cases {
@@ -143,5 +184,61 @@ mod tests {
         let (level, message, _, request_id) =
             transform(r#"{"levelno": 30, "msg": "\u001b[1mhi\u001b[0m ", "request_id": null}"#).unwrap();
         assert_eq!((level.as_str(), message.as_str(), request_id), ("WARNING", "hi", None));
+    }
+
+    #[test]
+    fn every_key_and_scale_of_the_rule() {
+        let cases: &[(&str, &str, &str, Option<&str>)] = &[
+            (r#"{"level":30,"time":1,"msg":"up"}"#, "INFO", "up", None),
+            (r#"{"level":"35","msg":"up"}"#, "INFO", "up", None),
+            (
+                r#"{"level":3,"short_message":"disk","full_message":"Traceback\nOSError: full"}"#,
+                "ERROR",
+                "disk",
+                Some("Traceback\nOSError: full"),
+            ),
+            (r#"{"level":6,"short_message":"ok"}"#, "INFO", "ok", None),
+            (r#"{"level":9,"short_message":"ok"}"#, "INFO", "ok", None),
+            (
+                r#"{"level":"warn","msg":"slow","err":{"stack":"Error: x\n    at f"}}"#,
+                "WARNING",
+                "slow",
+                Some("Error: x\n    at f"),
+            ),
+            (r#"{"lvl":"eror","msg":"db down"}"#, "ERROR", "db down", None),
+            (r#"{"lvl":"dbug","msg":"m"}"#, "DEBUG", "m", None),
+            (r#"{"log.level":"warn","message":"m"}"#, "WARNING", "m", None),
+            (r#"{"log":{"level":"error"},"message":"m"}"#, "ERROR", "m", None),
+            (r#"{"@l":"Warning","@mt":"Hello, {User}"}"#, "WARNING", "Hello, {User}", None),
+            (r#"{"@m":"m","@x":"System.Exception: x"}"#, "ERROR", "m", Some("System.Exception: x")),
+            (r#"{"record":{"level":{"name":"ERROR"},"message":"m","exception":null}}"#, "ERROR", "m", None),
+            (r#"{"record":"text","message":"m","levelname":"WARNING"}"#, "WARNING", "m", None),
+            (r#"{"severity":40,"message":"m"}"#, "INFO", "m", None),
+            (r#"{"levelno":"25","message":"m"}"#, "INFO", "m", None),
+            (r#"{"levelno":-5,"levelname":null,"level":50,"message":"m"}"#, "ERROR", "m", None),
+            (r#"{"event":"e","exception":"None"}"#, "INFO", "e", None),
+            (r#"{"event":"e","exc_info":true,"stack":"not read"}"#, "INFO", "e", None),
+            (r#"{"message":"m","exc_info":"NoneType: None"}"#, "INFO", "m", None),
+            (r#"{"message":"m","exception":{"stacktrace":"at A\nat B"}}"#, "ERROR", "m", Some("at A\nat B")),
+            (r#"{"message":"m","exception":{"type":"E"}}"#, "ERROR", "m", Some(r#"{"type":"E"}"#)),
+            (r#"{"message":"m","exc_info":0}"#, "ERROR", "m", Some("0")),
+            (r#"{"message":"m","exc_info":[]}"#, "ERROR", "m", Some("[]")),
+            (r#"{"message":"m","_exception":{"stackTrace":" x "}}"#, "ERROR", "m", Some("x")),
+            (
+                r#"{"message":"","stack":"Error: boom\n    at main"}"#,
+                "ERROR",
+                "    at main",
+                Some("Error: boom\n    at main"),
+            ),
+            (r#"{"msg":"","x":1} "#, "INFO", r#"{"msg":"","x":1} "#, None),
+            (r#"{"msg":null,"event":7.5}"#, "INFO", "7.5", None),
+            (r#"{"message":[],"levelname":"I"}"#, "INFO", "[]", None),
+            (r#"{"message":{},"levelname":"[W]"}"#, "WARNING", "{}", None),
+            (r#"{"message":"\u00a0hi\u2003"}"#, "INFO", "hi", None),
+        ];
+        for &(line, level, message, exc_info) in cases {
+            let (l, m, e, _) = transform(line).unwrap();
+            assert_eq!((l.as_str(), m.as_str(), e.as_deref()), (level, message, exc_info), "{line}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! serde_json, naively: every line decoded into a `serde_json::Value`, the
 //! payload and the record built as `Value`s and serialized.
 
-use crate::rule::{self, Fields, Payload, Route, SerdePeer, TextBranch};
+use crate::rule::{self, Fields, Leaf, Payload, Route, SerdePeer, TextBranch};
 use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 
@@ -18,36 +18,26 @@ impl crate::Transform for Naive {
     }
 }
 
-/// `to_string(value) ?? encode_json(value)`; `None` for null.
-fn text(value: &Value) -> Option<Cow<'static, str>> {
-    match value {
-        Value::Null => None,
-        Value::String(text) => Some(Cow::Owned(text.clone())),
-        other => Some(Cow::Owned(other.to_string())),
+/// The value at `path` in `object`, as the rule reads it.
+fn at<'a>(object: &Map<String, Value>, path: &[&str]) -> Leaf<'a> {
+    let (first, rest) = path.split_first().expect("a path has a key");
+    let mut value = object.get(*first);
+    for key in rest {
+        value = value.and_then(|v| v.as_object()).and_then(|o| o.get(*key));
     }
-}
-
-/// `level(value, scale: "python")`.
-fn python_level(value: &Value) -> Option<&'static str> {
     match value {
-        Value::String(text) => rule::level_from_python_text(text),
-        Value::Number(n) => n.as_i64().and_then(rule::level_from_python),
-        _ => None,
+        None | Some(Value::Null) => Leaf::Null,
+        Some(Value::Bool(b)) => Leaf::Bool(*b),
+        Some(Value::String(text)) => Leaf::Text(Cow::Owned(text.clone())),
+        Some(Value::Number(n)) => n.as_i64().map_or_else(|| Leaf::Json(Cow::Owned(n.to_string())), Leaf::Int),
+        Some(other) => Leaf::Json(Cow::Owned(other.to_string())),
     }
 }
 
 impl SerdePeer for Naive {
     fn fields<'a>(&mut self, line: &'a str) -> Option<Fields<'a>> {
         let Ok(Value::Object(object)) = serde_json::from_str::<Value>(line) else { return None };
-        let field = |key: &str| object.get(key).unwrap_or(&Value::Null);
-        Some(Fields {
-            said: text(field("message")).or_else(|| text(field("msg"))),
-            levelname: python_level(field("levelname")),
-            levelno: python_level(field("levelno")),
-            level: field("level").as_str().and_then(rule::level_from_name),
-            exc_info: field("exc_info").as_str().map(|text| Cow::Owned(text.to_owned())),
-            request_id: text(field("request_id")),
-        })
+        Some(Fields::read(|path| at(&object, path)))
     }
 
     fn write(&mut self, out: &mut Vec<u8>, timestamp_ns: i64, route: &Route, payload: &Payload<'_>) {

@@ -84,34 +84,47 @@ pub fn level_from_name(name: &str) -> Option<&'static str> {
     lower[..name.len()].copy_from_slice(name.as_bytes());
     lower.make_ascii_lowercase();
     Some(match &lower[..name.len()] {
-        b"debug" | b"debu" | b"debg" | b"trace" | b"trac" | b"v" | b"d" | b"[d]" | b"[v]" => DEBUG,
+        b"debug" | b"debu" | b"debg" | b"dbug" | b"trace" | b"trac" | b"v" | b"d" | b"[d]" | b"[v]" => DEBUG,
         b"info" | b"i" | b"[i]" | b"notice" | b"normal" => INFO,
         b"warning" | b"warn" | b"w" | b"[w]" => WARNING,
-        b"error" | b"erro" | b"e" | b"[e]" | b"[f]" | b"critical" | b"crit" | b"fatal" | b"fata" | b"f" | b"pani"
-        | b"panic" => ERROR,
+        b"error" | b"erro" | b"eror" | b"e" | b"[e]" | b"[f]" | b"critical" | b"crit" | b"fatal" | b"fata" | b"f"
+        | b"pani" | b"panic" => ERROR,
         _ => return None,
     })
 }
 
-/// A Python `logging` level number (10 DEBUG … 50 CRITICAL, rounded down).
-pub fn level_from_python(number: i64) -> Option<&'static str> {
-    match number {
-        0..=19 => Some(DEBUG),
-        20..=29 => Some(INFO),
-        30..=39 => Some(WARNING),
-        40.. => Some(ERROR),
-        _ => None,
+/// How a level number is read: the `scale` argument of the rule's `level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// Python's `logging`: 10 DEBUG … 50 CRITICAL, rounded down.
+    Python,
+    /// syslog's severity: 0 emergency … 7 debug.
+    Syslog,
+    /// pino's and bunyan's: 10 trace … 60 fatal, rounded down.
+    Pino,
+}
+
+/// The level a number names on `scale`, or `None`.
+pub fn level_from_number(number: i64, scale: Scale) -> Option<&'static str> {
+    match (scale, number) {
+        (_, ..0) => None,
+        (Scale::Python, 0..=19) | (Scale::Pino, 0..=29) | (Scale::Syslog, 7) => Some(DEBUG),
+        (Scale::Python, 20..=29) | (Scale::Pino, 30..=39) | (Scale::Syslog, 5 | 6) => Some(INFO),
+        (Scale::Python, 30..=39) | (Scale::Pino, 40..=49) | (Scale::Syslog, 4) => Some(WARNING),
+        (Scale::Python, 40..) | (Scale::Pino, 50..) | (Scale::Syslog, 0..=3) => Some(ERROR),
+        (Scale::Syslog, _) => None,
     }
 }
 
-/// A Python level written as a string: a spelling, or decimal digits.
-pub fn level_from_python_text(text: &str) -> Option<&'static str> {
+/// A level written as a string and read on `scale`: a spelling, or decimal
+/// digits (a number beyond 64 bits is as large as can be).
+pub fn level_from_text_on(text: &str, scale: Scale) -> Option<&'static str> {
     level_from_name(text).or_else(|| {
         let digits = text.trim();
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        level_from_python(digits.parse().unwrap_or(i64::MAX))
+        level_from_number(digits.parse().unwrap_or(i64::MAX), scale)
     })
 }
 
@@ -172,40 +185,71 @@ pub fn last_line(text: &str) -> &str {
     text.rsplit('\n').next().unwrap_or(text)
 }
 
+/// What a plain-text format makes of a line it matches.
+#[derive(Clone, Copy)]
+enum Yields {
+    /// The level of the `lvl` capture, the message of `msg` (after `head`,
+    /// when the format has one).
+    Captured,
+    /// This level, and the whole line as the message.
+    Whole(&'static str),
+}
+
 /// The plain-text branch of the rule: the regexes of the rule, compiled
 /// once, tried in the rule's order.
 pub struct TextBranch {
     klog: Regex,
-    /// The rule's level-format regexes, each with `lvl` and `msg` captures
-    /// (vLLM also with `head`), in the rule's order.
-    formats: [Regex; 5],
-    python_warning: Regex,
+    /// The rule's formats after klog, in its order.
+    formats: Vec<(Regex, Yields)>,
 }
 
 impl Default for TextBranch {
     fn default() -> TextBranch {
         let regex = |pattern: &str| Regex::new(pattern).expect("a valid regex");
+        let captured = |pattern: &str| (regex(pattern), Yields::Captured);
         TextBranch {
             // klog/glog: `Lmmdd hh:mm:ss.uuuuuu threadid file:line] message`.
             klog: regex(
                 r"^(?P<lvl>[IWEF])(?:[0-9]{4})?[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} +[0-9]+ [^ \]]+:[0-9]+\] ?(?P<msg>.*)$",
             ),
-            formats: [
-                regex(r"^(?P<lvl>TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL):(?:\s+|[^\s:]*:)(?P<msg>.*)$"),
-                regex(
+            formats: vec![
+                // uvicorn, and Python's default logging format.
+                captured(r"^(?P<lvl>TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL):(?:\s+|[^\s:]*:)(?P<msg>.*)$"),
+                // Python logging with a date.
+                captured(
                     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?(?: - \S+)? - (?P<lvl>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL) - (?P<msg>.*)$",
                 ),
-                regex(
+                // vLLM, keeping what comes before the level.
+                captured(
                     r"^(?P<head>.*?)(?P<lvl>DEBUG|INFO|WARNING|ERROR|CRITICAL) [0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? (?P<msg>.*)$",
                 ),
-                regex(
-                    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z\s+(?P<lvl>TRACE|DEBUG|INFO|WARN|ERROR)\s+(?P<msg>.*)$",
+                // Rust `tracing`.
+                captured(
+                    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z\s+(?P<lvl>TRACE|DEBUG|INFO|WARN|ERROR)\s+(?P<msg>(?s:.*))$",
                 ),
-                regex(
+                // FastChat re-logging a printed line, at that line's level.
+                captured(
+                    r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \| (?:ERROR|INFO) +\| std(?:err|out) \| (?P<lvl>DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+(?P<msg>.*)$",
+                ),
+                // loguru.
+                captured(
                     r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? \| (?P<lvl>TRACE|DEBUG|INFO|SUCCESS|WARNING|ERROR|CRITICAL) +\| (?P<msg>.*)$",
                 ),
+                // Python warnings.
+                (regex(r"^\S+:[0-9]+: [A-Za-z]*Warning: "), Yields::Whole(WARNING)),
+                // TensorFlow (absl).
+                captured(
+                    r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+: (?P<lvl>[IWEF]) \S+:[0-9]+\] (?P<msg>.*)$",
+                ),
+                // absl's glog-style line with the seconds since the epoch.
+                captured(
+                    r"^(?P<lvl>[IWEF])[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]+\.[0-9]+ +[0-9]+ \S+:[0-9]+\] (?P<msg>.*)$",
+                ),
+                // A Rust program's main returning an error.
+                (regex(r"^Error: "), Yields::Whole(ERROR)),
+                // A bracketed level after a prefix (torch.distributed.elastic).
+                captured(r"^(?P<head>[^\[]*?)\[(?P<lvl>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\] (?P<msg>.*)$"),
             ],
-            python_warning: regex(r"^\S+:[0-9]+: [A-Za-z]*Warning: "),
         }
     }
 }
@@ -238,17 +282,23 @@ impl TextBranch {
             let message = captures.name("msg").expect("the group always takes part");
             return Some((level, Message::Slice(message.start(), message.end())));
         }
-        for (i, format) in self.formats.iter().enumerate() {
-            let Some(captures) = format.captures(text) else { continue };
-            let level = level_from_name(&captures["lvl"]).unwrap_or(INFO);
-            let message = captures.name("msg").expect("the group always takes part");
-            // The vLLM format (the third) keeps what comes before the level.
-            if i == 2 && !captures["head"].is_empty() {
-                return Some((level, Message::Joined(format!("{}{}", &captures["head"], message.as_str()))));
-            }
-            return Some((level, Message::Slice(message.start(), message.end())));
+        for (format, yields) in &self.formats {
+            let level = match *yields {
+                Yields::Whole(level) if format.is_match(text) => level,
+                Yields::Whole(_) => continue,
+                Yields::Captured => {
+                    let Some(captures) = format.captures(text) else { continue };
+                    let level = level_from_name(&captures["lvl"]).unwrap_or(INFO);
+                    let message = captures.name("msg").expect("the group always takes part");
+                    return Some(match captures.name("head").filter(|head| !head.is_empty()) {
+                        Some(head) => (level, Message::Joined(format!("{}{}", head.as_str(), message.as_str()))),
+                        None => (level, Message::Slice(message.start(), message.end())),
+                    });
+                }
+            };
+            return Some((level, Message::Slice(0, text.len())));
         }
-        self.python_warning.is_match(text).then_some((WARNING, Message::Slice(0, text.len())))
+        None
     }
 }
 
@@ -271,23 +321,122 @@ fn slice(text: Cow<'_, str>, start: usize, end: usize) -> Cow<'_, str> {
 }
 
 /// What the JSON branch of the rule reads from a decoded object; each
-/// serde_json peer fills it from its own representation.
+/// serde_json peer fills it from its own representation, reading the keys
+/// in the rule's order.
 #[derive(Debug, Default)]
 pub struct Fields<'a> {
-    /// `j.message ?? j.msg` as text: a string as it is, a number or a bool
-    /// written out, an object or an array as compact JSON; `None` when both
-    /// are missing or null.
+    /// The message as text (`to_string(said) ?? encode_json(said)`): the
+    /// first of `message`, `msg`, `event`, `@m`, `@mt`, `record.message`,
+    /// `short_message` that is not null; `None` when all are.
     pub said: Option<Cow<'a, str>>,
-    /// `level(j.levelname, scale: "python")`.
-    pub levelname: Option<&'static str>,
-    /// `level(j.levelno, scale: "python")`.
-    pub levelno: Option<&'static str>,
-    /// `level(j.level)`.
+    /// The line's own level: the first of the rule's level keys that names
+    /// one (see [`OWN_LEVEL_KEYS`]).
     pub level: Option<&'static str>,
-    /// `j.exc_info` when it is a string.
-    pub exc_info: Option<Cow<'a, str>>,
+    /// The traceback as text, untrimmed: the first of the rule's traceback
+    /// keys (see [`THROWN_KEYS`]) that is not null, a string as it is, an
+    /// object, a number or an array as compact JSON; `None` when all are
+    /// null or the first is a bool.
+    pub thrown: Option<Cow<'a, str>>,
     /// `j.request_id` as text, when it is not null.
     pub request_id: Option<Cow<'a, str>>,
+}
+
+/// The keys of the message, in the rule's order, each a path.
+pub const SAID_KEYS: [&[&str]; 7] =
+    [&["message"], &["msg"], &["event"], &["@m"], &["@mt"], &["record", "message"], &["short_message"]];
+
+/// The keys of the line's own level, in the rule's order, each a path and
+/// the scale it is read on (`None`: spellings only). `level` is read on
+/// the syslog scale when the line has a `short_message` (GELF), else on
+/// pino's: [`level_scale`].
+pub const OWN_LEVEL_KEYS: [(&[&str], Option<Scale>); 9] = [
+    (&["levelname"], Some(Scale::Python)),
+    (&["levelno"], Some(Scale::Python)),
+    (&["level"], Some(Scale::Pino)),
+    (&["severity"], None),
+    (&["lvl"], None),
+    (&["log.level"], None),
+    (&["log", "level"], None),
+    (&["@l"], None),
+    (&["record", "level", "name"], None),
+];
+
+/// The scale of `level`: syslog's for a GELF line (one with a
+/// `short_message` that is not null), else pino's.
+pub fn level_scale(gelf: bool) -> Scale {
+    if gelf { Scale::Syslog } else { Scale::Pino }
+}
+
+/// The keys of the traceback, in the rule's order, each a path.
+pub const THROWN_KEYS: [&[&str]; 14] = [
+    &["exc_info"],
+    &["exception", "stacktrace"],
+    &["exception"],
+    &["_exception", "stackTrace"],
+    &["@x"],
+    &["full_message"],
+    &["traceback"],
+    &["stack_trace"],
+    &["stacktrace"],
+    &["stack"],
+    &["error.stack_trace"],
+    &["error", "stack_trace"],
+    &["err", "stack"],
+    &["record", "exception"],
+];
+
+/// A value the rule reads, as a peer decoded it.
+#[derive(Debug)]
+pub enum Leaf<'a> {
+    /// Null, or no value at the path.
+    Null,
+    Bool(bool),
+    Int(i64),
+    Text(Cow<'a, str>),
+    /// A float, an integer beyond 64 bits, an object or an array, written
+    /// as compact JSON.
+    Json(Cow<'a, str>),
+}
+
+impl<'a> Leaf<'a> {
+    /// `to_string(value) ?? encode_json(value)`; `None` for null.
+    pub fn into_text(self) -> Option<Cow<'a, str>> {
+        match self {
+            Leaf::Null => None,
+            Leaf::Bool(b) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
+            Leaf::Int(n) => Some(Cow::Owned(n.to_string())),
+            Leaf::Text(text) | Leaf::Json(text) => Some(text),
+        }
+    }
+
+    /// `level(value)` (`scale` `None`: spellings only) or `level(value, scale: …)`.
+    pub fn level(&self, scale: Option<Scale>) -> Option<&'static str> {
+        match (self, scale) {
+            (Leaf::Text(text), None) => level_from_name(text),
+            (Leaf::Text(text), Some(scale)) => level_from_text_on(text, scale),
+            (Leaf::Int(n), Some(scale)) => level_from_number(*n, scale),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// The rule's reading of a JSON object, given the value at each path
+    /// (`Leaf::Null` where there is none; a path through a value that is
+    /// not an object has none).
+    pub fn read(mut at: impl FnMut(&[&str]) -> Leaf<'a>) -> Fields<'a> {
+        let said = SAID_KEYS.iter().find_map(|path| at(path).into_text());
+        let gelf = !matches!(at(&["short_message"]), Leaf::Null);
+        let level = OWN_LEVEL_KEYS.iter().find_map(|&(path, scale)| {
+            let scale = if path == ["level"] { Some(level_scale(gelf)) } else { scale };
+            at(path).level(scale)
+        });
+        // The first traceback key that is not null counts; a bool (structlog's
+        // unrendered `exc_info: true`) names no text.
+        let thrown = THROWN_KEYS.iter().map(|path| at(path)).find(|leaf| !matches!(leaf, Leaf::Null));
+        let thrown = thrown.filter(|leaf| !matches!(leaf, Leaf::Bool(_))).and_then(Leaf::into_text);
+        Fields { said, level, thrown, request_id: at(&["request_id"]).into_text() }
+    }
 }
 
 /// The record's payload, in the field order uml writes it.
@@ -304,19 +453,26 @@ impl<'a> Payload<'a> {
     pub fn from_fields(fields: Fields<'a>, line: &'a str) -> Payload<'a> {
         let said = fields.said.unwrap_or(Cow::Borrowed(line));
         let mut payload = Payload {
-            levelname: fields.levelname.or(fields.levelno).or(fields.level).unwrap_or(INFO),
+            levelname: fields.level.unwrap_or(INFO),
             message: trimmed(strip_ansi_cow(said)),
             exc_info: None,
             request_id: fields.request_id,
         };
-        if let Some(exc_info) = fields.exc_info {
-            let exc_info = trimmed(strip_ansi_cow(exc_info));
-            payload.levelname = ERROR;
+        let exc = fields.thrown.map(|thrown| trimmed(strip_ansi_cow(thrown)));
+        // "", "None" and "NoneType: None" (`logging.exception` outside an
+        // `except`) name no traceback.
+        if let Some(exc) = exc.filter(|exc| !matches!(exc.as_ref(), "" | "None" | "NoneType: None")) {
+            // The line's own level decides; a line without one is an error.
+            payload.levelname = fields.level.unwrap_or(ERROR);
             if payload.message.is_empty() {
                 // `logger.exception("")`: the final exception line tells what happened.
-                payload.message = Cow::Owned(last_line(&exc_info).to_owned());
+                payload.message = Cow::Owned(last_line(&exc).to_owned());
             }
-            payload.exc_info = Some(exc_info);
+            payload.exc_info = Some(exc);
+        }
+        if payload.message.is_empty() {
+            // An empty message: the line itself says what there is.
+            payload.message = Cow::Borrowed(line);
         }
         payload
     }
@@ -487,6 +643,33 @@ mod tests {
             ),
             ("/app/model.py:12: UserWarning: old", WARNING, "/app/model.py:12: UserWarning: old"),
             ("50%|█   | 1/2\r100%|██| 2/2   ", INFO, "100%|██| 2/2"),
+            (
+                "2023-08-31 16:37:08 | ERROR | stderr | INFO:     Started server process [23092]",
+                INFO,
+                "Started server process [23092]",
+            ),
+            (
+                "2026-11-20 10:05:07.761 | WARNING  | model.model:preprocess:58 - Too long",
+                WARNING,
+                "model.model:preprocess:58 - Too long",
+            ),
+            (
+                "2019-07-21 23:23:06.224853: E tensorflow/stream_executor/cuda/cuda_blas.cc:238] failed to create cublas handle",
+                ERROR,
+                "failed to create cublas handle",
+            ),
+            (
+                "E0000 00:00:1746473191.043694    2883 cuda_dnn.cc:8310] Unable to register cuDNN factory",
+                ERROR,
+                "Unable to register cuDNN factory",
+            ),
+            ("Error: ShardCannotStart", ERROR, "Error: ShardCannotStart"),
+            (
+                "torch.distributed.elastic.multiprocessing.api: [ERROR] failed (exitcode: -9) local_rank: 1",
+                ERROR,
+                "torch.distributed.elastic.multiprocessing.api: failed (exitcode: -9) local_rank: 1",
+            ),
+            ("[WARNING] low memory", WARNING, "low memory"),
         ];
         for (line, level, message) in cases {
             assert_eq!(text.apply(line), Some((level, Cow::Borrowed(message))), "{line}");
@@ -497,7 +680,66 @@ mod tests {
     #[test]
     fn levels() {
         assert_eq!(level_from_name(" Warn"), Some(WARNING));
-        assert_eq!(level_from_python_text("40"), Some(ERROR));
-        assert_eq!(level_from_python_text("Level 25"), None);
+        assert_eq!(level_from_name("EROR"), Some(ERROR));
+        assert_eq!(level_from_name("dbug"), Some(DEBUG));
+        assert_eq!(level_from_text_on("40", Scale::Python), Some(ERROR));
+        assert_eq!(level_from_text_on("Level 25", Scale::Python), None);
+        assert_eq!(level_from_number(40, Scale::Pino), Some(WARNING));
+        assert_eq!(level_from_number(60, Scale::Pino), Some(ERROR));
+        assert_eq!(level_from_number(3, Scale::Syslog), Some(ERROR));
+        assert_eq!(level_from_number(6, Scale::Syslog), Some(INFO));
+        assert_eq!(level_from_number(8, Scale::Syslog), None);
+        assert_eq!(level_from_number(-1, Scale::Python), None);
+    }
+
+    /// The JSON branch on lines of the structured loggers, through each
+    /// serde peer's reading of the object.
+    #[test]
+    fn json_keys() {
+        let cases: [(&str, &str, &str, Option<&str>); 12] = [
+            (r#"{"level":30,"time":1,"pid":7,"msg":"listening"}"#, INFO, "listening", None),
+            (
+                r#"{"level":50,"msg":"boom","err":{"type":"Error","stack":"Error: boom\n    at x.js:1"}}"#,
+                ERROR,
+                "boom",
+                Some("Error: boom\n    at x.js:1"),
+            ),
+            (r#"{"event":"startup","level":"warning"}"#, WARNING, "startup", None),
+            (r#"{"@t":"2026-11-20T00:00:00Z","@mt":"Hello, {User}","@l":"Warning"}"#, WARNING, "Hello, {User}", None),
+            (r#"{"short_message":"disk full","level":3,"full_message":"trace"}"#, ERROR, "disk full", Some("trace")),
+            (r#"{"severity":"INFO","message":"ok","exception":{"stacktrace":"at A"}}"#, INFO, "ok", Some("at A")),
+            (r#"{"log.level":"debug","message":"x"}"#, DEBUG, "x", None),
+            (r#"{"log":{"level":"warn"},"message":"y"}"#, WARNING, "y", None),
+            (r#"{"record":{"message":"z","level":{"name":"ERROR"},"exception":null}}"#, ERROR, "z", None),
+            (r#"{"message":"m","exc_info":true,"stack":"ignored"}"#, INFO, "m", None),
+            (
+                r#"{"levelname":"ERROR","message":"","exc_info":"NoneType: None"}"#,
+                ERROR,
+                r#"{"levelname":"ERROR","message":"","exc_info":"NoneType: None"}"#,
+                None,
+            ),
+            (
+                r#"{"message":"","traceback":"Traceback\nValueError: bad"}"#,
+                ERROR,
+                "ValueError: bad",
+                Some("Traceback\nValueError: bad"),
+            ),
+        ];
+        let mut peers: [Box<dyn SerdePeer>; 3] = [
+            Box::new(crate::naive::Naive::default()),
+            Box::new(crate::careful::Careful::default()),
+            Box::new(crate::simd::SimdCareful::default()),
+        ];
+        for peer in &mut peers {
+            for (line, level, message, exc_info) in cases {
+                let fields = peer.fields(line).expect("a JSON object");
+                let payload = Payload::from_fields(fields, line);
+                assert_eq!(
+                    (payload.levelname, payload.message.as_ref(), payload.exc_info.as_deref()),
+                    (level, message, exc_info),
+                    "{line}"
+                );
+            }
+        }
     }
 }

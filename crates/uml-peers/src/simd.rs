@@ -68,10 +68,8 @@ impl SerdePeer for SimdCareful {
         let fields = object.into_fields();
         Some(Fields {
             said: fields.said.map(|t| rebase(t, copy, line)),
-            levelname: fields.levelname,
-            levelno: fields.levelno,
             level: fields.level,
-            exc_info: fields.exc_info.map(|t| rebase(t, copy, line)),
+            thrown: fields.thrown.map(|t| rebase(t, copy, line)),
             request_id: fields.request_id.map(|t| rebase(t, copy, line)),
         })
     }
