@@ -67,9 +67,12 @@
 //!   groups them into one ERROR record with `exc_info`;
 //! - JSON that serde_json refuses (Python's `NaN` and `Infinity`, a lone
 //!   surrogate `\udce9`): uml reads it as JSON, the peers as plain text;
-//! - VRL and LuaJIT only: an object or array `message`, which VRL's
-//!   `encode_json` writes with its keys sorted and Lua with its keys in
-//!   the table's hash order, where uml keeps their order.
+//! - VRL and LuaJIT only: an object or array in `message` or `exc_info`,
+//!   which VRL's `encode_json` writes with its keys sorted and Lua with its
+//!   keys in the table's hash order, where uml keeps their order.
+//!
+//! The same comparison runs on the lines of the real structured loggers'
+//! cases (`tests/real/structured`), which the generated corpus lacks.
 //!
 //! The Lua program has no regexes: each of the rule's is written with Lua
 //! patterns and a lookup of the captured level word, and its unit tests
