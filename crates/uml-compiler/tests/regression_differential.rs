@@ -354,3 +354,27 @@ fn replace_idioms_agree_with_their_regexes() {
         ],
     );
 }
+
+/// A JSON string compared with a constant is decided from the lengths where
+/// they settle it (an unescaped body decodes to as many bytes, an escaped
+/// one to no more and to at least one), without decoding the body. The
+/// three engines agree on escaped and unescaped bodies against empty,
+/// shorter, equal and longer constants.
+#[test]
+fn json_string_equality_with_constants() {
+    let lines = [
+        r#"{"message": ""}"#,
+        r#"{"message": "A"}"#,
+        r#"{"message": "\u0041"}"#,
+        r#"{"message": "\"q\""}"#,
+        r#"{"message": "\ud83d\ude00"}"#,
+        r#"{"message": "\ud800"}"#,
+        r#"{"message": "AB"}"#,
+        r#"{"message": "\n"}"#,
+        r#"{"message": "\\"}"#,
+    ];
+    let body = r#"  let j = parse_json(%line) ?? {}
+  let m = j.message
+  payload.message = encode_json([m == "", m == "A", m == "AB", m == "\"q\"", m == "😀", m == "�", m == "\n", m == "\\", "" == m, "A" != m])"#;
+    check(&rule(body), &lines);
+}

@@ -78,6 +78,18 @@ impl Executor<'_> {
             // Texts of different lengths differ: most comparisons with a
             // constant end here, without looking the texts up.
             (Value::Str(x), Value::Str(y)) if x.len() != y.len() => false,
+            // A JSON string body decodes to as many bytes when it has no
+            // escape, to no more and to at least one when it has one (each
+            // escape stands for a character): `message == ""` and the like
+            // end here without decoding the body.
+            (Value::Json(x, JsonKind::String, flags), Value::Str(y))
+            | (Value::Str(y), Value::Json(x, JsonKind::String, flags))
+                if (flags & RawValue::ESCAPED == 0 && x.len() != y.len())
+                    || y.len() > x.len()
+                    || y.is_empty() != x.is_empty() =>
+            {
+                false
+            }
             (x, y) if x.is_string() && y.is_string() => {
                 let (x, y) = (self.str_text(b, x), self.str_text(b, y));
                 let (x, y) = (x.unwrap_or(Text::EMPTY), y.unwrap_or(Text::EMPTY));
