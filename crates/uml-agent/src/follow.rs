@@ -82,7 +82,7 @@ impl Segment {
     fn of(file: &SegmentFile) -> Segment {
         // The first bytes, so that a later file with the same inode number
         // is not taken for this one.
-        let fingerprint = fingerprint(&file.path, file.compressed, FINGERPRINT_BYTES).ok();
+        let fingerprint = fingerprint(&file.path, file.compressed, (file.dev, file.ino), FINGERPRINT_BYTES).ok();
         Segment {
             ordinal: None,
             path: file.path.clone(),
@@ -155,11 +155,36 @@ fn open_at(path: &Path, compressed: bool, offset: u64) -> io::Result<(Reader, st
     }
 }
 
-/// The fingerprint of a segment's first `len` bytes (at most
-/// [`FINGERPRINT_BYTES`]).
-fn fingerprint(path: &Path, compressed: bool, len: usize) -> io::Result<Fingerprint> {
-    let (reader, _) = open_at(path, compressed, 0)?;
-    Fingerprint::of(&mut reader.take(len.min(FINGERPRINT_BYTES) as u64))
+/// The fingerprint of the first `len` bytes (at most [`FINGERPRINT_BYTES`])
+/// of the file at `path`, if it is still the file with device and inode
+/// `id`: between a scan's `stat` and this `open`, a rotation may have given
+/// the name to the next file, and a fingerprint of that one would make a
+/// restart resume in the wrong file.
+fn fingerprint(path: &Path, compressed: bool, id: (u64, u64), len: usize) -> io::Result<Fingerprint> {
+    let (reader, meta) = open_at(path, compressed, 0)?;
+    if (meta.dev(), meta.ino()) != id {
+        return Err(io::Error::new(io::ErrorKind::NotFound, "the name is another file's now"));
+    }
+    match reader {
+        Reader::Plain(file) => Ok(first_bytes(&file, len)),
+        gz => Fingerprint::of(&mut gz.take(len.min(FINGERPRINT_BYTES) as u64)),
+    }
+}
+
+/// The fingerprint of an open file's first `len` bytes (at most
+/// [`FINGERPRINT_BYTES`]), whatever its name is now.
+fn first_bytes(file: &File, len: usize) -> Fingerprint {
+    use std::os::unix::fs::FileExt;
+    let mut buf = [0u8; FINGERPRINT_BYTES];
+    let want = len.min(FINGERPRINT_BYTES);
+    let mut n = 0;
+    while n < want {
+        match file.read_at(&mut buf[n..want], n as u64) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    Fingerprint::of_bytes(&buf[..n])
 }
 
 /// Whether a scanned file with a known segment's inode is still that
@@ -170,7 +195,7 @@ fn still_same(segment: &Segment, file: &SegmentFile) -> bool {
     let changed = segment.rotated != file.rotated || segment.compressed != file.compressed || file.len < segment.len;
     match segment.fingerprint {
         Some(fp) if changed && fp.len > 0 => {
-            fingerprint(&file.path, file.compressed, fp.len as usize).is_ok_and(|f| f == fp)
+            fingerprint(&file.path, file.compressed, (file.dev, file.ino), fp.len as usize).is_ok_and(|f| f == fp)
         }
         _ => true,
     }
@@ -180,25 +205,30 @@ fn still_same(segment: &Segment, file: &SegmentFile) -> bool {
 /// when there is no fingerprint, or an empty one, to compare).
 fn starts_with(reader: &Reader, fingerprint: Option<Fingerprint>) -> bool {
     let (Reader::Plain(file), Some(fp)) = (reader, fingerprint) else { return true };
-    if fp.len == 0 {
-        return true;
-    }
-    use std::os::unix::fs::FileExt;
-    let mut buf = [0u8; FINGERPRINT_BYTES];
-    let want = (fp.len as usize).min(FINGERPRINT_BYTES);
-    let mut n = 0;
-    while n < want {
-        match file.read_at(&mut buf[n..want], n as u64) {
-            Ok(0) | Err(_) => break,
-            Ok(k) => n += k,
-        }
-    }
-    Fingerprint::of_bytes(&buf[..n]) == fp
+    fp.len == 0 || first_bytes(file, fp.len as usize) == fp
+}
+
+/// Where a position saved on an empty file resumes: at that file if it was
+/// a rotated one and is still there, else at the first file rotated after
+/// the one before it, else at the live file. Segments come in writing
+/// order, the live file last.
+fn resume_by_order(segments: &VecDeque<Segment>, saved: &Position) -> Option<usize> {
+    segments.iter().position(|s| match (&s.rotated, &saved.rotated, &saved.after) {
+        (None, _, _) | (Some(_), None, None) => true,
+        (Some(stamp), Some(own), _) => stamp >= own,
+        (Some(stamp), None, Some(after)) => stamp > after,
+    })
+}
+
+/// The newest rotation stamp among `segments`.
+fn newest_stamp<'s>(segments: impl IntoIterator<Item = &'s Segment>) -> Option<String> {
+    segments.into_iter().filter_map(|s| s.rotated.as_ref()).max().cloned()
 }
 
 /// Whether the segment's first bytes are those a position was saved with.
 fn same_file(segment: &Segment, saved: &Fingerprint) -> bool {
-    fingerprint(&segment.path, segment.compressed, saved.len as usize).is_ok_and(|fp| fp == *saved)
+    fingerprint(&segment.path, segment.compressed, (segment.dev, segment.ino), saved.len as usize)
+        .is_ok_and(|fp| fp == *saved)
 }
 
 /// The context of a read: the thread's processor and buffers.
@@ -256,6 +286,9 @@ pub struct Follower {
     /// The newest rotation stamp any scan showed: a rotated file with a
     /// newer one is new since then.
     newest_stamp: Option<String>,
+    /// The newest rotation stamp of the segments forgotten as done (or
+    /// skipped): what the first segment kept comes after.
+    before: Option<String>,
     /// The stream layer was finished: nothing more comes.
     ended: bool,
     /// A scan found the live file truncated in place (its inode at the
@@ -276,36 +309,57 @@ impl Follower {
         ignore_older: Option<SystemTime>,
         metrics: &Metrics,
     ) -> Follower {
-        let mut segments: VecDeque<Segment> = stream.segments.iter().map(Segment::of).collect();
+        // A rotated file and its compressed copy, both there while kubelet
+        // compresses: one segment, the original (the scan puts it first).
+        let mut files = stream.segments.iter().peekable();
+        let mut segments = VecDeque::with_capacity(stream.segments.len());
+        while let Some(file) = files.next() {
+            if file.rotated.is_some() && files.peek().is_some_and(|next| next.rotated == file.rotated) {
+                files.next();
+            }
+            segments.push_back(Segment::of(file));
+        }
         let mut offset = 0;
+        let mut before = None;
         match saved {
             Some(saved) => {
                 // A file too short for the position, or whose fingerprint
                 // covers less than the position's bytes, cannot be told apart.
                 let covers = saved.fingerprint.len as u64 >= saved.offset.min(FINGERPRINT_BYTES as u64);
                 let same_file = |s: &Segment, fp: &Fingerprint| covers && same_file(s, fp);
-                let found = segments
-                    .iter()
-                    .position(|s| s.dev == saved.dev && s.ino == saved.ino && same_file(s, &saved.fingerprint))
-                    .or_else(|| {
-                        let stamp = saved.rotated.as_ref()?;
-                        segments
-                            .iter()
-                            .position(|s| s.rotated.as_ref() == Some(stamp) && same_file(s, &saved.fingerprint))
-                    })
-                    .or_else(|| segments.iter().position(|s| same_file(s, &saved.fingerprint)));
+                let found = if saved.fingerprint.len == 0 && saved.offset == 0 {
+                    // Saved before anything was written to the file: no
+                    // first bytes to know it by, and its inode number may be
+                    // a newer file's by now. It is found by order.
+                    resume_by_order(&segments, saved)
+                } else {
+                    segments
+                        .iter()
+                        .position(|s| s.dev == saved.dev && s.ino == saved.ino && same_file(s, &saved.fingerprint))
+                        .or_else(|| {
+                            let stamp = saved.rotated.as_ref()?;
+                            segments
+                                .iter()
+                                .position(|s| s.rotated.as_ref() == Some(stamp) && same_file(s, &saved.fingerprint))
+                        })
+                        .or_else(|| segments.iter().position(|s| same_file(s, &saved.fingerprint)))
+                };
                 match found {
                     Some(i) => {
+                        before = newest_stamp(segments.range(..i)).or_else(|| saved.after.clone());
                         segments.drain(..i);
                         offset = saved.offset;
-                        if std::env::var_os("UML_AGENT_TRACE").is_some() {
+                        if crate::log::tracing() {
                             crate::log::info(
                                 "resuming",
                                 &[
                                     ("stream", &stream.key),
                                     ("file", &segments[0].path.display()),
+                                    ("ino", &segments[0].ino),
                                     ("offset", &offset),
                                     ("segments", &segments.len()),
+                                    ("saved", &format!("{saved:?}")),
+                                    ("before", &format!("{before:?}")),
                                 ],
                             );
                         }
@@ -329,7 +383,7 @@ impl Follower {
                 if let Some(cutoff) = ignore_older {
                     let old = |s: &Segment| s.modified.is_some_and(|m| m < cutoff);
                     while segments.len() > 1 && old(&segments[0]) {
-                        segments.pop_front();
+                        before = segments.pop_front().and_then(|s| s.rotated);
                     }
                     if segments.len() == 1 && old(&segments[0]) && segments[0].is_live() {
                         offset = segments[0].len;
@@ -359,6 +413,7 @@ impl Follower {
             gone: false,
             superseded: false,
             newest_stamp: stream.segments.iter().filter_map(|s| s.rotated.clone()).max(),
+            before,
             ended: false,
             truncate_pending: false,
             reported: Default::default(),
@@ -431,7 +486,19 @@ impl Follower {
                     if let Some(stamp) = &file.rotated
                         && self.newest_stamp.as_ref().is_some_and(|newest| stamp <= newest)
                     {
+                        if crate::log::tracing() {
+                            crate::log::info(
+                                "passing over a rotated file seen before",
+                                &[("stream", &self.key), ("file", &file.path.display())],
+                            );
+                        }
                         continue;
+                    }
+                    if crate::log::tracing() {
+                        crate::log::info(
+                            "a new log file",
+                            &[("stream", &self.key), ("file", &file.path.display()), ("ino", &file.ino)],
+                        );
                     }
                     self.segments.push_back(Segment::of(file));
                     seen.push(true);
@@ -511,27 +578,17 @@ impl Follower {
 
     /// Completes the fingerprint of segment `i` while it covers fewer bytes
     /// than a full one: from the open file when it is the one being read
-    /// (its name may be another file's by now), else from its path.
+    /// (its name may be another file's by now), else from its path if the
+    /// file there is still the segment's.
     fn refresh_fingerprint(&mut self, i: usize) {
         if self.segments[i].fingerprint.is_some_and(|f| f.is_full()) {
             return;
         }
         let fp = match &self.reader {
-            Some(Reader::Plain(f)) if i == self.current => {
-                use std::os::unix::fs::FileExt;
-                let mut buf = [0u8; FINGERPRINT_BYTES];
-                let mut n = 0;
-                while n < buf.len() {
-                    match f.read_at(&mut buf[n..], n as u64) {
-                        Ok(0) | Err(_) => break,
-                        Ok(k) => n += k,
-                    }
-                }
-                Some(Fingerprint::of_bytes(&buf[..n]))
-            }
+            Some(Reader::Plain(f)) if i == self.current => Some(first_bytes(f, FINGERPRINT_BYTES)),
             _ => {
                 let s = &self.segments[i];
-                fingerprint(&s.path, s.compressed, FINGERPRINT_BYTES).ok()
+                fingerprint(&s.path, s.compressed, (s.dev, s.ino), FINGERPRINT_BYTES).ok()
             }
         };
         if let Some(fp) = fp {
@@ -622,7 +679,7 @@ impl Follower {
                             continue;
                         }
                         self.reader = Some(reader);
-                        if std::env::var_os("UML_AGENT_TRACE").is_some() {
+                        if crate::log::tracing() {
                             crate::log::info(
                                 "reading a log file",
                                 &[
@@ -639,10 +696,7 @@ impl Follower {
                                 ],
                             );
                         }
-                        let s = &mut self.segments[self.current];
-                        if s.fingerprint.is_none_or(|f| !f.is_full()) {
-                            s.fingerprint = fingerprint(&s.path, s.compressed, FINGERPRINT_BYTES).ok();
-                        }
+                        self.refresh_fingerprint(self.current);
                     }
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {
                         // Deleted (or compressed) before it was opened.
@@ -880,11 +934,14 @@ impl Follower {
         let (ordinal, offset) = split(resume);
         // Segments wholly before the checkpoint are done: forget them.
         while self.current > 0 && self.segments.front().is_some_and(|s| s.ordinal.is_some_and(|o| o < ordinal)) {
-            self.segments.pop_front();
+            if let Some(stamp) = self.segments.pop_front().and_then(|s| s.rotated) {
+                self.before = Some(stamp);
+            }
             self.current -= 1;
         }
         let i = self.segments.iter().position(|s| s.ordinal == Some(ordinal))?;
         self.refresh_fingerprint(i);
+        let after = newest_stamp(self.segments.range(..i)).or_else(|| self.before.clone());
         let s = &self.segments[i];
         Some(Position {
             file: s.name(),
@@ -892,6 +949,7 @@ impl Follower {
             dev: s.dev,
             ino: s.ino,
             fingerprint: s.fingerprint.unwrap_or_default(),
+            after,
             offset,
             len: s.len.max(offset),
         })
@@ -988,4 +1046,113 @@ fn stats_delta(
     }
     d.drops.retain(|(_, n)| *n > 0);
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A container directory with two rotated files (the older compressed)
+    /// and a live file, and its stream as a scan sees it.
+    fn three_files(tmp: &Path) -> LogStream {
+        let dir = tmp.join("pods/ns_pod_0a1b/model");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(
+            File::create(dir.join("0.log.20261120-100000.gz")).unwrap(),
+            Default::default(),
+        );
+        gz.write_all(b"2026-11-20T10:00:00.1Z stderr F first\n").unwrap();
+        gz.finish().unwrap();
+        std::fs::write(dir.join("0.log.20261120-100100"), b"2026-11-20T10:01:00.1Z stderr F second\n").unwrap();
+        std::fs::write(dir.join("0.log"), b"2026-11-20T10:02:00.1Z stderr F third\n").unwrap();
+        let mut streams = crate::discover::scan(&[tmp.join("pods")]);
+        assert_eq!(streams.len(), 1);
+        streams.pop_first().unwrap().1
+    }
+
+    fn first_file(follower: &Follower) -> String {
+        follower.segments.front().map(Segment::name).unwrap_or_default()
+    }
+
+    /// The position saved on a live file before anything was written to it,
+    /// whose inode number the live file of now has: kubelet rotated the file,
+    /// compressed it and freed the number, and the runtime's next live file
+    /// took it. The files written since are not skipped.
+    #[test]
+    fn an_empty_files_position_is_found_by_order_not_by_a_reused_inode() {
+        let tmp = tempfile::tempdir().unwrap();
+        let stream = three_files(tmp.path());
+        let live = stream.segments.last().unwrap();
+        let saved = Position {
+            file: "0.log".into(),
+            rotated: None,
+            dev: live.dev,
+            ino: live.ino,
+            fingerprint: Fingerprint::of_bytes(b""),
+            after: Some("20261120-095900".into()),
+            offset: 0,
+            len: 0,
+        };
+        let follower = Follower::new(&stream, Some(&saved), None, &Metrics::new());
+        assert_eq!(first_file(&follower), "0.log.20261120-100000.gz");
+        assert_eq!(follower.offset, 0);
+
+        // The file before it is known: reading goes on after that one.
+        let saved = Position { after: Some("20261120-100000".into()), ..saved };
+        let follower = Follower::new(&stream, Some(&saved), None, &Metrics::new());
+        assert_eq!(first_file(&follower), "0.log.20261120-100100");
+        assert_eq!(follower.before.as_deref(), Some("20261120-100000"));
+
+        // A positions file written before `after` existed: from the oldest
+        // file, which may repeat lines but loses none.
+        let saved = Position { after: None, ..saved };
+        let follower = Follower::new(&stream, Some(&saved), None, &Metrics::new());
+        assert_eq!(first_file(&follower), "0.log.20261120-100000.gz");
+
+        // An empty rotated file: itself if still there, or what came after.
+        let saved = Position { rotated: Some("20261120-100100".into()), ..saved };
+        let follower = Follower::new(&stream, Some(&saved), None, &Metrics::new());
+        assert_eq!(first_file(&follower), "0.log.20261120-100100");
+        let saved = Position { rotated: Some("20261120-100030".into()), ..saved };
+        let follower = Follower::new(&stream, Some(&saved), None, &Metrics::new());
+        assert_eq!(first_file(&follower), "0.log.20261120-100100");
+    }
+
+    /// A position with first bytes is found by them, wherever the file went.
+    #[test]
+    fn a_position_with_first_bytes_is_found_by_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let stream = three_files(tmp.path());
+        let live = stream.segments.last().unwrap();
+        let saved = Position {
+            file: "0.log".into(),
+            rotated: None,
+            // The live file's inode, but the first bytes of the newest rotated file.
+            dev: live.dev,
+            ino: live.ino,
+            fingerprint: Fingerprint::of_bytes(b"2026-11-20T10:01:00.1Z stderr F second\n"),
+            after: Some("20261120-100000".into()),
+            offset: 10,
+            len: 40,
+        };
+        let follower = Follower::new(&stream, Some(&saved), None, &Metrics::new());
+        assert_eq!(first_file(&follower), "0.log.20261120-100100");
+        assert_eq!(follower.offset, 10);
+    }
+
+    /// A rotated file and its compressed copy, both there for a moment while
+    /// kubelet compresses: one segment, not the same lines twice.
+    #[test]
+    fn a_rotated_file_and_its_compressed_copy_are_one_segment() {
+        let tmp = tempfile::tempdir().unwrap();
+        let stream = three_files(tmp.path());
+        let dir = stream.live_path.parent().unwrap();
+        std::fs::copy(dir.join("0.log.20261120-100000.gz"), dir.join("0.log.20261120-100100.gz")).unwrap();
+        let stream = crate::discover::scan(&[tmp.path().join("pods")]).pop_first().unwrap().1;
+        assert_eq!(stream.segments.len(), 4);
+        let follower = Follower::new(&stream, None, None, &Metrics::new());
+        let names: Vec<String> = follower.segments.iter().map(Segment::name).collect();
+        assert_eq!(names, ["0.log.20261120-100000.gz", "0.log.20261120-100100", "0.log"]);
+    }
 }

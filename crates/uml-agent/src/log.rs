@@ -53,6 +53,14 @@ pub fn error(msg: &str, fields: &[(&str, &dyn std::fmt::Display)]) {
     log(Level::Error, msg, fields);
 }
 
+/// With `UML_AGENT_TRACE` set, the follower also logs (at `info`) which
+/// files it resumes at, reads and takes up: for finding out what a rare
+/// failure did, not for production.
+pub fn tracing() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("UML_AGENT_TRACE").is_some())
+}
+
 /// Now, as `YYYY-MM-DDThh:mm:ss.mmmZ`.
 pub fn now_rfc3339() -> String {
     let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();

@@ -42,6 +42,13 @@ pub struct Position {
     pub dev: u64,
     pub ino: u64,
     pub fingerprint: Fingerprint,
+    /// The rotation stamp of the newest file of the container log before
+    /// this one. A file saved with an empty fingerprint (nothing written
+    /// yet) cannot be known by its first bytes, nor by its inode, which
+    /// kubelet's compressions free and the next new file takes: it is found
+    /// by order instead, as the first file rotated after this stamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
     /// Bytes of the file (uncompressed) that are done.
     pub offset: u64,
     /// The file's length when the position was saved: what is lost if the
@@ -223,6 +230,7 @@ mod tests {
                 dev: 1,
                 ino: 2,
                 fingerprint: Fingerprint::of_bytes(b"2026-11-20T10:00:00Z stdout F hello\n"),
+                after: Some("20261120-095959".into()),
                 offset: 36,
                 len: 36,
             },

@@ -144,12 +144,14 @@ fn hundreds_of_files_keep_descriptors_bounded() {
 }
 
 /// The crash test over many seeds: `UML_SOAK_SEEDS=100 cargo test -p uml-cli
-/// --test agent -- --ignored kill_9_soak`.
+/// --test agent -- --ignored kill_9_soak` (`UML_SOAK_FROM` for the first seed,
+/// 100 by default).
 #[test]
 #[ignore = "a soak: minutes"]
 fn kill_9_soak() {
     let seeds: u64 = std::env::var("UML_SOAK_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
-    for seed in 100..100 + seeds {
+    let from: u64 = std::env::var("UML_SOAK_FROM").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
+    for seed in from..from + seeds {
         crash_run(seed, 5, 3000, seed % 4 == 0);
     }
 }

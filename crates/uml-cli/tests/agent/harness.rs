@@ -133,6 +133,7 @@ impl Agent {
         signal(child.id(), "TERM");
         let status = wait_exit(child, DEADLINE).expect("the agent exits after SIGTERM");
         self.child = None;
+        self.keep_log("terminated");
         status
     }
 
@@ -141,6 +142,23 @@ impl Agent {
         let mut child = self.child.take().unwrap();
         let _ = child.kill();
         let _ = child.wait();
+        self.keep_log("killed");
+    }
+
+    /// With `UML_TEST_AGENT_LOGS=DIR`, appends the agent's log to
+    /// `DIR/<test name>.log`: every agent of a crash test, not only the last
+    /// one's tail, to find out what a rare failure did (`UML_AGENT_TRACE=1`
+    /// adds the files read).
+    fn keep_log(&self, how: &str) {
+        use std::io::Write;
+        let Some(dir) = std::env::var_os("UML_TEST_AGENT_LOGS") else { return };
+        let test = std::thread::current().name().unwrap_or("test").replace("::", "-");
+        let path = Path::new(&dir).join(format!("{test}.log"));
+        let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) else { return };
+        let _ = writeln!(file, "--- agent {how} ---");
+        for line in self.stderr() {
+            let _ = writeln!(file, "{line}");
+        }
     }
 
     pub fn hup(&self) {
@@ -194,6 +212,7 @@ impl Drop for Agent {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+            self.keep_log("dropped");
         }
     }
 }

@@ -116,6 +116,47 @@ fn a_graceful_restart_sends_no_duplicates_and_catches_up_rotations() {
     assert_eq!(loki.errors(), Vec::<String>::new());
 }
 
+/// A new container's empty live file, its position saved before anything
+/// is written (offset 0, no first bytes to know the file by), and the agent
+/// killed. Two rotations later, with compression, kubelet has freed that
+/// file's inode number and the newest live file has it (on ext4, which gives
+/// a freed number to the next new file). The restarted agent must not take
+/// the newest file for the one it saved and skip the two between.
+#[test]
+fn a_restart_does_not_take_a_newer_file_with_the_inode_of_an_empty_one() {
+    let Scene { tmp, loki, mut kubelet } = Scene::new();
+    let mut log = model_container(&mut kubelet);
+    let state = tmp.path().join("state");
+    let options = Options::new(&loki, &state, kubelet.root());
+    let agent = Agent::start(&options);
+    let saved_on_the_empty_file = || {
+        let text = std::fs::read_to_string(state.join("positions.json")).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        v["streams"].as_object().is_some_and(|streams| {
+            streams.values().any(|p| p["file"] == "0.log" && p["offset"] == 0 && p["fingerprint"]["len"] == 0)
+        })
+    };
+    wait_until(DEADLINE, "the position saved on the empty live file", saved_on_the_empty_file);
+    let ino = |path: &std::path::Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap());
+    let saved_ino = ino(&log.path());
+    agent.kill9();
+    let mut seq = 0;
+    for round in 0..3 {
+        for _ in 0..100 {
+            log.write_line("stderr", &model_line(seq));
+            seq += 1;
+        }
+        if round < 2 {
+            log.rotate();
+        }
+    }
+    eprintln!("the saved file's inode was {saved_ino}; the live file's is {}", ino(&log.path()));
+    let agent = Agent::start(&options);
+    wait_for_all(&loki, seq, DEADLINE);
+    assert!(agent.terminate().success());
+    assert_eq!(loki.errors(), Vec::<String>::new());
+}
+
 /// Loki failing for a while (500s, a 429 with Retry-After, a hung request,
 /// a reset connection): nothing is lost, and the retries are counted.
 #[test]
