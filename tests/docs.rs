@@ -20,6 +20,9 @@
 //!   schema is left out for `E0501`, a missing schema). Otherwise the block
 //!   must fail to parse, with the syntax code its first line names, if any.
 //!
+//! A ` ```uml ` block with rules and `test` blocks is also run, as `uml
+//! test` runs it: every test must pass.
+//!
 //! Other fences (` ```text `, …) are ignored. Failures are collected and
 //! reported together, each with its line in the document.
 
@@ -156,6 +159,30 @@ fn compile(text: &str, with_schema: bool) -> Vec<(Diagnostic, Option<u32>)> {
         .collect()
 }
 
+/// Runs the `test` blocks of an example on the executor and the reference
+/// evaluator, as `uml test` does: an example's tests show what its functions
+/// return, so they must pass.
+fn run_tests(block: &Block, with_schema: bool, failures: &mut String) {
+    use uml::compiler::compile::{Unit, compile};
+    use uml::compiler::testing::{TestOutcome, run};
+    let mut units = Vec::new();
+    if with_schema {
+        units.push(Unit { name: SCHEMA.into(), text: read(SCHEMA) });
+    }
+    units.push(Unit { name: "block.uml".into(), text: block.text.clone() });
+    let Ok(compiled) = compile(&units, Default::default()) else { return };
+    for test in run(&compiled.program, Some(&compiled.plan)) {
+        if let TestOutcome::Failed(mismatches) = &test.outcome {
+            let line = block.line_of(test.span.start);
+            let _ = writeln!(
+                failures,
+                "{LANGUAGE_MD}:{line}: test {:?} fails: {mismatches:?} (in the ```uml block opened on line {})",
+                test.name, block.fence_line
+            );
+        }
+    }
+}
+
 /// Whether a block is checked with the shared schema: not when it declares
 /// its own, nor when it shows what happens without one.
 fn uses_shared_schema(block: &Block, parsed: &Parsed<'_>) -> bool {
@@ -187,6 +214,12 @@ fn check_valid(block: &Block, failures: &mut String) {
                 );
             }
         }
+    }
+    // Tests of a block with its own rules; tests shown alone are about the
+    // rules in `rules/`, and `uml test rules/` runs those.
+    let has = |f: fn(&Item<'_>) -> bool| parsed.file.items.iter().any(f);
+    if !parsed.has_errors() && has(|i| matches!(i, Item::Test(_))) && has(|i| matches!(i, Item::Rule(_))) {
+        run_tests(block, uses_shared_schema(block, &parsed), failures);
     }
     if let Some(path) = block.first_line().strip_prefix("# From ") {
         let path = path.trim();

@@ -4,7 +4,9 @@
 //! fallibility, the output schema; builds the [`hir`]) → [`lower`] (the flat
 //! [`uml_runtime::plan::Plan`], with constant folding, field pushdown, regex
 //! specialisation and the flat optimizer passes). [`compile`] runs all of it on rule texts;
-//! [`defaults`] is the rule set embedded in the binary.
+//! [`defaults`] is the rule set embedded in the binary. [`stdlib`] holds the
+//! signatures of the functions the runtime implements; [`prelude`] the few
+//! written in the rule language itself, which the checker inlines.
 //!
 //! [`eval`] is the reference evaluator, the language's executable
 //! specification: it runs the HIR directly and the executor is tested
@@ -18,6 +20,7 @@ pub mod eval;
 pub mod hir;
 pub mod hir_print;
 pub mod lower;
+pub mod prelude;
 pub mod schema;
 pub mod stdlib;
 pub mod testing;

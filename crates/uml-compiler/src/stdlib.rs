@@ -262,7 +262,9 @@ pub fn lookup(name: &str) -> Option<&'static Signature> {
 pub fn suggest(name: &str) -> Option<&'static str> {
     SIGNATURES
         .iter()
-        .map(|s| (edit_distance(name, s.name), s.name))
+        .map(|s| s.name)
+        .chain(crate::prelude::DEFS.iter().map(|d| d.name))
+        .map(|n| (edit_distance(name, n), n))
         .filter(|(d, n)| *d <= 2.max(n.len() / 4))
         .min()
         .map(|(_, n)| n)

@@ -2,6 +2,7 @@
 
 use super::RuleChecker;
 use crate::hir::{Expr, ExprKind, Meta, Part, Segment, VarKind};
+use crate::prelude;
 use crate::stdlib::{self, Fails, Signature};
 use crate::types::{Kinds, Type};
 use uml_syntax::ast::{self, ChainOp, CompareOp, Literal, TemplatePart};
@@ -37,6 +38,9 @@ impl RuleChecker<'_> {
                     entries.iter().map(|en| (en.key.name.to_string(), self.value(&en.value))).collect();
                 let fallible = entries.iter().any(|(_, v)| v.fallible);
                 expr(ExprKind::Object(entries), Type::OBJECT, fallible, span)
+            }
+            ast::ExprKind::Var(ident) if self.substitution.as_ref().is_some_and(|(p, _)| *p == ident.name) => {
+                self.substitution.as_ref().map(|(_, arg)| arg.clone()).expect("tested in the guard")
             }
             ast::ExprKind::Var(ident) => match self.lookup(ident.name) {
                 Some(id) => {
@@ -552,6 +556,9 @@ impl RuleChecker<'_> {
     }
 
     fn call(&mut self, func: &ast::Ident<'_>, abort: bool, args: &[ast::Arg<'_>], span: Span) -> Expr {
+        if let Some(def) = prelude::lookup(func.name) {
+            return self.defined_call(def, func, abort, args, span);
+        }
         let Some(sig) = stdlib::lookup(func.name) else {
             let mut d = Diagnostic::new(Code::UnknownFunction, format!("unknown function `{}`", func.name)).primary(
                 self.file,
@@ -640,6 +647,87 @@ impl RuleChecker<'_> {
     }
 
     /// Matches arguments to parameters: positional first, then by name.
+    /// A call of a function defined in the rule language: its body, checked
+    /// with the argument in place of the parameter.
+    fn defined_call(
+        &mut self,
+        def: &'static prelude::Def,
+        func: &ast::Ident<'_>,
+        abort: bool,
+        args: &[ast::Arg<'_>],
+        span: Span,
+    ) -> Expr {
+        let note = format!("the signature is `{}({}: any) -> {}`", def.name, def.param, def.returns);
+        let arg = match args {
+            [a] if a.name.as_ref().is_none_or(|n| n.name == def.param) => &a.value,
+            _ => {
+                let d = Diagnostic::new(
+                    Code::WrongArguments,
+                    format!("`{}` takes exactly 1 argument, `{}`", def.name, def.param),
+                )
+                .primary(self.file, span, "in this call")
+                .note(note);
+                self.error(d);
+                for a in args {
+                    self.expr(&a.value);
+                }
+                return expr(ExprKind::Null, Type::NEVER, false, span);
+            }
+        };
+        let value = self.value(arg);
+        if value.ty.is_never() {
+            return expr(ExprKind::Null, Type::NEVER, false, span);
+        }
+        let param_ty = Type::of(def.kinds);
+        if !value.ty.overlaps(&param_ty) {
+            let ty = value.ty.clone();
+            self.error(
+                Diagnostic::new(
+                    Code::ArgumentType,
+                    format!("`{}` of `{}` takes `{param_ty}`, not `{ty}`", def.param, def.name),
+                )
+                .primary(self.file, value.span, format!("this is `{ty}`"))
+                .note(note),
+            );
+            return expr(ExprKind::Null, Type::NEVER, false, span);
+        }
+        let Ok(mut body) = uml_syntax::parse_expr(self.file, def.body) else {
+            unreachable!("the body of `{}` parses (prelude tests)", def.name)
+        };
+        uml_syntax::spanless::strip_expr_layout(&mut body);
+        let outer = self.substitution.replace((def.param, value));
+        let before = self.diags.len();
+        let mut e = self.expr(&body);
+        self.substitution = outer;
+        // A body is written for every argument its parameter takes, so a
+        // warning about one argument (a `??` that cannot apply to a string)
+        // is not the caller's to see. An error is the definition's mistake:
+        // the prelude tests check every body with every kind of argument.
+        let body_errors = self.diags[before..].iter().any(Diagnostic::is_error);
+        self.diags.truncate(before);
+        if body_errors {
+            debug_assert!(false, "`{}` does not check", def.name);
+            self.error(
+                Diagnostic::new(Code::ArgumentType, format!("`{}` cannot take this argument", def.name))
+                    .primary(self.file, span, "in this call")
+                    .note(note),
+            );
+            return expr(ExprKind::Null, Type::NEVER, false, span);
+        }
+        e.span = span;
+        if abort {
+            self.error(
+                Diagnostic::new(
+                    Code::AbortInfallible,
+                    format!("`{}!` aborts on failure, but it cannot fail", def.name),
+                )
+                .primary(self.file, func.span, "cannot fail")
+                .help(format!("write `{}(…)` without `!`", def.name)),
+            );
+        }
+        e
+    }
+
     fn bind_args<'e, 'src>(
         &mut self,
         sig: &Signature,

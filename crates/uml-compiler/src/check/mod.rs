@@ -305,6 +305,9 @@ struct RuleChecker<'a> {
     traceback_reads: Vec<Span>,
     /// Set while checking `when`: only per-file metadata may be read.
     in_when: bool,
+    /// While checking the body of a function defined in the rule language
+    /// (`crate::prelude`): its parameter's name and the checked argument.
+    substitution: Option<(&'static str, crate::hir::Expr)>,
     flow: Flow,
 }
 
@@ -328,6 +331,7 @@ impl<'a> RuleChecker<'a> {
             invalid_matches: Vec::new(),
             traceback_reads: Vec::new(),
             in_when: false,
+            substitution: None,
             flow: Flow { labels, fields, extras: Vec::new(), reachable: true },
         }
     }
