@@ -1071,6 +1071,22 @@ mod tests {
         streams.pop_first().unwrap().1
     }
 
+    /// A position saved as `0.log` with the live file's device and inode
+    /// now, and the first bytes `first`.
+    fn on_the_live_files_inode(stream: &LogStream, first: &[u8], after: Option<&str>, offset: u64) -> Position {
+        let live = stream.segments.last().unwrap();
+        Position {
+            file: "0.log".into(),
+            rotated: None,
+            dev: live.dev,
+            ino: live.ino,
+            fingerprint: Fingerprint::of_bytes(first),
+            after: after.map(str::to_string),
+            offset,
+            len: first.len() as u64,
+        }
+    }
+
     fn first_file(follower: &Follower) -> String {
         follower.segments.front().map(Segment::name).unwrap_or_default()
     }
@@ -1083,17 +1099,7 @@ mod tests {
     fn an_empty_files_position_is_found_by_order_not_by_a_reused_inode() {
         let tmp = tempfile::tempdir().unwrap();
         let stream = three_files(tmp.path());
-        let live = stream.segments.last().unwrap();
-        let saved = Position {
-            file: "0.log".into(),
-            rotated: None,
-            dev: live.dev,
-            ino: live.ino,
-            fingerprint: Fingerprint::of_bytes(b""),
-            after: Some("20261120-095900".into()),
-            offset: 0,
-            len: 0,
-        };
+        let saved = on_the_live_files_inode(&stream, b"", Some("20261120-095900"), 0);
         let follower = Follower::new(&stream, Some(&saved), None, &Metrics::new());
         assert_eq!(first_file(&follower), "0.log.20261120-100000.gz");
         assert_eq!(follower.offset, 0);
@@ -1124,18 +1130,9 @@ mod tests {
     fn a_position_with_first_bytes_is_found_by_them() {
         let tmp = tempfile::tempdir().unwrap();
         let stream = three_files(tmp.path());
-        let live = stream.segments.last().unwrap();
-        let saved = Position {
-            file: "0.log".into(),
-            rotated: None,
-            // The live file's inode, but the first bytes of the newest rotated file.
-            dev: live.dev,
-            ino: live.ino,
-            fingerprint: Fingerprint::of_bytes(b"2026-11-20T10:01:00.1Z stderr F second\n"),
-            after: Some("20261120-100000".into()),
-            offset: 10,
-            len: 40,
-        };
+        // The live file's inode, but the first bytes of the newest rotated file.
+        let first = b"2026-11-20T10:01:00.1Z stderr F second\n";
+        let saved = on_the_live_files_inode(&stream, first, Some("20261120-100000"), 10);
         let follower = Follower::new(&stream, Some(&saved), None, &Metrics::new());
         assert_eq!(first_file(&follower), "0.log.20261120-100100");
         assert_eq!(follower.offset, 10);

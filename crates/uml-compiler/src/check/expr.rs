@@ -630,14 +630,7 @@ impl RuleChecker<'_> {
             || (sig.func == stdlib::Func::Get && !literal_path(checked.get(1).and_then(Option::as_ref)));
         // After a mistake in the arguments, whether the call can fail is unknown.
         if abort && !own && self.error_count() == errors_before {
-            self.error(
-                Diagnostic::new(
-                    Code::AbortInfallible,
-                    format!("`{}!` aborts on failure, but this call cannot fail", sig.name),
-                )
-                .primary(self.file, func.span, "cannot fail with these arguments")
-                .help(format!("write `{}(…)` without `!`", sig.name)),
-            );
+            self.abort_infallible(sig.name, func.span, "cannot fail with these arguments");
         }
         // An argument that could not be resolved makes the result unknown too.
         let unknown = checked.iter().flatten().any(|a| a.ty.is_never());
@@ -716,16 +709,18 @@ impl RuleChecker<'_> {
         }
         e.span = span;
         if abort {
-            self.error(
-                Diagnostic::new(
-                    Code::AbortInfallible,
-                    format!("`{}!` aborts on failure, but it cannot fail", def.name),
-                )
-                .primary(self.file, func.span, "cannot fail")
-                .help(format!("write `{}(…)` without `!`", def.name)),
-            );
+            self.abort_infallible(def.name, func.span, "cannot fail");
         }
         e
+    }
+
+    /// `E0402`: `name!(…)` where the call cannot fail.
+    fn abort_infallible(&mut self, name: &str, at: Span, label: &str) {
+        self.error(
+            Diagnostic::new(Code::AbortInfallible, format!("`{name}!` aborts on failure, but this call cannot fail"))
+                .primary(self.file, at, label.to_string())
+                .help(format!("write `{name}(…)` without `!`")),
+        );
     }
 
     fn bind_args<'e, 'src>(
