@@ -710,6 +710,32 @@ pub fn test_value(v: &hir::TestValue) -> Value {
 }
 
 impl Evaluator<'_> {
+    /// The value of `e` when it is closed and evaluating it succeeds: what
+    /// constant folding computes, so that the compiler folds with the
+    /// language's own semantics instead of a second implementation of them.
+    /// Closed means it reads no metadata, no output, no line and no variable
+    /// but those `known` gives, and binds nothing (`=~` captures). A failure
+    /// is left for run time, where a handler sees it.
+    pub fn eval_closed(&mut self, e: &Expr, known: &dyn Fn(VarId) -> Option<Value>) -> Option<Value> {
+        let mut vars = Vec::new();
+        if !closed(e, known, &mut vars) {
+            return None;
+        }
+        let input = LineInput {
+            pod: "",
+            namespace: "",
+            container: "",
+            container_id: "",
+            file: "",
+            stream: "",
+            timestamp: 0,
+            line: "",
+            traceback: None,
+        };
+        let mut frame = Frame { vars, outputs: HashMap::new(), input };
+        self.expr(&mut frame, e).ok()
+    }
+
     /// The parsing functions whose results are built from the runtime's
     /// pure parsers.
     fn call_parsers(&mut self, func: Func, values: &[Option<Value>], now_ns: i64) -> Eval<Value> {
@@ -786,4 +812,46 @@ fn text_parser(func: Func, values: &[Option<Value>], now_ns: i64) -> Eval<Value>
         }
         _ => unreachable!("text_parser handles the parsing functions only"),
     })
+}
+
+/// Whether `e` is closed (see [`Evaluator::eval_closed`]); fills `vars`
+/// with the known variables it reads.
+fn closed(e: &Expr, known: &dyn Fn(VarId) -> Option<Value>, vars: &mut Vec<Value>) -> bool {
+    let all = |xs: &[Expr], vars: &mut Vec<Value>| xs.iter().all(|x| closed(x, known, vars));
+    match &e.kind {
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) => true,
+        ExprKind::Regex(_) | ExprKind::Meta(_) | ExprKind::Output(_) | ExprKind::Match { .. } => false,
+        ExprKind::Var(v) => match known(*v) {
+            Some(value) => {
+                let i = v.0 as usize;
+                if vars.len() <= i {
+                    vars.resize(i + 1, Value::Null);
+                }
+                vars[i] = value;
+                true
+            }
+            None => false,
+        },
+        ExprKind::Template(parts) => parts.iter().all(|p| match p {
+            Part::Text(_) => true,
+            Part::Hole(h) => closed(h, known, vars),
+        }),
+        ExprKind::Array(items) | ExprKind::And(items) | ExprKind::Or(items) | ExprKind::Coalesce(items) => {
+            all(items, vars)
+        }
+        ExprKind::Object(entries) => entries.iter().all(|(_, v)| closed(v, known, vars)),
+        ExprKind::Path { base, .. } => closed(base, known, vars),
+        ExprKind::Not(x) => closed(x, known, vars),
+        ExprKind::Compare { lhs, rhs, .. } => closed(lhs, known, vars) && closed(rhs, known, vars),
+        ExprKind::If { branches, otherwise } => {
+            branches.iter().all(|(c, v)| closed(c, known, vars) && closed(v, known, vars))
+                && closed(otherwise, known, vars)
+        }
+        // `parse_klog` and `parse_timestamp` read the line's time (a year
+        // left out is the line's); a regex argument is a pattern, and fine.
+        ExprKind::Call { func, args, .. } => {
+            !matches!(func, Func::ParseKlog | Func::ParseTimestamp)
+                && args.iter().flatten().all(|a| matches!(a.kind, ExprKind::Regex(_)) || closed(a, known, vars))
+        }
+    }
 }

@@ -105,6 +105,8 @@ enum Pushdown {
 
 struct Lowerer<'a> {
     program: &'a Program,
+    /// Folds constants (`fold`).
+    evaluator: crate::eval::Evaluator<'a>,
     options: Options,
     locate: &'a dyn Fn(FileId, Span) -> String,
     stats: Stats,
@@ -162,6 +164,7 @@ impl<'a> Lowerer<'a> {
         }
         Lowerer {
             program,
+            evaluator: crate::eval::Evaluator::new(program),
             options,
             locate,
             stats: Stats::default(),
@@ -696,7 +699,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn fold(&mut self, e: &Expr) -> Option<Const> {
-        fold::fold(e, &self.known)
+        fold::fold(e, &self.known, &mut self.evaluator)
     }
 
     /// Lowers `e` so that its value ends up in `dst`.
