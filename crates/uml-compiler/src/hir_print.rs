@@ -2,7 +2,6 @@
 //! one line per statement, each value annotated with its static type.
 
 use crate::hir::{Expr, ExprKind, Multiline, Output, Part, Program, Rule, Segment, Stmt};
-use crate::stdlib::SIGNATURES;
 use std::fmt::Write as _;
 
 /// Renders `program` as indented text.
@@ -145,7 +144,7 @@ fn expr(program: &Program, rule: &Rule, e: &Expr) -> String {
             s
         }
         ExprKind::Call { func, args, abort } => {
-            let name = SIGNATURES.iter().find(|s| s.func == *func).map_or("?", |s| s.name);
+            let name = func.name();
             let args: Vec<String> = args.iter().flatten().map(x).collect();
             format!("{name}{}({})", if *abort { "!" } else { "" }, args.join(", "))
         }

@@ -34,8 +34,8 @@ pub enum Fails {
 
 #[derive(Clone, Copy, Debug)]
 pub struct Signature {
+    /// The function, which carries its name (`Func::name`).
     pub func: Func,
-    pub name: &'static str,
     pub params: &'static [Param],
     pub fails: Fails,
     /// The return type, given the first argument's type.
@@ -88,181 +88,128 @@ pub const LEVELS: [&str; 4] = ["DEBUG", "INFO", "WARNING", "ERROR"];
 
 /// Every function, in the order of `docs/language.md` §10.
 pub const SIGNATURES: &[Signature] = &[
-    Signature {
-        func: Func::ParseJson,
-        name: "parse_json",
-        params: &[p("value", S)],
-        fails: Fails::Always,
-        returns: any,
-    },
+    Signature { func: Func::ParseJson, params: &[p("value", S)], fails: Fails::Always, returns: any },
     Signature {
         func: Func::ParseRegex,
-        name: "parse_regex",
         params: &[p("value", S), lit("pattern", Kinds::REGEX, true), lit("numeric_groups", Kinds::BOOL, false)],
         fails: Fails::Always,
         returns: object,
     },
-    Signature {
-        func: Func::ParseKlog,
-        name: "parse_klog",
-        params: &[p("value", S)],
-        fails: Fails::Always,
-        returns: object,
-    },
-    Signature {
-        func: Func::ParseLogfmt,
-        name: "parse_logfmt",
-        params: &[p("value", S)],
-        fails: Fails::Always,
-        returns: object,
-    },
+    Signature { func: Func::ParseKlog, params: &[p("value", S)], fails: Fails::Always, returns: object },
+    Signature { func: Func::ParseLogfmt, params: &[p("value", S)], fails: Fails::Always, returns: object },
     Signature {
         func: Func::ParseTimestamp,
-        name: "parse_timestamp",
         params: &[p("value", S), lit("format", S, true)],
         fails: Fails::Always,
         returns: int,
     },
-    Signature {
-        func: Func::StripAnsiEscapeCodes,
-        name: "strip_ansi_escape_codes",
-        params: &[p("value", S)],
-        fails: Fails::Never,
-        returns: string,
-    },
-    Signature { func: Func::Upcase, name: "upcase", params: &[p("value", S)], fails: Fails::Never, returns: string },
-    Signature {
-        func: Func::Downcase,
-        name: "downcase",
-        params: &[p("value", S)],
-        fails: Fails::Never,
-        returns: string,
-    },
-    Signature { func: Func::Trim, name: "trim", params: &[p("value", S)], fails: Fails::Never, returns: string },
+    Signature { func: Func::StripAnsiEscapeCodes, params: &[p("value", S)], fails: Fails::Never, returns: string },
+    Signature { func: Func::Upcase, params: &[p("value", S)], fails: Fails::Never, returns: string },
+    Signature { func: Func::Downcase, params: &[p("value", S)], fails: Fails::Never, returns: string },
+    Signature { func: Func::Trim, params: &[p("value", S)], fails: Fails::Never, returns: string },
     Signature {
         func: Func::Contains,
-        name: "contains",
         params: &[p("value", S), p("substring", S), opt("case_sensitive", Kinds::BOOL)],
         fails: Fails::Never,
         returns: boolean,
     },
     Signature {
         func: Func::StartsWith,
-        name: "starts_with",
         params: &[p("value", S), p("substring", S), opt("case_sensitive", Kinds::BOOL)],
         fails: Fails::Never,
         returns: boolean,
     },
     Signature {
         func: Func::EndsWith,
-        name: "ends_with",
         params: &[p("value", S), p("substring", S), opt("case_sensitive", Kinds::BOOL)],
         fails: Fails::Never,
         returns: boolean,
     },
     Signature {
         func: Func::Replace,
-        name: "replace",
         params: &[p("value", S), p("pattern", STR_OR_RE), p("with", S), opt("count", Kinds::INT)],
         fails: Fails::Never,
         returns: string,
     },
     Signature {
         func: Func::Split,
-        name: "split",
         params: &[p("value", S), p("pattern", STR_OR_RE), opt("limit", Kinds::INT)],
         fails: Fails::Never,
         returns: array,
     },
     Signature {
         func: Func::Slice,
-        name: "slice",
         params: &[p("value", Kinds::STRING.union(Kinds::ARRAY)), p("start", Kinds::INT), opt("end", Kinds::INT)],
         fails: Fails::Always,
         returns: same_container,
     },
     Signature {
         func: Func::Length,
-        name: "length",
         params: &[p("value", Kinds::STRING.union(Kinds::ARRAY).union(Kinds::OBJECT))],
         fails: Fails::Never,
         returns: int,
     },
     Signature {
         func: Func::ToString,
-        name: "to_string",
         params: &[p("value", ANY)],
         fails: Fails::WhenFirstArgMay(Kinds::ARRAY.union(Kinds::OBJECT).union(Kinds::REGEX)),
         returns: string,
     },
     Signature {
         func: Func::ToInt,
-        name: "to_int",
         params: &[p("value", ANY)],
         fails: Fails::WhenFirstArgMay(Kinds::STRING.union(Kinds::ARRAY).union(Kinds::OBJECT).union(Kinds::REGEX)),
         returns: int,
     },
     Signature {
         func: Func::Truncate,
-        name: "truncate",
         params: &[p("value", S), p("limit", Kinds::INT), opt("suffix", S)],
         fails: Fails::Never,
         returns: string,
     },
-    Signature { func: Func::Exists, name: "exists", params: &[p("path", ANY)], fails: Fails::Never, returns: boolean },
-    Signature {
-        func: Func::IsNull,
-        name: "is_null",
-        params: &[p("value", ANY)],
-        fails: Fails::Never,
-        returns: boolean,
-    },
-    Signature {
-        func: Func::IsObject,
-        name: "is_object",
-        params: &[p("value", ANY)],
-        fails: Fails::Never,
-        returns: boolean,
-    },
-    Signature {
-        func: Func::IsString,
-        name: "is_string",
-        params: &[p("value", ANY)],
-        fails: Fails::Never,
-        returns: boolean,
-    },
+    Signature { func: Func::Exists, params: &[p("path", ANY)], fails: Fails::Never, returns: boolean },
+    Signature { func: Func::IsNull, params: &[p("value", ANY)], fails: Fails::Never, returns: boolean },
+    Signature { func: Func::IsObject, params: &[p("value", ANY)], fails: Fails::Never, returns: boolean },
+    Signature { func: Func::IsString, params: &[p("value", ANY)], fails: Fails::Never, returns: boolean },
     Signature {
         func: Func::Get,
-        name: "get",
         params: &[p("value", Kinds::JSON), p("path", Kinds::ARRAY)],
         fails: Fails::Never,
         returns: any,
     },
     Signature {
         func: Func::Level,
-        name: "level",
         params: &[p("value", Kinds::JSON), lit("scale", S, false)],
         fails: Fails::Always,
         returns: level,
     },
-    Signature {
-        func: Func::EncodeJson,
-        name: "encode_json",
-        params: &[p("value", Kinds::JSON)],
-        fails: Fails::Never,
-        returns: string,
-    },
+    Signature { func: Func::EncodeJson, params: &[p("value", Kinds::JSON)], fails: Fails::Never, returns: string },
 ];
 
 pub fn lookup(name: &str) -> Option<&'static Signature> {
-    SIGNATURES.iter().find(|s| s.name == name)
+    SIGNATURES.iter().find(|s| s.name() == name)
+}
+
+/// The signature of `func`: [`SIGNATURES`] lists the functions in the
+/// order [`Func`] declares them (a test holds it).
+pub fn signature(func: Func) -> &'static Signature {
+    let sig = &SIGNATURES[func as usize];
+    debug_assert_eq!(sig.func, func);
+    sig
+}
+
+impl Signature {
+    /// The name rules call the function by.
+    pub fn name(&self) -> &'static str {
+        self.func.name()
+    }
 }
 
 /// The known function names closest to `name`, for "did you mean" help.
 pub fn suggest(name: &str) -> Option<&'static str> {
     SIGNATURES
         .iter()
-        .map(|s| s.name)
+        .map(|s| s.name())
         .chain(crate::prelude::DEFS.iter().map(|d| d.name))
         .map(|n| (edit_distance(name, n), n))
         .filter(|(d, n)| *d <= 2.max(n.len() / 4))
@@ -291,7 +238,7 @@ mod tests {
     #[test]
     fn names_are_unique_and_found() {
         for s in SIGNATURES {
-            assert_eq!(lookup(s.name).map(|f| f.func), Some(s.func));
+            assert_eq!(lookup(s.name()).map(|f| f.func), Some(s.func));
         }
     }
 
@@ -300,5 +247,17 @@ mod tests {
         assert_eq!(suggest("parse_jsn"), Some("parse_json"));
         assert_eq!(suggest("uppercase"), None);
         assert_eq!(suggest("upcas"), Some("upcase"));
+    }
+
+    /// One signature per function, in the order `Func` declares them, so
+    /// that [`signature`] is an index.
+    #[test]
+    fn signatures_follow_the_functions() {
+        let funcs: Vec<Func> = SIGNATURES.iter().map(|s| s.func).collect();
+        assert_eq!(funcs, Func::ALL);
+        for f in Func::ALL {
+            assert_eq!(signature(*f).func, *f);
+            assert_eq!(lookup(f.name()).map(|s| s.func), Some(*f));
+        }
     }
 }

@@ -136,36 +136,63 @@ impl Meta {
     }
 }
 
-/// A standard library function. The compiler's signatures
-/// (`uml_compiler::stdlib`) describe them; the executor implements them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Func {
-    ParseJson,
-    ParseRegex,
-    ParseKlog,
-    ParseLogfmt,
-    ParseTimestamp,
-    StripAnsiEscapeCodes,
-    Upcase,
-    Downcase,
-    Trim,
-    Contains,
-    StartsWith,
-    EndsWith,
-    Replace,
-    Split,
-    Slice,
-    Length,
-    ToString,
-    ToInt,
-    Truncate,
-    Exists,
-    IsNull,
-    IsObject,
-    IsString,
-    Get,
-    Level,
-    EncodeJson,
+macro_rules! funcs {
+    ($( $variant:ident = $name:literal, )*) => {
+        /// A standard library function, known by its name in rules. The
+        /// compiler's signatures (`uml_compiler::stdlib`) describe them; the
+        /// executor implements them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Func {
+            $( $variant, )*
+        }
+
+        impl Func {
+            /// Every function, in declaration order.
+            pub const ALL: &'static [Func] = &[$( Func::$variant ),*];
+
+            /// The name rules call it by.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( Func::$variant => $name, )*
+                }
+            }
+        }
+    };
+}
+
+funcs! {
+    ParseJson = "parse_json",
+    ParseRegex = "parse_regex",
+    ParseKlog = "parse_klog",
+    ParseLogfmt = "parse_logfmt",
+    ParseTimestamp = "parse_timestamp",
+    StripAnsiEscapeCodes = "strip_ansi_escape_codes",
+    Upcase = "upcase",
+    Downcase = "downcase",
+    Trim = "trim",
+    Contains = "contains",
+    StartsWith = "starts_with",
+    EndsWith = "ends_with",
+    Replace = "replace",
+    Split = "split",
+    Slice = "slice",
+    Length = "length",
+    ToString = "to_string",
+    ToInt = "to_int",
+    Truncate = "truncate",
+    Exists = "exists",
+    IsNull = "is_null",
+    IsObject = "is_object",
+    IsString = "is_string",
+    Get = "get",
+    Level = "level",
+    EncodeJson = "encode_json",
+}
+
+impl fmt::Display for Func {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The kind tests a branch does without a call: `is_object` and

@@ -79,9 +79,10 @@ impl Printer<'_> {
                         format!(" r'{}'{idiom}", p.regexes[*r as usize].as_str())
                     }
                     Aux::Format(i) => format!(" format {:?}", p.formats[*i as usize].0),
-                    Aux::Scale(s) => format!(" scale {s:?}"),
+                    Aux::Scale(Some(s)) => format!(" scale {:?}", s.name()),
+                    Aux::Scale(None) => String::new(),
                 };
-                format!("{} = {func:?}({}){aux}{}", self.slot(*dst), self.args(*args), fail(*f))
+                format!("{} = {func}({}){aux}{}", self.slot(*dst), self.args(*args), fail(*f))
             }
             Op::ParseJson { dst, src, members, fail: f } => {
                 let members = match members {

@@ -470,7 +470,7 @@ impl RuleChecker<'_> {
             ExprKind::Meta(m) => format!("`%{}`", m.name()),
             ExprKind::Output(o) => format!("`{}`", self.output_name(*o)),
             ExprKind::Call { func, abort, .. } => {
-                let name = stdlib::SIGNATURES.iter().find(|s| s.func == *func).map_or("?", |s| s.name);
+                let name = func.name();
                 format!("`{name}{}(…)`", if *abort { "!" } else { "" })
             }
             ExprKind::Null
@@ -590,9 +590,12 @@ impl RuleChecker<'_> {
             fallible_args |= value.fallible;
             if param.literal && !is_literal(&value) {
                 self.error(
-                    Diagnostic::new(Code::NotConstant, format!("`{}` of `{}` must be a literal", param.name, sig.name))
-                        .primary(self.file, value.span, "computed at run time")
-                        .note("the compiler prepares it once, when the rules load"),
+                    Diagnostic::new(
+                        Code::NotConstant,
+                        format!("`{}` of `{}` must be a literal", param.name, sig.name()),
+                    )
+                    .primary(self.file, value.span, "computed at run time")
+                    .note("the compiler prepares it once, when the rules load"),
                 );
             }
             if !value.ty.is_never() {
@@ -601,7 +604,7 @@ impl RuleChecker<'_> {
                     let ty = value.ty.clone();
                     let mut d = Diagnostic::new(
                         Code::ArgumentType,
-                        format!("`{}` of `{}` takes `{param_ty}`, not `{ty}`", param.name, sig.name),
+                        format!("`{}` of `{}` takes `{param_ty}`, not `{ty}`", param.name, sig.name()),
                     )
                     .primary(self.file, value.span, format!("this is `{ty}`"))
                     .note(signature_note(sig));
@@ -630,7 +633,7 @@ impl RuleChecker<'_> {
             || (sig.func == stdlib::Func::Get && !literal_path(checked.get(1).and_then(Option::as_ref)));
         // After a mistake in the arguments, whether the call can fail is unknown.
         if abort && !own && self.error_count() == errors_before {
-            self.abort_infallible(sig.name, func.span, "cannot fail with these arguments");
+            self.abort_infallible(sig.name(), func.span, "cannot fail with these arguments");
         }
         // An argument that could not be resolved makes the result unknown too.
         let unknown = checked.iter().flatten().any(|a| a.ty.is_never());
@@ -755,7 +758,7 @@ impl RuleChecker<'_> {
                                 Code::WrongArguments,
                                 format!(
                                     "`{}` takes {} {n} argument{}",
-                                    sig.name,
+                                    sig.name(),
                                     if sig.params.iter().all(|p| p.required) { "exactly" } else { "at most" },
                                     if n == 1 { "" } else { "s" }
                                 ),
@@ -775,7 +778,7 @@ impl RuleChecker<'_> {
                         None => {
                             let mut d = Diagnostic::new(
                                 Code::WrongArguments,
-                                format!("`{}` has no parameter `{}`", sig.name, name.name),
+                                format!("`{}` has no parameter `{}`", sig.name(), name.name),
                             )
                             .primary(self.file, name.span, "unknown parameter")
                             .note(signature_note(sig));
@@ -813,7 +816,7 @@ impl RuleChecker<'_> {
                     self.error(
                         Diagnostic::new(
                             Code::WrongArguments,
-                            format!("`{}` needs its `{}` argument", sig.name, param.name),
+                            format!("`{}` needs its `{}` argument", sig.name(), param.name),
                         )
                         .primary(self.file, span, format!("no `{}` given", param.name))
                         .note(signature_note(sig)),
@@ -861,7 +864,7 @@ impl RuleChecker<'_> {
 fn signature_note(sig: &Signature) -> String {
     let params: Vec<String> =
         sig.params.iter().map(|p| if p.required { p.name.to_string() } else { format!("{}: …", p.name) }).collect();
-    format!("the signature is `{}({})`", sig.name, params.join(", "))
+    format!("the signature is `{}({})`", sig.name(), params.join(", "))
 }
 
 /// An array literal of values that are strings or ints: a path `get`

@@ -300,7 +300,7 @@ impl<'p> Evaluator<'p> {
                 let result = self.call(frame, *func, args);
                 match (result, abort) {
                     (Err(Fail::Error(message)), true) => {
-                        let name = crate::stdlib::SIGNATURES.iter().find(|s| s.func == *func).map_or("?", |s| s.name);
+                        let name = func.name();
                         return Err(Fail::Abort(format!("{name}: {message}"), e.span));
                     }
                     (result, _) => result?,

@@ -606,7 +606,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn abort_label(&mut self, _what: &str, span: Span, func: Func) -> Label {
-        let name = crate::stdlib::SIGNATURES.iter().find(|s| s.func == func).map(|s| s.name);
+        let name = Some(func.name());
         let site = self.abort_site(name, span);
         let label = self.label();
         self.tail.push((label, site));

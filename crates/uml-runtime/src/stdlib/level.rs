@@ -56,6 +56,15 @@ impl Scale {
         }
     }
 
+    /// The scale's name in rules (`"pino"` for pino's and bunyan's).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scale::Python => "python",
+            Scale::Syslog => "syslog",
+            Scale::Pino => "pino",
+        }
+    }
+
     /// Every name [`Scale::from_name`] knows.
     pub const NAMES: [&str; 4] = ["python", "syslog", "pino", "bunyan"];
 }
