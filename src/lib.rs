@@ -102,6 +102,7 @@
 //! `Record::with_form(PayloadForm::Escaped)` holds its payload already
 //! escaped for it, written in one pass instead of written and escaped
 //! again ([`PayloadForm`]).
+#![forbid(unsafe_code)]
 
 use std::fmt;
 use std::path::Path;

@@ -42,6 +42,7 @@
 //!   acknowledged record, joined into another line, or dropped with a
 //!   reason, and the metrics show the law; bytes never read (a file deleted
 //!   before it was read) are counted.
+#![forbid(unsafe_code)]
 
 pub mod agent;
 pub mod discover;

@@ -20,6 +20,7 @@
 //! Invariants: nothing here panics on user input; a problem in a rule file
 //! never stops a command early (every file is read and every problem shown);
 //! writing to a closed standard output ends the command quietly with status 0.
+#![forbid(unsafe_code)]
 
 pub mod agent;
 pub mod args;

@@ -1,4 +1,5 @@
 //! The `uml` binary: parse arguments, hand the real streams to [`uml_cli::run`].
+#![forbid(unsafe_code)]
 
 use clap::Parser;
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};

@@ -12,6 +12,7 @@
 //! specification: it runs the HIR directly and the executor is tested
 //! against it. [`testing`] runs a rule set's `test` blocks on the executor
 //! and the evaluator both.
+#![forbid(unsafe_code)]
 
 pub mod check;
 pub mod compile;

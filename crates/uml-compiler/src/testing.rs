@@ -7,9 +7,9 @@
 //! the test's expectations.
 
 use crate::eval::{Evaluator, LineInput, Outcome, matches_expectation, test_value};
-use crate::hir::{Expectation, Multiline, Program, Test};
+use crate::hir::{Expectation, Program, Test};
 use uml_runtime::exec::{Executor, FileInfo, Line as ExecLine, Outcome as ExecOutcome, Record};
-use uml_runtime::group::{Group, GroupConfig, Grouper, Stream};
+use uml_runtime::group::{Group, Grouper, Stream};
 use uml_runtime::plan::Plan;
 use uml_syntax::{FileId, Span};
 
@@ -104,7 +104,7 @@ fn run_one(
         match grouping {
             None => units.push((stream, line.clone(), None)),
             Some((rule, m)) => {
-                let Some(config) = group_config(m) else {
+                let Some(config) = crate::lower::group_config(m) else {
                     return TestOutcome::Skipped("the rule's multiline patterns do not compile");
                 };
                 let at = match groupers.iter().position(|(r, _)| *r == rule) {
@@ -212,26 +212,6 @@ pub fn engine_outcome(plan: &Plan, outcome: ExecOutcome, record: &Record, error:
         }
         ExecOutcome::Unrouted => Outcome::Unrouted,
     }
-}
-
-/// The runtime grouping for a rule's `multiline` clause.
-pub(crate) fn group_config(m: &Multiline) -> Option<GroupConfig> {
-    Some(match m {
-        Multiline::PythonTraceback { head, max_lines, idle_ms } => GroupConfig::PythonTraceback {
-            head: match head {
-                Some(h) => Some(regex::Regex::new(h).ok()?),
-                None => None,
-            },
-            max_lines: *max_lines,
-            idle_ms: *idle_ms,
-        },
-        Multiline::Pattern { start, continue_, max_lines, idle_ms } => GroupConfig::Pattern {
-            start: regex::Regex::new(start).ok()?,
-            continue_: regex::Regex::new(continue_).ok()?,
-            max_lines: *max_lines,
-            idle_ms: *idle_ms,
-        },
-    })
 }
 
 /// An outcome as one line of text: the labels and the payload JSON, or the drop.

@@ -59,6 +59,7 @@
 //! - **Fast**: a million lines take a fraction of a second in release
 //!   builds; messages are written straight into one buffer, without
 //!   `std::fmt`.
+#![forbid(unsafe_code)]
 
 mod clock;
 mod frame;

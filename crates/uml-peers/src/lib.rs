@@ -77,6 +77,7 @@
 //! The Lua program has no regexes: each of the rule's is written with Lua
 //! patterns and a lookup of the captured level word, and its unit tests
 //! hold it to the Rust peers' regexes on every format.
+#![forbid(unsafe_code)]
 
 pub mod careful;
 pub mod cri;

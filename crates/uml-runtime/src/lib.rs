@@ -15,6 +15,7 @@
 //! (`uml-compiler`) builds plans, this crate runs them. Nothing panics on
 //! any input, and once its buffers have grown to the longest line seen,
 //! nothing allocates per line.
+#![forbid(unsafe_code)]
 pub mod exec;
 pub mod framing;
 pub mod group;

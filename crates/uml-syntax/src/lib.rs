@@ -42,6 +42,7 @@
 //!   the source on character boundaries.
 //! - **Formatting is lossless**: `parse(format(f))` equals `f` up to layout
 //!   ([`spanless::eq`]), keeps every comment, and is a fixed point.
+#![forbid(unsafe_code)]
 
 pub mod ast;
 pub mod diagnostic;

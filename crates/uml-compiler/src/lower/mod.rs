@@ -246,7 +246,12 @@ impl<'a> Lowerer<'a> {
         }
         // The checker compiled every pattern; one that fails here (it cannot)
         // matches nothing.
-        let re = regex::Regex::new(pattern).unwrap_or_else(|_| regex::Regex::new("[^\\s\\S]").expect("valid"));
+        // The checker compiled every regex literal (E0309): one that fails
+        // here is a compiler bug, answered by a regex that never matches.
+        let re = regex::Regex::new(pattern).unwrap_or_else(|e| {
+            debug_assert!(false, "a checked regex does not compile: {e}");
+            regex::Regex::new("[^\\s\\S]").expect("valid")
+        });
         self.regexes.push(re);
         self.regex_splits.push(None);
         self.regex_idioms.push(regex_split::idiom(pattern));
@@ -339,7 +344,13 @@ impl<'a> Lowerer<'a> {
                     hir::Framing::Cri => uml_runtime::plan::Framing::Cri,
                     hir::Framing::Docker => uml_runtime::plan::Framing::Docker,
                 },
-                multiline: rule.multiline.as_ref().and_then(crate::testing::group_config),
+                multiline: rule.multiline.as_ref().and_then(|m| {
+                    let config = group_config(m);
+                    // The checker accepted the clause: a configuration the
+                    // grouper refuses is a compiler bug, not "no grouping".
+                    debug_assert!(config.is_some(), "a checked multiline clause has no configuration");
+                    config
+                }),
                 max_record_size: rule.max_record_size,
                 captures,
             });
@@ -359,7 +370,11 @@ impl<'a> Lowerer<'a> {
 
     fn finish(self) -> Plan {
         let labels = self.labels;
-        let resolve = |id: OpId| labels[id as usize].unwrap_or(0);
+        let resolve = |id: OpId| {
+            let placed = labels.get(id as usize).copied().flatten();
+            debug_assert!(placed.is_some(), "label {id} was never placed");
+            placed.unwrap_or(0)
+        };
         let mut ops = self.ops;
         for op in &mut ops {
             if let Some(t) = op.target_mut() {
@@ -1168,4 +1183,27 @@ fn collect_parse_lets(stmts: &[Stmt], out: &mut Vec<(VarId, Func)>) {
             _ => {}
         }
     }
+}
+
+/// The runtime grouping for a rule's `multiline` clause (the test runner
+/// groups a test's lines with it too).
+pub(crate) fn group_config(m: &crate::hir::Multiline) -> Option<uml_runtime::group::GroupConfig> {
+    use crate::hir::Multiline;
+    use uml_runtime::group::GroupConfig;
+    Some(match m {
+        Multiline::PythonTraceback { head, max_lines, idle_ms } => GroupConfig::PythonTraceback {
+            head: match head {
+                Some(h) => Some(regex::Regex::new(h).ok()?),
+                None => None,
+            },
+            max_lines: *max_lines,
+            idle_ms: *idle_ms,
+        },
+        Multiline::Pattern { start, continue_, max_lines, idle_ms } => GroupConfig::Pattern {
+            start: regex::Regex::new(start).ok()?,
+            continue_: regex::Regex::new(continue_).ok()?,
+            max_lines: *max_lines,
+            idle_ms: *idle_ms,
+        },
+    })
 }
