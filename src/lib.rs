@@ -166,20 +166,10 @@ impl Rules {
     fn from_units(units: Vec<Unit>) -> Result<Rules, Error> {
         match compile(&units, Options::default()) {
             Ok(compiled) => Ok(Rules { compiled, units }),
-            Err(diagnostics) => {
-                let rendered = diagnostics
-                    .iter()
-                    .filter(|d| d.is_error())
-                    .map(|d| {
-                        let at = d.labels.iter().find(|l| l.primary).map(|l| match units.get(l.file.0 as usize) {
-                            Some(u) => location_in(&u.name, &u.text, l.span),
-                            None => "?".into(),
-                        });
-                        format!("error[{}]: {} ({})", d.code, d.message, at.unwrap_or_default())
-                    })
-                    .collect();
-                Err(Error::Rules(rendered))
-            }
+            Err(diagnostics) => Err(Error::Rules(RuleErrors {
+                diagnostics,
+                sources: units.into_iter().map(|u| (u.name, u.text)).collect(),
+            })),
         }
     }
 
@@ -206,6 +196,52 @@ impl Rules {
     /// The rule files, as compiled.
     pub fn sources(&self) -> impl Iterator<Item = (&str, &str)> {
         self.units.iter().map(|u| (u.name.as_str(), u.text.as_str()))
+    }
+
+    /// The value of the label `name` in `record` (`None` for a label the
+    /// schema does not declare).
+    pub fn label<'r>(&self, record: &'r Record, name: &str) -> Option<&'r str> {
+        let i = self.plan().labels.iter().position(|l| l.name == name)?;
+        Some(record.label(i))
+    }
+
+    /// A payload field of `record` as the JSON value written, parsed
+    /// (`None` when the record leaves it out, or its payload is not in the
+    /// compact [`PayloadForm::Json`] form). For reading records in tests and
+    /// tools, not on the hot path.
+    pub fn field(&self, record: &Record, name: &str) -> Option<serde_json::Value> {
+        if record.form() != PayloadForm::Json {
+            return None;
+        }
+        let mut payload: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(record.payload()).ok()?;
+        payload.remove(name)
+    }
+
+    /// The record's `levelname`, as a level.
+    ///
+    /// ```
+    /// use uml::{Line, Record, Rules, Stream};
+    /// use uml::runtime::stdlib::level::Level;
+    /// let rules = Rules::embedded();
+    /// let mut executor = rules.executor();
+    /// let file = uml::FileInfo {
+    ///     pod: "model-x5qe2qo-7d9f8b6c5d-q7rg5",
+    ///     namespace: "org-50a9bc6b456e47aa88e0d81e622ea315",
+    ///     container: "model",
+    ///     container_id: "",
+    ///     file: "",
+    /// };
+    /// let route = executor.route(&file, Stream::Stderr);
+    /// let line = Line { text: r#"{"levelname": "WARNING", "message": "low disk"}"#, timestamp: 0, traceback: None };
+    /// let mut record = Record::default();
+    /// assert_eq!(executor.apply(&route, line, &mut record), uml::Outcome::Record);
+    /// assert_eq!(rules.level(&record), Some(Level::Warning));
+    /// assert_eq!(rules.label(&record, "model_version_id"), Some("x5qe2qo"));
+    /// assert_eq!(rules.field(&record, "message"), Some("low disk".into()));
+    /// ```
+    pub fn level(&self, record: &Record) -> Option<uml_runtime::stdlib::level::Level> {
+        let name = self.field(record, "levelname")?;
+        uml_runtime::stdlib::level::parse_level(name.as_str()?, None).ok()
     }
 
     /// A new executor for one thread.
@@ -239,19 +275,68 @@ impl Rules {
 }
 
 /// Why a rule set could not be loaded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Error {
     /// A file or directory could not be read.
     Io(String),
-    /// The rules do not compile: one line per error, `error[CODE]: message (file:line:col)`.
-    Rules(Vec<String>),
+    /// The rules do not compile.
+    Rules(RuleErrors),
+}
+
+/// The diagnostics of a rule set that does not compile, with the sources
+/// they point into: codes, spans and notes for a caller that shows them its
+/// own way; `Display` gives one line per error,
+/// `error[CODE]: message (file:line:col)`.
+///
+/// ```
+/// let schema = uml::compiler::defaults::default_schema();
+/// let sources = [(schema.name, schema.text), ("bad.uml".into(), "rule r { let x = nope(1) }".into())];
+/// let err = uml::Rules::from_sources(sources).unwrap_err();
+/// let uml::Error::Rules(errors) = err else { panic!("not a rule error") };
+/// let codes: Vec<&str> = errors.errors().map(|d| d.code.as_str()).collect();
+/// assert!(codes.contains(&"E0302"), "{codes:?}");
+/// assert!(errors.to_string().contains("bad.uml:1:"), "{errors}");
+/// ```
+#[derive(Clone, Debug)]
+pub struct RuleErrors {
+    /// Every diagnostic, warnings included, in the compiler's order.
+    pub diagnostics: Vec<uml_syntax::Diagnostic>,
+    /// `(name, text)` of each rule file; a diagnostic's `FileId(i)` is the
+    /// `i`-th.
+    pub sources: Vec<(String, String)>,
+}
+
+impl RuleErrors {
+    /// The errors (the diagnostics that stop compilation).
+    pub fn errors(&self) -> impl Iterator<Item = &uml_syntax::Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    /// `file:line:col` of a diagnostic's primary span.
+    pub fn location(&self, d: &uml_syntax::Diagnostic) -> Option<String> {
+        let label = d.labels.iter().find(|l| l.primary)?;
+        let (name, text) = self.sources.get(label.file.0 as usize)?;
+        Some(location_in(name, text, label.span))
+    }
+}
+
+impl fmt::Display for RuleErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.errors().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "error[{}]: {} ({})", d.code, d.message, self.location(d).unwrap_or_else(|| "?".into()))?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Io(e) => f.write_str(e),
-            Error::Rules(errors) => f.write_str(&errors.join("\n")),
+            Error::Rules(errors) => errors.fmt(f),
         }
     }
 }
