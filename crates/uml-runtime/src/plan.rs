@@ -9,11 +9,12 @@
 //! [`Op::Abort`]. Literal arguments (regexes, timestamp formats, level
 //! scales, JSON keys) are prepared once, here, at build time.
 //!
-//! A plan holds no spans and no references: it is immutable, `Send` and
-//! `Sync`, and one plan serves every thread. What the executor needs to name
-//! a runtime error (the rule, the function, `file:line:col`) is in the side
-//! tables [`Plan::aborts`] and [`Plan::drops`]; [`Plan::spans`] maps every op
-//! back to the source for `uml explain`.
+//! A plan holds no references: it is immutable, `Send` and `Sync`, and one
+//! plan serves every thread. The ops carry no source spans; what the
+//! executor needs to name a runtime error (the rule, the function,
+//! `file:line:col`) is in the side tables [`Plan::aborts`] and
+//! [`Plan::drops`], and [`Plan::spans`] maps every op back to its source
+//! span for `uml explain`. The executor never reads `spans`.
 
 use crate::group::GroupConfig;
 use crate::json::JsonKind;
