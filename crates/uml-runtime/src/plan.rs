@@ -329,7 +329,7 @@ pub enum Op {
     Call {
         dst: Slot,
         func: Func,
-        args: (u32, u8),
+        args: Run,
         aux: Aux,
         fail: OpId,
     },
@@ -348,7 +348,7 @@ pub enum Op {
     ParseKlog {
         dst: Slot,
         src: Slot,
-        fields: (u32, u16),
+        fields: Run,
         whole: bool,
         fail: OpId,
     },
@@ -359,7 +359,7 @@ pub enum Op {
         src: Slot,
         regex: u32,
         negate: bool,
-        captures: (u32, u16),
+        captures: Run,
         fail: OpId,
     },
     Compare {
@@ -378,18 +378,18 @@ pub enum Op {
     /// `dst = "…{hole}…"` over [`Plan::pieces`].
     Template {
         dst: Slot,
-        pieces: (u32, u16),
+        pieces: Run,
         fail: OpId,
     },
     /// `dst = [slots…]` over [`Plan::args`].
     Array {
         dst: Slot,
-        items: (u32, u16),
+        items: Run,
     },
     /// `dst = {key: slot…}` over [`Plan::entries`].
     Object {
         dst: Slot,
-        entries: (u32, u16),
+        entries: Run,
     },
     Jump {
         target: OpId,
@@ -510,6 +510,30 @@ pub struct AbortSite {
     /// `file:line:col` of the call.
     pub location: String,
     pub span: SpanRef,
+}
+
+/// A run of entries in one of the plan's side tables (`args`, `captures`,
+/// `pieces`, `entries`): `len` entries from `start`. [`Run::of`] is the one
+/// way to read them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Run {
+    pub start: u32,
+    pub len: u16,
+}
+
+impl Run {
+    /// The run of `len` entries from `start`, as lowering appends them.
+    pub fn new(start: usize, len: usize) -> Run {
+        debug_assert!(u32::try_from(start).is_ok() && u16::try_from(len).is_ok(), "a side table run too long");
+        Run { start: start as u32, len: len as u16 }
+    }
+
+    /// The run's entries in `table`: none if the run lies outside it, which
+    /// only a plan not built by lowering can make.
+    pub fn of<T>(self, table: &[T]) -> &[T] {
+        let start = self.start as usize;
+        table.get(start..start + usize::from(self.len)).unwrap_or(&[])
+    }
 }
 
 /// A source span, for `uml explain` and error messages.

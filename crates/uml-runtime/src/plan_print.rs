@@ -2,7 +2,7 @@
 //! its index, slots as `$n` (outputs by name), constants inline, and where
 //! each op goes when it fails.
 
-use crate::plan::{Aux, Buf, Op, Piece, Plan, Segment, Slot, Value};
+use crate::plan::{Aux, Buf, Op, Piece, Plan, Run, Segment, Slot, Value};
 use std::fmt::{self, Write};
 
 struct Printer<'p> {
@@ -46,8 +46,8 @@ impl Printer<'_> {
         out
     }
 
-    fn args(&self, (start, len): (u32, u8)) -> String {
-        let slots = &self.plan.args[start as usize..start as usize + usize::from(len)];
+    fn args(&self, args: Run) -> String {
+        let slots = args.of(&self.plan.args);
         let parts: Vec<String> =
             slots.iter().map(|&s| if s == crate::plan::NO_SLOT { "_".to_string() } else { self.slot(s) }).collect();
         parts.join(", ")
@@ -99,7 +99,8 @@ impl Printer<'_> {
                 format!("{} = parse_json({}){members}{}", self.slot(*dst), self.slot(*src), fail(*f))
             }
             Op::ParseKlog { dst, src, fields, whole, fail: f } => {
-                let fields: Vec<String> = p.captures[fields.0 as usize..fields.0 as usize + usize::from(fields.1)]
+                let fields: Vec<String> = fields
+                    .of(&p.captures)
                     .iter()
                     .map(|(i, s)| format!("{}→{}", crate::plan::KLOG_FIELDS[usize::from(*i)], self.slot(*s)))
                     .collect();
@@ -107,10 +108,8 @@ impl Printer<'_> {
                 format!("{dst} = parse_klog({}) fields {{{}}}{}", self.slot(*src), fields.join(", "), fail(*f))
             }
             Op::Match { dst, src, regex, negate, captures, fail: f } => {
-                let caps: Vec<String> = p.captures[captures.0 as usize..captures.0 as usize + usize::from(captures.1)]
-                    .iter()
-                    .map(|(g, s)| format!("{g}→{}", self.slot(*s)))
-                    .collect();
+                let caps: Vec<String> =
+                    captures.of(&p.captures).iter().map(|(g, s)| format!("{g}→{}", self.slot(*s))).collect();
                 let caps = if caps.is_empty() { String::new() } else { format!(" captures {{{}}}", caps.join(", ")) };
                 let split = match p.regex_splits.get(*regex as usize).copied().flatten() {
                     // The head's pattern is the regex parser's own rendering,
@@ -137,7 +136,7 @@ impl Printer<'_> {
             Op::Not { dst, src, fail: f } => format!("{} = !{}{}", self.slot(*dst), self.slot(*src), fail(*f)),
             Op::Template { dst, pieces, fail: f } => {
                 let mut s = String::new();
-                for piece in &p.pieces[pieces.0 as usize..pieces.0 as usize + usize::from(pieces.1)] {
+                for piece in pieces.of(&p.pieces) {
                     match piece {
                         Piece::Text(t) => s.push_str(p.const_str(*t)),
                         Piece::Hole(slot) => {
@@ -148,14 +147,12 @@ impl Printer<'_> {
                 format!("{} = {s:?}{}", self.slot(*dst), fail(*f))
             }
             Op::Array { dst, items } => {
-                let items: Vec<String> = p.args[items.0 as usize..items.0 as usize + usize::from(items.1)]
-                    .iter()
-                    .map(|s| self.slot(*s))
-                    .collect();
+                let items: Vec<String> = items.of(&p.args).iter().map(|s| self.slot(*s)).collect();
                 format!("{} = [{}]", self.slot(*dst), items.join(", "))
             }
             Op::Object { dst, entries } => {
-                let entries: Vec<String> = p.entries[entries.0 as usize..entries.0 as usize + usize::from(entries.1)]
+                let entries: Vec<String> = entries
+                    .of(&p.entries)
                     .iter()
                     .map(|(k, s)| format!("{}: {}", p.const_str(*k), self.slot(*s)))
                     .collect();

@@ -38,7 +38,7 @@ use std::collections::HashMap;
 use uml_runtime::exec::PRELUDE;
 use uml_runtime::plan::{
     AbortSite, Aux, Buf, Cmp, DropSite, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Members, Meta, NO_SLOT, Op, OpId,
-    Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Slot, SpanRef, Text, Value,
+    Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Run, Slot, SpanRef, Text, Value,
 };
 use uml_runtime::stdlib::level::Scale;
 use uml_runtime::stdlib::timestamp::TimestampFormat;
@@ -572,9 +572,7 @@ impl<'a> Lowerer<'a> {
             Pushdown::Klog { fields } => {
                 self.stats.pushed_keys += fields.len();
                 let whole = uses_whole(self.program.rules[usize::from(self.rule)].body.as_slice(), var);
-                let start = self.captures.len() as u32;
-                self.captures.extend(fields.iter().copied());
-                let fields = (start, fields.len() as u16);
+                let fields = append(&mut self.captures, fields.iter().copied());
                 self.emit(Op::ParseKlog { dst: slot, src, fields, whole, fail });
             }
         }
@@ -751,15 +749,13 @@ impl<'a> Lowerer<'a> {
                         Part::Hole(h) => pieces.push(Piece::Hole(self.operand(h))),
                     }
                 }
-                let start = self.pieces.len() as u32;
-                self.pieces.extend(pieces);
-                self.emit(Op::Template { dst, pieces: (start, parts.len() as u16), fail });
+                let pieces = append(&mut self.pieces, pieces);
+                self.emit(Op::Template { dst, pieces, fail });
             }
             ExprKind::Array(items) => {
                 let slots: Vec<Slot> = items.iter().map(|i| self.operand(i)).collect();
-                let start = self.args.len() as u32;
-                self.args.extend(&slots);
-                self.emit(Op::Array { dst, items: (start, slots.len() as u16) });
+                let items = append(&mut self.args, slots);
+                self.emit(Op::Array { dst, items });
             }
             ExprKind::Object(entries) => {
                 let mut members: Vec<(Text, Slot)> = Vec::new();
@@ -771,10 +767,8 @@ impl<'a> Lowerer<'a> {
                         None => members.push((key, slot)),
                     }
                 }
-                let start = self.entries.len() as u32;
-                let n = members.len() as u16;
-                self.entries.extend(members);
-                self.emit(Op::Object { dst, entries: (start, n) });
+                let entries = append(&mut self.entries, members);
+                self.emit(Op::Object { dst, entries });
             }
             ExprKind::Var(v) => match self.known.get(v).cloned().filter(|_| self.options.optimize) {
                 Some(c) => {
@@ -820,13 +814,12 @@ impl<'a> Lowerer<'a> {
                 let src = self.operand(subject);
                 let regex =
                     if captures.is_empty() { self.regex(&regex.pattern) } else { self.capture_regex(&regex.pattern) };
-                let start = self.captures.len() as u32;
-                for (group, var) in captures {
-                    let slot = self.vars[var.0 as usize];
-                    self.captures.push((*group as u16, slot));
-                }
-                let n = captures.len() as u16;
-                self.emit(Op::Match { dst, src, regex, negate: *negate, captures: (start, n), fail });
+                let vars = &self.vars;
+                let captures = append(
+                    &mut self.captures,
+                    captures.iter().map(|(group, var)| (*group as u16, vars[var.0 as usize])),
+                );
+                self.emit(Op::Match { dst, src, regex, negate: *negate, captures, fail });
             }
             ExprKind::And(xs) => {
                 let no = self.label();
@@ -952,8 +945,8 @@ impl<'a> Lowerer<'a> {
             }
             Func::ParseKlog => {
                 let src = args[0].as_ref().map_or(NO_SLOT, |a| self.operand(a));
-                let start = self.captures.len() as u32;
-                self.emit(Op::ParseKlog { dst, src, fields: (start, 0), whole: true, fail });
+                let fields = Run::new(self.captures.len(), 0);
+                self.emit(Op::ParseKlog { dst, src, fields, whole: true, fail });
             }
             _ => {
                 let mut aux = Aux::None;
@@ -979,9 +972,8 @@ impl<'a> Lowerer<'a> {
                         Some(a) => slots.push(self.operand(a)),
                     }
                 }
-                let start = self.args.len() as u32;
-                self.args.extend(&slots);
-                self.emit(Op::Call { dst, func, args: (start, slots.len() as u8), aux, fail });
+                let args = append(&mut self.args, slots);
+                self.emit(Op::Call { dst, func, args, aux, fail });
             }
         }
         self.handler = outer;
@@ -1206,4 +1198,11 @@ pub(crate) fn group_config(m: &crate::hir::Multiline) -> Option<uml_runtime::gro
             idle_ms: *idle_ms,
         },
     })
+}
+
+/// Appends `items` to a side table: the run they make there.
+fn append<T>(table: &mut Vec<T>, items: impl IntoIterator<Item = T>) -> Run {
+    let start = table.len();
+    table.extend(items);
+    Run::new(start, table.len() - start)
 }

@@ -61,7 +61,6 @@ impl Slots {
 
 /// The slots an op reads.
 fn uses(plan: &Plan, op: &Op, out: &mut Slots) {
-    let range = |(start, len): (u32, u16)| start as usize..start as usize + usize::from(len);
     match op {
         Op::Move { src, .. }
         | Op::Path { src, .. }
@@ -75,7 +74,7 @@ fn uses(plan: &Plan, op: &Op, out: &mut Slots) {
         | Op::JumpIfKind { src, .. } => out.insert(*src),
         Op::Present { mask, .. } => out.insert(*mask),
         Op::Call { args, .. } => {
-            for &s in &plan.args[args.0 as usize..args.0 as usize + usize::from(args.1)] {
+            for &s in args.of(&plan.args) {
                 out.insert(s);
             }
         }
@@ -84,14 +83,14 @@ fn uses(plan: &Plan, op: &Op, out: &mut Slots) {
             out.insert(*rhs);
         }
         Op::Template { pieces, .. } => {
-            for p in &plan.pieces[range(*pieces)] {
+            for p in pieces.of(&plan.pieces) {
                 if let uml_runtime::plan::Piece::Hole(s) = p {
                     out.insert(*s);
                 }
             }
         }
-        Op::Array { items, .. } => plan.args[range(*items)].iter().for_each(|&s| out.insert(s)),
-        Op::Object { entries, .. } => plan.entries[range(*entries)].iter().for_each(|&(_, s)| out.insert(s)),
+        Op::Array { items, .. } => items.of(&plan.args).iter().for_each(|&s| out.insert(s)),
+        Op::Object { entries, .. } => entries.of(&plan.entries).iter().for_each(|&(_, s)| out.insert(s)),
         Op::JumpIfFalse { cond, .. } => out.insert(*cond),
         Op::Emit => {
             plan.labels.iter().for_each(|l| out.insert(l.slot));
@@ -136,7 +135,7 @@ fn kills(plan: &Plan, op: &Op, out: &mut Vec<Slot>) {
             if *whole {
                 out.push(*dst);
             }
-            let fields = &plan.captures[fields.0 as usize..fields.0 as usize + usize::from(fields.1)];
+            let fields = fields.of(&plan.captures);
             out.extend(fields.iter().map(|&(_, s)| s));
         }
         Op::BindError { value, err } => {

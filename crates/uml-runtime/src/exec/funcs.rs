@@ -4,7 +4,7 @@
 use super::{Bufs, Executor, FALSE, Failed, LEVELS, Step, TRUE, text_in};
 use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Aux, Buf, Cmp, KLOG_FIELDS, Piece, Slot, Text, Value};
-use crate::plan::{Func, KindTest, NO_SLOT, RegexIdiom};
+use crate::plan::{Func, KindTest, NO_SLOT, RegexIdiom, Run};
 use crate::stdlib::level::{Level, Scale, level_from_number, parse_level};
 use crate::stdlib::{ansi, klog, logfmt, number, text, timestamp};
 use std::cmp::Ordering;
@@ -614,7 +614,7 @@ impl Executor<'_> {
         b: &Bufs<'_>,
         dst: Slot,
         src: Value,
-        fields: (u32, u16),
+        fields: Run,
         whole: bool,
         now_ns: i64,
     ) -> Step {
@@ -640,7 +640,7 @@ impl Executor<'_> {
         ];
         let level_name = k.level.as_str();
         let plan = self.plan;
-        for &(field, slot) in &plan.captures[fields.0 as usize..fields.0 as usize + usize::from(fields.1)] {
+        for &(field, slot) in fields.of(&plan.captures) {
             let v = if field == 0 { self.klog_level(level_name) } else { values[usize::from(field)] };
             self.set(slot, v);
         }
@@ -686,14 +686,14 @@ impl Executor<'_> {
         src: Slot,
         regex: u32,
         negate: bool,
-        captures: (u32, u16),
+        captures: Run,
     ) -> Step {
         let v = self.get(src);
         let Some(t) = self.str_text(b, v) else { return self.fail("`=~` matches strings") };
         let plan = self.plan;
         let re = &plan.regexes[regex as usize];
         let st = text_in(&self.scratch, b, t);
-        let caps = &plan.captures[captures.0 as usize..captures.0 as usize + usize::from(captures.1)];
+        let caps = captures.of(&plan.captures);
         let matched = if caps.is_empty() {
             re.is_match(st)
         } else {
@@ -781,9 +781,9 @@ impl Executor<'_> {
         })
     }
 
-    pub(super) fn template(&mut self, b: &Bufs<'_>, dst: Slot, pieces: (u32, u16)) -> Step {
+    pub(super) fn template(&mut self, b: &Bufs<'_>, dst: Slot, pieces: Run) -> Step {
         let plan = self.plan;
-        let pieces = &plan.pieces[pieces.0 as usize..pieces.0 as usize + usize::from(pieces.1)];
+        let pieces = pieces.of(&plan.pieces);
         // Decode escaped JSON strings first, so that the pieces are all texts.
         self.tmp.clear();
         for piece in pieces {
@@ -813,9 +813,9 @@ impl Executor<'_> {
         Ok(())
     }
 
-    pub(super) fn array(&mut self, b: &Bufs<'_>, dst: Slot, items: (u32, u16)) -> Step {
+    pub(super) fn array(&mut self, b: &Bufs<'_>, dst: Slot, items: Run) -> Step {
         let plan = self.plan;
-        let items = &plan.args[items.0 as usize..items.0 as usize + usize::from(items.1)];
+        let items = items.of(&plan.args);
         let mut out = std::mem::take(&mut self.tmp);
         out.clear();
         out.push('[');
@@ -832,9 +832,9 @@ impl Executor<'_> {
         Ok(())
     }
 
-    pub(super) fn object(&mut self, b: &Bufs<'_>, dst: Slot, entries: (u32, u16)) -> Step {
+    pub(super) fn object(&mut self, b: &Bufs<'_>, dst: Slot, entries: Run) -> Step {
         let plan = self.plan;
-        let entries = &plan.entries[entries.0 as usize..entries.0 as usize + usize::from(entries.1)];
+        let entries = entries.of(&plan.entries);
         let mut out = std::mem::take(&mut self.tmp);
         out.clear();
         out.push('{');

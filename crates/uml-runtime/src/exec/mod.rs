@@ -343,7 +343,7 @@ impl<'p> Executor<'p> {
                     Ok(())
                 }
                 Op::Call { dst, func, args, aux, .. } => {
-                    let args = &plan.args[args.0 as usize..args.0 as usize + usize::from(args.1)];
+                    let args = args.of(&plan.args);
                     self.call(b, dst, func, args, aux)
                 }
                 Op::ParseJson { dst, src, members, .. } => self.parse_json(b, dst, src, members),
