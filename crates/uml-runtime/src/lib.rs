@@ -15,6 +15,24 @@
 //! (`uml-compiler`) builds plans, this crate runs them. Nothing panics on
 //! any input, and once its buffers have grown to the longest line seen,
 //! nothing allocates per line.
+//!
+//! The pieces below the plan work on their own; a raw kubelet line of a
+//! model container, taken apart:
+//!
+//! ```
+//! use uml_runtime::framing::{Stream, parse_cri, parse_file_name};
+//! use uml_runtime::stdlib::level::{Level, parse_level};
+//!
+//! let name = "model-x5qe2qo-7d9f8b6c5d-q7rg5_org-50a9bc6b456e47aa88e0d81e622ea315_model-\
+//!             0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log";
+//! let file = parse_file_name(name).unwrap();
+//! assert_eq!((file.pod, file.container), ("model-x5qe2qo-7d9f8b6c5d-q7rg5", "model"));
+//!
+//! let raw = b"2026-11-20T10:00:00.123456789Z stderr F WARNING:root:low disk\n";
+//! let line = parse_cri(raw).unwrap();
+//! assert_eq!((line.stream, line.partial, line.message), (Stream::Stderr, false, &b"WARNING:root:low disk"[..]));
+//! assert_eq!(parse_level("warning", None), Ok(Level::Warning));
+//! ```
 #![forbid(unsafe_code)]
 pub mod exec;
 pub mod framing;

@@ -3,7 +3,7 @@
 //! The grammar lives in `grammar/uml.lalrpop` and is compiled by LALRPOP into
 //! an LR(1) table parser whose stack is a heap `Vec`, so the parser itself
 //! cannot overflow the call stack. What could is a later recursive walk over
-//! a very deep tree; the [`TokenStream`] adapter therefore counts bracket and
+//! a very deep tree; the `TokenStream` adapter therefore counts bracket and
 //! `!` nesting as tokens go by and ends the stream with [`Code::NestingTooDeep`]
 //! once it passes [`MAX_NESTING`] (the regex-syntax `NestLimiter` idea, done
 //! on tokens because an LR parser has no recursion to hook).

@@ -8,7 +8,7 @@
 //!
 //! Lowering also does the work that needs the tree:
 //!
-//! - **constant folding and propagation** ([`fold`]): a subexpression whose
+//! - **constant folding and propagation** (`fold.rs`, by the reference evaluator): a subexpression whose
 //!   value is known becomes one `Const`, a variable bound to a constant is
 //!   that constant, and a statement `if` whose condition is known keeps only
 //!   the branch taken;
@@ -17,7 +17,7 @@
 //!   extracts exactly those into slots in its one pass; `parse_klog` writes
 //!   the fields read straight to slots and builds its object only when the
 //!   variable is used whole;
-//! - **regexes the executor can do without** ([`regex_split`]): a capture
+//! - **regexes the executor can do without** (`regex_split.rs`): a capture
 //!   regex that ends in `(?P<g>.*)$` runs without that group, the rest of
 //!   the line taken as it, and one that starts with `^(?P<g>.*?)` runs
 //!   unanchored, the text before its match taken as the group; `replace`
