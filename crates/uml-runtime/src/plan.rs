@@ -512,6 +512,51 @@ pub struct AbortSite {
     pub span: SpanRef,
 }
 
+/// The plan's constant texts as the compiler adds them: each distinct text
+/// once, after the executor's own texts ([`crate::exec::PRELUDE`]), whose
+/// places only this type knows. [`Consts::finish`] gives [`Plan::consts`].
+#[derive(Clone, Debug)]
+pub struct Consts {
+    text: String,
+    index: std::collections::HashMap<String, Text>,
+}
+
+impl Default for Consts {
+    fn default() -> Self {
+        Consts::new()
+    }
+}
+
+impl Consts {
+    pub fn new() -> Consts {
+        Consts { text: crate::exec::PRELUDE.concat(), index: std::collections::HashMap::new() }
+    }
+
+    /// The constant `s`: where it already is (a text of the prelude, or any
+    /// part of one, is not written again), or appended.
+    pub fn text(&mut self, s: &str) -> Text {
+        if let Some(t) = self.index.get(s) {
+            return *t;
+        }
+        let prelude = crate::exec::PRELUDE.iter().map(|p| p.len()).sum::<usize>();
+        let at = match self.text[..prelude].find(s).filter(|_| !s.is_empty()) {
+            Some(at) => at,
+            None => {
+                self.text.push_str(s);
+                self.text.len() - s.len()
+            }
+        };
+        let t = Text { buf: Buf::Const, start: at as u32, end: (at + s.len()) as u32 };
+        self.index.insert(s.to_string(), t);
+        t
+    }
+
+    /// The texts, for [`Plan::consts`].
+    pub fn finish(self) -> String {
+        self.text
+    }
+}
+
 /// A run of entries in one of the plan's side tables (`args`, `captures`,
 /// `pieces`, `entries`): `len` entries from `start`. [`Run::of`] is the one
 /// way to read them.

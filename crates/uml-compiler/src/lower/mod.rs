@@ -35,10 +35,9 @@ use crate::hir::{self, Expr, ExprKind, Output, Part, Program, Rule, Segment, Stm
 use crate::stdlib::Func;
 use fold::Const;
 use std::collections::HashMap;
-use uml_runtime::exec::PRELUDE;
 use uml_runtime::plan::{
-    AbortSite, Aux, Buf, Cmp, DropSite, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Members, Meta, NO_SLOT, Op, OpId,
-    Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Run, Slot, SpanRef, Text, Value,
+    AbortSite, Aux, Cmp, Consts, DropSite, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Members, Meta, NO_SLOT, Op,
+    OpId, Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Run, Slot, SpanRef, Text, Value,
 };
 use uml_runtime::stdlib::level::Scale;
 use uml_runtime::stdlib::timestamp::TimestampFormat;
@@ -114,8 +113,7 @@ struct Lowerer<'a> {
     spans: Vec<SpanRef>,
     /// Label id → op index, once placed.
     labels: Vec<Option<OpId>>,
-    consts: String,
-    const_index: HashMap<String, Text>,
+    consts: Consts,
     regexes: Vec<regex::Regex>,
     regex_splits: Vec<Option<RegexSplit>>,
     regex_idioms: Vec<Option<RegexIdiom>>,
@@ -171,8 +169,7 @@ impl<'a> Lowerer<'a> {
             ops: Vec::new(),
             spans: Vec::new(),
             labels: Vec::new(),
-            consts: PRELUDE.to_string(),
-            const_index: HashMap::new(),
+            consts: Consts::new(),
             regexes: Vec::new(),
             regex_splits: Vec::new(),
             regex_idioms: Vec::new(),
@@ -227,17 +224,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn text(&mut self, s: &str) -> Text {
-        if let Some(t) = self.const_index.get(s) {
-            return *t;
-        }
-        if let Some(at) = PRELUDE.find(s).filter(|_| !s.is_empty()) {
-            return Text { buf: Buf::Const, start: at as u32, end: (at + s.len()) as u32 };
-        }
-        let start = self.consts.len() as u32;
-        self.consts.push_str(s);
-        let t = Text { buf: Buf::Const, start, end: self.consts.len() as u32 };
-        self.const_index.insert(s.to_string(), t);
-        t
+        self.consts.text(s)
     }
 
     fn regex(&mut self, pattern: &str) -> u32 {
@@ -422,7 +409,7 @@ impl<'a> Lowerer<'a> {
             labels,
             fields,
             cuttable,
-            consts: self.consts,
+            consts: self.consts.finish(),
             regexes: self.regexes,
             regex_splits: self.regex_splits,
             regex_idioms: self.regex_idioms,

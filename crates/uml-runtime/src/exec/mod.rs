@@ -42,18 +42,26 @@ const KEEP_SCRATCH: usize = 4 << 20;
 /// only an unusually long line grows it.
 const INITIAL_CAPACITY: usize = 64 << 10;
 
-/// Texts the executor produces without computing them: at the start of every
-/// plan's constants (the compiler puts [`PRELUDE`] first).
-pub const PRELUDE: &str = "stdoutstderrtruefalseDEBUGINFOWARNINGERROR";
+/// Texts the executor produces without computing them, in this order at the
+/// start of every plan's constants: [`crate::plan::Consts`] puts them there,
+/// and the offsets below are computed from this table, not written by hand.
+pub const PRELUDE: [&str; 8] = ["stdout", "stderr", "true", "false", "DEBUG", "INFO", "WARNING", "ERROR"];
 
-const fn prelude(start: u32, end: u32) -> Text {
-    Text { buf: Buf::Const, start, end }
+/// The `i`th text of [`PRELUDE`] in the constants.
+const fn prelude(i: usize) -> Text {
+    let mut start = 0;
+    let mut k = 0;
+    while k < i {
+        start += PRELUDE[k].len();
+        k += 1;
+    }
+    Text { buf: Buf::Const, start: start as u32, end: (start + PRELUDE[i].len()) as u32 }
 }
-pub(crate) const STDOUT: Text = prelude(0, 6);
-pub(crate) const STDERR: Text = prelude(6, 12);
-pub(crate) const TRUE: Text = prelude(12, 16);
-pub(crate) const FALSE: Text = prelude(16, 21);
-pub(crate) const LEVELS: [Text; 4] = [prelude(21, 26), prelude(26, 30), prelude(30, 37), prelude(37, 42)];
+pub(crate) const STDOUT: Text = prelude(0);
+pub(crate) const STDERR: Text = prelude(1);
+pub(crate) const TRUE: Text = prelude(2);
+pub(crate) const FALSE: Text = prelude(3);
+pub(crate) const LEVELS: [Text; 4] = [prelude(4), prelude(5), prelude(6), prelude(7)];
 
 /// The metadata of a file, as the kubelet's file name gives it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
