@@ -576,7 +576,7 @@ impl<'p> Evaluator<'p> {
 /// cutting the JSON string body exactly where the executor does
 /// ([`cut_point`]).
 fn cut(record: &mut Record, max: usize) {
-    for name in ["exc_info", "message"] {
+    for name in uml_runtime::exec::CUT_ORDER {
         let excess = record.payload_json().len().saturating_sub(max);
         if excess == 0 {
             return;

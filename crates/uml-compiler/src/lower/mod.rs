@@ -396,7 +396,7 @@ impl<'a> Lowerer<'a> {
                 .enumerate()
                 .map(|(i, name)| FieldPlan { name: name.clone(), slot: outputs[&Output::Extra(i as u16)] }),
         );
-        let cuttable = ["exc_info", "message"]
+        let cuttable = uml_runtime::exec::CUT_ORDER
             .iter()
             .filter_map(|n| fields.iter().position(|f| f.name == *n))
             .map(|i| i as u16)

@@ -28,7 +28,7 @@ use crate::framing::Stream;
 use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Buf, Members, Meta, Op, OpId, Plan, Slot, Text, Value};
 use record::Layout;
-pub use record::{CUT_MARKER, PayloadForm, Record, cut_point};
+pub use record::{CUT_MARKER, CUT_ORDER, PayloadForm, Record, cut_point};
 
 /// The most computed text one line may produce: past it, the op that would
 /// grow the scratch further fails ("value too large").

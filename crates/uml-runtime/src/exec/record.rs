@@ -33,6 +33,11 @@ use crate::stdlib::number;
 /// What replaces the end of a cut `message` or `exc_info`.
 pub const CUT_MARKER: &str = "…[truncated]";
 
+/// The payload fields `max_record_size` may cut, in the order they are cut:
+/// the traceback before the message. Lowering, the executor and the
+/// reference evaluator all read this one list.
+pub const CUT_ORDER: [&str; 2] = ["exc_info", "message"];
+
 /// How a [`Record`] holds its payload.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PayloadForm {
@@ -194,11 +199,15 @@ pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp:
 /// Writes the payload object into `out`, as JSON or (`ESCAPED`) as the
 /// inside of a JSON string; returns where the cuttable strings' bodies are
 /// in JSON.
-fn write_payload<const ESCAPED: bool>(exec: &mut Executor<'_>, b: &Bufs<'_>, out: &mut Vec<u8>) -> [Body; 2] {
+fn write_payload<const ESCAPED: bool>(
+    exec: &mut Executor<'_>,
+    b: &Bufs<'_>,
+    out: &mut Vec<u8>,
+) -> [Body; CUT_ORDER.len()] {
     let plan = exec.plan;
     let quote: &[u8] = if ESCAPED { b"\\\"" } else { b"\"" };
     out.push(b'{');
-    let mut cuts = [Body::default(); 2];
+    let mut cuts = [Body::default(); CUT_ORDER.len()];
     let mut first = true;
     for (i, field) in plan.fields.iter().enumerate() {
         let v = exec.get(field.slot);
@@ -261,8 +270,9 @@ fn write_payload<const ESCAPED: bool>(exec: &mut Executor<'_>, b: &Bufs<'_>, out
         if !ESCAPED
             && v.is_string()
             && let Some(k) = plan.cuttable.iter().position(|&c| usize::from(c) == i)
+            && let Some(cut) = cuts.get_mut(k)
         {
-            cuts[k.min(1)] = Body { start: body_start, end: out.len() - 1 };
+            *cut = Body { start: body_start, end: out.len() - 1 };
         }
     }
     out.push(b'}');
@@ -286,7 +296,7 @@ fn unescaped_len(escaped: &[u8]) -> usize {
 /// Cuts `out`, a payload of JSON longer than `max`, in the plan's order
 /// (`exc_info` before `message`) until it fits or nothing is left to cut;
 /// whether it was over the limit (it was: the record is marked truncated).
-fn cut(out: &mut Vec<u8>, mut cuts: [Body; 2], max: usize) -> bool {
+fn cut(out: &mut Vec<u8>, mut cuts: [Body; CUT_ORDER.len()], max: usize) -> bool {
     for k in 0..cuts.len() {
         let excess = out.len().saturating_sub(max);
         let body = cuts[k];
