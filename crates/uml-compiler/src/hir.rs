@@ -34,13 +34,8 @@ pub enum Output {
     Extra(u16),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Framing {
-    #[default]
-    Auto,
-    Cri,
-    Docker,
-}
+/// How a rule's files are framed: the runtime's.
+pub use uml_runtime::plan::Framing;
 
 /// How consecutive lines of a stream are grouped into one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,50 +82,16 @@ pub struct Rule {
     pub body: Vec<Stmt>,
 }
 
-/// Line metadata (`%name`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Meta {
-    Line,
-    Traceback,
-    Stream,
-    Timestamp,
-    Pod,
-    Namespace,
-    Container,
-    ContainerId,
-    File,
-}
+/// Line metadata (`%name`): the runtime's, whose values the plan reads.
+pub use uml_runtime::plan::Meta;
 
-impl Meta {
-    pub const ALL: [(&'static str, Meta); 9] = [
-        ("line", Meta::Line),
-        ("traceback", Meta::Traceback),
-        ("stream", Meta::Stream),
-        ("timestamp", Meta::Timestamp),
-        ("pod", Meta::Pod),
-        ("namespace", Meta::Namespace),
-        ("container", Meta::Container),
-        ("container_id", Meta::ContainerId),
-        ("file", Meta::File),
-    ];
-
-    pub fn name(self) -> &'static str {
-        Meta::ALL.iter().find(|(_, m)| *m == self).map_or("?", |(n, _)| n)
-    }
-
-    /// Whether the value is the same for every line of a file (and stream),
-    /// so that routing may read it.
-    pub fn per_file(self) -> bool {
-        !matches!(self, Meta::Line | Meta::Traceback | Meta::Timestamp)
-    }
-
-    pub fn ty(self) -> Type {
-        match self {
-            Meta::Traceback => Type::STRING.union(&Type::NULL),
-            Meta::Stream => Type::one_of(["stdout", "stderr"]),
-            Meta::Timestamp => Type::INT,
-            _ => Type::STRING,
-        }
+/// The type a rule sees for `%name`.
+pub fn meta_type(m: Meta) -> Type {
+    match m {
+        Meta::Traceback => Type::STRING.union(&Type::NULL),
+        Meta::Stream => Type::one_of(["stdout", "stderr"]),
+        Meta::Timestamp => Type::INT,
+        _ => Type::STRING,
     }
 }
 

@@ -135,6 +135,12 @@ impl Meta {
     pub fn name(self) -> &'static str {
         Meta::ALL.iter().find(|(_, m)| *m == self).map_or("?", |(n, _)| n)
     }
+
+    /// Whether the value is the same for every line of a file (and stream),
+    /// so that routing may read it.
+    pub fn per_file(self) -> bool {
+        !matches!(self, Meta::Line | Meta::Traceback | Meta::Timestamp)
+    }
 }
 
 macro_rules! funcs {

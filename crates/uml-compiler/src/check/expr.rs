@@ -252,7 +252,7 @@ impl RuleChecker<'_> {
                 .help("test the line in the rule's body and `drop` what does not belong"),
             );
         }
-        expr(ExprKind::Meta(meta), meta.ty(), false, span)
+        expr(ExprKind::Meta(meta), crate::hir::meta_type(meta), false, span)
     }
 
     fn output_read(&mut self, out: &ast::Output<'_>, span: Span) -> Expr {

@@ -31,13 +31,13 @@ mod fold;
 pub mod opt;
 mod regex_split;
 
-use crate::hir::{self, Expr, ExprKind, Output, Part, Program, Rule, Segment, Stmt, VarId};
+use crate::hir::{Expr, ExprKind, Output, Part, Program, Rule, Segment, Stmt, VarId};
 use crate::stdlib::Func;
 use fold::Const;
 use std::collections::HashMap;
 use uml_runtime::plan::{
-    AbortSite, Aux, Cmp, Consts, DropSite, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Members, Meta, NO_SLOT, Op,
-    OpId, Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Run, Slot, SpanRef, Text, Value,
+    AbortSite, Aux, Cmp, Consts, DropSite, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Members, NO_SLOT, Op, OpId,
+    Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Run, Slot, SpanRef, Text, Value,
 };
 use uml_runtime::stdlib::level::Scale;
 use uml_runtime::stdlib::timestamp::TimestampFormat;
@@ -326,11 +326,7 @@ impl<'a> Lowerer<'a> {
                 name: rule.name.clone(),
                 entry,
                 end,
-                framing: match rule.framing {
-                    hir::Framing::Auto => uml_runtime::plan::Framing::Auto,
-                    hir::Framing::Cri => uml_runtime::plan::Framing::Cri,
-                    hir::Framing::Docker => uml_runtime::plan::Framing::Docker,
-                },
+                framing: rule.framing,
                 multiline: rule.multiline.as_ref().and_then(|m| {
                     let config = group_config(m);
                     // The checker accepted the clause: a configuration the
@@ -769,7 +765,7 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             },
-            ExprKind::Meta(m) => self.emit(Op::Meta { dst, meta: meta(*m) }),
+            ExprKind::Meta(m) => self.emit(Op::Meta { dst, meta: *m }),
             ExprKind::Output(o) => {
                 let src = self.outputs[o];
                 if src != dst {
@@ -985,20 +981,6 @@ impl<'a> Lowerer<'a> {
         let src = self.operand(base);
         let path = self.path_index(segments);
         self.emit(Op::Exists { dst, src, path });
-    }
-}
-
-fn meta(m: hir::Meta) -> Meta {
-    match m {
-        hir::Meta::Line => Meta::Line,
-        hir::Meta::Traceback => Meta::Traceback,
-        hir::Meta::Stream => Meta::Stream,
-        hir::Meta::Timestamp => Meta::Timestamp,
-        hir::Meta::Pod => Meta::Pod,
-        hir::Meta::Namespace => Meta::Namespace,
-        hir::Meta::Container => Meta::Container,
-        hir::Meta::ContainerId => Meta::ContainerId,
-        hir::Meta::File => Meta::File,
     }
 }
 
