@@ -107,7 +107,7 @@
 use std::fmt;
 use std::path::Path;
 use uml_compiler::compile::{Compiled, Unit, compile, location_in};
-use uml_compiler::lower::{Options, Stats};
+use uml_compiler::lower::{LowerStats, Options};
 
 pub use uml_compiler as compiler;
 pub use uml_runtime as runtime;
@@ -179,7 +179,7 @@ impl Rules {
     }
 
     /// What the optimizer did.
-    pub fn stats(&self) -> Stats {
+    pub fn stats(&self) -> LowerStats {
         self.compiled.stats
     }
 

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use uml::compiler::compile::{Unit, compile};
 use uml::compiler::eval::{Evaluator, LineInput};
-use uml::compiler::lower::{Options, Stats};
+use uml::compiler::lower::{LowerStats, Options};
 use uml::compiler::testing::engine_outcome;
 use uml::{FileInfo, Line, Record, Stream};
 
@@ -22,7 +22,7 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn stat(stats: &Stats, name: &str) -> usize {
+fn stat(stats: &LowerStats, name: &str) -> usize {
     match name {
         "folded" => stats.folded,
         "branches_removed" => stats.branches_removed,

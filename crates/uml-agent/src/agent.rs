@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 use uml::Rules;
 use uml::runtime::exec::Record;
-use uml::runtime::output::{Encoder, Format};
+use uml::runtime::output::{Encoder, Wire};
 use uml::runtime::pipeline::{Processor, Provenance};
 
 /// Everything the agent is told; [`Config::default`] holds the defaults.
@@ -659,7 +659,7 @@ impl OutboxState {
             seq: 1,
             loki,
             batch: Batch::new(),
-            ndjson: Encoder::new(Format::Ndjson),
+            ndjson: Encoder::new(Wire::Ndjson),
             ndjson_bytes: Vec::new(),
             records: 0,
             lines: 0,

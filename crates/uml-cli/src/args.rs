@@ -280,11 +280,11 @@ pub enum OutputFormat {
     Loki,
 }
 
-impl From<OutputFormat> for uml_runtime::output::Format {
+impl From<OutputFormat> for uml_runtime::output::Wire {
     fn from(f: OutputFormat) -> Self {
         match f {
-            OutputFormat::Ndjson => uml_runtime::output::Format::Ndjson,
-            OutputFormat::Loki => uml_runtime::output::Format::Loki,
+            OutputFormat::Ndjson => uml_runtime::output::Wire::Ndjson,
+            OutputFormat::Loki => uml_runtime::output::Wire::Loki,
         }
     }
 }

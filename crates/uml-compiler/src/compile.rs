@@ -3,7 +3,7 @@
 
 use crate::check::{self, Source};
 use crate::hir::Program;
-use crate::lower::{self, Options, Stats};
+use crate::lower::{self, LowerStats, Options};
 use uml_runtime::plan::Plan;
 use uml_syntax::{Diagnostic, FileId, Span};
 
@@ -20,7 +20,7 @@ pub struct Unit {
 pub struct Compiled {
     pub program: Program,
     pub plan: Plan,
-    pub stats: Stats,
+    pub stats: LowerStats,
     /// Warnings; errors stop compilation.
     pub warnings: Vec<Diagnostic>,
 }

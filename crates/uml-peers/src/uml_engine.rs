@@ -2,7 +2,7 @@
 //! runs a file, minus the file I/O.
 
 use uml::Rules;
-use uml::runtime::output::{Encoder, Format};
+use uml::runtime::output::{Encoder, Wire};
 use uml::runtime::pipeline::{FileState, Processor};
 
 /// The size of the chunks the encoder's output goes out in.
@@ -16,7 +16,7 @@ pub struct Uml {
 
 impl Default for Uml {
     fn default() -> Uml {
-        Uml { rules: Rules::embedded(), encoder: Encoder::new(Format::Ndjson) }
+        Uml { rules: Rules::embedded(), encoder: Encoder::new(Wire::Ndjson) }
     }
 }
 

@@ -1,9 +1,9 @@
 //! Records to bytes: the two wire formats `uml run` writes, for any
 //! embedder that ships records the same way.
 //!
-//! - [`Format::Ndjson`]: one object per record,
+//! - [`Wire::Ndjson`]: one object per record,
 //!   `{"ts":"<ns>","labels":{…},"line":"<payload as a JSON string>"}`;
-//! - [`Format::Loki`]: bodies for Loki's `POST /loki/api/v1/push`,
+//! - [`Wire::Loki`]: bodies for Loki's `POST /loki/api/v1/push`,
 //!   `{"streams":[{"stream":{…},"values":[["<ns>","<payload>"],…]}]}`, one
 //!   body per [`Encoder::take`], records grouped by their labels in the
 //!   order each stream first appeared, each stream's values in time order
@@ -29,7 +29,7 @@ use crate::stdlib::number::format_int_bytes;
 
 /// A record wire format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub enum Wire {
     /// One `{"ts","labels","line"}` object per line.
     Ndjson,
     /// Loki push bodies, one per line of output.
@@ -39,7 +39,7 @@ pub enum Format {
 /// Encodes records into a growing buffer; see the module documentation.
 #[derive(Debug)]
 pub struct Encoder {
-    format: Format,
+    format: Wire,
     out: Vec<u8>,
     /// Loki: the streams of the current body, `(labels JSON, values JSON)`.
     streams: Vec<(Vec<u8>, Vec<u8>)>,
@@ -50,11 +50,11 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    pub fn new(format: Format) -> Encoder {
+    pub fn new(format: Wire) -> Encoder {
         Encoder { format, out: Vec::new(), streams: Vec::new(), entries: Vec::new(), pending: 0 }
     }
 
-    pub fn format(&self) -> Format {
+    pub fn format(&self) -> Wire {
         self.format
     }
 
@@ -70,7 +70,7 @@ impl Encoder {
     /// Encodes one record.
     pub fn record(&mut self, record: &Record) {
         match self.format {
-            Format::Ndjson => {
+            Wire::Ndjson => {
                 let out = &mut self.out;
                 out.reserve(record.labels_json().len() + record.payload().len() + 64);
                 out.extend_from_slice(b"{\"ts\":\"");
@@ -81,7 +81,7 @@ impl Encoder {
                 embed(out, record);
                 out.extend_from_slice(b"\"}\n");
             }
-            Format::Loki => {
+            Wire::Loki => {
                 let labels = record.labels_json();
                 let at = match self.streams.iter().position(|(l, _)| l == labels) {
                     Some(at) => at,
@@ -131,7 +131,7 @@ impl Encoder {
     }
 
     fn close_body(&mut self) {
-        if self.format != Format::Loki || self.streams.is_empty() {
+        if self.format != Wire::Loki || self.streams.is_empty() {
             return;
         }
         let out = &mut self.out;

@@ -462,7 +462,7 @@ impl<'p> Processor<'p> {
             return;
         }
         stats.reordered += u64::from(waits);
-        let line = Unit::of(&framed);
+        let line = Routable::of(&framed);
         let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
         out.deliver(routes, groupers, line);
         // Lines held behind this one (or behind nothing any more) go out:
@@ -521,7 +521,7 @@ impl<'p> Processor<'p> {
                 for h in held.drain(..ready) {
                     out.deliver(routes, groupers, h.unit(held_text));
                 }
-                out.deliver(routes, groupers, Unit::of(&framed));
+                out.deliver(routes, groupers, Routable::of(&framed));
             }
             let FileState { routes, groupers, stats, held, held_text, cluster, .. } = file;
             let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
@@ -582,7 +582,7 @@ struct Out<'a, 'p, 's> {
 impl Out<'_, '_, '_> {
     /// Hands a framed line to its rule: to the rule's grouper, or straight
     /// to the executor.
-    fn deliver(&mut self, routes: &[Option<Route>; 2], groupers: &mut [(u16, Grouper)], line: Unit<'_>) {
+    fn deliver(&mut self, routes: &[Option<Route>; 2], groupers: &mut [(u16, Grouper)], line: Routable<'_>) {
         let Some(route) = routes[line.stream as usize].as_ref() else { return };
         let Some(rule) = route.rule() else {
             self.cluster.add(line.origin);
@@ -632,16 +632,16 @@ impl Out<'_, '_, '_> {
 
 /// A framed line, ready for routing.
 #[derive(Clone, Copy)]
-struct Unit<'a> {
+struct Routable<'a> {
     stream: Stream,
     timestamp_ns: i64,
     text: &'a str,
     origin: Origin,
 }
 
-impl<'a> Unit<'a> {
-    fn of(framed: &FramedLine<'a>) -> Unit<'a> {
-        Unit {
+impl<'a> Routable<'a> {
+    fn of(framed: &FramedLine<'a>) -> Routable<'a> {
+        Routable {
             stream: framed.stream,
             timestamp_ns: framed.timestamp_ns,
             text: framed.text,
@@ -651,8 +651,8 @@ impl<'a> Unit<'a> {
 }
 
 impl Held {
-    fn unit<'t>(&self, text: &'t str) -> Unit<'t> {
-        Unit {
+    fn unit<'t>(&self, text: &'t str) -> Routable<'t> {
+        Routable {
             stream: self.stream,
             timestamp_ns: self.timestamp_ns,
             text: &text[self.start..self.end],

@@ -60,7 +60,7 @@ impl Default for Options {
 
 /// What the optimizer did, for `uml explain` and the tests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
+pub struct LowerStats {
     /// Ops lowering emitted before the flat passes.
     pub ops_before: usize,
     /// Subexpressions replaced by their constant value.
@@ -77,7 +77,7 @@ pub struct Stats {
 
 /// Lowers a checked program. `locate` renders a rule's span as
 /// `file:line:col` for abort messages.
-pub fn lower(program: &Program, options: Options, locate: &dyn Fn(FileId, Span) -> String) -> (Plan, Stats) {
+pub fn lower(program: &Program, options: Options, locate: &dyn Fn(FileId, Span) -> String) -> (Plan, LowerStats) {
     let mut l = Lowerer::new(program, options, locate);
     l.lower_all();
     let mut stats = l.stats;
@@ -108,7 +108,7 @@ struct Lowerer<'a> {
     evaluator: crate::eval::Evaluator<'a>,
     options: Options,
     locate: &'a dyn Fn(FileId, Span) -> String,
-    stats: Stats,
+    stats: LowerStats,
     ops: Vec<Op>,
     spans: Vec<SpanRef>,
     /// Label id → op index, once placed.
@@ -165,7 +165,7 @@ impl<'a> Lowerer<'a> {
             evaluator: crate::eval::Evaluator::new(program),
             options,
             locate,
-            stats: Stats::default(),
+            stats: LowerStats::default(),
             ops: Vec::new(),
             spans: Vec::new(),
             labels: Vec::new(),

@@ -12,10 +12,10 @@
 //! The passes run until nothing changes, since removing one op can make
 //! another dead.
 
-use super::Stats;
+use super::LowerStats;
 use uml_runtime::plan::{NO_SLOT, Op, OpId, Plan, Slot};
 
-pub fn optimize(plan: &mut Plan, stats: &mut Stats) {
+pub fn optimize(plan: &mut Plan, stats: &mut LowerStats) {
     // Ten rounds is far more than real rules need; the bound keeps the
     // compile time linear whatever the input.
     for _ in 0..10 {

@@ -152,7 +152,7 @@ mod traceback;
 use std::sync::OnceLock;
 
 use regex::Regex;
-use traceback::{Join, State, Step};
+use traceback::{Join, State, Transition};
 
 pub use crate::framing::{Origin, Stream};
 pub use head::matches_default_head;
@@ -255,15 +255,15 @@ enum Grammar {
 }
 
 impl Grammar {
-    fn step(&self, state: State, line: &str) -> Step {
+    fn step(&self, state: State, line: &str) -> Transition {
         match self {
             Grammar::Traceback { .. } => traceback::step(state, line, |line| self.is_head(line)),
             Grammar::Pattern { start, continue_ } => {
                 let matches = if state == State::Plain { start } else { continue_ };
                 match (matches.is_match(line), state) {
                     (true, _) => Join::commit(State::Continued),
-                    (false, State::Plain) => Step::Single,
-                    (false, _) => Step::End,
+                    (false, State::Plain) => Transition::Single,
+                    (false, _) => Transition::End,
                 }
             }
         }
@@ -723,13 +723,13 @@ impl Grouper {
             };
             let body = &line[body_start..];
             match self.grammar.step(lane.state, body) {
-                Step::Single => {
+                Transition::Single => {
                     let group = Group { stream, timestamp_ns, line, traceback: None, lines: 1, origin };
                     let other_held = self.lanes[1 - i].held_seq();
                     deliver(&mut self.waiting, sink, group, seq, other_held, None);
                     break;
                 }
-                Step::Hold => {
+                Transition::Hold => {
                     // A head line is kept whole: its rule reads the tag.
                     let lane = &mut self.lanes[i];
                     lane.hold(line, seq, timestamp_ns, origin);
@@ -737,8 +737,8 @@ impl Grouper {
                     lane.continued = false;
                     break;
                 }
-                Step::End => self.close(i, Close::End, sink),
-                Step::Join(join) => {
+                Transition::End => self.close(i, Close::End, sink),
+                Transition::Join(join) => {
                     if !lane.has_room(body, &join, self.max_lines) {
                         if lane.tentative.is_empty() && lane.state != State::Head {
                             self.close(i, Close::Cut, sink);

@@ -123,7 +123,7 @@ pub(super) enum State {
 
 /// What a line does, given the state of its stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Step {
+pub(super) enum Transition {
     /// Outside a group: the line is a group of its own.
     Single,
     /// Outside a group: the line matches `head`; hold it (state `Head`).
@@ -149,16 +149,16 @@ pub(super) struct Join {
 }
 
 impl Join {
-    pub(super) const fn commit(next: State) -> Step {
-        Step::Join(Join { next, tentative: false, message: None })
+    pub(super) const fn commit(next: State) -> Transition {
+        Transition::Join(Join { next, tentative: false, message: None })
     }
 
-    const fn tentative(next: State) -> Step {
-        Step::Join(Join { next, tentative: true, message: None })
+    const fn tentative(next: State) -> Transition {
+        Transition::Join(Join { next, tentative: true, message: None })
     }
 
-    const fn message(next: State, offset: usize) -> Step {
-        Step::Join(Join { next, tentative: false, message: Some(offset) })
+    const fn message(next: State, offset: usize) -> Transition {
+        Transition::Join(Join { next, tentative: false, message: Some(offset) })
     }
 }
 
@@ -169,7 +169,7 @@ const DIRECT_CAUSE: &str = "The above exception was the direct cause of the foll
 
 /// The step of a line in the Python traceback grammar (Go panics included).
 /// `is_head` is asked only for a line outside any group that opens none.
-pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool) -> Step {
+pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool) -> Transition {
     let t = line.trim_end();
     match state {
         State::Plain | State::Head => {
@@ -177,7 +177,7 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
                 return opening;
             }
             if is_panic(t) {
-                return Step::Join(Join { next: State::PanicHeader, tentative: true, message: Some(0) });
+                return Transition::Join(Join { next: State::PanicHeader, tentative: true, message: Some(0) });
             }
             if let Some(message_next) = rust_panic(t) {
                 return Join::message(State::RustPanic { message_next }, 0);
@@ -197,7 +197,7 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
                 if is_indented(t) {
                     return Join::commit(State::Head);
                 }
-                return Step::End;
+                return Transition::End;
             }
             if pip_error(t) {
                 return Join::commit(State::PipError);
@@ -207,8 +207,8 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
                 // A klog line that announces more lines (Triton's model
                 // table): they are its message's.
                 Some(colon) if !head => Join::commit(State::KlogContinued { colon }),
-                _ if head => Step::Hold,
-                _ => Step::Single,
+                _ if head => Transition::Hold,
+                _ => Transition::Single,
             }
         }
         State::Frames => {
@@ -217,7 +217,7 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             } else if t == TRACEBACK {
                 // A new traceback: the previous one never printed its
                 // exception line.
-                Step::End
+                Transition::End
             } else {
                 Join::message(State::Exception, 0)
             }
@@ -231,7 +231,7 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             let indent_column = usize::from(indent);
             if members && column <= indent_column {
                 // Back at the top level after the members: the next group.
-                return Step::End;
+                return Transition::End;
             }
             if column == indent_column && t[column..].starts_with("+-+") {
                 return Join::commit(State::ExceptionGroup { indent, message_seen, members: true });
@@ -247,14 +247,14 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             } else if t.is_empty() && state == State::Exception {
                 Join::tentative(State::ExceptionBlank)
             } else {
-                Step::End
+                Transition::End
             }
         }
         State::Chained => {
             if t.is_empty() {
                 return Join::commit(State::Chained);
             }
-            opens_traceback(t, true).unwrap_or(Step::End)
+            opens_traceback(t, true).unwrap_or(Transition::End)
         }
         State::PanicHeader => {
             if is_goroutine(t) || t == "runtime stack:" {
@@ -262,7 +262,7 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             } else if t.is_empty() || is_indented(t) || t.starts_with("[signal ") || is_panic(t) {
                 Join::tentative(State::PanicHeader)
             } else {
-                Step::End
+                Transition::End
             }
         }
         State::Goroutines | State::GoroutinesBlank => {
@@ -273,7 +273,7 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             } else if state == State::Goroutines && (is_indented(t) || is_go_frame(t)) {
                 Join::commit(State::Goroutines)
             } else {
-                Step::End
+                Transition::End
             }
         }
         State::RustPanic { message_next } => {
@@ -282,21 +282,21 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             } else if t == "stack backtrace:" {
                 Join::commit(State::RustBacktrace)
             } else {
-                Step::End
+                Transition::End
             }
         }
         State::RustBacktrace => {
             if is_rust_frame(t) || t.starts_with("note: ") {
                 Join::commit(State::RustBacktrace)
             } else {
-                Step::End
+                Transition::End
             }
         }
         State::NativeCrash => {
             if is_native_crash_line(t) {
                 Join::commit(State::NativeCrash)
             } else {
-                Step::End
+                Transition::End
             }
         }
         State::KlogContinued { colon } => {
@@ -305,14 +305,14 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             } else if t.is_empty() {
                 Join::tentative(State::KlogBlank)
             } else {
-                Step::End
+                Transition::End
             }
         }
         State::KlogBlank => {
             if is_continuation(t) {
                 Join::commit(State::KlogContinued { colon: false })
             } else {
-                Step::End
+                Transition::End
             }
         }
         State::PipError | State::PipBlank => {
@@ -321,7 +321,7 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             } else if t.is_empty() && state == State::PipError {
                 Join::tentative(State::PipBlank)
             } else {
-                Step::End
+                Transition::End
             }
         }
         State::Continued => unreachable!("the custom form has its own grammar"),
@@ -336,7 +336,7 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
 ///   when the group has no traceback of its own (re-raised by `except*`);
 /// - unless `in_chain`, `  File "…", line N`: Python prints a `SyntaxError`
 ///   in the main script without a header.
-fn opens_traceback(t: &str, in_chain: bool) -> Option<Step> {
+fn opens_traceback(t: &str, in_chain: bool) -> Option<Transition> {
     let first = *t.as_bytes().first()?;
     if first == b'T' {
         return (t == TRACEBACK).then_some(Join::commit(State::Frames));
@@ -568,7 +568,7 @@ fn top_group_message(t: &str, indent: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn python(state: State, line: &str) -> Step {
+    fn python(state: State, line: &str) -> Transition {
         step(state, line, |l| l.starts_with("ERROR"))
     }
 
@@ -591,13 +591,13 @@ mod tests {
 
     #[test]
     fn plain_lines() {
-        assert_eq!(python(State::Plain, "INFO: fine"), Step::Single);
-        assert_eq!(python(State::Plain, "ERROR: bad"), Step::Hold);
-        assert_eq!(python(State::Head, "ERROR: bad"), Step::End);
+        assert_eq!(python(State::Plain, "INFO: fine"), Transition::Single);
+        assert_eq!(python(State::Plain, "ERROR: bad"), Transition::Hold);
+        assert_eq!(python(State::Head, "ERROR: bad"), Transition::End);
         assert_eq!(python(State::Head, TRACEBACK), Join::commit(State::Frames));
         assert_eq!(
             python(State::Plain, "panic: boom"),
-            Step::Join(Join { next: State::PanicHeader, tentative: true, message: Some(0) })
+            Transition::Join(Join { next: State::PanicHeader, tentative: true, message: Some(0) })
         );
     }
 
@@ -606,16 +606,16 @@ mod tests {
         assert_eq!(python(State::Frames, "    ^^^^^^"), Join::commit(State::Frames));
         assert_eq!(python(State::Frames, "\traise"), Join::commit(State::Frames));
         assert_eq!(python(State::Frames, "KeyboardInterrupt"), Join::message(State::Exception, 0));
-        assert_eq!(python(State::Frames, TRACEBACK), Step::End);
+        assert_eq!(python(State::Frames, TRACEBACK), Transition::End);
         assert_eq!(python(State::Exception, ""), Join::tentative(State::ExceptionBlank));
         assert_eq!(python(State::Exception, "\r"), Join::tentative(State::ExceptionBlank));
-        assert_eq!(python(State::ExceptionBlank, ""), Step::End);
+        assert_eq!(python(State::ExceptionBlank, ""), Transition::End);
         assert_eq!(python(State::ExceptionBlank, DIRECT_CAUSE), Join::commit(State::Chained));
         assert_eq!(python(State::Exception, DURING_HANDLING), Join::commit(State::Chained));
-        assert_eq!(python(State::Exception, "  indented"), Step::End);
+        assert_eq!(python(State::Exception, "  indented"), Transition::End);
         assert_eq!(python(State::Chained, TRACEBACK), Join::commit(State::Frames));
-        assert_eq!(python(State::Chained, "  File \"x.py\", line 1"), Step::End);
-        assert_eq!(python(State::Chained, "something else"), Step::End);
+        assert_eq!(python(State::Chained, "  File \"x.py\", line 1"), Transition::End);
+        assert_eq!(python(State::Chained, "something else"), Transition::End);
     }
 
     #[test]
@@ -626,8 +626,8 @@ mod tests {
         assert_eq!(python(State::Plain, "  + Exception Group Traceback (most recent call last):"), Join::commit(group));
         assert_eq!(python(State::Plain, "  | ExceptionGroup:  (2 sub-exceptions)"), Join::message(seen, 4));
         assert_eq!(python(State::Head, "  | BaseExceptionGroup: one (1 sub-exception)"), Join::message(seen, 4));
-        assert_eq!(python(State::Plain, "  | not a group (2 things)"), Step::Single);
-        assert_eq!(python(State::Plain, "  |  (2 sub-exceptions)"), Step::Single);
+        assert_eq!(python(State::Plain, "  | not a group (2 things)"), Transition::Single);
+        assert_eq!(python(State::Plain, "  |  (2 sub-exceptions)"), Transition::Single);
         assert_eq!(python(group, "  |   File \"<stdin>\", line 2, in <module>"), Join::commit(group));
         assert_eq!(python(group, "  | ExceptionGroup: eg (2 sub-exceptions)"), Join::message(seen, 4));
         assert_eq!(python(seen, "  | a note"), Join::commit(seen));
@@ -635,13 +635,13 @@ mod tests {
         assert_eq!(python(members, "    | "), Join::commit(members));
         assert_eq!(python(members, "    | ValueError: 1"), Join::commit(members));
         assert_eq!(python(members, "      +------------------------------------"), Join::commit(members));
-        assert_eq!(python(members, "  | ExceptionGroup:  (2 sub-exceptions)"), Step::End);
-        assert_eq!(python(members, "  + Exception Group Traceback (most recent call last):"), Step::End);
-        assert_eq!(python(members, "\t| tabs are not a frame"), Step::End);
+        assert_eq!(python(members, "  | ExceptionGroup:  (2 sub-exceptions)"), Transition::End);
+        assert_eq!(python(members, "  + Exception Group Traceback (most recent call last):"), Transition::End);
+        assert_eq!(python(members, "\t| tabs are not a frame"), Transition::End);
         assert_eq!(python(seen, ""), Join::tentative(State::ExceptionBlank));
         assert_eq!(python(seen, DURING_HANDLING), Join::commit(State::Chained));
-        assert_eq!(python(seen, "  Downloading torch-2.3.1.whl"), Step::End);
-        assert_eq!(python(seen, "next line"), Step::End);
+        assert_eq!(python(seen, "  Downloading torch-2.3.1.whl"), Transition::End);
+        assert_eq!(python(seen, "next line"), Transition::End);
     }
 
     #[test]
@@ -656,7 +656,7 @@ mod tests {
             python(State::PanicHeader, "goroutine 1 gp=0xc000002380 m=0 mp=0x5a3b80 [running]:"),
             Join::commit(State::Goroutines)
         );
-        assert_eq!(python(State::PanicHeader, "INFO starting"), Step::End);
+        assert_eq!(python(State::PanicHeader, "INFO starting"), Transition::End);
         assert_eq!(
             python(State::Goroutines, "main.(*Server).handle(0xc000010000, {0x4d8a70, 0x3})"),
             Join::commit(State::Goroutines)
@@ -665,9 +665,9 @@ mod tests {
         assert_eq!(python(State::Goroutines, "created by main.main in goroutine 1"), Join::commit(State::Goroutines));
         assert_eq!(python(State::Goroutines, ""), Join::tentative(State::GoroutinesBlank));
         assert_eq!(python(State::GoroutinesBlank, "goroutine 7 [chan receive]:"), Join::commit(State::Goroutines));
-        assert_eq!(python(State::GoroutinesBlank, "main.main()"), Step::End);
-        assert_eq!(python(State::Goroutines, "exit status 2"), Step::End);
-        assert_eq!(python(State::Goroutines, "Starting server (v1.2)"), Step::End);
+        assert_eq!(python(State::GoroutinesBlank, "main.main()"), Transition::End);
+        assert_eq!(python(State::Goroutines, "exit status 2"), Transition::End);
+        assert_eq!(python(State::Goroutines, "Starting server (v1.2)"), Transition::End);
     }
 
     #[test]
