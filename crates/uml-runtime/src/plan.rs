@@ -76,11 +76,42 @@ pub enum Value {
     Float(f64),
     /// Decoded text.
     Str(Text),
-    /// JSON text, not decoded: for a string, the body between the quotes,
-    /// escapes kept, with the scanner's flags ([`crate::json::RawValue`]);
-    /// for an array or an object, its whole text. Scalars read out of JSON
-    /// become `Null`, `Bool`, `Int`, `Float` (and `NaN`/`Infinity` strings).
-    Json(Text, JsonKind, u8),
+    /// A JSON string, not decoded: the body between the quotes, escapes
+    /// kept, with what the scanner saw in it. Scalars read out of JSON become
+    /// `Null`, `Bool`, `Int`, `Float` (and `NaN`/`Infinity` strings), so
+    /// these two are the only JSON a slot holds.
+    JsonStr(Text, StrFlags),
+    /// A JSON array or object: its whole text.
+    JsonContainer(Text, Container),
+}
+
+/// What the JSON scanner saw in a string's body ([`crate::json::RawValue`]'s
+/// flags: an escape, a `\u` escape, a raw control character).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StrFlags(pub u8);
+
+impl StrFlags {
+    /// Whether any flag of `mask` (`RawValue::ESCAPED`, …) is set.
+    #[inline]
+    pub fn any(self, mask: u8) -> bool {
+        self.0 & mask != 0
+    }
+}
+
+/// The kind of a [`Value::JsonContainer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    Array,
+    Object,
+}
+
+impl Container {
+    pub fn kind(self) -> JsonKind {
+        match self {
+            Container::Array => JsonKind::Array,
+            Container::Object => JsonKind::Object,
+        }
+    }
 }
 
 impl Value {
@@ -91,17 +122,14 @@ impl Value {
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
             Value::Float(_) => "float",
-            Value::Str(_) | Value::Json(_, JsonKind::String, _) => "string",
-            Value::Json(_, JsonKind::Array, _) => "array",
-            Value::Json(_, JsonKind::Object, _) => "object",
-            Value::Json(_, JsonKind::Null, _) => "null",
-            Value::Json(_, JsonKind::Bool, _) => "bool",
-            Value::Json(_, JsonKind::Number, _) => "number",
+            Value::Str(_) | Value::JsonStr(..) => "string",
+            Value::JsonContainer(_, Container::Array) => "array",
+            Value::JsonContainer(_, Container::Object) => "object",
         }
     }
 
     pub fn is_string(self) -> bool {
-        matches!(self, Value::Str(_) | Value::Json(_, JsonKind::String, _))
+        matches!(self, Value::Str(_) | Value::JsonStr(..))
     }
 }
 
@@ -216,7 +244,7 @@ impl KindTest {
     #[inline]
     pub fn holds(self, v: Value) -> bool {
         match self {
-            KindTest::Object => matches!(v, Value::Json(_, crate::json::JsonKind::Object, _)),
+            KindTest::Object => matches!(v, Value::JsonContainer(_, Container::Object)),
             KindTest::String => v.is_string(),
         }
     }

@@ -27,7 +27,9 @@ impl Printer<'_> {
             Value::Int(i) => i.to_string(),
             Value::Float(f) => format!("{f:?}"),
             Value::Str(t) if t.buf == Buf::Const => format!("{:?}", self.plan.const_str(*t)),
-            Value::Str(t) | Value::Json(t, ..) => format!("<{:?} {}..{}>", t.buf, t.start, t.end),
+            Value::Str(t) | Value::JsonStr(t, _) | Value::JsonContainer(t, _) => {
+                format!("<{:?} {}..{}>", t.buf, t.start, t.end)
+            }
         }
     }
 

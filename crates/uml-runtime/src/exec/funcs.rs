@@ -4,7 +4,7 @@
 use super::{Bufs, Executor, FALSE, Failed, LEVELS, Step, TRUE, text_in};
 use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Aux, Buf, Cmp, KLOG_FIELDS, Piece, Slot, Text, Value};
-use crate::plan::{Func, KindTest, NO_SLOT, RegexIdiom, Run};
+use crate::plan::{Container, Func, KindTest, NO_SLOT, RegexIdiom, Run};
 use crate::stdlib::level::{Level, Scale, level_from_number, parse_level};
 use crate::stdlib::{ansi, klog, logfmt, number, text, timestamp};
 use std::cmp::Ordering;
@@ -120,7 +120,7 @@ impl Executor<'_> {
     /// undecoded, with none of the `flags` (of [`RawValue`]).
     fn raw_json_string(&self, args: &[Slot], flags: u8) -> Option<Text> {
         match self.arg(args, 0)? {
-            Value::Json(t, JsonKind::String, f) if f & flags == 0 => Some(t),
+            Value::JsonStr(t, f) if !f.any(flags) => Some(t),
             _ => None,
         }
     }
@@ -201,10 +201,7 @@ impl Executor<'_> {
                     let t = self.str_text(b, v).unwrap_or(Text::EMPTY);
                     Value::Int(text::length(self.text(b, t)) as i64)
                 }
-                Some(v @ Value::Json(t, kind @ (JsonKind::Array | JsonKind::Object), _)) => {
-                    let _ = v;
-                    Value::Int(self.container_len(b, t, kind) as i64)
-                }
+                Some(Value::JsonContainer(t, c)) => Value::Int(self.container_len(b, t, c.kind()) as i64),
                 Some(other) => return self.fail_parts(&[other.kind(), " has no length"]),
             },
             Func::ToString => match self.arg(args, 0) {
@@ -415,7 +412,7 @@ impl Executor<'_> {
         }
         self.tmp.push(']');
         let t = self.commit_tmp()?;
-        Ok(Value::Json(t, JsonKind::Array, 0))
+        Ok(Value::JsonContainer(t, Container::Array))
     }
 
     fn slice(&mut self, b: &Bufs<'_>, args: &[Slot]) -> Result<Value, Failed> {
@@ -433,7 +430,7 @@ impl Executor<'_> {
                     Err(e) => self.fail(e.message()),
                 }
             }
-            Some(Value::Json(t, JsonKind::Array, _)) => {
+            Some(Value::JsonContainer(t, Container::Array)) => {
                 let len = self.container_len(b, t, JsonKind::Array) as i64;
                 let norm = |p: i64| if p < 0 { len + p } else { p };
                 let s = norm(start);
@@ -459,7 +456,7 @@ impl Executor<'_> {
                 });
                 self.tmp.push(']');
                 let t = self.commit_tmp()?;
-                Ok(Value::Json(t, JsonKind::Array, 0))
+                Ok(Value::JsonContainer(t, Container::Array))
             }
             Some(other) => self.fail_parts(&["cannot slice ", other.kind()]),
             None => self.fail("missing argument"),
@@ -467,7 +464,7 @@ impl Executor<'_> {
     }
 
     fn get_path(&mut self, b: &Bufs<'_>, args: &[Slot]) -> Result<Value, Failed> {
-        let Some(Value::Json(pt, JsonKind::Array, _)) = self.arg(args, 1) else {
+        let Some(Value::JsonContainer(pt, Container::Array)) = self.arg(args, 1) else {
             return self.fail("the path must be an array");
         };
         let path = json::RawValue { kind: JsonKind::Array, start: pt.start, end: pt.end, flags: 0 };
@@ -564,7 +561,7 @@ impl Executor<'_> {
         }
         self.tmp.push('}');
         let t = self.commit_tmp()?;
-        Ok(Value::Json(t, JsonKind::Object, 0))
+        Ok(Value::JsonContainer(t, Container::Object))
     }
 
     fn parse_logfmt(&mut self, b: &Bufs<'_>, args: &[Slot]) -> Result<Value, Failed> {
@@ -604,7 +601,7 @@ impl Executor<'_> {
         }
         self.tmp.push('}');
         let t = self.commit_tmp()?;
-        Ok(Value::Json(t, JsonKind::Object, 0))
+        Ok(Value::JsonContainer(t, Container::Object))
     }
 
     /// `parse_klog`: the wanted fields straight to their slots; the object
@@ -660,7 +657,7 @@ impl Executor<'_> {
             }
             self.tmp.push('}');
             let t = self.commit_tmp()?;
-            self.set(dst, Value::Json(t, JsonKind::Object, 0));
+            self.set(dst, Value::JsonContainer(t, Container::Object));
         }
         Ok(())
     }
@@ -797,7 +794,7 @@ impl Executor<'_> {
                         let s = text_in(&self.scratch, b, t);
                         self.tmp.push_str(s);
                     }
-                    Value::Json(t, JsonKind::String, _) => {
+                    Value::JsonStr(t, _) => {
                         let body = text_in(&self.scratch, b, t);
                         super::decode_into(&mut self.tmp, body.as_bytes());
                     }
@@ -828,7 +825,7 @@ impl Executor<'_> {
         out.push(']');
         self.tmp = out;
         let t = self.commit_tmp()?;
-        self.set(dst, Value::Json(t, JsonKind::Array, 0));
+        self.set(dst, Value::JsonContainer(t, Container::Array));
         Ok(())
     }
 
@@ -849,7 +846,7 @@ impl Executor<'_> {
         out.push('}');
         self.tmp = out;
         let t = self.commit_tmp()?;
-        self.set(dst, Value::Json(t, JsonKind::Object, 0));
+        self.set(dst, Value::JsonContainer(t, Container::Object));
         Ok(())
     }
 }

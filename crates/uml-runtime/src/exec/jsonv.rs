@@ -22,12 +22,11 @@ impl Executor<'_> {
             Value::Int(i) => number::format_int(i, out),
             Value::Float(f) => number::format_float(f, out),
             Value::Str(t) => push_json_str(out, self.text(b, t)),
-            Value::Json(t, JsonKind::String, _) => push_json_decoded(out, self.text(b, t).as_bytes()),
-            Value::Json(t, kind @ (JsonKind::Array | JsonKind::Object), _) => {
-                let raw = RawValue { kind, start: t.start, end: t.end, flags: 0 };
+            Value::JsonStr(t, _) => push_json_decoded(out, self.text(b, t).as_bytes()),
+            Value::JsonContainer(t, c) => {
+                let raw = RawValue { kind: c.kind(), start: t.start, end: t.end, flags: 0 };
                 self.write_raw(b, t.buf, raw, out);
             }
-            Value::Json(..) => out.push_str("null"),
         }
     }
 
@@ -82,9 +81,8 @@ impl Executor<'_> {
             // escape, to no more and to at least one when it has one (each
             // escape stands for a character): `message == ""` and the like
             // end here without decoding the body.
-            (Value::Json(x, JsonKind::String, flags), Value::Str(y))
-            | (Value::Str(y), Value::Json(x, JsonKind::String, flags))
-                if (flags & RawValue::ESCAPED == 0 && x.len() != y.len())
+            (Value::JsonStr(x, flags), Value::Str(y)) | (Value::Str(y), Value::JsonStr(x, flags))
+                if (!flags.any(RawValue::ESCAPED) && x.len() != y.len())
                     || y.len() > x.len()
                     || y.is_empty() != x.is_empty() =>
             {
@@ -95,12 +93,14 @@ impl Executor<'_> {
                 let (x, y) = (x.unwrap_or(Text::EMPTY), y.unwrap_or(Text::EMPTY));
                 self.text(b, x) == self.text(b, y)
             }
-            (Value::Json(x, kx, _), Value::Json(y, ky, _)) if kx == ky => {
-                let rx = RawValue { kind: kx, start: x.start, end: x.end, flags: 0 };
-                let ry = RawValue { kind: ky, start: y.start, end: y.end, flags: 0 };
+            (Value::JsonContainer(x, cx), Value::JsonContainer(y, cy)) if cx == cy => {
+                let rx = RawValue { kind: cx.kind(), start: x.start, end: x.end, flags: 0 };
+                let ry = RawValue { kind: cy.kind(), start: y.start, end: y.end, flags: 0 };
                 self.equal_raw(b, (x.buf, rx), (y.buf, ry))
             }
-            (Value::Json(..), _) | (_, Value::Json(..)) => false,
+            (Value::JsonStr(..) | Value::JsonContainer(..), _) | (_, Value::JsonStr(..) | Value::JsonContainer(..)) => {
+                false
+            }
             (x, y) => x == y,
         }
     }
@@ -160,9 +160,7 @@ impl Executor<'_> {
             _ => {
                 let vx = self.value_of_raw(b, xb, x);
                 let vy = self.value_of_raw(b, yb, y);
-                if matches!(vx, Value::Json(_, JsonKind::Array | JsonKind::Object, _))
-                    || matches!(vy, Value::Json(_, JsonKind::Array | JsonKind::Object, _))
-                {
+                if matches!(vx, Value::JsonContainer(..)) || matches!(vy, Value::JsonContainer(..)) {
                     return false;
                 }
                 self.equal(b, vx, vy)

@@ -26,7 +26,7 @@ mod record;
 
 use crate::framing::Stream;
 use crate::json::{self, JsonKind, RawValue};
-use crate::plan::{Buf, Members, Meta, Op, OpId, Plan, Slot, Text, Value};
+use crate::plan::{Buf, Container, Members, Meta, Op, OpId, Plan, Slot, StrFlags, Text, Value};
 use record::Layout;
 pub use record::{CUT_MARKER, CUT_ORDER, PayloadForm, Record, cut_point};
 
@@ -230,7 +230,7 @@ impl<'p> Executor<'p> {
             // Keep the captures, moving texts out of the scratch.
             for &slot in &self.plan.rules[usize::from(rule)].captures {
                 let mut v = self.slots[usize::from(slot)];
-                if let Value::Str(t) | Value::Json(t, _, _) = &mut v
+                if let Value::Str(t) | Value::JsonStr(t, _) | Value::JsonContainer(t, _) = &mut v
                     && t.buf == Buf::Scratch
                 {
                     let start = route.buf.len() as u32;
@@ -484,8 +484,8 @@ impl<'p> Executor<'p> {
     pub(crate) fn str_text(&mut self, b: &Bufs<'_>, v: Value) -> Option<Text> {
         match v {
             Value::Str(t) => Some(t),
-            Value::Json(t, JsonKind::String, flags) if flags & RawValue::ESCAPED == 0 => Some(t),
-            Value::Json(t, JsonKind::String, _) => {
+            Value::JsonStr(t, flags) if !flags.any(RawValue::ESCAPED) => Some(t),
+            Value::JsonStr(t, _) => {
                 let start = self.scratch.len();
                 if t.buf == Buf::Scratch {
                     self.tmp.clear();
@@ -553,9 +553,10 @@ impl<'p> Executor<'p> {
             JsonKind::Null => Value::Null,
             JsonKind::Bool => Value::Bool(self.buffer(b, buf).get(raw.start as usize) == Some(&b't')),
             JsonKind::String => {
-                Value::Json(Text { start: raw.start + 1, end: raw.end - 1, ..text }, JsonKind::String, raw.flags)
+                Value::JsonStr(Text { start: raw.start + 1, end: raw.end - 1, ..text }, StrFlags(raw.flags))
             }
-            JsonKind::Array | JsonKind::Object => Value::Json(text, raw.kind, 0),
+            JsonKind::Array => Value::JsonContainer(text, Container::Array),
+            JsonKind::Object => Value::JsonContainer(text, Container::Object),
             JsonKind::Number if raw.has(RawValue::NONFINITE) => Value::Str(text),
             JsonKind::Number => {
                 let s = self.text(b, text);
@@ -576,8 +577,8 @@ impl<'p> Executor<'p> {
     /// The raw JSON of a container value.
     pub(crate) fn raw_of(v: Value) -> Option<(Buf, RawValue)> {
         match v {
-            Value::Json(t, kind @ (JsonKind::Array | JsonKind::Object), _) => {
-                Some((t.buf, RawValue { kind, start: t.start, end: t.end, flags: 0 }))
+            Value::JsonContainer(t, c) => {
+                Some((t.buf, RawValue { kind: c.kind(), start: t.start, end: t.end, flags: 0 }))
             }
             _ => None,
         }

@@ -23,8 +23,7 @@
 //! and escaped.
 
 use super::{Bufs, Executor, text_in};
-use crate::json::JsonKind;
-use crate::plan::{Plan, Value};
+use crate::plan::{Plan, StrFlags, Value};
 use crate::stdlib::json_string::{
     copies_as_is, copy_json_string_body, write_json_string, write_json_string_body, write_json_string_body_twice,
 };
@@ -239,7 +238,7 @@ fn write_payload<const ESCAPED: bool>(
                 out.extend_from_slice(quote);
             }
             Value::Str(t) => write_json_string(out, text_in(&exec.scratch, b, t)),
-            Value::Json(t, JsonKind::String, flags) => {
+            Value::JsonStr(t, StrFlags(flags)) => {
                 let body = text_in(&exec.scratch, b, t).as_bytes();
                 out.extend_from_slice(quote);
                 if !ESCAPED {
@@ -255,7 +254,7 @@ fn write_payload<const ESCAPED: bool>(
                 }
                 out.extend_from_slice(quote);
             }
-            Value::Json(..) => {
+            Value::JsonContainer(..) => {
                 let mut s = std::mem::take(&mut exec.tmp);
                 s.clear();
                 exec.write_json(b, v, &mut s);
