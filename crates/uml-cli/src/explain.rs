@@ -13,36 +13,36 @@ use uml_syntax::{Diagnostic, FileId, Span};
 
 pub fn run(args: &ExplainArgs, io: &mut Io<'_>) -> Result<Status, Error> {
     let sources = RuleSet::resolve(&args.paths, io.stdin)?.sources;
-    let parsed: Vec<_> = sources.iter().map(|(id, s)| (id, s.name(), uml_syntax::parse(id, s.text()))).collect();
-    let mut diagnostics: Vec<Diagnostic> = parsed.iter().flat_map(|(_, _, p)| p.diagnostics.iter().cloned()).collect();
+    let front = uml_compiler::compile::front_end(sources.iter().map(|(id, s)| (id, s.text())));
     let failed = |io: &mut Io<'_>, diagnostics: &[Diagnostic]| {
         let tally = Tally::of(diagnostics);
         let _ = report::diagnostics(io.stderr, &sources, diagnostics)
             .and_then(|()| report::summary(io.stderr, Verdict::Error, &tally.describe_errors()));
         Ok(Status::Failure)
     };
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        return failed(io, &diagnostics);
+    // The tree is shown whatever the checker thinks of it; later stages need
+    // a program that checked clean.
+    let syntax_error = front.parsed.iter().any(|p| p.has_errors());
+    if syntax_error || (args.stage != Stage::Ast && front.program.is_none()) {
+        return failed(io, &front.diagnostics);
     }
     let text = match args.stage {
-        Stage::Ast => parsed.iter().map(|(_, name, p)| format!("# {name}\n{:#?}\n", p.file.items)).collect::<String>(),
+        Stage::Ast => sources
+            .iter()
+            .zip(&front.parsed)
+            .map(|((_, s), p)| format!("# {}\n{:#?}\n", s.name(), p.file.items))
+            .collect::<String>(),
         Stage::Hir | Stage::Plan => {
-            let files: Vec<_> =
-                parsed.iter().map(|(id, _, p)| uml_compiler::check::Source { file: *id, ast: &p.file }).collect();
-            let checked = uml_compiler::check::check(&files);
-            diagnostics.extend(checked.diagnostics);
-            let Some(program) = checked.program.filter(|_| !diagnostics.iter().any(Diagnostic::is_error)) else {
-                return failed(io, &diagnostics);
-            };
+            let program = front.program.as_ref().expect("tested above");
             if args.stage == Stage::Hir {
-                uml_compiler::hir_print::print(&program)
+                uml_compiler::hir_print::print(program)
             } else {
                 let locate = |file: FileId, span: Span| match sources.get(file) {
                     Some(s) => uml_compiler::compile::location_in(s.name(), s.text(), span),
                     None => format!("?:{}", span.start),
                 };
                 let options = uml_compiler::lower::Options { optimize: !args.unoptimized };
-                let (plan, stats) = uml_compiler::lower::lower(&program, options, &locate);
+                let (plan, stats) = uml_compiler::lower::lower(program, options, &locate);
                 let mut text = plan.to_string();
                 if options.optimize {
                     text.push_str(&format!(

@@ -7,22 +7,12 @@ use crate::report::{self, Tally, Verdict};
 use crate::sources::RuleSet;
 use crate::{Io, Status};
 use uml_compiler::testing::{self, TestOutcome};
-use uml_syntax::Diagnostic;
 
 pub fn run(args: &TestArgs, io: &mut Io<'_>) -> Result<Status, Error> {
     let rule_set = RuleSet::resolve(&args.rule_set.rule_paths(), io.stdin)?;
     let sources = &rule_set.sources;
-    let parsed: Vec<_> = sources.iter().map(|(id, s)| (id, uml_syntax::parse(id, s.text()))).collect();
-    let mut diagnostics: Vec<Diagnostic> = parsed.iter().flat_map(|(_, p)| p.diagnostics.iter().cloned()).collect();
-    let program = if diagnostics.iter().any(Diagnostic::is_error) {
-        None
-    } else {
-        let files: Vec<_> =
-            parsed.iter().map(|(id, p)| uml_compiler::check::Source { file: *id, ast: &p.file }).collect();
-        let checked = uml_compiler::check::check(&files);
-        diagnostics.extend(checked.diagnostics);
-        checked.program
-    };
+    let front = uml_compiler::compile::front_end(sources.iter().map(|(id, s)| (id, s.text())));
+    let (diagnostics, program) = (front.diagnostics, front.program);
     let Some(program) = program else {
         let tally = Tally::of(&diagnostics);
         let _ = report::diagnostics(io.stderr, sources, &diagnostics)

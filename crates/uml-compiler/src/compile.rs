@@ -25,21 +25,40 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// The front end's stages on a rule set, as every caller drives them:
+/// parse each file; only if none has a syntax error, check them together;
+/// a program only if that reported no error. (A tree with holes left by
+/// recovery would give errors that are only echoes of the syntax errors.)
+pub struct FrontEnd<'t> {
+    /// Each file's tree, in the order given.
+    pub parsed: Vec<uml_syntax::Parsed<'t>>,
+    /// The syntax diagnostics, then the checker's.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The checked program, when there was no error.
+    pub program: Option<Program>,
+}
+
+/// Runs the front end on `(file, text)` pairs.
+pub fn front_end<'t>(files: impl IntoIterator<Item = (FileId, &'t str)>) -> FrontEnd<'t> {
+    let (ids, parsed): (Vec<FileId>, Vec<_>) =
+        files.into_iter().map(|(id, text)| (id, uml_syntax::parse(id, text))).unzip();
+    let mut diagnostics: Vec<Diagnostic> = parsed.iter().flat_map(|p| p.diagnostics.iter().cloned()).collect();
+    let mut program = None;
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        let sources: Vec<Source<'_, '_>> =
+            ids.iter().zip(&parsed).map(|(&file, p)| Source { file, ast: &p.file }).collect();
+        let checked = check::check(&sources);
+        diagnostics.extend(checked.diagnostics);
+        program = checked.program.filter(|_| !diagnostics.iter().any(Diagnostic::is_error));
+    }
+    FrontEnd { parsed, diagnostics, program }
+}
+
 /// Parses, checks and lowers a rule set. `FileId(i)` is `units[i]`.
 pub fn compile(units: &[Unit], options: Options) -> Result<Compiled, Vec<Diagnostic>> {
-    let parsed: Vec<_> = units.iter().enumerate().map(|(i, u)| uml_syntax::parse(FileId(i as u32), &u.text)).collect();
-    let mut diagnostics: Vec<Diagnostic> = parsed.iter().flat_map(|p| p.diagnostics.iter().cloned()).collect();
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(diagnostics);
-    }
-    let sources: Vec<Source<'_, '_>> =
-        parsed.iter().enumerate().map(|(i, p)| Source { file: FileId(i as u32), ast: &p.file }).collect();
-    let checked = check::check(&sources);
-    diagnostics.extend(checked.diagnostics);
-    let program = match checked.program {
-        Some(p) if !diagnostics.iter().any(Diagnostic::is_error) => p,
-        _ => return Err(diagnostics),
-    };
+    let front = front_end(units.iter().enumerate().map(|(i, u)| (FileId(i as u32), u.text.as_str())));
+    let FrontEnd { diagnostics, program, .. } = front;
+    let Some(program) = program else { return Err(diagnostics) };
     let locate = |file: FileId, span: Span| location(units, file, span);
     let (plan, stats) = lower::lower(&program, options, &locate);
     Ok(Compiled { program, plan, stats, warnings: diagnostics })
