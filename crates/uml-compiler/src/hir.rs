@@ -34,8 +34,8 @@ pub enum Output {
     Extra(u16),
 }
 
-/// How a rule's files are framed: the runtime's.
-pub use uml_runtime::plan::Framing;
+/// A file format a rule may fix (`framing cri`): the runtime's.
+pub use uml_runtime::framing::Format;
 
 /// How consecutive lines of a stream are grouped into one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,7 +75,8 @@ pub struct Rule {
     pub span: Span,
     /// The routing predicate: reads only per-file metadata. `None` takes every line.
     pub when: Option<Expr>,
-    pub framing: Framing,
+    /// `None`: detected per file (`framing auto`).
+    pub framing: Option<Format>,
     pub multiline: Option<Multiline>,
     pub max_record_size: u32,
     pub vars: Vec<Var>,

@@ -51,7 +51,7 @@
 use crate::exec::{Executor, FileInfo, Line, Outcome, PayloadForm, Record, Route};
 use crate::framing::{DropReason, FramedLine, Framer, Origin, Stream, parse_log_path};
 use crate::group::{Group, Grouper};
-use crate::plan::{Framing, Plan};
+use crate::plan::Plan;
 
 /// The most text held back to restore the order of lines around an open
 /// partial line, before it is let through out of order.
@@ -550,13 +550,8 @@ impl<'p> Processor<'p> {
         let info = file.info();
         let routes = [Stream::Stdout, Stream::Stderr].map(|s| self.executor.route(&info, s));
         let plan = self.executor.plan();
-        let framing =
-            routes.iter().find_map(|r| r.rule()).map_or(Framing::Auto, |r| plan.rules[usize::from(r)].framing);
-        file.framer = Framer::new(file.forced_format.or(match framing {
-            Framing::Auto => None,
-            Framing::Cri => Some(crate::framing::Format::Cri),
-            Framing::Docker => Some(crate::framing::Format::Docker),
-        }));
+        let framing = routes.iter().find_map(|r| r.rule()).and_then(|r| plan.rules[usize::from(r)].framing);
+        file.framer = Framer::new(file.forced_format.or(framing));
         for route in &routes {
             if let Some(rule) = route.rule()
                 && let Some(config) = &plan.rules[usize::from(rule)].multiline

@@ -623,15 +623,6 @@ pub struct SpanRef {
     pub end: u32,
 }
 
-/// How lines are framed for a rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Framing {
-    #[default]
-    Auto,
-    Cri,
-    Docker,
-}
-
 /// One rule, compiled.
 #[derive(Clone, Debug)]
 pub struct RulePlan {
@@ -640,7 +631,9 @@ pub struct RulePlan {
     pub entry: OpId,
     /// One past the last op of the body.
     pub end: OpId,
-    pub framing: Framing,
+    /// The framing of the rule's files: `None` detects it per file
+    /// (`framing auto`).
+    pub framing: Option<crate::framing::Format>,
     pub multiline: Option<GroupConfig>,
     /// Records longer than this have `message` and `exc_info` cut.
     pub max_record_size: u32,

@@ -206,7 +206,12 @@ pub(crate) fn print(plan: &Plan, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         };
         starts.push((
             r.entry,
-            format!("rule {} (framing {:?}, max_record_size {}{multiline})", r.name, r.framing, r.max_record_size),
+            format!(
+                "rule {} (framing {}, max_record_size {}{multiline})",
+                r.name,
+                r.framing.map_or("auto", |f| f.name()),
+                r.max_record_size
+            ),
         ));
     }
     for (i, op) in plan.ops.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! Rule clauses: the routing predicate and the stream directives.
 
 use super::RuleChecker;
-use crate::hir::{Expr, Framing, Multiline};
+use crate::hir::{Expr, Format, Multiline};
 use uml_syntax::ast::{self, Clause, Entry, ExprKind, Literal};
 use uml_syntax::{Code, Diagnostic, Span};
 
@@ -14,7 +14,7 @@ pub(super) struct Clauses {
     pub when: Option<Expr>,
     /// What the `multiline` clause groups, as written.
     pub grouping: Grouping,
-    pub framing: Framing,
+    pub framing: Option<Format>,
     pub multiline: Option<Multiline>,
     pub max_record_size: u32,
 }
@@ -36,7 +36,7 @@ impl RuleChecker<'_> {
         let mut out = Clauses {
             when: None,
             grouping: Grouping::None,
-            framing: Framing::Auto,
+            framing: None,
             multiline: None,
             max_record_size: MAX_RECORD_SIZE as u32,
         };
@@ -81,15 +81,15 @@ impl RuleChecker<'_> {
                 Clause::Framing(ident, _) => {
                     out.framing =
                         match ident.name {
-                            "auto" => Framing::Auto,
-                            "cri" => Framing::Cri,
-                            "docker" => Framing::Docker,
+                            "auto" => None,
+                            "cri" => Some(Format::Cri),
+                            "docker" => Some(Format::Docker),
                             other => {
                                 self.error(
                                     Diagnostic::new(Code::UnknownDirective, format!("unknown framing `{other}`"))
                                         .primary(self.file, ident.span, "expected `auto`, `cri` or `docker`"),
                                 );
-                                Framing::Auto
+                                None
                             }
                         }
                 }

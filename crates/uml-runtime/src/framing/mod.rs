@@ -166,6 +166,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name rules and flags use: `cri`, `docker`, `raw`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Cri => "cri",
+            Format::Docker => "docker",
+            Format::Raw => "raw",
+        }
+    }
+
     /// The format of a file whose first non-blank raw line is `line`: docker
     /// if it starts with `{` (after any whitespace), else CRI, whose lines
     /// start with a digit. `None` for a blank line, which decides nothing.
