@@ -25,7 +25,29 @@ use std::fmt;
 /// A slot number. Slots hold [`Value`]s; a rule's slots are laid out as
 /// outputs (labels, fields, extras, at the same numbers in every rule), then
 /// variables, then temporaries.
-pub type Slot = u16;
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slot(pub u16);
+
+impl Slot {
+    /// The slot's index in the executor's slots.
+    #[inline]
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl From<Slot> for usize {
+    #[inline]
+    fn from(s: Slot) -> usize {
+        s.index()
+    }
+}
+
+impl fmt::Display for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "${}", self.0)
+    }
+}
 
 /// An index into [`Plan::ops`].
 pub type OpId = u32;
@@ -286,7 +308,7 @@ impl Cmp {
 pub const KLOG_FIELDS: [&str; 6] = ["level", "timestamp", "id", "file", "line", "message"];
 
 /// No slot: an omitted optional argument.
-pub const NO_SLOT: Slot = Slot::MAX;
+pub const NO_SLOT: Slot = Slot(u16::MAX);
 
 /// Where the parsed members of a composite go (field pushdown): the value of
 /// key `keys[i]` goes to slot `base + i`, and slot `base - 1` gets a bitmask
@@ -295,7 +317,21 @@ pub const NO_SLOT: Slot = Slot::MAX;
 pub struct Members {
     /// Index into [`Plan::key_sets`].
     pub keys: u32,
+    /// The first member's slot; the mask of present members is in the slot
+    /// before it.
     pub base: Slot,
+}
+
+impl Members {
+    /// The slot of the `i`th key's value.
+    pub fn member(self, i: usize) -> Slot {
+        Slot(self.base.0 + i as u16)
+    }
+
+    /// The slot of the mask of present keys (bit `i` for the `i`th).
+    pub fn mask(self) -> Slot {
+        Slot(self.base.0 - 1)
+    }
 }
 
 /// A path segment.

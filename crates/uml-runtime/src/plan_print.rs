@@ -17,7 +17,7 @@ impl Printer<'_> {
         if let Some(f) = self.plan.fields.iter().find(|f| f.slot == s) {
             return format!("payload.{}", f.name);
         }
-        format!("${s}")
+        s.to_string()
     }
 
     fn value(&self, v: &Value) -> String {
@@ -93,9 +93,9 @@ impl Printer<'_> {
                         let keys: Vec<String> = p.key_sets[m.keys as usize]
                             .iter()
                             .enumerate()
-                            .map(|(i, k)| format!("{k}→{}", self.slot(m.base + i as Slot)))
+                            .map(|(i, k)| format!("{k}→{}", self.slot(m.member(i))))
                             .collect();
-                        format!(" keys {{{}}} present→{}", keys.join(", "), self.slot(m.base - 1))
+                        format!(" keys {{{}}} present→{}", keys.join(", "), self.slot(m.mask()))
                     }
                 };
                 format!("{} = parse_json({}){members}{}", self.slot(*dst), self.slot(*src), fail(*f))

@@ -147,18 +147,18 @@ struct Lowerer<'a> {
 impl<'a> Lowerer<'a> {
     fn new(program: &'a Program, options: Options, locate: &'a dyn Fn(FileId, Span) -> String) -> Self {
         let mut outputs = HashMap::new();
-        let mut n: Slot = 0;
+        let mut n = Slot(0);
         for i in 0..program.schema.labels.len() {
             outputs.insert(Output::Label(i as u16), n);
-            n += 1;
+            n.0 += 1;
         }
         for i in 0..program.schema.fields.len() {
             outputs.insert(Output::Field(i as u16), n);
-            n += 1;
+            n.0 += 1;
         }
         for i in 0..program.extras.len() {
             outputs.insert(Output::Extra(i as u16), n);
-            n += 1;
+            n.0 += 1;
         }
         Lowerer {
             program,
@@ -218,7 +218,7 @@ impl<'a> Lowerer<'a> {
 
     fn temp(&mut self) -> Slot {
         let s = self.next_slot;
-        self.next_slot += 1;
+        self.next_slot.0 += 1;
         self.max_slot = self.max_slot.max(self.next_slot);
         s
     }
@@ -418,7 +418,7 @@ impl<'a> Lowerer<'a> {
             captures: self.captures,
             drops: self.drops,
             aborts: self.aborts,
-            slot_count: self.max_slot,
+            slot_count: self.max_slot.0,
         }
     }
 
@@ -586,7 +586,7 @@ impl<'a> Lowerer<'a> {
                     for _ in &keys {
                         self.temp();
                     }
-                    debug_assert_eq!(mask + 1, base);
+                    debug_assert_eq!(mask.0 + 1, base.0);
                     self.pushdown.insert(var, Pushdown::Json { keys, base });
                 }
                 _ => {
@@ -865,7 +865,7 @@ impl<'a> Lowerer<'a> {
     fn member_slot(&self, base: &Expr, seg: &Segment) -> Option<Option<Slot>> {
         let (ExprKind::Var(v), Segment::Key(k)) = (&base.kind, seg) else { return None };
         match self.pushdown.get(v)? {
-            Pushdown::Json { keys, base } => keys.iter().position(|x| x == k).map(|i| Some(base + i as Slot)),
+            Pushdown::Json { keys, base } => keys.iter().position(|x| x == k).map(|i| Some(Slot(base.0 + i as u16))),
             Pushdown::Klog { fields } => Some(
                 KLOG_FIELDS
                     .iter()
@@ -974,7 +974,7 @@ impl<'a> Lowerer<'a> {
             && let Some(Pushdown::Json { keys, base }) = self.pushdown.get(v)
             && let Some(i) = keys.iter().position(|x| x == k)
         {
-            let mask = base - 1;
+            let mask = Slot(base.0 - 1);
             self.emit(Op::Present { dst, mask, bit: i as u8 });
             return;
         }

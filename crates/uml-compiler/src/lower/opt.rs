@@ -41,16 +41,16 @@ impl Slots {
         if s != NO_SLOT
             && let Some(w) = self.0.get_mut(usize::from(s) / 64)
         {
-            *w |= 1 << (s % 64);
+            *w |= 1 << (s.0 % 64);
         }
     }
     fn remove(&mut self, s: Slot) {
         if let Some(w) = self.0.get_mut(usize::from(s) / 64) {
-            *w &= !(1 << (s % 64));
+            *w &= !(1 << (s.0 % 64));
         }
     }
     fn contains(&self, s: Slot) -> bool {
-        self.0.get(usize::from(s) / 64).is_some_and(|w| w & (1 << (s % 64)) != 0)
+        self.0.get(usize::from(s) / 64).is_some_and(|w| w & (1 << (s.0 % 64)) != 0)
     }
     fn union(&mut self, other: &Slots) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
@@ -128,7 +128,7 @@ fn kills(plan: &Plan, op: &Op, out: &mut Vec<Slot>) {
             out.push(*dst);
             if let Some(m) = members {
                 let n = plan.key_sets[m.keys as usize].len();
-                out.extend((m.base - 1)..(m.base + n as Slot));
+                out.extend((m.mask().0..m.member(n).0).map(Slot));
             }
         }
         Op::ParseKlog { dst, fields, whole, .. } => {

@@ -620,18 +620,18 @@ impl<'p> Executor<'p> {
                 }
                 None => Value::Null,
             };
-            self.set(members.base + i as Slot, v);
+            self.set(members.member(i), v);
         }
-        self.set(members.base - 1, Value::Int(mask));
+        self.set(members.mask(), Value::Int(mask));
     }
 
     fn clear_members(&mut self, members: Option<Members>) {
         if let Some(m) = members {
             let count = self.plan.key_sets[m.keys as usize].len();
             for i in 0..count {
-                self.set(m.base + i as Slot, Value::Null);
+                self.set(m.member(i), Value::Null);
             }
-            self.set(m.base - 1, Value::Int(0));
+            self.set(m.mask(), Value::Int(0));
         }
     }
 
