@@ -8,7 +8,10 @@
 //!   container files (CRI, 250,000 lines each, about 270 MB in all), so
 //!   that two workers have files to share;
 //! - `run/mixed/threads=1`: one file of every source and of two unrouted
-//!   containers, 100,000 lines each.
+//!   containers, 100,000 lines each;
+//! - `run/files/one` and `run/files/10000x10`: the same 100,000 model
+//!   container lines as one file and as 10,000 files of 10 lines, one
+//!   thread: what a file costs beyond its lines.
 //!
 //! `cargo bench -p uml-cli --bench run` (the corpus is generated into a
 //! temporary directory first, and removed after).
@@ -86,5 +89,22 @@ fn mixed(c: &mut Criterion) {
     bench(c, "mixed", &corpus, &[1]);
 }
 
-criterion_group!(benches, model_container, mixed);
+fn files(c: &mut Criterion) {
+    let one = Corpus::new("one", vec![generate(Source::ModelContainer, Framing::Cri, 100_000, 5)]);
+    let many = Corpus::new(
+        "many",
+        (0..10_000).map(|seed| generate(Source::ModelContainer, Framing::Cri, 10, 1_000 + seed)).collect(),
+    );
+    let mut group = c.benchmark_group("run/files");
+    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(10));
+    for (name, corpus) in [("one", &one), ("10000x10", &many)] {
+        let out = corpus.dir.with_extension("ndjson");
+        group.throughput(Throughput::Elements(corpus.lines));
+        group.bench_function(name, |b| b.iter(|| uml_run(&corpus.dir, 1, &out)));
+        let _ = std::fs::remove_file(out);
+    }
+    group.finish();
+}
+
+criterion_group!(benches, model_container, mixed, files);
 criterion_main!(benches);

@@ -112,11 +112,13 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
         let mut formatter = Encoder::new(args.format.into());
         let mut processor = Processor::for_encoder(plan);
         let buffers = Buffers::default();
-        let result = process(&mut processor, &mut file, &mut *io.stdin, &mut formatter, &buffers, &mut |chunk| {
-            let written = output.write_all(&chunk).map_err(write_error(&args.output));
-            buffers.put(chunk);
-            written
-        });
+        let mut read_buf = Vec::new();
+        let result =
+            process(&mut processor, &mut file, &mut *io.stdin, &mut formatter, &buffers, &mut read_buf, &mut |chunk| {
+                let written = output.write_all(&chunk).map_err(write_error(&args.output));
+                buffers.put(chunk);
+                written
+            });
         stats.add(&file.stats);
         result?;
         let chunk = formatter.take(CHUNK_CAPACITY);
@@ -224,7 +226,12 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<(Vec<PathBuf>, u64)>, Error> {
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
         if meta.is_dir() {
-            for entry in walkdir::WalkDir::new(path).sort_by_file_name().follow_links(true) {
+            // Siblings by name. walkdir's `sort_by_file_name` parses each
+            // path's components at every comparison, which was a tenth of
+            // the run on a directory of ten thousand small files; the name
+            // is the bytes after the last `/`.
+            let by_name = |a: &walkdir::DirEntry, b: &walkdir::DirEntry| file_name_bytes(a).cmp(file_name_bytes(b));
+            for entry in walkdir::WalkDir::new(path).sort_by(by_name).follow_links(true) {
                 let entry = entry.map_err(|e| Error::read(path, e.into()))?;
                 if !entry.file_type().is_file() {
                     continue;
@@ -264,6 +271,13 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<(Vec<PathBuf>, u64)>, Error> {
         }
     }
     Ok(files)
+}
+
+/// A directory entry's name, as bytes.
+fn file_name_bytes(entry: &walkdir::DirEntry) -> &[u8] {
+    use std::os::unix::ffi::OsStrExt;
+    let path = entry.path().as_os_str().as_bytes();
+    memchr::memrchr(b'/', path).map_or(path, |at| &path[at + 1..])
 }
 
 /// A rotated file of the pods tree: its stamp (`z` after it when
@@ -355,6 +369,10 @@ fn run_files(
                     let mut formatter = Encoder::new(format.into());
                     let mut stats = Stats::default();
                     let mut failures = Vec::new();
+                    // One read buffer per worker, not per file: zeroing a
+                    // fresh megabyte for every file cost more than reading
+                    // a small file.
+                    let mut read_buf = Vec::new();
                     let send = |input: usize, bytes: Vec<u8>, last: bool| {
                         order.wait_turn(input, stop);
                         sender
@@ -368,9 +386,15 @@ fn run_files(
                         let Some(path) = paths.last() else { continue };
                         let mut file = FileState::from_path(&path.to_string_lossy());
                         let result = open_chain(paths).and_then(|mut reader| {
-                            process(&mut processor, &mut file, &mut reader, &mut formatter, buffers, &mut |chunk| {
-                                send(i, chunk, false)
-                            })
+                            process(
+                                &mut processor,
+                                &mut file,
+                                &mut reader,
+                                &mut formatter,
+                                buffers,
+                                &mut read_buf,
+                                &mut |chunk| send(i, chunk, false),
+                            )
                         });
                         stats.add(&file.stats);
                         done_bytes.fetch_add(*len, Ordering::Relaxed);
@@ -466,9 +490,10 @@ fn process(
     reader: &mut dyn Read,
     formatter: &mut Encoder,
     buffers: &Buffers,
+    read_buf: &mut Vec<u8>,
     emit: &mut dyn FnMut(Vec<u8>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let mut lines = LineReader::new(reader);
+    let mut lines = LineReader::new(reader, read_buf);
     let path = PathBuf::from(file.file_info().file);
     loop {
         let line = match lines.next_line() {
@@ -515,7 +540,8 @@ impl Buffers {
 /// [`MAX_RAW_LINE`] is cut there and the rest of it skipped.
 struct LineReader<'r> {
     reader: &'r mut dyn Read,
-    buf: Vec<u8>,
+    /// Borrowed from the caller, to be reused from one file to the next.
+    buf: &'r mut Vec<u8>,
     start: usize,
     end: usize,
     eof: bool,
@@ -524,8 +550,11 @@ struct LineReader<'r> {
 }
 
 impl<'r> LineReader<'r> {
-    fn new(reader: &'r mut dyn Read) -> Self {
-        LineReader { reader, buf: vec![0; READ_CHUNK], start: 0, end: 0, eof: false, skipping: false }
+    fn new(reader: &'r mut dyn Read, buf: &'r mut Vec<u8>) -> Self {
+        if buf.len() < READ_CHUNK {
+            buf.resize(READ_CHUNK, 0);
+        }
+        LineReader { reader, buf, start: 0, end: 0, eof: false, skipping: false }
     }
 
     fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
