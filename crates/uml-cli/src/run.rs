@@ -304,12 +304,20 @@ struct FilesOutcome {
     failures: Vec<String>,
 }
 
-/// A chunk of one input's output: `last` ends the input's output.
+/// Output of consecutive inputs `input..=through`: every one of them
+/// before `through` is whole; `last` says whether `through` ends here too.
+/// Small inputs that one worker reads one after the other share a chunk, so
+/// that ten thousand small files are not ten thousand hand-offs.
 struct Chunk {
     input: usize,
+    through: usize,
     bytes: Vec<u8>,
     last: bool,
 }
+
+/// A worker hands over the output of the small inputs it read one after
+/// the other once it holds this much.
+const BATCH_BYTES: usize = 256 << 10;
 
 /// The order of the output: inputs are written whole, in input order,
 /// whatever the number of workers. Chunks of later inputs wait in the
@@ -373,18 +381,38 @@ fn run_files(
                     // fresh megabyte for every file cost more than reading
                     // a small file.
                     let mut read_buf = Vec::new();
-                    let send = |input: usize, bytes: Vec<u8>, last: bool| {
+                    let send = |input: usize, through: usize, bytes: Vec<u8>, last: bool| {
                         order.wait_turn(input, stop);
                         sender
-                            .send(Chunk { input, bytes, last })
+                            .send(Chunk { input, through, bytes, last })
                             .map_err(|_| Error::Stdout(io::ErrorKind::BrokenPipe.into()))
                     };
+                    // The first and the last input whose output the
+                    // formatter holds, not yet handed over.
+                    let mut batch: Option<(usize, usize)> = None;
                     while !stop.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
+                        // Another worker took the inputs in between: hand
+                        // over what is held first, the writer needs it.
+                        if let Some((first, prev)) = batch
+                            && i != prev + 1
+                        {
+                            batch = None;
+                            if send(first, prev, formatter.take_with(buffers.get()), true).is_err() {
+                                stop.store(true, Ordering::Relaxed);
+                                break;
+                            }
+                        }
                         let Some((paths, len)) = files.get(i) else { break };
+                        let first = batch.map_or(i, |(first, _)| first);
                         // A chain's metadata is its live (last) file's.
-                        let Some(path) = paths.last() else { continue };
+                        let Some(path) = paths.last() else {
+                            // Nothing to read: the input ends empty.
+                            batch = Some((first, i));
+                            continue;
+                        };
                         let mut file = FileState::from_path(&path.to_string_lossy());
+                        let mut from = first;
                         let result = open_chain(paths).and_then(|mut reader| {
                             process(
                                 &mut processor,
@@ -393,12 +421,23 @@ fn run_files(
                                 &mut formatter,
                                 buffers,
                                 &mut read_buf,
-                                &mut |chunk| send(i, chunk, false),
+                                &mut |chunk| {
+                                    let sent = send(from, i, chunk, false);
+                                    from = i;
+                                    sent
+                                },
                             )
                         });
                         stats.add(&file.stats);
                         done_bytes.fetch_add(*len, Ordering::Relaxed);
-                        let sent = send(i, formatter.take_with(buffers.get()), true);
+                        formatter.end_input();
+                        batch = Some((from, i));
+                        let sent = if formatter.len() >= BATCH_BYTES || i + 1 >= files.len() {
+                            batch = None;
+                            send(from, i, formatter.take_with(buffers.get()), true)
+                        } else {
+                            Ok(())
+                        };
                         match result.and(sent) {
                             Ok(()) => {}
                             Err(e) if e.is_broken_pipe() => {
@@ -407,6 +446,13 @@ fn run_files(
                             }
                             Err(e) => failures.push(e.to_string()),
                         }
+                    }
+                    if let Some((first, prev)) = batch
+                        && !stop.load(Ordering::Relaxed)
+                        && let Err(e) = send(first, prev, formatter.take_with(buffers.get()), true)
+                        && !e.is_broken_pipe()
+                    {
+                        failures.push(e.to_string());
                     }
                     (stats, failures)
                 })
@@ -430,20 +476,20 @@ fn run_files(
         loop {
             match receiver.recv_timeout(Duration::from_millis(200)) {
                 Ok(chunk) if chunk.input == current => {
-                    let mut ended = chunk.last;
+                    // A chunk moves the output on to the input it ends in,
+                    // or past it when it ends that input too.
+                    let advance = |c: &Chunk| if c.last { c.through + 1 } else { c.through };
+                    current = advance(&chunk);
                     write_chunk(chunk, &mut result);
-                    while ended {
-                        current += 1;
-                        ended = false;
-                        let mut freed = 0;
-                        for c in waiting.remove(&current).unwrap_or_default() {
+                    let mut freed = 0;
+                    while let Some(held) = waiting.remove(&current) {
+                        for c in held {
                             freed += c.bytes.len();
-                            ended |= c.last;
+                            current = advance(&c);
                             write_chunk(c, &mut result);
                         }
-                        order.held(-(freed as isize), current);
                     }
-                    order.held(0, current);
+                    order.held(-(freed as isize), current);
                 }
                 Ok(chunk) => {
                     order.held(chunk.bytes.len() as isize, current);

@@ -130,6 +130,13 @@ impl Encoder {
         std::mem::replace(&mut self.out, spare)
     }
 
+    /// Ends the current push body (Loki; nothing for NDJSON) without taking
+    /// the bytes: what [`Encoder::take_with`] does first, for a caller that
+    /// puts several inputs' output in one buffer, each in its own body.
+    pub fn end_input(&mut self) {
+        self.close_body();
+    }
+
     fn close_body(&mut self) {
         if self.format != Wire::Loki || self.streams.is_empty() {
             return;
