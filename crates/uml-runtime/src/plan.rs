@@ -49,8 +49,24 @@ impl fmt::Display for Slot {
     }
 }
 
-/// An index into [`Plan::ops`].
-pub type OpId = u32;
+/// An index into [`Plan::ops`]: a jump target or a failure edge. (While
+/// lowering builds a plan, the ops hold label numbers here, resolved to op
+/// indexes when the plan is finished.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpId(pub u32);
+
+impl OpId {
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for OpId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// Which buffer a [`Text`] points into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -2,7 +2,7 @@
 //! its index, slots as `$n` (outputs by name), constants inline, and where
 //! each op goes when it fails.
 
-use crate::plan::{Aux, Buf, Op, Piece, Plan, Run, Segment, Slot, Value};
+use crate::plan::{Aux, Buf, Op, OpId, Piece, Plan, Run, Segment, Slot, Value};
 use std::fmt::{self, Write};
 
 struct Printer<'p> {
@@ -57,7 +57,7 @@ impl Printer<'_> {
 
     fn op(&self, op: &Op) -> String {
         let p = self.plan;
-        let fail = |f: u32| format!("  ! {f}");
+        let fail = |f: OpId| format!("  ! {f}");
         match op {
             Op::Const { dst, value } => format!("{} = {}", self.slot(*dst), self.value(value)),
             Op::Meta { dst, meta } => format!("{} = %{}", self.slot(*dst), meta.name()),
@@ -197,7 +197,7 @@ pub(crate) fn print(plan: &Plan, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let fields: Vec<&str> = plan.fields.iter().map(|x| x.name.as_str()).collect();
     writeln!(f, "payload: {}", fields.join(", "))?;
     writeln!(f, "slots: {}, ops: {}, regexes: {}", plan.slot_count, plan.ops.len(), plan.regexes.len())?;
-    let mut starts: Vec<(u32, String)> = vec![(plan.route_entry, "routing (once per file and stream)".into())];
+    let mut starts: Vec<(OpId, String)> = vec![(plan.route_entry, "routing (once per file and stream)".into())];
     for r in &plan.rules {
         let multiline = match &r.multiline {
             None => String::new(),
@@ -215,7 +215,7 @@ pub(crate) fn print(plan: &Plan, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         ));
     }
     for (i, op) in plan.ops.iter().enumerate() {
-        for (_, title) in starts.iter().filter(|(s, _)| *s as usize == i) {
+        for (_, title) in starts.iter().filter(|(s, _)| s.index() == i) {
             writeln!(f, "\n{title}:")?;
         }
         writeln!(f, "{i:>5}  {}", printer.op(op))?;

@@ -91,7 +91,7 @@ pub fn lower(program: &Program, options: Options, locate: &dyn Fn(FileId, Span) 
 
 /// A forward label, resolved to an op index at the end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Label(u32);
+struct Label(OpId);
 
 /// Pushed-down members of a variable.
 #[derive(Clone, Debug)]
@@ -183,7 +183,7 @@ impl<'a> Lowerer<'a> {
             drops: Vec::new(),
             aborts: Vec::new(),
             rules: Vec::new(),
-            route_entry: 0,
+            route_entry: OpId(0),
             outputs,
             output_count: n,
             max_slot: n,
@@ -192,7 +192,7 @@ impl<'a> Lowerer<'a> {
             span: Span::DUMMY,
             vars: Vec::new(),
             next_slot: n,
-            handler: Label(0),
+            handler: Label(OpId(0)),
             known: HashMap::new(),
             pushdown: HashMap::new(),
             tail: Vec::new(),
@@ -203,11 +203,11 @@ impl<'a> Lowerer<'a> {
 
     fn label(&mut self) -> Label {
         self.labels.push(None);
-        Label(self.labels.len() as u32 - 1)
+        Label(OpId(self.labels.len() as u32 - 1))
     }
 
     fn place(&mut self, l: Label) {
-        self.labels[l.0 as usize] = Some(self.ops.len() as OpId);
+        self.labels[l.0.index()] = Some(OpId(self.ops.len() as u32));
     }
 
     /// Emits an op whose target and fail fields hold label ids.
@@ -286,7 +286,7 @@ impl<'a> Lowerer<'a> {
     fn lower_all(&mut self) {
         let program = self.program;
         // Routing first: one program for all rules.
-        let route_entry = self.ops.len() as OpId;
+        let route_entry = OpId(self.ops.len() as u32);
         for (i, rule) in program.rules.iter().enumerate() {
             self.begin_rule(i, rule);
             let next = self.label();
@@ -306,7 +306,7 @@ impl<'a> Lowerer<'a> {
             if self.options.optimize {
                 self.find_pushdowns(&rule.body);
             }
-            let entry = self.ops.len() as OpId;
+            let entry = OpId(self.ops.len() as u32);
             if self.block(&rule.body) {
                 self.emit(Op::Emit);
             }
@@ -317,7 +317,7 @@ impl<'a> Lowerer<'a> {
                 self.place(label);
                 self.emit(Op::Abort { site });
             }
-            let end = self.ops.len() as OpId;
+            let end = OpId(self.ops.len() as u32);
             let captures = match &rule.when {
                 Some(when) => when_captures(when).into_iter().map(|v| self.vars[v.0 as usize]).collect(),
                 None => Vec::new(),
@@ -354,9 +354,9 @@ impl<'a> Lowerer<'a> {
     fn finish(self) -> Plan {
         let labels = self.labels;
         let resolve = |id: OpId| {
-            let placed = labels.get(id as usize).copied().flatten();
+            let placed = labels.get(id.index()).copied().flatten();
             debug_assert!(placed.is_some(), "label {id} was never placed");
-            placed.unwrap_or(0)
+            placed.unwrap_or(OpId(0))
         };
         let mut ops = self.ops;
         for op in &mut ops {

@@ -173,7 +173,7 @@ fn successors(op: &Op, i: usize, out: &mut Vec<usize>) {
     | Op::JumpIfNull { target, .. }
     | Op::JumpIfKind { target, .. } = op
     {
-        out.push(*target as usize);
+        out.push(target.index());
     }
 }
 
@@ -184,7 +184,7 @@ fn dead_stores(plan: &mut Plan) -> usize {
     let forward = plan.ops.iter().enumerate().all(|(i, op)| {
         let mut succ = Vec::new();
         successors(op, i, &mut succ);
-        succ.iter().all(|&s| s > i) && op.fail().is_none_or(|f| f as usize > i)
+        succ.iter().all(|&s| s > i) && op.fail().is_none_or(|f| f.index() > i)
     });
     if !forward {
         return 0;
@@ -213,7 +213,7 @@ fn dead_stores(plan: &mut Plan) -> usize {
         }
         uses(plan, op, &mut live);
         if let Some(f) = op.fail() {
-            live.union(&live_in[(f as usize).min(n)]);
+            live.union(&live_in[f.index().min(n)]);
         }
         live_in[i] = live;
     }
@@ -223,8 +223,8 @@ fn dead_stores(plan: &mut Plan) -> usize {
 fn unreachable(plan: &mut Plan) -> usize {
     let n = plan.ops.len();
     let mut reached = vec![false; n];
-    let mut stack: Vec<usize> = vec![plan.route_entry as usize];
-    stack.extend(plan.rules.iter().map(|r| r.entry as usize));
+    let mut stack: Vec<usize> = vec![plan.route_entry.index()];
+    stack.extend(plan.rules.iter().map(|r| r.entry.index()));
     let mut succ = Vec::new();
     while let Some(i) = stack.pop() {
         if i >= n || reached[i] {
@@ -234,7 +234,7 @@ fn unreachable(plan: &mut Plan) -> usize {
         successors(&plan.ops[i], i, &mut succ);
         stack.extend(&succ);
         if let Some(f) = plan.ops[i].fail() {
-            stack.push(f as usize);
+            stack.push(f.index());
         }
     }
     let mut gone: Vec<bool> = reached.iter().map(|r| !r).collect();
@@ -244,7 +244,7 @@ fn unreachable(plan: &mut Plan) -> usize {
         | Op::JumpIfNotNull { target, .. }
         | Op::JumpIfNull { target, .. }
         | Op::JumpIfKind { target, .. } = plan.ops[i]
-            && (i + 1..target as usize).all(|j| gone.get(j).copied().unwrap_or(true))
+            && (i + 1..target.index()).all(|j| gone.get(j).copied().unwrap_or(true))
         {
             gone[i] = true;
         }
@@ -268,7 +268,7 @@ fn remove(plan: &mut Plan, gone: &[bool]) -> usize {
         }
     }
     new_index.push(kept);
-    let map = |i: OpId| new_index[(i as usize).min(gone.len())];
+    let map = |i: OpId| OpId(new_index[i.index().min(gone.len())]);
     let ops = std::mem::take(&mut plan.ops);
     let spans = std::mem::take(&mut plan.spans);
     for (i, (mut op, span)) in ops.into_iter().zip(spans).enumerate() {

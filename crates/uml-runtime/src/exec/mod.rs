@@ -219,7 +219,7 @@ impl<'p> Executor<'p> {
             buf.push_str(s);
             meta[i] = Text { buf: Buf::File, start, end: buf.len() as u32 };
         }
-        let mut route = Route { rule: None, stream, buf, meta, slots: Box::default(), entry: 0 };
+        let mut route = Route { rule: None, stream, buf, meta, slots: Box::default(), entry: OpId(0) };
         self.scratch.clear();
         self.slots.fill(Value::Null);
         let bufs = Bufs { line: "", traceback: "", consts: &self.plan.consts, file: &route.buf };
@@ -257,7 +257,7 @@ impl<'p> Executor<'p> {
     /// forward, so nothing jumps into them.
     fn hoist(&self, route: &Route, slots: &mut [Value], entry: OpId) -> OpId {
         let mut pc = entry;
-        while let Some(op) = self.plan.ops.get(pc as usize) {
+        while let Some(op) = self.plan.ops.get(pc.index()) {
             let (dst, v) = match *op {
                 Op::Const { dst, value } => (dst, value),
                 Op::Meta { dst, meta: meta @ (Meta::Stream | Meta::Pod | Meta::Namespace | Meta::Container) }
@@ -270,7 +270,7 @@ impl<'p> Executor<'p> {
             if let Some(s) = slots.get_mut(usize::from(dst)) {
                 *s = v;
             }
-            pc += 1;
+            pc.0 += 1;
         }
         pc
     }
@@ -316,7 +316,7 @@ impl<'p> Executor<'p> {
 
     fn run(&mut self, b: &Bufs<'_>, route: &Route, line: Line<'_>, entry: OpId) -> Stop {
         let plan = self.plan;
-        let mut pc = entry as usize;
+        let mut pc = entry.index();
         loop {
             let Some(op) = plan.ops.get(pc) else { return Stop::Unrouted };
             pc += 1;
@@ -371,29 +371,29 @@ impl<'p> Executor<'p> {
                 Op::Array { dst, items } => self.array(b, dst, items),
                 Op::Object { dst, entries } => self.object(b, dst, entries),
                 Op::Jump { target } => {
-                    pc = target as usize;
+                    pc = target.index();
                     Ok(())
                 }
                 Op::JumpIfFalse { cond, target, .. } => self.truth(cond).map(|v| {
                     if !v {
-                        pc = target as usize;
+                        pc = target.index();
                     }
                 }),
                 Op::JumpIfNotNull { src, target } => {
                     if self.get(src) != Value::Null {
-                        pc = target as usize;
+                        pc = target.index();
                     }
                     Ok(())
                 }
                 Op::JumpIfNull { src, target } => {
                     if self.get(src) == Value::Null {
-                        pc = target as usize;
+                        pc = target.index();
                     }
                     Ok(())
                 }
                 Op::JumpIfKind { src, kind, when, target } => {
                     if kind.holds(self.get(src)) == when {
-                        pc = target as usize;
+                        pc = target.index();
                     }
                     Ok(())
                 }
@@ -410,7 +410,7 @@ impl<'p> Executor<'p> {
             };
             if step.is_err() {
                 match op.fail() {
-                    Some(fail) => pc = fail as usize,
+                    Some(fail) => pc = fail.index(),
                     None => return Stop::Unrouted,
                 }
             }
