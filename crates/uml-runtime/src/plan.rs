@@ -624,8 +624,7 @@ impl Consts {
         if let Some(t) = self.index.get(s) {
             return *t;
         }
-        let prelude = crate::exec::PRELUDE.iter().map(|p| p.len()).sum::<usize>();
-        let at = match self.text[..prelude].find(s).filter(|_| !s.is_empty()) {
+        let at = match self.text[..crate::exec::PRELUDE_LEN].find(s).filter(|_| !s.is_empty()) {
             Some(at) => at,
             None => {
                 self.text.push_str(s);

@@ -721,18 +721,7 @@ impl Evaluator<'_> {
         if !closed(e, known, &mut vars) {
             return None;
         }
-        let input = LineInput {
-            pod: "",
-            namespace: "",
-            container: "",
-            container_id: "",
-            file: "",
-            stream: "",
-            timestamp: 0,
-            line: "",
-            traceback: None,
-        };
-        let mut frame = Frame { vars, outputs: HashMap::new(), input };
+        let mut frame = Frame { vars, outputs: HashMap::new(), input: LineInput::default() };
         self.expr(&mut frame, e).ok()
     }
 

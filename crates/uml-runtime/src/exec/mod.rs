@@ -57,6 +57,8 @@ const fn prelude(i: usize) -> Text {
     }
     Text { buf: Buf::Const, start: start as u32, end: (start + PRELUDE[i].len()) as u32 }
 }
+/// The bytes [`PRELUDE`] takes at the start of the constants.
+pub(crate) const PRELUDE_LEN: usize = prelude(PRELUDE.len() - 1).end as usize;
 pub(crate) const STDOUT: Text = prelude(0);
 pub(crate) const STDERR: Text = prelude(1);
 pub(crate) const TRUE: Text = prelude(2);
