@@ -21,7 +21,7 @@ use uml::{Record, Rules};
 
 /// The cases the engine does not handle yet, by path below `tests/real/`.
 /// Remove a case when a fix makes it pass; never add one that passes.
-const KNOWN_FAILING: &[&str] = &["level-words/tensorflow-deepspeed-gradio-startup.case"];
+const KNOWN_FAILING: &[&str] = &[];
 
 /// One `# expect:` line: `records` consecutive records, each at `level`, with
 /// or without `exc_info`; the first one's message contains `message`.

@@ -58,8 +58,13 @@
 //! '…' panicked at …` with its message, notes and backtrace; a native crash
 //! is libstdc++'s `terminate called …` or a signal handler's `Signal (N)
 //! received.` with `what():`, numbered frames and `Aborted`. A klog line
-//! whose message is empty or ends with `:` takes the table or indented lines
-//! after it: one message on several lines (`line`, no `traceback`).
+//! (or an absl line as TensorFlow writes it, `2024-05-10 11:33:14.068255: I
+//! …`) whose message is empty or ends with `:` takes the table or indented
+//! lines after it; any other klog line on stderr also takes the lines of
+//! prose after it that have no header of their own and are not error lines
+//! (glog and absl write a message of several lines in one write, with the
+//! header on its first line only). Either is one message on several lines
+//! (`line`, no `traceback`).
 //!
 //! - **Process tags.** When every line of a group starts with the same
 //!   process tag (vLLM's and Ray's `(APIServer pid=1) `, torch.distributed's
@@ -80,7 +85,9 @@
 //!   `exception` (`Exception in ASGI application`,
 //!   `Exception in thread Thread-1:`, `Exception ignored in: …`), `[E]`
 //!   (TensorRT) or a klog `E` or `F` line. A level word only counts whole:
-//!   `ValueError` or `errors` do not match. The grouper matches it by hand
+//!   `ValueError` or `errors` do not match. A JSON object or a klog line
+//!   says its own level, so an error word in its message does not make it a
+//!   head (`performance-critical` in a klog `I` line). The grouper matches it by hand
 //!   ([`matches_default_head`], twice as fast as the regex engine on it; a
 //!   proptest holds the two to the same answers). A head line is held until
 //!   the next line of its stream shows whether a traceback follows.
@@ -255,9 +262,9 @@ enum Grammar {
 }
 
 impl Grammar {
-    fn step(&self, state: State, line: &str) -> Transition {
+    fn step(&self, state: State, line: &str, stream: Stream) -> Transition {
         match self {
-            Grammar::Traceback { .. } => traceback::step(state, line, |line| self.is_head(line)),
+            Grammar::Traceback { .. } => traceback::step(state, line, stream, |line| self.is_head(line)),
             Grammar::Pattern { start, continue_ } => {
                 let matches = if state == State::Plain { start } else { continue_ };
                 match (matches.is_match(line), state) {
@@ -276,9 +283,12 @@ impl Grammar {
             Grammar::Traceback { head: Some(head) } => head.is_match(line),
             // A JSON object says its level itself: an error word in its
             // message does not make it an error line.
-            Grammar::Traceback { head: None } => {
-                matches_default_head(line) && (!line.trim_start().starts_with('{') || json_error_level(line))
-            }
+            // So does a klog or absl line, by its letter: `performance-critical`
+            // in an `I` line's message does not make it an error line.
+            Grammar::Traceback { head: None } => match traceback::klog_severity(line) {
+                Some(letter) => matches!(letter, b'E' | b'F'),
+                None => matches_default_head(line) && (!line.trim_start().starts_with('{') || json_error_level(line)),
+            },
             Grammar::Pattern { .. } => false,
         }
     }
@@ -722,7 +732,7 @@ impl Grouper {
                 },
             };
             let body = &line[body_start..];
-            match self.grammar.step(lane.state, body) {
+            match self.grammar.step(lane.state, body, stream) {
                 Transition::Single => {
                     let group = Group { stream, timestamp_ns, line, traceback: None, lines: 1, origin };
                     let other_held = self.lanes[1 - i].held_seq();
@@ -750,7 +760,8 @@ impl Grouper {
                     let lane = &mut self.lanes[i];
                     if lane.lines == 0 {
                         lane.set_prefix(&line[..body_start]);
-                        lane.continued = matches!(join.next, State::KlogContinued { .. } | State::PipError);
+                        lane.continued =
+                            matches!(join.next, State::KlogContinued { .. } | State::KlogProse | State::PipError);
                     }
                     lane.join(body, seq, timestamp_ns, origin, join);
                     break;

@@ -61,6 +61,9 @@
 //! `frame #3: …`); the shell adds `Aborted (core dumped)`. These open a group
 //! whose first line is the message.
 
+use super::Stream;
+use crate::stdlib::level::normalize_level;
+
 /// Where a stream's grouping stands after its last line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum State {
@@ -112,6 +115,11 @@ pub(super) enum State {
     KlogContinued { colon: bool },
     /// A blank line after a klog continuation, tentatively.
     KlogBlank,
+    /// After any other klog or absl line on stderr, and the lines that
+    /// continue its message: a table, indented lines, or lines of prose
+    /// with no header of their own (TensorFlow's `cpu_feature_guard`
+    /// message, whose second line starts at the margin).
+    KlogProse,
     /// After pip's `error: subprocess-exited-with-error`: its box (`×`,
     /// `│`, `╰─>`) and `note:` lines are the same message.
     PipError,
@@ -169,7 +177,7 @@ const DIRECT_CAUSE: &str = "The above exception was the direct cause of the foll
 
 /// The step of a line in the Python traceback grammar (Go panics included).
 /// `is_head` is asked only for a line outside any group that opens none.
-pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool) -> Transition {
+pub(super) fn step(state: State, line: &str, stream: Stream, is_head: impl FnOnce(&str) -> bool) -> Transition {
     let t = line.trim_end();
     match state {
         State::Plain | State::Head => {
@@ -202,12 +210,19 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             if pip_error(t) {
                 return Join::commit(State::PipError);
             }
-            let head = is_head(line);
-            match klog_announces(t) {
+            if is_head(line) {
+                return Transition::Hold;
+            }
+            match klog_message(t).map(str::trim_end) {
                 // A klog line that announces more lines (Triton's model
                 // table): they are its message's.
-                Some(colon) if !head => Join::commit(State::KlogContinued { colon }),
-                _ if head => Transition::Hold,
+                Some(m) if m.is_empty() || m.ends_with(':') => {
+                    Join::commit(State::KlogContinued { colon: m.ends_with(':') })
+                }
+                // glog, klog and absl write a message of several lines in
+                // one write to stderr, with the header on its first line
+                // only; a program's own prints go to stdout.
+                Some(_) if stream == Stream::Stderr => Join::commit(State::KlogProse),
                 _ => Transition::Single,
             }
         }
@@ -226,7 +241,7 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
             let Some(column) = group_frame_column(t) else {
                 // The group is over (its last closing line may be that of a
                 // nested group, or missing): a chain may follow.
-                return step(State::Exception, line, is_head);
+                return step(State::Exception, line, stream, is_head);
             };
             let indent_column = usize::from(indent);
             if members && column <= indent_column {
@@ -311,6 +326,13 @@ pub(super) fn step(state: State, line: &str, is_head: impl FnOnce(&str) -> bool)
         State::KlogBlank => {
             if is_continuation(t) {
                 Join::commit(State::KlogContinued { colon: false })
+            } else {
+                Transition::End
+            }
+        }
+        State::KlogProse => {
+            if is_continuation(t) || (is_prose(t) && !is_head(line)) {
+                Join::commit(State::KlogProse)
             } else {
                 Transition::End
             }
@@ -450,32 +472,58 @@ fn is_rust_frame(t: &str) -> bool {
 
 /// The message of a klog line (`I0415 02:43:44.019434 1 server.cc:570] …`).
 fn klog_message(t: &str) -> Option<&str> {
-    let b = t.as_bytes();
-    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-    let header = matches!(b.first(), Some(b'I' | b'W' | b'E' | b'F'))
-        && (1..5).all(digit)
-        && b.get(5) == Some(&b' ')
-        && digit(6)
-        && digit(7)
-        && b.get(8) == Some(&b':');
-    if !header {
-        return None;
-    }
+    klog_severity(t)?;
     let close = t.find("] ").or_else(|| t.ends_with(']').then(|| t.len() - 1))?;
     Some(t.get(close + 2..).unwrap_or(""))
 }
 
-/// For a klog line whose message announces more lines (empty, or ending
-/// with `:`): whether it ends with `:`.
-fn klog_announces(t: &str) -> Option<bool> {
-    let message = klog_message(t)?.trim_end();
-    (message.is_empty() || message.ends_with(':')).then_some(message.ends_with(':'))
+/// The severity letter (`I`, `W`, `E`, `F`) of a glog or klog line
+/// (`I0510 11:33:14.068255 …`), or of an absl line as TensorFlow writes it
+/// (`2024-05-10 11:33:14.068255: I …`).
+pub(super) fn klog_severity(t: &str) -> Option<u8> {
+    let b = t.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let severity = |i: usize| b.get(i).copied().filter(|c| matches!(c, b'I' | b'W' | b'E' | b'F'));
+    if (1..5).all(digit) && b.get(5) == Some(&b' ') && digit(6) && digit(7) && b.get(8) == Some(&b':') {
+        return severity(0);
+    }
+    let date = (0..4).chain([5, 6, 8, 9, 11, 12, 14, 15, 17, 18]).all(digit)
+        && b.get(4) == Some(&b'-')
+        && b.get(7) == Some(&b'-')
+        && b.get(10) == Some(&b' ')
+        && b.get(13) == Some(&b':')
+        && b.get(16) == Some(&b':')
+        && b.get(19) == Some(&b'.');
+    if !date {
+        return None;
+    }
+    let end = 20 + b[20.min(b.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let shape = end > 20 && b.get(end) == Some(&b':') && b.get(end + 1) == Some(&b' ') && b.get(end + 3) == Some(&b' ');
+    if shape { severity(end + 2) } else { None }
 }
 
 /// A line that continues a klog message: a table row or border (`+---`,
 /// `| … |`), or an indented line.
 fn is_continuation(t: &str) -> bool {
     t.starts_with(['+', '|']) || is_indented(t)
+}
+
+/// A line of prose with no header of its own, which continues a klog
+/// message: it starts with a letter, and neither with a level word
+/// (`INFO:`, `Warning …`) nor as a record of its own starts (a traceback, a
+/// panic, a crash, pip's error).
+fn is_prose(t: &str) -> bool {
+    if !t.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let word = t.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    normalize_level(word).is_none()
+        && opens_traceback(t, false).is_none()
+        && !is_panic(t)
+        && rust_panic(t).is_none()
+        && !is_native_crash(t)
+        && !pip_error(t)
+        && klog_message(t).is_none()
 }
 
 /// pip's `error: subprocess-exited-with-error` (a kebab-case error code).
@@ -569,7 +617,43 @@ mod tests {
     use super::*;
 
     fn python(state: State, line: &str) -> Transition {
-        step(state, line, |l| l.starts_with("ERROR"))
+        step(state, line, Stream::Stdout, |l| l.starts_with("ERROR"))
+    }
+
+    fn stderr(state: State, line: &str) -> Transition {
+        step(state, line, Stream::Stderr, |l| l.contains("error"))
+    }
+
+    #[test]
+    fn a_klog_message_continues_in_prose_on_stderr() {
+        // TensorFlow's cpu_feature_guard (absl), LlamaFactory issue 3673.
+        let header = "2024-05-10 11:33:14.068255: I tensorflow/core/platform/cpu_feature_guard.cc:210] This TensorFlow \
+                      binary is optimized to use available CPU instructions in performance-critical operations.";
+        let prose = "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild TensorFlow.";
+        assert_eq!(stderr(State::Plain, header), Join::commit(State::KlogProse));
+        assert_eq!(python(State::Plain, header), Transition::Single, "on stdout a print may follow");
+        assert_eq!(
+            stderr(State::Plain, "I0415 02:43:44.019434 1 server.cc:633] started"),
+            Join::commit(State::KlogProse)
+        );
+        assert_eq!(stderr(State::KlogProse, prose), Join::commit(State::KlogProse));
+        assert_eq!(stderr(State::KlogProse, "  indented"), Join::commit(State::KlogProse));
+        assert_eq!(stderr(State::KlogProse, "| model | 1 | READY |"), Join::commit(State::KlogProse));
+        for own in [
+            "INFO:44k:====> Epoch: 17, cost 49.26 s",
+            "Warning: low memory",
+            "an error occurred",
+            "Traceback (most recent call last):",
+            "panic: boom",
+            "thread 'main' panicked at src/main.rs:2:5:",
+            "terminate called after throwing an instance of 'std::bad_alloc'",
+            "2024-05-10 11:33:15.185131: W tensorflow/compiler/tf2tensorrt/utils/py_utils.cc:38] TF-TRT Warning",
+            "[2024-05-10 11:33:19,738] [INFO] [real_accelerator.py:161:get_accelerator] Setting ds_accelerator",
+            "{\"levelname\": \"INFO\"}",
+            "",
+        ] {
+            assert_eq!(stderr(State::KlogProse, own), Transition::End, "{own:?}");
+        }
     }
 
     #[test]
