@@ -4,9 +4,10 @@
 //! fallibility, the output schema; builds the [`hir`]) → [`lower`] (the flat
 //! [`uml_runtime::plan::Plan`], with constant folding, field pushdown, regex
 //! specialisation and the flat optimizer passes). [`compile`] runs all of it on rule texts;
-//! [`defaults`] is the rule set embedded in the binary. [`stdlib`] holds the
-//! signatures of the functions the runtime implements; [`prelude`] the few
-//! written in the rule language itself, which the checker inlines.
+//! [`defaults`] is the rule set embedded in the binary. [`stdlib`] reads the
+//! signatures of the runtime's functions (`uml_runtime::stdlib::NATIVES`,
+//! one definition each) as types; [`prelude`] holds the few written in the
+//! rule language itself, which the checker inlines.
 //!
 //! [`eval`] is the reference evaluator, the language's executable
 //! specification: it runs the HIR directly and the executor is tested

@@ -11,68 +11,9 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// One runtime kind, as a bit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Kinds(u8);
-
-impl Kinds {
-    pub const NULL: Kinds = Kinds(1);
-    pub const BOOL: Kinds = Kinds(2);
-    pub const INT: Kinds = Kinds(4);
-    pub const FLOAT: Kinds = Kinds(8);
-    pub const STRING: Kinds = Kinds(16);
-    pub const ARRAY: Kinds = Kinds(32);
-    pub const OBJECT: Kinds = Kinds(64);
-    pub const REGEX: Kinds = Kinds(128);
-    /// The kinds a JSON value can have.
-    pub const JSON: Kinds = Kinds(1 | 2 | 4 | 8 | 16 | 32 | 64);
-    pub const NUMBER: Kinds = Kinds(4 | 8);
-    /// Values that print as text in a template hole or `to_string`.
-    pub const SCALAR: Kinds = Kinds(2 | 4 | 8 | 16);
-    const NAMES: [(Kinds, &'static str); 8] = [
-        (Kinds::STRING, "string"),
-        (Kinds::INT, "int"),
-        (Kinds::FLOAT, "float"),
-        (Kinds::BOOL, "bool"),
-        (Kinds::ARRAY, "array"),
-        (Kinds::OBJECT, "object"),
-        (Kinds::REGEX, "regex"),
-        (Kinds::NULL, "null"),
-    ];
-
-    pub const fn empty() -> Kinds {
-        Kinds(0)
-    }
-
-    pub const fn union(self, other: Kinds) -> Kinds {
-        Kinds(self.0 | other.0)
-    }
-
-    pub const fn intersect(self, other: Kinds) -> Kinds {
-        Kinds(self.0 & other.0)
-    }
-
-    pub const fn without(self, other: Kinds) -> Kinds {
-        Kinds(self.0 & !other.0)
-    }
-
-    pub const fn contains(self, other: Kinds) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    pub const fn intersects(self, other: Kinds) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// Exactly one kind.
-    pub const fn is_single(self) -> bool {
-        self.0.count_ones() == 1
-    }
-}
+/// The kinds of values, one bit each: the runtime's, which the standard
+/// library's signatures are written in.
+pub use uml_runtime::stdlib::native::Kinds;
 
 /// The static type of an expression.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -907,3 +907,157 @@ mod tests {
         }
     }
 }
+
+/// Whether two member keys of validated JSON name the same member: their
+/// bodies compared decoded.
+pub fn same_key(bytes: &[u8], a: RawValue, b: RawValue) -> bool {
+    if !a.has(RawValue::ESCAPED) && !b.has(RawValue::ESCAPED) {
+        return a.string_body(bytes) == b.string_body(bytes);
+    }
+    let (mut x, mut y) = (String::new(), String::new());
+    decode_lossy(&mut x, a.string_body(bytes));
+    decode_lossy(&mut y, b.string_body(bytes));
+    x == y
+}
+
+/// Decodes a string body; a body that is not UTF-8 decodes to U+FFFD.
+fn decode_lossy(out: &mut String, body: &[u8]) {
+    match std::str::from_utf8(body) {
+        Ok(body) => decode_str(body, out),
+        Err(_) => out.push('\u{FFFD}'),
+    }
+}
+
+/// Appends the validated JSON value `raw` of `bytes` in the language's
+/// compact form (`encode_json`, composite payload fields): no whitespace,
+/// members in first-seen order with a repeated key keeping its last value,
+/// strings decoded and escaped again, numbers in the language's formatting
+/// (a number too large for a float, such as `1e400`, is kept as a string
+/// of its text). Recursion is bounded by the scan's [`MAX_DEPTH`].
+pub fn write_compact(bytes: &[u8], raw: RawValue, out: &mut String) {
+    use crate::stdlib::json_string::push_json_str;
+    use crate::stdlib::number;
+    match raw.kind {
+        JsonKind::Null => out.push_str("null"),
+        JsonKind::Bool => out.push_str(if bytes.get(raw.start as usize) == Some(&b't') { "true" } else { "false" }),
+        JsonKind::String => push_json_decoded(out, raw.string_body(bytes)),
+        JsonKind::Number => {
+            let text = std::str::from_utf8(raw.text(bytes)).unwrap_or("");
+            match number_value(text, raw) {
+                Number::Int(i) => number::format_int(i, out),
+                Number::Float(f) => number::format_float(f, out),
+                Number::Text => push_json_str(out, text),
+            }
+        }
+        JsonKind::Array => {
+            out.push('[');
+            let mut first = true;
+            for_each_element(bytes, raw, |el| {
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                write_compact(bytes, el, out);
+                true
+            });
+            out.push(']');
+        }
+        JsonKind::Object => {
+            out.push('{');
+            let mut first = true;
+            for_each_member(bytes, raw, |key, _| {
+                if first_occurrence(bytes, raw, key) {
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    push_json_decoded(out, key.string_body(bytes));
+                    out.push(':');
+                    write_compact(bytes, last_value(bytes, raw, key), out);
+                }
+                true
+            });
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON number as the language reads it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+    /// Not finite as a float (`1e400`): kept as its text, a string.
+    Text,
+}
+
+/// How the language reads the number `text` (the text of `raw`): an int
+/// when it has no fraction or exponent and fits, else a finite float, else
+/// its text.
+pub fn number_value(text: &str, raw: RawValue) -> Number {
+    if raw.has(RawValue::NONFINITE) {
+        return Number::Text;
+    }
+    if !text.bytes().any(|c| matches!(c, b'.' | b'e' | b'E'))
+        && let Ok(i) = text.parse::<i64>()
+    {
+        return Number::Int(i);
+    }
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() => Number::Float(f),
+        _ => Number::Text,
+    }
+}
+
+/// Appends a JSON string body decoded and escaped again, with its quotes.
+pub fn push_json_decoded(out: &mut String, body: &[u8]) {
+    use crate::stdlib::json_string::push_json_body;
+    out.push('"');
+    decode_string(body, |chunk| match std::str::from_utf8(chunk) {
+        Ok(s) => push_json_body(out, s),
+        Err(_) => out.push('\u{FFFD}'),
+    });
+    out.push('"');
+}
+
+/// Whether `key` is the first member of `object` with its name.
+pub fn first_occurrence(bytes: &[u8], object: RawValue, key: RawValue) -> bool {
+    let mut first = true;
+    for_each_member(bytes, object, |k, _| {
+        if k.start >= key.start {
+            return false;
+        }
+        first &= !same_key(bytes, k, key);
+        first
+    });
+    first
+}
+
+/// The value of the last member of `object` named as `key`.
+pub fn last_value(bytes: &[u8], object: RawValue, key: RawValue) -> RawValue {
+    let mut found = RawValue { kind: JsonKind::Null, start: 0, end: 0, flags: 0 };
+    for_each_member(bytes, object, |k, v| {
+        if same_key(bytes, k, key) {
+            found = v;
+        }
+        true
+    });
+    found
+}
+
+/// The number of distinct member names of a validated object (a repeated
+/// key counts once), or of elements of an array.
+pub fn container_len(bytes: &[u8], raw: RawValue) -> usize {
+    let mut n = 0;
+    match raw.kind {
+        JsonKind::Array => for_each_element(bytes, raw, |_| {
+            n += 1;
+            true
+        }),
+        _ => for_each_member(bytes, raw, |key, _| {
+            n += usize::from(first_occurrence(bytes, raw, key));
+            true
+        }),
+    }
+    n
+}

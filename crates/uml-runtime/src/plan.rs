@@ -209,58 +209,7 @@ impl Meta {
     }
 }
 
-macro_rules! funcs {
-    ($( $variant:ident = $name:literal, )*) => {
-        /// A standard library function, known by its name in rules. The
-        /// compiler's signatures (`uml_compiler::stdlib`) describe them; the
-        /// executor implements them.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Func {
-            $( $variant, )*
-        }
-
-        impl Func {
-            /// Every function, in declaration order.
-            pub const ALL: &'static [Func] = &[$( Func::$variant ),*];
-
-            /// The name rules call it by.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $( Func::$variant => $name, )*
-                }
-            }
-        }
-    };
-}
-
-funcs! {
-    ParseJson = "parse_json",
-    ParseRegex = "parse_regex",
-    ParseKlog = "parse_klog",
-    ParseLogfmt = "parse_logfmt",
-    ParseTimestamp = "parse_timestamp",
-    StripAnsiEscapeCodes = "strip_ansi_escape_codes",
-    Upcase = "upcase",
-    Downcase = "downcase",
-    Trim = "trim",
-    Contains = "contains",
-    StartsWith = "starts_with",
-    EndsWith = "ends_with",
-    Replace = "replace",
-    Split = "split",
-    Slice = "slice",
-    Length = "length",
-    ToString = "to_string",
-    ToInt = "to_int",
-    Truncate = "truncate",
-    Exists = "exists",
-    IsNull = "is_null",
-    IsObject = "is_object",
-    IsString = "is_string",
-    Get = "get",
-    Level = "level",
-    EncodeJson = "encode_json",
-}
+pub use crate::stdlib::Func;
 
 impl fmt::Display for Func {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

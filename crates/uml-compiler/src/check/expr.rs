@@ -559,7 +559,7 @@ impl RuleChecker<'_> {
         if let Some(def) = prelude::lookup(func.name) {
             return self.defined_call(def, func, abort, args, span);
         }
-        let Some(sig) = stdlib::lookup(func.name) else {
+        let Some(id) = stdlib::lookup(func.name) else {
             let mut d = Diagnostic::new(Code::UnknownFunction, format!("unknown function `{}`", func.name)).primary(
                 self.file,
                 func.span,
@@ -574,6 +574,7 @@ impl RuleChecker<'_> {
             }
             return expr(ExprKind::Null, Type::NEVER, false, span);
         };
+        let sig = id.native();
         let errors_before = self.error_count();
         let bound = self.bind_args(sig, args, span);
         let mut fallible_args = false;
@@ -590,12 +591,9 @@ impl RuleChecker<'_> {
             fallible_args |= value.fallible;
             if param.literal && !is_literal(&value) {
                 self.error(
-                    Diagnostic::new(
-                        Code::NotConstant,
-                        format!("`{}` of `{}` must be a literal", param.name, sig.name()),
-                    )
-                    .primary(self.file, value.span, "computed at run time")
-                    .note("the compiler prepares it once, when the rules load"),
+                    Diagnostic::new(Code::NotConstant, format!("`{}` of `{}` must be a literal", param.name, sig.name))
+                        .primary(self.file, value.span, "computed at run time")
+                        .note("the compiler prepares it once, when the rules load"),
                 );
             }
             if !value.ty.is_never() {
@@ -604,7 +602,7 @@ impl RuleChecker<'_> {
                     let ty = value.ty.clone();
                     let mut d = Diagnostic::new(
                         Code::ArgumentType,
-                        format!("`{}` of `{}` takes `{param_ty}`, not `{ty}`", param.name, sig.name()),
+                        format!("`{}` of `{}` takes `{param_ty}`, not `{ty}`", param.name, sig.name),
                     )
                     .primary(self.file, value.span, format!("this is `{ty}`"))
                     .note(signature_note(sig));
@@ -620,8 +618,8 @@ impl RuleChecker<'_> {
             }
             checked.push(Some(value));
         }
-        self.check_literal_args(sig, &checked);
-        if sig.func == stdlib::Func::Exists {
+        self.check_literal_args(id, &checked);
+        if id == stdlib::Func::Exists {
             self.check_exists_arg(args);
         }
         let first_ty = checked.first().and_then(|a| a.as_ref()).map_or(Type::NEVER, |a| a.ty.clone());
@@ -630,16 +628,16 @@ impl RuleChecker<'_> {
             Fails::Always => true,
             Fails::WhenFirstArgMay(kinds) => first_ty.may_be(kinds),
         } || kind_check
-            || (sig.func == stdlib::Func::Get && !literal_path(checked.get(1).and_then(Option::as_ref)));
+            || (id == stdlib::Func::Get && !literal_path(checked.get(1).and_then(Option::as_ref)));
         // After a mistake in the arguments, whether the call can fail is unknown.
         if abort && !own && self.error_count() == errors_before {
-            self.abort_infallible(sig.name(), func.span, "cannot fail with these arguments");
+            self.abort_infallible(sig.name, func.span, "cannot fail with these arguments");
         }
         // An argument that could not be resolved makes the result unknown too.
         let unknown = checked.iter().flatten().any(|a| a.ty.is_never());
-        let ty = if unknown { Type::NEVER } else { (sig.returns)(&first_ty) };
+        let ty = if unknown { Type::NEVER } else { stdlib::returns(sig, &first_ty) };
         let fallible = fallible_args || (own && !abort);
-        expr(ExprKind::Call { func: sig.func, args: checked, abort }, ty, fallible, span)
+        expr(ExprKind::Call { func: id, args: checked, abort }, ty, fallible, span)
     }
 
     /// Matches arguments to parameters: positional first, then by name.
@@ -758,7 +756,7 @@ impl RuleChecker<'_> {
                                 Code::WrongArguments,
                                 format!(
                                     "`{}` takes {} {n} argument{}",
-                                    sig.name(),
+                                    sig.name,
                                     if sig.params.iter().all(|p| p.required) { "exactly" } else { "at most" },
                                     if n == 1 { "" } else { "s" }
                                 ),
@@ -778,7 +776,7 @@ impl RuleChecker<'_> {
                         None => {
                             let mut d = Diagnostic::new(
                                 Code::WrongArguments,
-                                format!("`{}` has no parameter `{}`", sig.name(), name.name),
+                                format!("`{}` has no parameter `{}`", sig.name, name.name),
                             )
                             .primary(self.file, name.span, "unknown parameter")
                             .note(signature_note(sig));
@@ -816,7 +814,7 @@ impl RuleChecker<'_> {
                     self.error(
                         Diagnostic::new(
                             Code::WrongArguments,
-                            format!("`{}` needs its `{}` argument", sig.name(), param.name),
+                            format!("`{}` needs its `{}` argument", sig.name, param.name),
                         )
                         .primary(self.file, span, format!("no `{}` given", param.name))
                         .note(signature_note(sig)),
@@ -828,8 +826,8 @@ impl RuleChecker<'_> {
     }
 
     /// Literal arguments whose values are known: the `level` scale.
-    fn check_literal_args(&mut self, sig: &Signature, args: &[Option<Expr>]) {
-        if sig.func == stdlib::Func::Level
+    fn check_literal_args(&mut self, func: stdlib::Func, args: &[Option<Expr>]) {
+        if func == stdlib::Func::Level
             && let Some(Some(Expr { kind: ExprKind::Str(s), span, .. })) = args.get(1)
             && uml_runtime::stdlib::level::Scale::from_name(s).is_none()
         {
@@ -864,7 +862,7 @@ impl RuleChecker<'_> {
 fn signature_note(sig: &Signature) -> String {
     let params: Vec<String> =
         sig.params.iter().map(|p| if p.required { p.name.to_string() } else { format!("{}: …", p.name) }).collect();
-    format!("the signature is `{}({})`", sig.name(), params.join(", "))
+    format!("the signature is `{}({})`", sig.name, params.join(", "))
 }
 
 /// An array literal of values that are strings or ints: a path `get`

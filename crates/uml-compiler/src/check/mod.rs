@@ -647,8 +647,8 @@ fn why_fallible(e: &hir::Expr) -> Why {
     let why = |span: Span, label: String| Why { span, label, note: None, help: None };
     match &e.kind {
         K::Call { func, args, .. } => {
-            let sig = crate::stdlib::signature(*func);
-            let name = sig.name();
+            let sig = func.native();
+            let name = sig.name;
             let first = args.first().and_then(Option::as_ref);
             match (sig.fails, first) {
                 (Fails::Always, _) => return why(e.span, format!("`{name}` can fail")),

@@ -4,6 +4,12 @@
 //! owned values, a tree walk, a fresh allocation wherever one is convenient.
 //! The optimized executor must produce exactly what this produces, and the
 //! differential property tests hold it to that; `uml test` may also use it.
+//! What it specifies on its own is the language: routing, statements,
+//! paths, comparisons, templates, fallibility, JSON values. A call to the
+//! standard library runs the function's one definition
+//! ([`Func::native`]) on the evaluator's values, containers passed as JSON
+//! text; so the differential tests hold the executor's own fast paths
+//! for functions to that definition.
 //!
 //! Recursion follows the HIR, whose depth the parser bounds.
 
@@ -14,7 +20,7 @@ use crate::hir::{Expectation, ExprKind, Meta, Output, Part, Program, Rule, Segme
 use crate::stdlib::Func;
 use std::collections::HashMap;
 use uml_runtime::exec::{CUT_MARKER, cut_point};
-use uml_runtime::stdlib::{ansi, number, text};
+use uml_runtime::stdlib::number;
 use uml_syntax::Span;
 use uml_syntax::ast::CompareOp;
 pub use value::Value;
@@ -373,185 +379,74 @@ impl<'p> Evaluator<'p> {
             .or_insert_with(|| regex::Regex::new(pattern).expect("the checker validated the regex"))
     }
 
+    /// A call: the function's definition ([`Func::native`]) on the
+    /// argument values, containers passed as their JSON text.
     fn call(&mut self, frame: &mut Frame<'_>, func: Func, args: &[Option<Expr>]) -> Eval<Value> {
-        // Regex arguments are patterns, not values.
-        let mut values = Vec::with_capacity(args.len());
-        let mut pattern: Option<&str> = None;
-        for arg in args {
-            match arg {
-                Some(Expr { kind: ExprKind::Regex(r), .. }) => {
-                    pattern = Some(&r.pattern);
-                    values.push(None);
-                }
-                Some(e) => values.push(Some(self.expr(frame, e)?)),
-                None => values.push(None),
-            }
-        }
+        use uml_runtime::json::{JsonKind, RawValue};
+        use uml_runtime::stdlib::native::{Arg, Args, Context, Ret};
         if func == Func::Exists {
             return Ok(Value::Bool(self.exists(frame, args[0].as_ref().expect("exists has its argument"))?));
         }
-        let arg = |i: usize| values.get(i).and_then(|v| v.as_ref());
-        let string = |i: usize| -> Eval<&str> {
-            match arg(i) {
-                Some(Value::Str(s)) => Ok(s),
-                Some(other) => error(format!("expected a string, found {}", other.kind())),
-                None => error("missing argument"),
-            }
-        };
-        let int_or = |i: usize, default: i64| -> Eval<i64> {
-            match arg(i) {
-                None => Ok(default),
-                Some(Value::Int(n)) => Ok(*n),
-                Some(other) => error(format!("expected an int, found {}", other.kind())),
-            }
-        };
-        let bool_or = |i: usize, default: bool| -> Eval<bool> {
-            match arg(i) {
-                None => Ok(default),
-                Some(Value::Bool(b)) => Ok(*b),
-                Some(other) => error(format!("expected a bool, found {}", other.kind())),
-            }
-        };
+        let Some(body) = func.native().call else { return error("a special form reached a call") };
+        // Regex arguments are patterns, not values; containers are encoded.
+        let mut values = Vec::with_capacity(args.len());
+        let mut regexes = Vec::new();
+        for arg in args {
+            values.push(match arg {
+                Some(Expr { kind: ExprKind::Regex(r), .. }) => {
+                    regexes.push(self.regex(&r.pattern).clone());
+                    None
+                }
+                Some(e) => Some(self.expr(frame, e)?),
+                None => None,
+            });
+        }
+        let encoded: Vec<Option<String>> = values
+            .iter()
+            .map(|v| match v {
+                Some(v @ (Value::Array(_) | Value::Object(_))) => Some(v.to_json()),
+                _ => None,
+            })
+            .collect();
+        let mut regexes = regexes.iter();
+        let call_args: Vec<Option<Arg<'_>>> = args
+            .iter()
+            .zip(&values)
+            .zip(&encoded)
+            .map(|((arg, value), json)| match (value, json) {
+                (_, Some(json)) => {
+                    let kind = if json.starts_with('[') { JsonKind::Array } else { JsonKind::Object };
+                    Some(Arg::Json(json.as_bytes(), RawValue { kind, start: 0, end: json.len() as u32, flags: 0 }))
+                }
+                (Some(Value::Null), _) => Some(Arg::Null),
+                (Some(Value::Bool(b)), _) => Some(Arg::Bool(*b)),
+                (Some(Value::Int(i)), _) => Some(Arg::Int(*i)),
+                (Some(Value::Float(f)), _) => Some(Arg::Float(*f)),
+                (Some(Value::Str(s)), _) => Some(Arg::Str(s)),
+                (Some(Value::Array(_) | Value::Object(_)), None) => unreachable!("containers are encoded"),
+                (None, _) if matches!(arg, Some(Expr { kind: ExprKind::Regex(_), .. })) => {
+                    regexes.next().map(Arg::Regex)
+                }
+                (None, _) => None,
+            })
+            .collect();
+        let native = func.native();
+        native
+            .check_args(|i| call_args.get(i).copied().flatten().map(|a| a.kind()))
+            .map_err(|e| Fail::Error(e.to_string()))?;
         let mut out = String::new();
-        Ok(match func {
-            Func::ParseJson => value::parse_json(string(0)?).map_err(|e| Fail::Error(e.to_string()))?,
-            Func::ParseRegex => {
-                let s = string(0)?.to_string();
-                let numeric = bool_or(2, false)?;
-                let re = self.regex(pattern.expect("parse_regex has a regex literal"));
-                let Some(caps) = re.captures(&s) else { return error("the pattern does not match") };
-                let mut members = Vec::new();
-                for (i, name) in re.capture_names().enumerate() {
-                    let v = caps.get(i).map_or(Value::Null, |m| Value::Str(m.as_str().to_string()));
-                    match name {
-                        Some(n) => members.push((n.to_string(), v)),
-                        None if numeric => members.push((i.to_string(), v)),
-                        None => {}
-                    }
-                }
-                Value::Object(members)
-            }
-            Func::StripAnsiEscapeCodes => {
-                ansi::strip_ansi_escape_codes(string(0)?, &mut out);
-                Value::Str(out)
-            }
-            Func::Upcase => {
-                text::upcase(string(0)?, &mut out);
-                Value::Str(out)
-            }
-            Func::Downcase => {
-                text::downcase(string(0)?, &mut out);
-                Value::Str(out)
-            }
-            Func::Trim => Value::Str(text::trim(string(0)?).to_string()),
-            Func::Contains => Value::Bool(text::contains(string(0)?, string(1)?, bool_or(2, true)?)),
-            Func::StartsWith => Value::Bool(text::starts_with(string(0)?, string(1)?, bool_or(2, true)?)),
-            Func::EndsWith => Value::Bool(text::ends_with(string(0)?, string(1)?, bool_or(2, true)?)),
-            Func::Replace => {
-                let s = string(0)?.to_string();
-                let with = string(2)?.to_string();
-                let count = int_or(3, -1)?;
-                match pattern {
-                    Some(p) => {
-                        let re = self.regex(p);
-                        let limit = usize::try_from(count).unwrap_or(0);
-                        Value::Str(re.replacen(&s, limit, with.as_str()).into_owned())
-                    }
-                    None => {
-                        text::replace(&s, string(1)?, &with, count, &mut out);
-                        Value::Str(out)
-                    }
-                }
-            }
-            Func::Split => {
-                let s = string(0)?.to_string();
-                let limit = int_or(2, -1)?;
-                let pieces: Vec<Value> = match pattern {
-                    Some(p) => {
-                        let re = self.regex(p);
-                        if limit < 0 {
-                            re.split(&s).map(|x| Value::Str(x.to_string())).collect()
-                        } else {
-                            re.splitn(&s, limit as usize).map(|x| Value::Str(x.to_string())).collect()
-                        }
-                    }
-                    None => text::split(&s, string(1)?, limit).map(|x| Value::Str(x.to_string())).collect(),
-                };
-                Value::Array(pieces)
-            }
-            Func::Slice => {
-                let start = int_or(1, 0)?;
-                let end = match arg(2) {
-                    None => None,
-                    Some(_) => Some(int_or(2, 0)?),
-                };
-                match arg(0) {
-                    Some(Value::Str(s)) => {
-                        Value::Str(text::slice(s, start, end).map_err(|e| Fail::Error(e.message().into()))?.to_string())
-                    }
-                    Some(Value::Array(items)) => Value::Array(slice_array(items, start, end)?),
-                    Some(other) => return error(format!("cannot slice {}", other.kind())),
-                    None => return error("missing argument"),
-                }
-            }
-            Func::Length => match arg(0) {
-                Some(Value::Str(s)) => Value::Int(text::length(s) as i64),
-                Some(Value::Array(a)) => Value::Int(a.len() as i64),
-                Some(Value::Object(o)) => Value::Int(o.len() as i64),
-                Some(other) => return error(format!("{} has no length", other.kind())),
-                None => return error("missing argument"),
-            },
-            Func::ToString => match arg(0) {
-                Some(Value::Str(s)) => Value::Str(s.clone()),
-                Some(Value::Int(i)) => {
-                    number::format_int(*i, &mut out);
-                    Value::Str(out)
-                }
-                Some(Value::Float(f)) => {
-                    number::format_float(*f, &mut out);
-                    Value::Str(out)
-                }
-                Some(Value::Bool(b)) => Value::Str(b.to_string()),
-                Some(Value::Null) | None => Value::Str(String::new()),
-                Some(other) => return error(format!("cannot convert {} to a string", other.kind())),
-            },
-            Func::ToInt => match arg(0) {
-                Some(Value::Int(i)) => Value::Int(*i),
-                Some(Value::Float(f)) => Value::Int(f.trunc() as i64),
-                Some(Value::Bool(b)) => Value::Int(i64::from(*b)),
-                Some(Value::Null) | None => Value::Int(0),
-                Some(Value::Str(s)) => Value::Int(number::parse_int(s).map_err(|e| Fail::Error(e.message().into()))?),
-                Some(other) => return error(format!("cannot convert {} to an int", other.kind())),
-            },
-            Func::Truncate => {
-                let suffix = match arg(2) {
-                    Some(Value::Str(s)) => s.as_str(),
-                    _ => "",
-                };
-                text::truncate(string(0)?, int_or(1, 0)?).write(suffix, &mut out);
-                Value::Str(out)
-            }
-            Func::Exists => unreachable!("handled above"),
-            Func::IsNull => Value::Bool(matches!(arg(0), Some(Value::Null) | None)),
-            Func::IsObject => Value::Bool(matches!(arg(0), Some(Value::Object(_)))),
-            Func::IsString => Value::Bool(matches!(arg(0), Some(Value::Str(_)))),
-            Func::Get => {
-                let Some(Value::Array(path)) = arg(1) else { return error("the path must be an array") };
-                let mut segments = Vec::with_capacity(path.len());
-                for p in path {
-                    segments.push(match p {
-                        Value::Str(k) => Segment::Key(k.clone()),
-                        Value::Int(i) => Segment::Index(*i),
-                        other => return error(format!("a path element is a string or an int, not {}", other.kind())),
-                    });
-                }
-                walk(arg(0).unwrap_or(&Value::Null), &segments).cloned().unwrap_or(Value::Null)
-            }
-            Func::EncodeJson => Value::Str(arg(0).unwrap_or(&Value::Null).to_json()),
-            Func::ParseKlog | Func::ParseLogfmt | Func::ParseTimestamp | Func::Level => {
-                return self.call_parsers(func, &values, frame.input.timestamp);
-            }
-        })
+        let parse = |text: &str| value::parse_json(text).map_err(|e| Fail::Error(e.to_string()));
+        match body(Args::new(&call_args), &mut out, &Context { now_ns: frame.input.timestamp }) {
+            Err(e) => Err(Fail::Error(e.to_string())),
+            Ok(Ret::Null) => Ok(Value::Null),
+            Ok(Ret::Bool(b)) => Ok(Value::Bool(b)),
+            Ok(Ret::Int(i)) => Ok(Value::Int(i)),
+            Ok(Ret::Float(f)) => Ok(Value::Float(f)),
+            Ok(Ret::Str(s)) => Ok(Value::Str(s.to_string())),
+            Ok(Ret::Written) => Ok(Value::Str(out)),
+            Ok(Ret::WrittenJson(_)) => parse(&out),
+            Ok(Ret::Json(bytes, raw)) => parse(std::str::from_utf8(raw.text(bytes)).unwrap_or("null")),
+        }
     }
 
     /// `exists(path)`: whether the last segment is present, even as null.
@@ -626,17 +521,6 @@ fn walk<'v>(mut v: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
         };
     }
     Some(v)
-}
-
-fn slice_array(items: &[Value], start: i64, end: Option<i64>) -> Eval<Vec<Value>> {
-    let len = items.len() as i64;
-    let norm = |p: i64| if p < 0 { len + p } else { p };
-    let s = norm(start);
-    let e = end.map_or(len, |e| norm(e).min(len));
-    if s < 0 || s > len || e < s {
-        return error("slice bounds out of range");
-    }
-    Ok(items[s as usize..e as usize].to_vec())
 }
 
 fn compare(op: CompareOp, l: &Value, r: &Value) -> Eval<bool> {
@@ -724,83 +608,6 @@ impl Evaluator<'_> {
         let mut frame = Frame { vars, outputs: HashMap::new(), input: LineInput::default() };
         self.expr(&mut frame, e).ok()
     }
-
-    /// The parsing functions whose results are built from the runtime's
-    /// pure parsers.
-    fn call_parsers(&mut self, func: Func, values: &[Option<Value>], now_ns: i64) -> Eval<Value> {
-        use uml_runtime::stdlib::level::{Scale, level_from_number, parse_level};
-        let arg = |i: usize| values.get(i).and_then(|v| v.as_ref());
-        let scale = match arg(1) {
-            Some(Value::Str(s)) => Scale::from_name(s),
-            _ => None,
-        };
-        match func {
-            Func::Level => {
-                let level = match arg(0) {
-                    Some(Value::Str(s)) => parse_level(s, scale).map_err(|e| Fail::Error(e.message().into()))?,
-                    Some(Value::Int(n)) => match scale {
-                        Some(scale) => level_from_number(*n, scale)
-                            .ok_or_else(|| Fail::Error("no level for this number".into()))?,
-                        None => return error("a numeric level needs a `scale`"),
-                    },
-                    Some(other) => return error(format!("{} is not a level", other.kind())),
-                    None => return error("missing argument"),
-                };
-                Ok(Value::Str(level.as_str().to_string()))
-            }
-            _ => text_parser(func, values, now_ns),
-        }
-    }
-}
-
-/// `parse_klog`, `parse_logfmt` and `parse_timestamp`.
-fn text_parser(func: Func, values: &[Option<Value>], now_ns: i64) -> Eval<Value> {
-    use uml_runtime::stdlib::{klog, logfmt, timestamp};
-    let string = |i: usize| -> Eval<&str> {
-        match values.get(i).and_then(|v| v.as_ref()) {
-            Some(Value::Str(s)) => Ok(s),
-            Some(other) => error(format!("expected a string, found {}", other.kind())),
-            None => error("missing argument"),
-        }
-    };
-    let fail = |m: &'static str| Fail::Error(m.into());
-    Ok(match func {
-        Func::ParseKlog => {
-            let k = klog::parse_klog(string(0)?).map_err(|e| fail(e.message()))?;
-            let ts = k.timestamp(now_ns).map_err(|e| fail(e.message()))?;
-            Value::Object(vec![
-                ("level".into(), Value::Str(k.level.as_str().into())),
-                ("timestamp".into(), Value::Int(ts)),
-                ("id".into(), Value::Int(k.id as i64)),
-                ("file".into(), Value::Str(k.file.into())),
-                ("line".into(), Value::Int(i64::from(k.line))),
-                ("message".into(), Value::Str(k.message.into())),
-            ])
-        }
-        Func::ParseLogfmt => {
-            let mut members: Vec<(String, Value)> = Vec::new();
-            for pair in logfmt::parse_logfmt(string(0)?) {
-                let pair = pair.map_err(|e| fail(e.message()))?;
-                let value = match pair.value {
-                    logfmt::LogfmtValue::True => Value::Bool(true),
-                    v => {
-                        let mut s = String::new();
-                        v.write(&mut s);
-                        Value::Str(s)
-                    }
-                };
-                match members.iter_mut().find(|(k, _)| k == pair.key) {
-                    Some(slot) => slot.1 = value,
-                    None => members.push((pair.key.to_string(), value)),
-                }
-            }
-            Value::Object(members)
-        }
-        Func::ParseTimestamp => {
-            Value::Int(timestamp::parse_timestamp(string(0)?, string(1)?).map_err(|e| fail(e.message()))?)
-        }
-        _ => unreachable!("text_parser handles the parsing functions only"),
-    })
 }
 
 /// Whether `e` is closed (see [`Evaluator::eval_closed`]); fills `vars`

@@ -4,19 +4,12 @@
 use super::{Bufs, Executor, FALSE, Failed, LEVELS, Step, TRUE, text_in};
 use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Aux, Buf, Cmp, KLOG_FIELDS, Piece, Slot, Text, Value};
-use crate::plan::{Container, Func, KindTest, NO_SLOT, RegexIdiom, Run};
-use crate::stdlib::level::{Level, Scale, level_from_number, parse_level};
-use crate::stdlib::{ansi, klog, logfmt, number, text, timestamp};
+use crate::plan::{Container, Func, NO_SLOT, RegexIdiom, Run};
+use crate::stdlib::json_string::push_json_str;
+use crate::stdlib::level::parse_level;
+use crate::stdlib::native::{Arg, Args, Context, Failure, Kinds, MAX_PARAMS, Ret};
+use crate::stdlib::{ansi, klog, number, text, timestamp};
 use std::cmp::Ordering;
-
-fn level_text(level: Level) -> Text {
-    LEVELS[match level {
-        Level::Debug => 0,
-        Level::Info => 1,
-        Level::Warning => 2,
-        Level::Error => 3,
-    }]
-}
 
 /// The sub-range of `t` that `part`, a slice of `t`'s text, covers.
 fn sub_text(t: Text, whole: &str, part: &str) -> Text {
@@ -56,42 +49,6 @@ fn needs_trim_raw(raw: &[u8]) -> bool {
     !plain(first) || !plain(last) || escaped_last
 }
 
-/// Appends `s` as a JSON string to a `String`.
-pub(crate) fn push_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    push_json_body(out, s);
-    out.push('"');
-}
-
-/// Appends `s` escaped as the body of a JSON string.
-pub(crate) fn push_json_body(out: &mut String, s: &str) {
-    let mut run = 0;
-    for (i, c) in s.bytes().enumerate() {
-        let esc: &str = match c {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..0x20 => "",
-            _ => continue,
-        };
-        out.push_str(&s[run..i]);
-        if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(c >> 4)]));
-            out.push(char::from(HEX[usize::from(c & 15)]));
-        } else {
-            out.push_str(esc);
-        }
-        run = i + 1;
-    }
-    out.push_str(&s[run..]);
-}
-
 impl Executor<'_> {
     fn arg(&self, args: &[Slot], i: usize) -> Option<Value> {
         match args.get(i) {
@@ -104,7 +61,7 @@ impl Executor<'_> {
         match self.arg(args, i) {
             None => Ok(default),
             Some(Value::Int(n)) => Ok(n),
-            Some(other) => self.fail_parts(&["expected an int, found ", other.kind()]),
+            Some(other) => self.failure(Failure::kind("expected an int, found ", other.kind(), "")),
         }
     }
 
@@ -112,7 +69,7 @@ impl Executor<'_> {
         match self.arg(args, i) {
             None => Ok(default),
             Some(Value::Bool(v)) => Ok(v),
-            Some(other) => self.fail_parts(&["expected a bool, found ", other.kind()]),
+            Some(other) => self.failure(Failure::kind("expected a bool, found ", other.kind(), "")),
         }
     }
 
@@ -142,8 +99,26 @@ impl Executor<'_> {
         Ok(self.scratch_text(start))
     }
 
-    pub(super) fn call(&mut self, b: &Bufs<'_>, dst: Slot, func: Func, args: &[Slot], aux: Aux) -> Step {
-        let v = match func {
+    /// A call: the executor's own operation where it has one (see
+    /// [`Executor::fast_call`]), else the function's definition
+    /// ([`Func::native`]).
+    pub(super) fn call(&mut self, b: &Bufs<'_>, dst: Slot, func: Func, args: &[Slot], aux: Aux, now_ns: i64) -> Step {
+        let v = match self.fast_call(b, func, args, aux)? {
+            Some(v) => v,
+            None => self.call_native(b, func, args, aux, now_ns)?,
+        };
+        self.set(dst, v);
+        Ok(())
+    }
+
+    /// What the executor knows better than a call: a JSON string still
+    /// undecoded that a function would leave as it is, a timestamp format
+    /// compiled with the rule set, a regex's capture buffers allocated
+    /// once, a regex idiom answered without running it. Each gives the
+    /// definition's answer (the differential tests hold them to it);
+    /// `None` when the call is left to the definition.
+    fn fast_call(&mut self, b: &Bufs<'_>, func: Func, args: &[Slot], aux: Aux) -> Result<Option<Value>, Failed> {
+        Ok(Some(match func {
             // A JSON string whose body holds no `\u` escape and no raw
             // control character cannot hold an ESC: it stays undecoded, and
             // the record writer copies it through.
@@ -160,108 +135,39 @@ impl Executor<'_> {
             {
                 self.arg(args, 0).unwrap_or(Value::Null)
             }
-            Func::StripAnsiEscapeCodes => {
+            // A string passed through whole stays as it is, a JSON string
+            // undecoded: the record writer copies it through.
+            Func::ToString if self.arg(args, 0).is_some_and(Value::is_string) => {
+                self.arg(args, 0).unwrap_or(Value::Null)
+            }
+            Func::StripAnsiEscapeCodes if self.arg(args, 0).is_some_and(Value::is_string) => {
                 let s = self.string(b, args, 0)?;
                 if ansi::needs_strip(self.text(b, s)) {
-                    Value::Str(self.produce(b, s, ansi::strip_ansi_escape_codes)?)
-                } else {
-                    Value::Str(s)
+                    return Ok(None);
                 }
+                Value::Str(s)
             }
-            Func::Upcase => {
-                let s = self.string(b, args, 0)?;
-                Value::Str(self.produce(b, s, text::upcase)?)
-            }
-            Func::Downcase => {
-                let s = self.string(b, args, 0)?;
-                Value::Str(self.produce(b, s, text::downcase)?)
-            }
-            Func::Trim => {
+            Func::Trim if matches!(self.arg(args, 0), Some(Value::Str(_))) => {
                 let s = self.string(b, args, 0)?;
                 let whole = self.text(b, s);
                 Value::Str(sub_text(s, whole, text::trim(whole)))
             }
-            Func::Contains | Func::StartsWith | Func::EndsWith => {
-                let s = self.string(b, args, 0)?;
-                let sub = self.string(b, args, 1)?;
-                let case = self.bool_or(args, 2, true)?;
-                let (s, sub) = (self.text(b, s), self.text(b, sub));
-                Value::Bool(match func {
-                    Func::Contains => text::contains(s, sub, case),
-                    Func::StartsWith => text::starts_with(s, sub, case),
-                    _ => text::ends_with(s, sub, case),
-                })
-            }
-            Func::Replace => self.replace(b, args, aux)?,
-            Func::Split => self.split(b, args, aux)?,
-            Func::Slice => self.slice(b, args)?,
-            Func::Length => match self.arg(args, 0) {
-                None => return self.fail("missing argument"),
-                Some(v) if v.is_string() => {
-                    let t = self.str_text(b, v).unwrap_or(Text::EMPTY);
-                    Value::Int(text::length(self.text(b, t)) as i64)
-                }
-                Some(Value::JsonContainer(t, c)) => Value::Int(self.container_len(b, t, c.kind()) as i64),
-                Some(other) => return self.fail_parts(&[other.kind(), " has no length"]),
-            },
-            Func::ToString => match self.arg(args, 0) {
-                Some(v) if v.is_string() => v,
-                Some(Value::Int(i)) => {
-                    let start = self.scratch.len();
-                    number::format_int(i, &mut self.scratch);
-                    Value::Str(self.scratch_text(start))
-                }
-                Some(Value::Float(f)) => {
-                    let start = self.scratch.len();
-                    number::format_float(f, &mut self.scratch);
-                    Value::Str(self.scratch_text(start))
-                }
-                Some(Value::Bool(v)) => Value::Str(if v { TRUE } else { FALSE }),
-                Some(Value::Null) | None => Value::Str(Text::EMPTY),
-                Some(other) => return self.fail_parts(&["cannot convert ", other.kind(), " to a string"]),
-            },
-            Func::ToInt => match self.arg(args, 0) {
-                Some(Value::Int(i)) => Value::Int(i),
-                Some(Value::Float(f)) => Value::Int(f.trunc() as i64),
-                Some(Value::Bool(v)) => Value::Int(i64::from(v)),
-                Some(Value::Null) | None => Value::Int(0),
-                Some(v) if v.is_string() => {
-                    let t = self.str_text(b, v).unwrap_or(Text::EMPTY);
-                    match number::parse_int(self.text(b, t)) {
-                        Ok(i) => Value::Int(i),
-                        Err(e) => return self.fail(e.message()),
-                    }
-                }
-                Some(other) => return self.fail_parts(&["cannot convert ", other.kind(), " to an int"]),
-            },
-            Func::Truncate => {
-                let s = self.string(b, args, 0)?;
-                let limit = self.int_or(args, 1, 0)?;
-                let suffix = match self.arg(args, 2) {
-                    Some(v) if v.is_string() => self.str_text(b, v).unwrap_or(Text::EMPTY),
-                    _ => Text::EMPTY,
+            // The scale prepared with the rule set, the level's name a constant.
+            Func::Level if self.arg(args, 0).is_some_and(Value::is_string) => {
+                let scale = match aux {
+                    Aux::Scale(s) => s,
+                    _ => None,
                 };
-                self.tmp.clear();
-                let (s, suffix) = (text_in(&self.scratch, b, s), text_in(&self.scratch, b, suffix));
-                text::truncate(s, limit).write(suffix, &mut self.tmp);
-                Value::Str(self.commit_tmp()?)
+                let s = self.string(b, args, 0)?;
+                match parse_level(self.text(b, s), scale) {
+                    Ok(level) => Value::Str(LEVELS[level as usize]),
+                    Err(e) => return self.fail(e.message()),
+                }
             }
-            Func::IsNull => Value::Bool(matches!(self.arg(args, 0), Some(Value::Null) | None)),
-            Func::IsObject => Value::Bool(self.arg(args, 0).is_some_and(|v| KindTest::Object.holds(v))),
-            Func::IsString => Value::Bool(self.arg(args, 0).is_some_and(|v| KindTest::String.holds(v))),
-            Func::Get => self.get_path(b, args)?,
-            Func::Level => self.level(b, args, aux)?,
-            Func::EncodeJson => {
-                let v = self.arg(args, 0).unwrap_or(Value::Null);
-                let start = self.scratch.len();
-                self.tmp.clear();
-                let mut out = std::mem::take(&mut self.tmp);
-                self.write_json(b, v, &mut out);
-                self.scratch.push_str(&out);
-                self.tmp = out;
-                self.check_scratch()?;
-                Value::Str(self.scratch_text(start))
-            }
+            Func::Replace => match self.regex_idiom(b, args, aux)? {
+                Some(v) => v,
+                None => return Ok(None),
+            },
             Func::ParseTimestamp => {
                 let s = self.string(b, args, 0)?;
                 let Aux::Format(f) = aux else { return self.fail("parse_timestamp needs a format") };
@@ -278,250 +184,143 @@ impl Executor<'_> {
                 }
             }
             Func::ParseRegex => self.parse_regex(b, args, aux)?,
-            Func::ParseLogfmt => self.parse_logfmt(b, args)?,
             Func::ParseJson | Func::ParseKlog | Func::Exists => {
                 return self.fail("internal: this function is lowered to its own op");
             }
-        };
-        self.set(dst, v);
-        Ok(())
+            _ => return Ok(None),
+        }))
     }
 
-    fn container_len(&self, b: &Bufs<'_>, t: Text, kind: JsonKind) -> usize {
-        let bytes = self.buffer(b, t.buf);
-        let raw = json::RawValue { kind, start: t.start, end: t.end, flags: 0 };
-        let mut n = 0;
-        match kind {
-            JsonKind::Array => json::for_each_element(bytes, raw, |_| {
-                n += 1;
-                true
-            }),
-            _ => {
-                // Members with distinct keys: a repeated key counts once.
-                json::for_each_member(bytes, raw, |key, _| {
-                    let mut earlier = false;
-                    json::for_each_member(bytes, raw, |k, _| {
-                        if k.start >= key.start {
-                            return false;
-                        }
-                        earlier |= same_key(bytes, k, key);
-                        !earlier
-                    });
-                    n += usize::from(!earlier);
-                    true
-                });
+    /// Calls the function's definition on the slot values: strings
+    /// decoded, containers as their JSON text, literals from `aux`.
+    #[inline(never)]
+    fn call_native(&mut self, b: &Bufs<'_>, func: Func, args: &[Slot], aux: Aux, now_ns: i64) -> Result<Value, Failed> {
+        let native = func.native();
+        let Some(body) = native.call else { return self.fail("internal: a special form reached a call") };
+        if let Err(e) = native.check_args(|i| self.arg(args, i).map(Value::kind)) {
+            return self.failure(e);
+        }
+        let n = native.params.len().min(MAX_PARAMS);
+        // Strings decoded first: decoding may write the scratch.
+        let mut values: [Option<Value>; MAX_PARAMS] = [None; MAX_PARAMS];
+        let mut texts = [Text::EMPTY; MAX_PARAMS];
+        for i in 0..n {
+            values[i] = self.arg(args, i);
+            if let Some(v) = values[i]
+                && let Some(t) = self.str_text(b, v)
+            {
+                texts[i] = t;
             }
         }
-        n
-    }
-
-    fn replace(&mut self, b: &Bufs<'_>, args: &[Slot], aux: Aux) -> Result<Value, Failed> {
-        let s = self.string(b, args, 0)?;
-        let pattern = match aux {
-            Aux::Regex(_) => None,
-            _ => Some(self.string(b, args, 1)?),
-        };
-        let with = self.string(b, args, 2)?;
-        let count = self.int_or(args, 3, -1)?;
-        self.tmp.clear();
         let plan = self.plan;
-        let (st, wt) = (text_in(&self.scratch, b, s), text_in(&self.scratch, b, with));
-        match (aux, pattern) {
-            // What the idiom's regex would leave, without running it: a
-            // part of the input, not a copy.
-            (Aux::Regex(r), _) if wt.is_empty() && plan.regex_idioms.get(r as usize).copied().flatten().is_some() => {
-                let kept = match plan.regex_idioms[r as usize] {
-                    Some(RegexIdiom::TrailingWhitespace) => st.trim_end(),
-                    _ => {
-                        let first_line = memchr::memchr(b'\n', st.as_bytes()).unwrap_or(st.len());
-                        match memchr::memrchr(b'\r', &st.as_bytes()[..first_line]) {
-                            Some(cr) => &st[cr + 1..],
-                            None => st,
-                        }
+        let scratch = &self.scratch;
+        let mut call_args: [Option<Arg<'_>>; MAX_PARAMS] = [None; MAX_PARAMS];
+        for i in 0..n {
+            call_args[i] = match values[i] {
+                None => match aux {
+                    Aux::Regex(r) if native.params[i].kinds.contains(Kinds::REGEX) => {
+                        Some(Arg::Regex(&plan.regexes[r as usize]))
                     }
-                };
-                return Ok(Value::Str(sub_text(s, st, kept)));
-            }
-            (Aux::Regex(r), _) => {
-                let re = &plan.regexes[r as usize];
-                let limit = usize::try_from(count).unwrap_or(0);
-                if !wt.contains('$') {
-                    // A literal replacement: no captures, no allocation.
-                    let mut last = 0;
-                    let mut changed = false;
-                    for (n, m) in re.find_iter(st).enumerate() {
-                        if limit != 0 && n == limit {
-                            break;
-                        }
-                        self.tmp.push_str(&st[last..m.start()]);
-                        self.tmp.push_str(wt);
-                        last = m.end();
-                        changed = true;
-                    }
-                    if !changed {
-                        return Ok(Value::Str(s));
-                    }
-                    self.tmp.push_str(&st[last..]);
-                } else {
-                    // `$name` expansion: the regex crate's own, which allocates.
-                    self.tmp.push_str(&re.replacen(st, limit, wt));
-                }
-            }
-            (_, Some(p)) => {
-                let pt = text_in(&self.scratch, b, p);
-                text::replace(st, pt, wt, count, &mut self.tmp);
-            }
-            _ => return self.fail("missing argument"),
-        }
-        Ok(Value::Str(self.commit_tmp()?))
-    }
-
-    fn split(&mut self, b: &Bufs<'_>, args: &[Slot], aux: Aux) -> Result<Value, Failed> {
-        let s = self.string(b, args, 0)?;
-        let pattern = match aux {
-            Aux::Regex(_) => None,
-            _ => Some(self.string(b, args, 1)?),
-        };
-        let limit = self.int_or(args, 2, -1)?;
-        self.tmp.clear();
-        self.tmp.push('[');
-        let plan = self.plan;
-        let st = text_in(&self.scratch, b, s);
-        let mut first = true;
-        let mut piece = |out: &mut String, p: &str| {
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_json_str(out, p);
-        };
-        match (aux, pattern) {
-            (Aux::Regex(r), _) => {
-                let re = &plan.regexes[r as usize];
-                if limit < 0 {
-                    re.split(st).for_each(|p| piece(&mut self.tmp, p));
-                } else {
-                    re.splitn(st, limit as usize).for_each(|p| piece(&mut self.tmp, p));
-                }
-            }
-            (_, Some(p)) => {
-                let pt = text_in(&self.scratch, b, p);
-                text::split(st, pt, limit).for_each(|p| piece(&mut self.tmp, p));
-            }
-            _ => return self.fail("missing argument"),
-        }
-        self.tmp.push(']');
-        let t = self.commit_tmp()?;
-        Ok(Value::JsonContainer(t, Container::Array))
-    }
-
-    fn slice(&mut self, b: &Bufs<'_>, args: &[Slot]) -> Result<Value, Failed> {
-        let start = self.int_or(args, 1, 0)?;
-        let end = match self.arg(args, 2) {
-            None => None,
-            Some(_) => Some(self.int_or(args, 2, 0)?),
-        };
-        match self.arg(args, 0) {
-            Some(v) if v.is_string() => {
-                let t = self.str_text(b, v).unwrap_or(Text::EMPTY);
-                let whole = self.text(b, t);
-                match text::slice(whole, start, end) {
-                    Ok(part) => Ok(Value::Str(sub_text(t, whole, part))),
-                    Err(e) => self.fail(e.message()),
-                }
-            }
-            Some(Value::JsonContainer(t, Container::Array)) => {
-                let len = self.container_len(b, t, JsonKind::Array) as i64;
-                let norm = |p: i64| if p < 0 { len + p } else { p };
-                let s = norm(start);
-                let e = end.map_or(len, |e| norm(e).min(len));
-                if s < 0 || s > len || e < s {
-                    return self.fail("slice bounds out of range");
-                }
-                self.tmp.clear();
-                self.tmp.push('[');
-                let bytes = super::buffer_in(&self.scratch, b, t.buf);
-                let raw = json::RawValue { kind: JsonKind::Array, start: t.start, end: t.end, flags: 0 };
-                let mut i = 0;
-                let tmp = &mut self.tmp;
-                json::for_each_element(bytes, raw, |el| {
-                    if i >= s && i < e {
-                        if i > s {
-                            tmp.push(',');
-                        }
-                        tmp.push_str(std::str::from_utf8(el.text(bytes)).unwrap_or("null"));
-                    }
-                    i += 1;
-                    i < e
-                });
-                self.tmp.push(']');
-                let t = self.commit_tmp()?;
-                Ok(Value::JsonContainer(t, Container::Array))
-            }
-            Some(other) => self.fail_parts(&["cannot slice ", other.kind()]),
-            None => self.fail("missing argument"),
-        }
-    }
-
-    fn get_path(&mut self, b: &Bufs<'_>, args: &[Slot]) -> Result<Value, Failed> {
-        let Some(Value::JsonContainer(pt, Container::Array)) = self.arg(args, 1) else {
-            return self.fail("the path must be an array");
-        };
-        let path = json::RawValue { kind: JsonKind::Array, start: pt.start, end: pt.end, flags: 0 };
-        // Check every element first, as the evaluator builds the whole path first.
-        let mut i = 0;
-        while let Some(el) = json::get_element(self.buffer(b, pt.buf), path, i) {
-            let v = self.value_of_raw(b, pt.buf, el);
-            if !(v.is_string() || matches!(v, Value::Int(_))) {
-                return self.fail_parts(&["a path element is a string or an int, not ", v.kind()]);
-            }
-            i += 1;
-        }
-        let mut v = self.arg(args, 0).unwrap_or(Value::Null);
-        for n in 0..i {
-            let Some(el) = json::get_element(self.buffer(b, pt.buf), path, n) else { break };
-            let Some((buf, raw)) = Self::raw_of(v) else { return Ok(Value::Null) };
-            let found = match self.value_of_raw(b, pt.buf, el) {
-                Value::Int(index) => json::get_element(self.buffer(b, buf), raw, index),
-                _ => {
-                    self.tmp.clear();
-                    let body = &super::buffer_in(&self.scratch, b, pt.buf)[el.start as usize + 1..el.end as usize - 1];
-                    super::decode_into(&mut self.tmp, body);
-                    json::get_member(self.buffer(b, buf), raw, self.tmp.as_bytes())
-                }
-            };
-            match found {
-                Some(raw) => v = self.value_of_raw(b, buf, raw),
-                None => return Ok(Value::Null),
-            }
-        }
-        Ok(v)
-    }
-
-    fn level(&mut self, b: &Bufs<'_>, args: &[Slot], aux: Aux) -> Result<Value, Failed> {
-        let scale: Option<Scale> = match aux {
-            Aux::Scale(s) => s,
-            _ => None,
-        };
-        let level = match self.arg(args, 0) {
-            Some(v) if v.is_string() => {
-                let t = self.str_text(b, v).unwrap_or(Text::EMPTY);
-                match parse_level(self.text(b, t), scale) {
-                    Ok(l) => l,
-                    Err(e) => return self.fail(e.message()),
-                }
-            }
-            Some(Value::Int(n)) => match scale {
-                Some(scale) => match level_from_number(n, scale) {
-                    Some(l) => l,
-                    None => return self.fail("no level for this number"),
+                    Aux::Format(f) if native.params[i].literal => Some(Arg::Str(&plan.formats[f as usize].0)),
+                    Aux::Scale(Some(scale)) if native.params[i].literal => Some(Arg::Str(scale.name())),
+                    _ => None,
                 },
-                None => return self.fail("a numeric level needs a `scale`"),
-            },
-            Some(other) => return self.fail_parts(&[other.kind(), " is not a level"]),
-            None => return self.fail("missing argument"),
+                Some(Value::Null) => Some(Arg::Null),
+                Some(Value::Bool(v)) => Some(Arg::Bool(v)),
+                Some(Value::Int(v)) => Some(Arg::Int(v)),
+                Some(Value::Float(v)) => Some(Arg::Float(v)),
+                Some(Value::Str(_) | Value::JsonStr(..)) => Some(Arg::Str(text_in(scratch, b, texts[i]))),
+                Some(Value::JsonContainer(t, c)) => Some(Arg::Json(
+                    super::buffer_in(scratch, b, t.buf),
+                    RawValue { kind: c.kind(), start: t.start, end: t.end, flags: 0 },
+                )),
+            };
+        }
+        self.tmp.clear();
+        let ret = body(Args::new(&call_args[..n]), &mut self.tmp, &Context { now_ns });
+        // Where a returned part of an argument lies, before the arguments'
+        // borrow of the scratch ends.
+        let located = match ret {
+            Ok(Ret::Str(s)) => Located::Str(locate(s, &call_args[..n], &texts, &values).ok_or(s)),
+            Ok(Ret::Json(bytes, raw)) => Located::Json(
+                (0..n)
+                    .find_map(|i| match (call_args[i], values[i]) {
+                        (Some(Arg::Json(arg, _)), Some(Value::JsonContainer(t, _)))
+                            if arg.as_ptr() == bytes.as_ptr() =>
+                        {
+                            Some(t.buf)
+                        }
+                        _ => None,
+                    })
+                    .map(|buf| (buf, raw)),
+            ),
+            Ok(other) => Located::Other(other.owned().ok_or(Failure::new("internal: a borrowed result"))),
+            Err(e) => Located::Other(Err(e)),
         };
-        Ok(Value::Str(level_text(level)))
+        match located {
+            Located::Str(Ok(t)) => Ok(Value::Str(t)),
+            Located::Str(Err(s)) => match static_text(s) {
+                Some(t) => Ok(Value::Str(t)),
+                None => {
+                    debug_assert!(false, "{}: a returned string is neither an argument's nor a constant", func);
+                    self.fail("internal: a returned string is neither an argument's nor a constant")
+                }
+            },
+            Located::Json(Some((buf, raw))) => Ok(self.value_of_raw(b, buf, raw)),
+            Located::Json(None) => self.fail("internal: a returned JSON value is not an argument's"),
+            Located::Other(Ok(ret)) => self.own_value(b, ret),
+            Located::Other(Err(e)) => self.failure(e),
+        }
+    }
+
+    /// A scalar, or what a call wrote to `tmp`, as a value.
+    fn own_value(&mut self, b: &Bufs<'_>, ret: Ret<'static>) -> Result<Value, Failed> {
+        Ok(match ret {
+            Ret::Null => Value::Null,
+            Ret::Bool(v) => Value::Bool(v),
+            Ret::Int(v) => Value::Int(v),
+            Ret::Float(v) => Value::Float(v),
+            Ret::Written => Value::Str(self.commit_tmp()?),
+            Ret::WrittenJson(JsonKind::Array) => Value::JsonContainer(self.commit_tmp()?, Container::Array),
+            Ret::WrittenJson(JsonKind::Object) => Value::JsonContainer(self.commit_tmp()?, Container::Object),
+            Ret::WrittenJson(_) => {
+                let t = self.commit_tmp()?;
+                match json::scan_value(self.text(b, t).as_bytes()) {
+                    Ok(raw) => {
+                        let raw = RawValue { start: raw.start + t.start, end: raw.end + t.start, ..raw };
+                        self.value_of_raw(b, Buf::Scratch, raw)
+                    }
+                    Err(_) => return self.fail("internal: a call wrote JSON that does not scan"),
+                }
+            }
+            Ret::Str(_) | Ret::Json(..) => return self.fail("internal: a borrowed result reached own_value"),
+        })
+    }
+
+    /// `replace` with a regex idiom and an empty replacement: what the
+    /// idiom's regex would leave, without running it, as a part of the
+    /// input, not a copy.
+    fn regex_idiom(&mut self, b: &Bufs<'_>, args: &[Slot], aux: Aux) -> Result<Option<Value>, Failed> {
+        let Aux::Regex(r) = aux else { return Ok(None) };
+        let Some(idiom) = self.plan.regex_idioms.get(r as usize).copied().flatten() else { return Ok(None) };
+        let with = self.string(b, args, 2)?;
+        if !with.is_empty() {
+            return Ok(None);
+        }
+        let s = self.string(b, args, 0)?;
+        self.int_or(args, 3, -1)?;
+        let st = text_in(&self.scratch, b, s);
+        let kept = match idiom {
+            RegexIdiom::TrailingWhitespace => st.trim_end(),
+            _ => {
+                let first_line = memchr::memchr(b'\n', st.as_bytes()).unwrap_or(st.len());
+                match memchr::memrchr(b'\r', &st.as_bytes()[..first_line]) {
+                    Some(cr) => &st[cr + 1..],
+                    None => st,
+                }
+            }
+        };
+        Ok(Some(Value::Str(sub_text(s, st, kept))))
     }
 
     fn parse_regex(&mut self, b: &Bufs<'_>, args: &[Slot], aux: Aux) -> Result<Value, Failed> {
@@ -564,46 +363,6 @@ impl Executor<'_> {
         Ok(Value::JsonContainer(t, Container::Object))
     }
 
-    fn parse_logfmt(&mut self, b: &Bufs<'_>, args: &[Slot]) -> Result<Value, Failed> {
-        let s = self.string(b, args, 0)?;
-        let st = text_in(&self.scratch, b, s);
-        // First pass: validate, so that a failure leaves nothing behind.
-        for pair in logfmt::parse_logfmt(st) {
-            if let Err(e) = pair {
-                return self.fail(e.message());
-            }
-        }
-        // Members in first-seen order, a repeated key keeping its last value.
-        self.tmp.clear();
-        self.tmp.push('{');
-        let mut first = true;
-        let pairs = || logfmt::parse_logfmt(st).filter_map(Result::ok);
-        for (i, pair) in pairs().enumerate() {
-            if pairs().take(i).any(|p| p.key == pair.key) {
-                continue;
-            }
-            let last = pairs().filter(|p| p.key == pair.key).last().unwrap_or(pair);
-            if !first {
-                self.tmp.push(',');
-            }
-            first = false;
-            push_json_str(&mut self.tmp, pair.key);
-            self.tmp.push(':');
-            match last.value {
-                logfmt::LogfmtValue::True => self.tmp.push_str("true"),
-                logfmt::LogfmtValue::Str(v) => push_json_str(&mut self.tmp, v),
-                logfmt::LogfmtValue::Escaped(body) => {
-                    let mut decoded = String::new();
-                    logfmt::unescape_logfmt(body, &mut decoded);
-                    push_json_str(&mut self.tmp, &decoded);
-                }
-            }
-        }
-        self.tmp.push('}');
-        let t = self.commit_tmp()?;
-        Ok(Value::JsonContainer(t, Container::Object))
-    }
-
     /// `parse_klog`: the wanted fields straight to their slots; the object
     /// itself only when `whole`.
     pub(super) fn parse_klog(
@@ -616,7 +375,7 @@ impl Executor<'_> {
         now_ns: i64,
     ) -> Step {
         let Some(t) = self.str_text(b, src) else {
-            return self.fail_parts(&["expected a string, found ", src.kind()]);
+            return self.failure(Failure::kind("expected a string, found ", src.kind(), ""));
         };
         let st = text_in(&self.scratch, b, t);
         let k = match klog::parse_klog(st) {
@@ -801,7 +560,7 @@ impl Executor<'_> {
                     Value::Int(i) => number::format_int(i, &mut self.tmp),
                     Value::Float(f) => number::format_float(f, &mut self.tmp),
                     Value::Bool(v) => self.tmp.push_str(if v { "true" } else { "false" }),
-                    other => return self.fail_parts(&["a template hole cannot print ", other.kind()]),
+                    other => return self.failure(Failure::kind("a template hole cannot print ", other.kind(), "")),
                 },
             }
         }
@@ -851,21 +610,44 @@ impl Executor<'_> {
     }
 }
 
+/// A call's result, placed while the arguments still borrow the scratch.
+enum Located<'a> {
+    /// A string: a part of an argument, or (`Err`) one that is not.
+    Str(Result<Text, &'a str>),
+    /// A JSON value inside a container argument's buffer.
+    Json(Option<(Buf, RawValue)>),
+    Other(Result<Ret<'static>, Failure>),
+}
+
+/// The text of `s`, if it is a part of one of the string arguments that
+/// came from a slot (`texts[i]` is argument `i`'s).
+fn locate(s: &str, args: &[Option<Arg<'_>>], texts: &[Text], values: &[Option<Value>]) -> Option<Text> {
+    let (from, to) = (s.as_ptr() as usize, s.as_ptr() as usize + s.len());
+    (0..args.len()).find_map(|i| match (args[i], values[i]) {
+        (Some(Arg::Str(whole)), Some(_))
+            if whole.as_ptr() as usize <= from && to <= whole.as_ptr() as usize + whole.len() =>
+        {
+            Some(sub_text(texts[i], whole, s))
+        }
+        _ => None,
+    })
+}
+
+/// The constant text of a `'static` string a function returns: a level
+/// name, `true`, `false`, or the empty string.
+fn static_text(s: &str) -> Option<Text> {
+    Some(match s {
+        "" => Text::EMPTY,
+        "true" => TRUE,
+        "false" => FALSE,
+        _ => LEVELS[["DEBUG", "INFO", "WARNING", "ERROR"].iter().position(|l| *l == s)?],
+    })
+}
+
 fn number_of(v: Value) -> Option<f64> {
     match v {
         Value::Int(i) => Some(i as f64),
         Value::Float(f) => Some(f),
         _ => None,
     }
-}
-
-/// Whether two raw keys decode to the same text.
-pub(crate) fn same_key(bytes: &[u8], a: json::RawValue, b: json::RawValue) -> bool {
-    if !a.has(json::RawValue::ESCAPED) && !b.has(json::RawValue::ESCAPED) {
-        return a.string_body(bytes) == b.string_body(bytes);
-    }
-    let (mut x, mut y) = (String::new(), String::new());
-    super::decode_into(&mut x, a.string_body(bytes));
-    super::decode_into(&mut y, b.string_body(bytes));
-    x == y
 }

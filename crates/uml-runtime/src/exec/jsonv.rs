@@ -7,10 +7,11 @@
 //! walks recurse over JSON that a scan validated, so depth is bounded by
 //! [`crate::json::MAX_DEPTH`].
 
-use super::funcs::{push_json_body, push_json_str, same_key};
 use super::{Bufs, Executor, buffer_in, decode_into};
 use crate::json::{self, JsonKind, RawValue};
+use crate::json::{first_occurrence, last_value, push_json_decoded};
 use crate::plan::{Buf, Text, Value};
+use crate::stdlib::json_string::push_json_str;
 use crate::stdlib::number;
 
 impl Executor<'_> {
@@ -25,46 +26,8 @@ impl Executor<'_> {
             Value::JsonStr(t, _) => push_json_decoded(out, self.text(b, t).as_bytes()),
             Value::JsonContainer(t, c) => {
                 let raw = RawValue { kind: c.kind(), start: t.start, end: t.end, flags: 0 };
-                self.write_raw(b, t.buf, raw, out);
+                json::write_compact(buffer_in(&self.scratch, b, t.buf), raw, out);
             }
-        }
-    }
-
-    fn write_raw(&self, b: &Bufs<'_>, buf: Buf, raw: RawValue, out: &mut String) {
-        let bytes = buffer_in(&self.scratch, b, buf);
-        match raw.kind {
-            JsonKind::Array => {
-                out.push('[');
-                let mut first = true;
-                json::for_each_element(bytes, raw, |el| {
-                    if !first {
-                        out.push(',');
-                    }
-                    first = false;
-                    self.write_raw(b, buf, el, out);
-                    true
-                });
-                out.push(']');
-            }
-            JsonKind::Object => {
-                out.push('{');
-                let mut first = true;
-                json::for_each_member(bytes, raw, |key, _| {
-                    if first_occurrence(bytes, raw, key) {
-                        if !first {
-                            out.push(',');
-                        }
-                        first = false;
-                        push_json_decoded(out, key.string_body(bytes));
-                        out.push(':');
-                        let value = last_value(bytes, raw, key);
-                        self.write_raw(b, buf, value, out);
-                    }
-                    true
-                });
-                out.push('}');
-            }
-            _ => self.write_json(b, self.value_of_raw(b, buf, raw), out),
         }
     }
 
@@ -167,40 +130,4 @@ impl Executor<'_> {
             }
         }
     }
-}
-
-/// Appends a JSON string body, decoded and escaped again, as a JSON string:
-/// escapes are normalised without a temporary buffer.
-fn push_json_decoded(out: &mut String, body: &[u8]) {
-    out.push('"');
-    json::decode_string(body, |chunk| match std::str::from_utf8(chunk) {
-        Ok(s) => push_json_body(out, s),
-        Err(_) => out.push('\u{FFFD}'),
-    });
-    out.push('"');
-}
-
-/// Whether `key` is the first member of `object` with its name.
-fn first_occurrence(bytes: &[u8], object: RawValue, key: RawValue) -> bool {
-    let mut first = true;
-    json::for_each_member(bytes, object, |k, _| {
-        if k.start >= key.start {
-            return false;
-        }
-        first &= !same_key(bytes, k, key);
-        first
-    });
-    first
-}
-
-/// The value of the last member of `object` named as `key`.
-fn last_value(bytes: &[u8], object: RawValue, key: RawValue) -> RawValue {
-    let mut found = RawValue { kind: JsonKind::Null, start: 0, end: 0, flags: 0 };
-    json::for_each_member(bytes, object, |k, v| {
-        if same_key(bytes, k, key) {
-            found = v;
-        }
-        true
-    });
-    found
 }

@@ -27,6 +27,8 @@ mod record;
 use crate::framing::Stream;
 use crate::json::{self, JsonKind, RawValue};
 use crate::plan::{Buf, Container, Members, Meta, Op, OpId, Plan, Slot, StrFlags, Text, Value};
+use crate::stdlib::native::Failure;
+use crate::stdlib::number;
 use record::Layout;
 pub use record::{CUT_MARKER, CUT_ORDER, PayloadForm, Record, cut_point};
 
@@ -184,6 +186,9 @@ pub struct Executor<'p> {
     found: Vec<Option<RawValue>>,
     /// The pending failure's message.
     error: Text,
+    /// A failure whose message is not written yet: most failures are
+    /// handled by `??`, which never reads it ([`Executor::error_text`]).
+    pending: Option<Failure>,
     /// The record's fixed parts, encoded once.
     layout: Layout,
     /// The texts of the labels being written.
@@ -202,6 +207,7 @@ impl<'p> Executor<'p> {
             locs: plan.regexes.iter().map(regex::Regex::capture_locations).collect(),
             found: vec![None; widest],
             error: Text::EMPTY,
+            pending: None,
             layout: Layout::new(plan),
             label_texts: Vec::with_capacity(plan.labels.len()),
         }
@@ -300,7 +306,10 @@ impl<'p> Executor<'p> {
                 Outcome::Record
             }
             Stop::Drop(site) => Outcome::Drop(site),
-            Stop::Abort(site) => Outcome::Abort(site),
+            Stop::Abort(site) => {
+                self.error_text();
+                Outcome::Abort(site)
+            }
             // Not reachable from a rule body; kept total rather than panicking.
             Stop::Route(_) | Stop::Unrouted => Outcome::Unrouted,
         }
@@ -354,7 +363,7 @@ impl<'p> Executor<'p> {
                 }
                 Op::Call { dst, func, args, aux, .. } => {
                     let args = args.of(&plan.args);
-                    self.call(b, dst, func, args, aux)
+                    self.call(b, dst, func, args, aux, line.timestamp)
                 }
                 Op::ParseJson { dst, src, members, .. } => self.parse_json(b, dst, src, members),
                 Op::ParseKlog { dst, src, fields, whole, .. } => {
@@ -401,7 +410,8 @@ impl<'p> Executor<'p> {
                 }
                 Op::BindError { value, err } => {
                     self.set(value, Value::Null);
-                    self.set(err, Value::Str(self.error));
+                    let error = self.error_text();
+                    self.set(err, Value::Str(error));
                     Ok(())
                 }
                 Op::Emit => return Stop::Emit,
@@ -463,8 +473,29 @@ impl<'p> Executor<'p> {
     }
 
     /// Records a failure with a fixed message.
-    pub(crate) fn fail<T>(&mut self, message: &str) -> Result<T, Failed> {
-        self.fail_parts(&[message])
+    pub(crate) fn fail<T>(&mut self, message: &'static str) -> Result<T, Failed> {
+        self.failure(Failure::new(message))
+    }
+
+    /// Records a call's failure; its message is written only if it is read.
+    pub(crate) fn failure<T>(&mut self, e: Failure) -> Result<T, Failed> {
+        self.pending = Some(e);
+        Err(Failed)
+    }
+
+    /// The text of the last failure's message, written to the scratch now
+    /// if it was left for later.
+    fn error_text(&mut self) -> Text {
+        if let Some(e) = self.pending.take() {
+            let start = self.scratch.len() as u32;
+            e.parts().iter().for_each(|p| self.scratch.push_str(p));
+            if let Some(at) = e.offset() {
+                self.scratch.push_str(" at byte ");
+                number::format_int(i64::from(at), &mut self.scratch);
+            }
+            self.error = Text { buf: Buf::Scratch, start, end: self.scratch.len() as u32 };
+        }
+        self.error
     }
 
     /// Records a failure whose message is `parts` one after the other
@@ -478,6 +509,7 @@ impl<'p> Executor<'p> {
             self.scratch.push_str(part);
         }
         self.error = Text { buf: Buf::Scratch, start, end: self.scratch.len() as u32 };
+        self.pending = None;
         Err(Failed)
     }
 
@@ -508,29 +540,9 @@ impl<'p> Executor<'p> {
             None => self.fail("missing argument"),
             Some(v) => match self.str_text(b, v) {
                 Some(t) => Ok(t),
-                None => self.fail_parts(&["expected a string, found ", v.kind()]),
+                None => self.failure(Failure::kind("expected a string, found ", v.kind(), "")),
             },
         }
-    }
-
-    /// Appends what `f` writes, given the text of `input`, to the scratch;
-    /// goes through `tmp` when `input` is itself in the scratch.
-    pub(crate) fn produce(
-        &mut self,
-        b: &Bufs<'_>,
-        input: Text,
-        f: impl FnOnce(&str, &mut String),
-    ) -> Result<Text, Failed> {
-        let start = self.scratch.len();
-        if input.buf == Buf::Scratch {
-            self.tmp.clear();
-            f(self.scratch.get(input.start as usize..input.end as usize).unwrap_or(""), &mut self.tmp);
-            self.scratch.push_str(&self.tmp);
-        } else {
-            f(b.outside(input), &mut self.scratch);
-        }
-        self.check_scratch()?;
-        Ok(Text { buf: Buf::Scratch, start: start as u32, end: self.scratch.len() as u32 })
     }
 
     pub(crate) fn check_scratch(&mut self) -> Step {
@@ -544,7 +556,7 @@ impl<'p> Executor<'p> {
     fn truth(&mut self, slot: Slot) -> Result<bool, Failed> {
         match self.get(slot) {
             Value::Bool(v) => Ok(v),
-            other => self.fail_parts(&["a condition must be a bool, not ", other.kind()]),
+            other => self.failure(Failure::kind("a condition must be a bool, not ", other.kind(), "")),
         }
     }
 
@@ -641,7 +653,7 @@ impl<'p> Executor<'p> {
         let v = self.get(src);
         let Some(t) = self.str_text(b, v) else {
             self.clear_members(members);
-            return self.fail_parts(&["expected a string, found ", v.kind()]);
+            return self.failure(Failure::kind("expected a string, found ", v.kind(), ""));
         };
         let plan = self.plan;
         let bytes = text_in(&self.scratch, b, t).as_bytes();
@@ -677,6 +689,7 @@ impl<'p> Executor<'p> {
                 let start = self.scratch.len() as u32;
                 e.write_message(&mut self.scratch);
                 self.error = Text { buf: Buf::Scratch, start, end: self.scratch.len() as u32 };
+                self.pending = None;
                 Err(Failed)
             }
         }

@@ -240,6 +240,43 @@ pub fn copy_json_string_body(out: &mut Vec<u8>, body: &[u8], flags: u8) {
     out.extend_from_slice(&body[run.min(body.len())..]);
 }
 
+/// Appends `s` as a JSON string to a `String`.
+pub fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    push_json_body(out, s);
+    out.push('"');
+}
+
+/// Appends `s` escaped as the body of a JSON string (`"`, `\`, and control
+/// characters; `\n`, `\r`, `\t`, `\b`, `\f` by name, the rest as `\u00XX`).
+pub fn push_json_body(out: &mut String, s: &str) {
+    let mut run = 0;
+    for (i, c) in s.bytes().enumerate() {
+        let esc: &str = match c {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(c >> 4)]));
+            out.push(char::from(HEX[usize::from(c & 15)]));
+        } else {
+            out.push_str(esc);
+        }
+        run = i + 1;
+    }
+    out.push_str(&s[run..]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

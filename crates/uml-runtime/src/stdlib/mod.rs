@@ -1,10 +1,17 @@
-//! The pure core of the standard library (`docs/language.md` §10).
+//! The standard library (`docs/language.md` §10): every function's one
+//! definition, and the pure kernels behind them.
 //!
-//! These are the functions behind `strip_ansi_escape_codes`, `upcase`,
-//! `trim`, `level`, `parse_klog`, `parse_timestamp` and the rest, written
-//! once for both the executor and the reference evaluator. They know nothing
-//! of values, plans or the executor: inputs are borrowed `&str`s and numbers,
-//! and results are
+//! [`native`] says what a function is ([`native::Native`]: name,
+//! parameters, failures, return kind, implementation); [`NATIVES`] lists
+//! them all, in [`Func`]'s order, and [`builtins`] defines the functions of
+//! §10 on the kernels below. The compiler's checker, the reference
+//! evaluator and the executor all read this one table. Adding a function
+//! is a body and a `Native` (in `builtins.rs` or a module of its own), one
+//! line in the `natives!` table, its section in `docs/language.md`, and its
+//! tests.
+//!
+//! The kernels know nothing of values, plans or the executor: inputs are
+//! borrowed `&str`s and numbers, and results are
 //!
 //! - sub-slices of the input when nothing has to change (`trim`, `slice`,
 //!   the unescaped values of `parse_logfmt`, the message of `parse_klog`),
@@ -13,9 +20,10 @@
 //! - or small `Copy` structs and enums ([`level::Level`], [`klog::Klog`]).
 //!
 //! **Nothing here allocates on the success path** except by growing the
-//! caller's buffer, and nothing allocates on failure: errors are one-byte
-//! `Copy` enums whose `message()` is a `&'static str`, the text an abort
-//! prints as `(f: message)` (§8). The one exception is compiling a
+//! caller's buffer (and `parse_regex`'s capture positions, which the
+//! executor keeps its own of), and nothing allocates on failure: errors are
+//! one-byte `Copy` enums whose `message()` is a `&'static str`, the text an
+//! abort prints as `(f: message)` (§8). The one exception is compiling a
 //! [`timestamp::TimestampFormat`], which happens once, with the rule set.
 //! Where the common case can avoid a copy altogether there is a cheap test
 //! first ([`ansi::needs_strip`]) or a borrowed result ([`text::Truncation`]).
@@ -33,16 +41,18 @@
 //! | [`klog`] | `parse_klog` |
 //! | [`logfmt`] | `parse_logfmt` |
 //! | [`timestamp`] | `parse_timestamp`, and RFC 3339 for the CRI framing |
-//! | [`json_string`] | JSON string output for the record writer |
+//! | [`json_string`] | JSON string output for the record writer and the functions |
 //!
-//! Regex patterns (`parse_regex`, `replace` and `split` with a regex) belong
-//! to the executor, which owns the compiled `regex` objects.
+//! Regex patterns (`parse_regex`, `replace` and `split` with a regex) come
+//! to a body compiled, as an [`native::Arg::Regex`].
 
 pub mod ansi;
+pub mod builtins;
 pub mod json_string;
 pub mod klog;
 pub mod level;
 pub mod logfmt;
+pub mod native;
 pub mod number;
 pub mod text;
 pub mod timestamp;
@@ -82,3 +92,73 @@ macro_rules! error_enum {
 }
 
 pub(crate) use error_enum;
+
+use native::Native;
+
+/// Declares the standard library: [`Func`], one variant per function, and
+/// [`NATIVES`], the definition of each, in the same order.
+macro_rules! natives {
+    ($( $variant:ident = $native:path, )*) => {
+        /// A standard library function, known by its name in rules; its
+        /// definition is [`Func::native`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Func {
+            $( $variant, )*
+        }
+
+        /// Every function's definition, in [`Func`]'s order.
+        pub static NATIVES: &[Native] = &[$( $native ),*];
+
+        impl Func {
+            /// Every function, in declaration order.
+            pub const ALL: &'static [Func] = &[$( Func::$variant ),*];
+        }
+    };
+}
+
+// The order of `docs/language.md` §10.
+natives! {
+    ParseJson = builtins::PARSE_JSON,
+    ParseRegex = builtins::PARSE_REGEX,
+    ParseKlog = builtins::PARSE_KLOG,
+    ParseLogfmt = builtins::PARSE_LOGFMT,
+    ParseTimestamp = builtins::PARSE_TIMESTAMP,
+    StripAnsiEscapeCodes = builtins::STRIP_ANSI_ESCAPE_CODES,
+    Upcase = builtins::UPCASE,
+    Downcase = builtins::DOWNCASE,
+    Trim = builtins::TRIM,
+    Contains = builtins::CONTAINS,
+    StartsWith = builtins::STARTS_WITH,
+    EndsWith = builtins::ENDS_WITH,
+    Replace = builtins::REPLACE,
+    Split = builtins::SPLIT,
+    Slice = builtins::SLICE,
+    Length = builtins::LENGTH,
+    ToString = builtins::TO_STRING,
+    ToInt = builtins::TO_INT,
+    Truncate = builtins::TRUNCATE,
+    Exists = builtins::EXISTS,
+    IsNull = builtins::IS_NULL,
+    IsObject = builtins::IS_OBJECT,
+    IsString = builtins::IS_STRING,
+    Get = builtins::GET,
+    Level = builtins::LEVEL,
+    EncodeJson = builtins::ENCODE_JSON,
+}
+
+impl Func {
+    /// The function's definition: signature and implementation.
+    pub fn native(self) -> &'static Native {
+        &NATIVES[self as usize]
+    }
+
+    /// The name rules call it by.
+    pub fn name(self) -> &'static str {
+        self.native().name
+    }
+
+    /// The function rules call `name`.
+    pub fn lookup(name: &str) -> Option<Func> {
+        Func::ALL.iter().copied().find(|f| f.name() == name)
+    }
+}
