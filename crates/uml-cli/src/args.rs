@@ -240,10 +240,11 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// How standard input is framed: `auto` (CRI or docker json-file, as in a kubelet file), or `raw`:
-    /// plain text, one message per line, as `kubectl logs` prints it (stdout, stamped when read).
-    #[arg(long, value_enum, value_name = "FRAMING")]
-    pub framing: Option<InputFraming>,
+    /// How standard input is framed: `auto` (CRI or docker json-file, as in a kubelet file, detected from
+    /// the first line), a format by name (`cri`, `docker`), or `raw`: plain text, one message per
+    /// line, as `kubectl logs` prints it (stdout, stamped when read).
+    #[arg(long, value_name = "FRAMING", value_parser = framing_names())]
+    pub framing: Option<String>,
 
     /// Also write the summary (lines read, records, drops by reason) to FILE as JSON.
     #[arg(long, value_name = "FILE")]
@@ -266,11 +267,10 @@ pub struct RunArgs {
     pub container: Option<String>,
 }
 
-/// How `uml run` frames standard input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum InputFraming {
-    Auto,
-    Raw,
+/// The values of `uml run --framing`: `auto` and every framing format.
+fn framing_names() -> clap::builder::PossibleValuesParser {
+    let names = std::iter::once("auto").chain(uml_runtime::framing::Format::ALL.iter().map(|f| f.name()));
+    clap::builder::PossibleValuesParser::new(names.map(clap::builder::PossibleValue::new))
 }
 
 /// The record format of `uml run`.

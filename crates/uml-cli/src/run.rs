@@ -106,8 +106,8 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Result<Status, Error> {
             file: "-",
         };
         let mut file = FileState::new(&info);
-        if args.framing == Some(crate::args::InputFraming::Raw) {
-            file = file.with_format(uml_runtime::framing::Format::Raw);
+        if let Some(format) = args.framing.as_deref().and_then(uml_runtime::framing::Format::from_name) {
+            file = file.with_format(format);
         }
         let mut formatter = Encoder::new(args.format.into());
         let mut processor = Processor::for_encoder(plan);

@@ -80,14 +80,17 @@ impl RuleChecker<'_> {
                 }
                 Clause::Framing(ident, _) => {
                     out.framing =
-                        match ident.name {
-                            "auto" => None,
-                            "cri" => Some(Format::Cri),
-                            "docker" => Some(Format::Docker),
-                            other => {
+                        match (ident.name, Format::from_name(ident.name).filter(|f| f.in_files())) {
+                            ("auto", _) => None,
+                            (_, Some(format)) => Some(format),
+                            (other, None) => {
+                                let names: Vec<String> = std::iter::once("auto")
+                                    .chain(Format::ALL.iter().filter(|f| f.in_files()).map(|f| f.name()))
+                                    .map(|n| format!("`{n}`"))
+                                    .collect();
                                 self.error(
                                     Diagnostic::new(Code::UnknownDirective, format!("unknown framing `{other}`"))
-                                        .primary(self.file, ident.span, "expected `auto`, `cri` or `docker`"),
+                                        .primary(self.file, ident.span, format!("expected {}", or_list(&names))),
                                 );
                                 None
                             }
@@ -268,5 +271,14 @@ impl RuleChecker<'_> {
                 None
             }
         }
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }

@@ -166,6 +166,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order names are listed.
+    pub const ALL: &'static [Format] = &[Format::Cri, Format::Docker, Format::Raw];
+
     /// The name rules and flags use: `cri`, `docker`, `raw`.
     pub fn name(self) -> &'static str {
         match self {
@@ -173,6 +176,18 @@ impl Format {
             Format::Docker => "docker",
             Format::Raw => "raw",
         }
+    }
+
+    /// The format called `name`.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.iter().copied().find(|f| f.name() == name)
+    }
+
+    /// Whether a rule may name it (`framing cri`): the formats a container
+    /// runtime writes a kubelet log file in. The others are for text read
+    /// from standard input (`uml run --framing`).
+    pub fn in_files(self) -> bool {
+        matches!(self, Format::Cri | Format::Docker)
     }
 
     /// The format of a file whose first non-blank raw line is `line`: docker
@@ -183,14 +198,73 @@ impl Format {
         Some(if *first == b'{' { Format::Docker } else { Format::Cri })
     }
 
-    /// The name a rule uses for it: `cri` or `docker`.
-    pub fn as_str(self) -> &'static str {
+    /// Parses one raw line of this format (without its `\n`, not blank)
+    /// into a piece of a line. `cap` is how many bytes of a message are
+    /// kept (the rest is cut).
+    pub(crate) fn parse<'a>(
+        self,
+        raw: &'a [u8],
+        state: &'a mut ParseState,
+        cap: usize,
+    ) -> Result<Piece<'a>, FramingError> {
         match self {
-            Format::Cri => "cri",
-            Format::Docker => "docker",
-            Format::Raw => "raw",
+            Format::Cri => cri::parse_unterminated(raw, &mut state.timestamps).map(|l| Piece {
+                timestamp_ns: l.timestamp_ns,
+                stream: l.stream,
+                partial: l.partial,
+                bytes: l.message,
+                cut: false,
+                lone_surrogate: false,
+            }),
+            Format::Docker => parse_docker(raw, &mut state.docker_log, cap).map(|l| Piece {
+                timestamp_ns: l.timestamp_ns,
+                stream: l.stream,
+                partial: l.partial,
+                bytes: l.log,
+                cut: l.log_cut,
+                lone_surrogate: l.lone_surrogate,
+            }),
+            Format::Raw => Ok(Piece::whole(now_ns(), raw.strip_suffix(b"\r").unwrap_or(raw))),
         }
     }
+}
+
+/// What parsing keeps from one raw line to the next: buffers and caches,
+/// reused so that no line allocates.
+#[derive(Debug, Default)]
+pub(crate) struct ParseState {
+    /// Docker `log` values with escapes, decoded.
+    docker_log: Vec<u8>,
+    /// RFC 3339 timestamps, read with the last one's minute remembered.
+    timestamps: crate::stdlib::timestamp::Rfc3339Parser,
+}
+
+/// A raw line, parsed: a line or a piece of one.
+pub(crate) struct Piece<'a> {
+    pub(crate) timestamp_ns: i64,
+    pub(crate) stream: Stream,
+    /// More pieces of the line follow (CRI's `P`, docker's `log` without
+    /// `\n`).
+    pub(crate) partial: bool,
+    pub(crate) bytes: &'a [u8],
+    /// `bytes` is a prefix: the rest was longer than the cap.
+    pub(crate) cut: bool,
+    pub(crate) lone_surrogate: bool,
+}
+
+impl<'a> Piece<'a> {
+    /// A whole line of stdout.
+    pub(crate) fn whole(timestamp_ns: i64, bytes: &'a [u8]) -> Piece<'a> {
+        Piece { timestamp_ns, stream: Stream::Stdout, partial: false, bytes, cut: false, lone_surrogate: false }
+    }
+}
+
+/// The time now, ns since the epoch: the timestamp of a line whose format
+/// has none.
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 error_enum! {

@@ -32,10 +32,7 @@
 //! or the file was read to its end) is taken out by [`Framer::finish`] as
 //! it is.
 
-use super::cri;
-use super::docker::parse_docker;
-use super::{DropReason, Format, FramingError, Stream};
-use crate::stdlib::timestamp::Rfc3339Parser;
+use super::{DropReason, Format, FramingError, ParseState, Piece, Stream};
 
 /// Loki's default `max_line_size`, 256 KiB: the default maximum of a line.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 256 * 1024;
@@ -144,17 +141,6 @@ impl Pending {
     }
 }
 
-/// A parsed raw line of either format.
-struct Piece<'a> {
-    timestamp_ns: i64,
-    stream: Stream,
-    partial: bool,
-    bytes: &'a [u8],
-    /// `bytes` is a prefix: the rest was longer than the cap.
-    cut: bool,
-    lone_surrogate: bool,
-}
-
 /// Turns the raw lines of one file into framed lines. See the
 /// [module documentation](super) for how to drive it.
 #[derive(Debug)]
@@ -166,10 +152,8 @@ pub struct Framer {
     pending: [Pending; 2],
     /// Lines repaired by lossy decoding.
     text: String,
-    /// Docker `log` values with escapes, decoded.
-    docker_log: Vec<u8>,
-    /// CRI timestamps, read with the last one's minute remembered.
-    timestamps: Rfc3339Parser,
+    /// The parsers' buffers and caches.
+    state: ParseState,
     counters: Counters,
 }
 
@@ -183,8 +167,7 @@ impl Framer {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             pending: Default::default(),
             text: String::new(),
-            docker_log: Vec::new(),
-            timestamps: Rfc3339Parser::default(),
+            state: ParseState::default(),
             counters: Counters::default(),
         }
     }
@@ -234,7 +217,7 @@ impl Framer {
     /// [`Framer::push`] for the raw line at `position`, a number of the
     /// caller's that grows from one raw line to the next (a byte offset).
     pub fn push_at<'a>(&'a mut self, raw: &'a [u8], position: u64) -> Option<Result<FramedLine<'a>, DropReason>> {
-        let Framer { format, max_line_bytes, pending, text, docker_log, timestamps, counters } = self;
+        let Framer { format, max_line_bytes, pending, text, state, counters } = self;
         let max = *max_line_bytes;
         let cap = max.saturating_add(LOOKAHEAD);
         counters.raw_lines += 1;
@@ -245,32 +228,7 @@ impl Framer {
             return Some(Err(DropReason::MalformedFraming(FramingError::Blank)));
         }
         let detected = *format.get_or_insert_with(|| Format::detect(raw).unwrap_or(Format::Cri));
-        let parsed = match detected {
-            Format::Cri => cri::parse_unterminated(raw, timestamps).map(|l| Piece {
-                timestamp_ns: l.timestamp_ns,
-                stream: l.stream,
-                partial: l.partial,
-                bytes: l.message,
-                cut: false,
-                lone_surrogate: false,
-            }),
-            Format::Raw => Ok(Piece {
-                timestamp_ns: now_ns(),
-                stream: Stream::Stdout,
-                partial: false,
-                bytes: raw.strip_suffix(b"\r").unwrap_or(raw),
-                cut: false,
-                lone_surrogate: false,
-            }),
-            Format::Docker => parse_docker(raw, docker_log, cap).map(|l| Piece {
-                timestamp_ns: l.timestamp_ns,
-                stream: l.stream,
-                partial: l.partial,
-                bytes: l.log,
-                cut: l.log_cut,
-                lone_surrogate: l.lone_surrogate,
-            }),
-        };
+        let parsed = detected.parse(raw, state, cap);
         let piece = match parsed {
             Ok(piece) => piece,
             Err(e) => {
@@ -325,12 +283,6 @@ impl Framer {
         open.open = false;
         Some(close(open, stream, *max_line_bytes, text, counters))
     }
-}
-
-/// Now, in ns since the Unix epoch: the time of an unframed line.
-fn now_ns() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// Frames the joined pieces of a line that just closed.

@@ -40,6 +40,7 @@
 //! | [`level`] | `level` |
 //! | [`klog`] | `parse_klog` |
 //! | [`logfmt`] | `parse_logfmt` |
+//! | [`common_log`] | `parse_common_log` (its definition too) |
 //! | [`timestamp`] | `parse_timestamp`, and RFC 3339 for the CRI framing |
 //! | [`json_string`] | JSON string output for the record writer and the functions |
 //!
@@ -48,6 +49,7 @@
 
 pub mod ansi;
 pub mod builtins;
+pub mod common_log;
 pub mod json_string;
 pub mod klog;
 pub mod level;
@@ -122,6 +124,7 @@ natives! {
     ParseRegex = builtins::PARSE_REGEX,
     ParseKlog = builtins::PARSE_KLOG,
     ParseLogfmt = builtins::PARSE_LOGFMT,
+    ParseCommonLog = common_log::PARSE_COMMON_LOG,
     ParseTimestamp = builtins::PARSE_TIMESTAMP,
     StripAnsiEscapeCodes = builtins::STRIP_ANSI_ESCAPE_CODES,
     Upcase = builtins::UPCASE,
