@@ -241,8 +241,7 @@ pub struct RunArgs {
     pub output: Option<PathBuf>,
 
     /// How standard input is framed: `auto` (CRI or docker json-file, as in a kubelet file, detected from
-    /// the first line), a format by name (`cri`, `docker`), or `raw`: plain text, one message per
-    /// line, as `kubectl logs` prints it (stdout, stamped when read).
+    /// the first line), or a format by name (see `--help` for each).
     #[arg(long, value_name = "FRAMING", value_parser = framing_names())]
     pub framing: Option<String>,
 
@@ -269,8 +268,10 @@ pub struct RunArgs {
 
 /// The values of `uml run --framing`: `auto` and every framing format.
 fn framing_names() -> clap::builder::PossibleValuesParser {
-    let names = std::iter::once("auto").chain(uml_runtime::framing::Format::ALL.iter().map(|f| f.name()));
-    clap::builder::PossibleValuesParser::new(names.map(clap::builder::PossibleValue::new))
+    use clap::builder::PossibleValue;
+    let auto = PossibleValue::new("auto").help("CRI or docker json-file, detected from the first line");
+    let formats = uml_runtime::framing::Format::ALL.iter().map(|f| PossibleValue::new(f.name()).help(f.summary()));
+    clap::builder::PossibleValuesParser::new(std::iter::once(auto).chain(formats))
 }
 
 /// The record format of `uml run`.

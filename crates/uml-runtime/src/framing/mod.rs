@@ -178,6 +178,15 @@ impl Format {
         }
     }
 
+    /// What it is, in one line (`uml run --help`).
+    pub fn summary(self) -> &'static str {
+        match self {
+            Format::Cri => "containerd and CRI-O: `<timestamp> <stream> <F|P> <message>`",
+            Format::Docker => "docker's json-file driver: one JSON object per line",
+            Format::Raw => "plain text, one message per line, as `kubectl logs` prints it (stdout, stamped when read)",
+        }
+    }
+
     /// The format called `name`.
     pub fn from_name(name: &str) -> Option<Format> {
         Format::ALL.iter().copied().find(|f| f.name() == name)
