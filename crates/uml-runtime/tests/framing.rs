@@ -348,7 +348,7 @@ fn a_one_mib_line_in_16_kib_pieces_is_cut_to_the_maximum() {
                     let nl = if last { "\\n" } else { "" };
                     format!(r#"{{"log":"{log}{nl}","stream":"stderr","time":"2026-11-20T10:00:01Z"}}"#).into_bytes()
                 }
-                Format::Raw => unreachable!("raw text has no pieces"),
+                other => unreachable!("{other:?} has no pieces"),
             };
             let event = framer.push(&raw);
             if last {

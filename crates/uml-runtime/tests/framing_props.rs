@@ -202,7 +202,7 @@ fn pieces_for(
             match format {
                 Format::Cri => cri_piece(second0 + i, stream, last, piece),
                 Format::Docker => docker_piece(second0 + i, stream, last, piece, escape_unicode),
-                Format::Raw => unreachable!("raw text has no pieces; the strategy never picks it"),
+                other => unreachable!("{other:?} has no pieces; the strategy picks cri and docker only"),
             }
         })
         .collect()
