@@ -17,6 +17,7 @@
 //! | [`filename`] | the metadata in a kubelet log file name (pod, namespace, container, container id) |
 //! | [`cri`] | one CRI line: `<timestamp> <stdout\|stderr> <F\|P> <message>` |
 //! | [`docker`] | one docker json-file line: `{"log":"…\n","stream":"stdout","time":"…"}` |
+//! | [`timestamped`] | one `kubectl logs --timestamps` line: `<timestamp> <message>` |
 //! | [`reassembly`] | the [`Framer`]: format detection, joining pieces, UTF-8, the length cap, counters |
 //!
 //! # The shape of the API
@@ -88,6 +89,7 @@ pub mod cri;
 pub mod docker;
 pub mod filename;
 pub mod reassembly;
+pub mod timestamped;
 
 pub use cri::{CriLine, parse_cri};
 pub use docker::{DockerLine, parse_docker};
@@ -163,11 +165,14 @@ pub enum Format {
     /// never detected, only asked for (`uml run --framing raw`). Every line
     /// is a whole line of stdout, stamped with the time it is read.
     Raw,
+    /// `kubectl logs --timestamps`: `<RFC 3339 timestamp> <message>`, a
+    /// whole line of stdout; only asked for (`--framing timestamped`).
+    Timestamped,
 }
 
 impl Format {
     /// Every format, in the order names are listed.
-    pub const ALL: &'static [Format] = &[Format::Cri, Format::Docker, Format::Raw];
+    pub const ALL: &'static [Format] = &[Format::Cri, Format::Docker, Format::Raw, Format::Timestamped];
 
     /// The name rules and flags use: `cri`, `docker`, `raw`.
     pub fn name(self) -> &'static str {
@@ -175,6 +180,7 @@ impl Format {
             Format::Cri => "cri",
             Format::Docker => "docker",
             Format::Raw => "raw",
+            Format::Timestamped => "timestamped",
         }
     }
 
@@ -184,6 +190,7 @@ impl Format {
             Format::Cri => "containerd and CRI-O: `<timestamp> <stream> <F|P> <message>`",
             Format::Docker => "docker's json-file driver: one JSON object per line",
             Format::Raw => "plain text, one message per line, as `kubectl logs` prints it (stdout, stamped when read)",
+            Format::Timestamped => "`kubectl logs --timestamps`: `<RFC 3339 timestamp> <message>` (stdout)",
         }
     }
 
@@ -234,6 +241,8 @@ impl Format {
                 lone_surrogate: l.lone_surrogate,
             }),
             Format::Raw => Ok(Piece::whole(now_ns(), raw.strip_suffix(b"\r").unwrap_or(raw))),
+            Format::Timestamped => timestamped::parse_timestamped(raw, &mut state.timestamps)
+                .map(|(timestamp_ns, message)| Piece::whole(timestamp_ns, message)),
         }
     }
 }
@@ -297,6 +306,9 @@ error_enum! {
         DockerStream => "docker line: `stream` is neither stdout nor stderr",
         /// A docker object whose `time` is missing or not an RFC 3339 string.
         DockerTime => "docker line: `time` is not an RFC 3339 timestamp",
+        /// A `kubectl logs --timestamps` line that does not start with an
+        /// RFC 3339 timestamp and a space.
+        TimestampedTime => "timestamped line: no RFC 3339 timestamp and space at the start",
     }
 }
 
