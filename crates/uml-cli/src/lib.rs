@@ -80,7 +80,7 @@ pub fn run(cli: &Cli, io: &mut Io<'_>) -> Status {
         Command::Run(args) => run::run(args, io),
         Command::Agent(args) => Ok(agent::run(args, io)),
         Command::Rules(args::RulesCommand::Export { dir }) => export::run(dir, io),
-        Command::Check(args) => check::run(args, io, &[&check::Compile]),
+        Command::Check(args) => check::run(args, io, &[]),
         Command::Test(args) => test::run(args, io),
         Command::Explain(args) => explain::run(args, io),
         Command::Fmt(args) => fmt::run(args, io, uml_syntax::format::format),
