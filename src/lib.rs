@@ -258,6 +258,7 @@ impl Rules {
         match outcome {
             Outcome::Record => String::new(),
             Outcome::Unrouted => "unrouted".to_string(),
+            Outcome::TooLarge => "value too large".to_string(),
             Outcome::Drop(site) => {
                 let d = &plan.drops[site as usize];
                 format!("rule {}: {}", plan.rules[usize::from(d.rule)].name, d.reason)

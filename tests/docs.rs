@@ -31,7 +31,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use uml::syntax::ast::Item;
 use uml::syntax::{Code, Diagnostic, FileId, Parsed, parse};
-use uml_cli::check::Compile;
 use uml_cli::sources::{Origin, SourceSet};
 
 const LANGUAGE_MD: &str = "docs/language.md";
@@ -150,7 +149,7 @@ fn compile(text: &str, with_schema: bool) -> Vec<(Diagnostic, Option<u32>)> {
         sources.add(Origin::File(PathBuf::from(SCHEMA)), SCHEMA, read(SCHEMA));
     }
     let id = sources.add(Origin::Stdin, "block.uml", text.to_string());
-    uml_cli::check::check(&sources, &[&Compile])
+    uml_cli::check::check(&sources, &[])
         .into_iter()
         .map(|d| {
             let at = d.labels.iter().find(|l| l.primary && l.file == id).map(|l| l.span.start);

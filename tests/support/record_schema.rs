@@ -181,7 +181,7 @@ pub fn check_outcome(rules: &Rules, executor: &Executor<'_>, outcome: Outcome, r
             let rule = plan.rules.get(usize::from(record.rule)).ok_or("the record names no rule")?;
             check_record(record, rule.max_record_size as usize).map_err(|e| format!("rule {}: {e}", rule.name))
         }
-        Outcome::Drop(_) | Outcome::Abort(_) | Outcome::Unrouted => {
+        Outcome::Drop(_) | Outcome::Abort(_) | Outcome::Unrouted | Outcome::TooLarge => {
             let why = rules.describe(executor, outcome);
             if why.is_empty() {
                 return Err(format!("{outcome:?} has an empty description"));
@@ -287,6 +287,7 @@ pub fn run_case(case: &Case) -> Result<Tally, String> {
             Outcome::Drop(_) => tally.drops += 1,
             Outcome::Abort(_) => tally.aborts += 1,
             Outcome::Unrouted => tally.unrouted += 1,
+            Outcome::TooLarge => tally.drops += 1,
         }
     }
     Ok(tally)

@@ -211,6 +211,7 @@ pub fn engine_outcome(plan: &Plan, outcome: ExecOutcome, record: &Record, error:
             }
         }
         ExecOutcome::Unrouted => Outcome::Unrouted,
+        ExecOutcome::TooLarge => Outcome::TooLarge,
     }
 }
 
@@ -224,6 +225,7 @@ pub fn describe_outcome(o: &Outcome) -> String {
         Outcome::Drop { reason, .. } => format!("drop {reason:?}"),
         Outcome::Abort { message, .. } => format!("abort ({message})"),
         Outcome::Unrouted => format!("drop {:?} (no rule takes the line)", crate::eval::UNROUTED),
+        Outcome::TooLarge => format!("drop {:?}", crate::eval::TOO_LARGE),
     }
 }
 

@@ -70,6 +70,8 @@ pub enum DropKind {
     Rule(u32),
     /// A failure nothing handled: [`Plan::aborts`]`[site]`.
     Abort(u32),
+    /// The line's values outgrew the executor's working memory.
+    TooLarge,
 }
 
 impl DropKind {
@@ -83,6 +85,7 @@ impl DropKind {
                 DropReason::MalformedFraming(e) => format!("malformed framing: {}", e.message()),
             },
             DropKind::Unrouted => "unrouted".into(),
+            DropKind::TooLarge => "value too large".into(),
             DropKind::Rule(site) => match plan.drops.get(site as usize) {
                 Some(d) => format!("rule {}: {}", plan.rules[usize::from(d.rule)].name, d.reason),
                 None => "rule drop".into(),
@@ -621,6 +624,7 @@ impl Out<'_, '_, '_> {
             Outcome::Drop(site) => stats.drop(DropKind::Rule(site), lines),
             Outcome::Abort(site) => stats.drop(DropKind::Abort(site), lines),
             Outcome::Unrouted => stats.drop(DropKind::Unrouted, lines),
+            Outcome::TooLarge => stats.drop(DropKind::TooLarge, lines),
         }
     }
 }

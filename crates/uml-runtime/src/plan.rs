@@ -3,10 +3,14 @@
 //!
 //! A plan is flat. Every rule is a run of [`Op`]s in one arena; an op reads
 //! and writes numbered slots, and control flow is forward jumps only (the
-//! language has no loops), so a rule runs in time linear in its size. Every
-//! op that can fail names the op that handles the failure: the next operand
-//! of a `??`, the [`Op::BindError`] of a `let x, err = …`, or an
-//! [`Op::Abort`]. Literal arguments (regexes, timestamp formats, level
+//! language has no loops), so a rule runs in time linear in its size. An
+//! op that can fail (the checker says which) names the op that handles the
+//! failure: the next operand of a `??`, the [`Op::BindError`] of a
+//! `let x, err = …`, or an [`Op::Abort`]; an op that cannot fail names none
+//! (if one fails all the same, that is a bug in uml, and the line aborts at
+//! its rule's [`RulePlan::unhandled`] site). A line whose values outgrow the
+//! executor's working memory is not a failure a rule handles: it is dropped
+//! as too large ([`crate::exec::Outcome::TooLarge`]). Literal arguments (regexes, timestamp formats, level
 //! scales, JSON keys) are prepared once, here, at build time.
 //!
 //! A plan holds no references: it is immutable, `Send` and `Sync`, and one
@@ -59,6 +63,26 @@ impl OpId {
     #[inline]
     pub fn index(self) -> usize {
         self.0 as usize
+    }
+}
+
+/// Where a failing op goes: the op that handles the failure. Stored as
+/// the op's number plus one, so that `Option<FailEdge>` (an op that cannot
+/// fail has none) is as small as an `OpId` and ops stay 24 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FailEdge(std::num::NonZeroU32);
+
+impl FailEdge {
+    /// The edge to `op` (while lowering, to a label's number).
+    #[inline]
+    pub fn to(op: OpId) -> FailEdge {
+        FailEdge(std::num::NonZeroU32::MIN.saturating_add(op.0))
+    }
+
+    /// The op it goes to.
+    #[inline]
+    pub fn op(self) -> OpId {
+        OpId(self.0.get() - 1)
     }
 }
 
@@ -366,7 +390,7 @@ pub enum Op {
         func: Func,
         args: Run,
         aux: Aux,
-        fail: OpId,
+        fail: Option<FailEdge>,
     },
     /// `dst = parse_json(src)`, with the wanted members extracted in the same
     /// pass over the bytes.
@@ -374,7 +398,7 @@ pub enum Op {
         dst: Slot,
         src: Slot,
         members: Option<Members>,
-        fail: OpId,
+        fail: Option<FailEdge>,
     },
     /// `dst = parse_klog(src)`; the fields of [`Plan::captures`]`[fields]`
     /// (`(field, slot)`, fields numbered as [`KLOG_FIELDS`]) go straight to
@@ -385,7 +409,7 @@ pub enum Op {
         src: Slot,
         fields: Run,
         whole: bool,
-        fail: OpId,
+        fail: Option<FailEdge>,
     },
     /// `dst = src =~ regex` (negated for `!~`); on a match, the groups of
     /// [`Plan::captures`]`[captures]` are written to their slots.
@@ -395,26 +419,26 @@ pub enum Op {
         regex: u32,
         negate: bool,
         captures: Run,
-        fail: OpId,
+        fail: Option<FailEdge>,
     },
     Compare {
         dst: Slot,
         cmp: Cmp,
         lhs: Slot,
         rhs: Slot,
-        fail: OpId,
+        fail: Option<FailEdge>,
     },
     /// `dst = !src`; fails when `src` is not a bool.
     Not {
         dst: Slot,
         src: Slot,
-        fail: OpId,
+        fail: Option<FailEdge>,
     },
     /// `dst = "…{hole}…"` over [`Plan::pieces`].
     Template {
         dst: Slot,
         pieces: Run,
-        fail: OpId,
+        fail: Option<FailEdge>,
     },
     /// `dst = [slots…]` over [`Plan::args`].
     Array {
@@ -433,7 +457,7 @@ pub enum Op {
     JumpIfFalse {
         cond: Slot,
         target: OpId,
-        fail: OpId,
+        fail: Option<FailEdge>,
     },
     /// Jumps when `src` is not null (the end of a `??` operand, `x == null`).
     JumpIfNotNull {
@@ -488,12 +512,13 @@ impl Op {
             | Op::Compare { fail, .. }
             | Op::Not { fail, .. }
             | Op::Template { fail, .. }
-            | Op::JumpIfFalse { fail, .. } => Some(fail),
+            | Op::JumpIfFalse { fail, .. } => fail.map(FailEdge::op),
             _ => None,
         }
     }
 
-    pub fn fail_mut(&mut self) -> Option<&mut OpId> {
+    /// Moves the op's failure edge, if it has one, to `f(target)`.
+    pub fn map_fail(&mut self, f: impl FnOnce(OpId) -> OpId) {
         match self {
             Op::Call { fail, .. }
             | Op::ParseJson { fail, .. }
@@ -502,8 +527,12 @@ impl Op {
             | Op::Compare { fail, .. }
             | Op::Not { fail, .. }
             | Op::Template { fail, .. }
-            | Op::JumpIfFalse { fail, .. } => Some(fail),
-            _ => None,
+            | Op::JumpIfFalse { fail, .. } => {
+                if let Some(edge) = fail {
+                    *edge = FailEdge::to(f(edge.op()));
+                }
+            }
+            _ => {}
         }
     }
 
@@ -639,6 +668,9 @@ pub struct RulePlan {
     pub max_record_size: u32,
     /// The variable slots `when` binds, kept from routing to every line.
     pub captures: Vec<Slot>,
+    /// The abort site of a failure the checker ruled out (an op without a
+    /// failure edge that failed: a bug in uml), in [`Plan::aborts`].
+    pub unhandled: u32,
 }
 
 /// A label of the record.

@@ -2,7 +2,7 @@
 //! its index, slots as `$n` (outputs by name), constants inline, and where
 //! each op goes when it fails.
 
-use crate::plan::{Aux, Buf, Op, OpId, Piece, Plan, Run, Segment, Slot, Value};
+use crate::plan::{Aux, Buf, FailEdge, Op, OpId, Piece, Plan, Run, Segment, Slot, Value};
 use std::fmt::{self, Write};
 
 struct Printer<'p> {
@@ -57,7 +57,7 @@ impl Printer<'_> {
 
     fn op(&self, op: &Op) -> String {
         let p = self.plan;
-        let fail = |f: OpId| format!("  ! {f}");
+        let fail = |f: Option<FailEdge>| f.map_or(String::new(), |f| format!("  ! {}", f.op()));
         match op {
             Op::Const { dst, value } => format!("{} = {}", self.slot(*dst), self.value(value)),
             Op::Meta { dst, meta } => format!("{} = %{}", self.slot(*dst), meta.name()),

@@ -59,7 +59,13 @@ pub enum Outcome {
     },
     /// No rule's `when` took the line.
     Unrouted,
+    /// The executor's values outgrew its working memory (the evaluator has
+    /// no such limit, and never answers this).
+    TooLarge,
 }
+
+/// The drop reason of a line whose values outgrew the executor's memory.
+pub const TOO_LARGE: &str = "value too large";
 
 /// A unified record: labels in schema order, payload fields in schema order
 /// and then extras in the order the rule set names them.
@@ -571,6 +577,7 @@ pub fn matches_expectation(outcome: &Outcome, expect: &Expectation) -> bool {
     match (outcome, expect) {
         (Outcome::Drop { reason, .. }, Expectation::Drop { reason: want, .. }) => reason == want,
         (Outcome::Unrouted, Expectation::Drop { reason, .. }) => reason == UNROUTED,
+        (Outcome::TooLarge, Expectation::Drop { reason, .. }) => reason == TOO_LARGE,
         (Outcome::Record(r), Expectation::Record { labels, payload, .. }) => {
             labels.iter().all(|(k, v)| r.labels.iter().any(|(k2, v2)| k == k2 && v == v2))
                 && payload.len() == r.payload.len()

@@ -36,8 +36,8 @@ use crate::stdlib::Func;
 use fold::Const;
 use std::collections::HashMap;
 use uml_runtime::plan::{
-    AbortSite, Aux, Cmp, Consts, DropSite, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Members, NO_SLOT, Op, OpId,
-    Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Run, Slot, SpanRef, Text, Value,
+    AbortSite, Aux, Cmp, Consts, DropSite, FailEdge, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Members, NO_SLOT, Op,
+    OpId, Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Run, Slot, SpanRef, Text, Value,
 };
 use uml_runtime::stdlib::level::Scale;
 use uml_runtime::stdlib::timestamp::TimestampFormat;
@@ -311,8 +311,8 @@ impl<'a> Lowerer<'a> {
                 self.emit(Op::Emit);
             }
             self.place(unhandled);
-            let site = self.abort_site(None, rule.span);
-            self.emit(Op::Abort { site });
+            let unhandled_site = self.abort_site(None, rule.span);
+            self.emit(Op::Abort { site: unhandled_site });
             for (label, site) in std::mem::take(&mut self.tail) {
                 self.place(label);
                 self.emit(Op::Abort { site });
@@ -336,6 +336,7 @@ impl<'a> Lowerer<'a> {
                 }),
                 max_record_size: rule.max_record_size,
                 captures,
+                unhandled: unhandled_site,
             });
         }
         self.route_entry = route_entry;
@@ -363,9 +364,7 @@ impl<'a> Lowerer<'a> {
             if let Some(t) = op.target_mut() {
                 *t = resolve(*t);
             }
-            if let Some(f) = op.fail_mut() {
-                *f = resolve(*f);
-            }
+            op.map_fail(resolve);
         }
         let schema = &self.program.schema;
         let outputs = &self.outputs;
@@ -544,7 +543,7 @@ impl<'a> Lowerer<'a> {
             Some(a) => self.operand(a),
             None => NO_SLOT,
         };
-        let fail = self.handler.0;
+        let fail = self.edge(value.fallible || abort);
         match pushdown {
             Pushdown::Json { keys, base } => {
                 self.stats.pushed_keys += keys.len();
@@ -599,6 +598,12 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
+    }
+
+    /// The failure edge of an op that computes an expression: the current
+    /// handler when the checker says the expression can fail, else none.
+    fn edge(&self, fallible: bool) -> Option<FailEdge> {
+        fallible.then(|| FailEdge::to(self.handler.0))
     }
 
     fn abort_label(&mut self, _what: &str, span: Span, func: Func) -> Label {
@@ -665,7 +670,7 @@ impl<'a> Lowerer<'a> {
             }
             _ => {
                 let t = self.operand(cond);
-                let fail = self.handler.0;
+                let fail = self.edge(cond.fallible);
                 self.emit(Op::JumpIfFalse { cond: t, target, fail });
             }
         }
@@ -712,7 +717,7 @@ impl<'a> Lowerer<'a> {
             self.emit(Op::Const { dst, value });
             return;
         }
-        let fail = self.handler.0;
+        let fail = self.edge(e.fallible);
         match &e.kind {
             ExprKind::Null => self.emit(Op::Const { dst, value: Value::Null }),
             ExprKind::Bool(b) => self.emit(Op::Const { dst, value: Value::Bool(*b) }),
@@ -916,7 +921,7 @@ impl<'a> Lowerer<'a> {
         if abort {
             self.handler = self.abort_label("call", e.span, func);
         }
-        let fail = self.handler.0;
+        let fail = self.edge(e.fallible || abort);
         match func {
             Func::Exists => {
                 let arg = args[0].as_ref().expect("exists has its argument");

@@ -278,9 +278,7 @@ fn remove(plan: &mut Plan, gone: &[bool]) -> usize {
         if let Some(t) = op.target_mut() {
             *t = map(*t);
         }
-        if let Some(f) = op.fail_mut() {
-            *f = map(*f);
-        }
+        op.map_fail(map);
         plan.ops.push(op);
         plan.spans.push(span);
     }

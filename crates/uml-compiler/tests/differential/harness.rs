@@ -143,7 +143,7 @@ pub fn run(engines: &Engines, files: &[FileMeta], inputs: &[Input]) -> Result<Ta
         let from_optimized = engine_outcome(optimized.plan(), o, &optimized_record, optimized.error());
         match &reference {
             Outcome::Record(_) => tally.records += 1,
-            Outcome::Drop { .. } => tally.drops += 1,
+            Outcome::Drop { .. } | Outcome::TooLarge => tally.drops += 1,
             Outcome::Abort { .. } => tally.aborts += 1,
             Outcome::Unrouted => tally.unrouted += 1,
         }

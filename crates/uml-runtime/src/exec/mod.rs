@@ -129,6 +129,9 @@ pub enum Outcome {
     Abort(u32),
     /// No rule takes the line's file.
     Unrouted,
+    /// The line's values outgrew [`MAX_SCRATCH`]: dropped, whatever the
+    /// rule would handle.
+    TooLarge,
 }
 
 /// A failure; the message is in [`Executor::error`].
@@ -171,6 +174,7 @@ enum Stop {
     Abort(u32),
     Route(u16),
     Unrouted,
+    TooLarge,
 }
 
 /// Applies a plan; one per thread. See the module documentation.
@@ -189,6 +193,8 @@ pub struct Executor<'p> {
     /// A failure whose message is not written yet: most failures are
     /// handled by `??`, which never reads it ([`Executor::error_text`]).
     pending: Option<Failure>,
+    /// The scratch outgrew [`MAX_SCRATCH`] on this line.
+    exhausted: bool,
     /// The record's fixed parts, encoded once.
     layout: Layout,
     /// The texts of the labels being written.
@@ -208,6 +214,7 @@ impl<'p> Executor<'p> {
             found: vec![None; widest],
             error: Text::EMPTY,
             pending: None,
+            exhausted: false,
             layout: Layout::new(plan),
             label_texts: Vec::with_capacity(plan.labels.len()),
         }
@@ -229,6 +236,7 @@ impl<'p> Executor<'p> {
         }
         let mut route = Route { rule: None, stream, buf, meta, slots: Box::default(), entry: OpId(0) };
         self.scratch.clear();
+        self.exhausted = false;
         self.slots.fill(Value::Null);
         let bufs = Bufs { line: "", traceback: "", consts: &self.plan.consts, file: &route.buf };
         let stop = self.run(&bufs, &route, Line::default(), self.plan.route_entry);
@@ -290,6 +298,7 @@ impl<'p> Executor<'p> {
             self.scratch = String::new();
         }
         self.scratch.clear();
+        self.exhausted = false;
         if route.slots.len() != self.slots.len() {
             // A route made by another plan's executor: a caller's mistake,
             // answered without panicking (the line is not taken).
@@ -312,6 +321,7 @@ impl<'p> Executor<'p> {
             }
             // Not reachable from a rule body; kept total rather than panicking.
             Stop::Route(_) | Stop::Unrouted => Outcome::Unrouted,
+            Stop::TooLarge => Outcome::TooLarge,
         }
     }
 
@@ -421,9 +431,19 @@ impl<'p> Executor<'p> {
                 Op::Unrouted => return Stop::Unrouted,
             };
             if step.is_err() {
+                if self.exhausted {
+                    return Stop::TooLarge;
+                }
                 match op.fail() {
                     Some(fail) => pc = fail.index(),
-                    None => return Stop::Unrouted,
+                    // The checker ruled this failure out: a bug in uml.
+                    None => {
+                        debug_assert!(false, "op {pc} ({op:?}) failed without a failure edge: {}", self.error());
+                        return match route.rule.and_then(|r| plan.rules.get(usize::from(r))) {
+                            Some(rule) if entry != plan.route_entry => Stop::Abort(rule.unhandled),
+                            _ => Stop::Unrouted,
+                        };
+                    }
                 }
             }
         }
@@ -545,9 +565,12 @@ impl<'p> Executor<'p> {
         }
     }
 
+    /// Fails, beyond any handler, when the line's values have outgrown
+    /// [`MAX_SCRATCH`].
     pub(crate) fn check_scratch(&mut self) -> Step {
         if self.scratch.len() > MAX_SCRATCH {
             self.scratch.truncate(0);
+            self.exhausted = true;
             return self.fail("value too large");
         }
         Ok(())
