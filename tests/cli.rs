@@ -536,3 +536,17 @@ fn test_and_check_take_the_rule_set_as_rules_dir() {
     assert_eq!(check.status, Status::Success, "{}", check.stderr);
     assert!(check.stderr.contains("6 files checked"), "{}", check.stderr);
 }
+
+/// `docs/plan.md` shows real output: every line of its example (but the
+/// elisions) is a line `uml explain` prints for the file it names.
+#[test]
+fn the_plan_reference_example_is_what_explain_prints() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/plan.md")).expect("docs/plan.md");
+    let example = doc.split("```text\n").nth(1).and_then(|rest| rest.split("```").next()).expect("an example");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/plan/dead_stores.uml");
+    let run = uml(&["explain", path], "");
+    let printed = format!("{}{}", run.stdout, run.stderr);
+    for line in example.lines().filter(|l| !l.trim().is_empty() && l.trim() != "…") {
+        assert!(printed.lines().any(|p| p == line), "not printed by uml explain: {line:?}\n{printed}");
+    }
+}
