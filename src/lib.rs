@@ -254,24 +254,7 @@ impl Rules {
     /// FILE:LINE:COL (f: message)` (the message from the executor's last
     /// failure). An empty string for [`Outcome::Record`].
     pub fn describe(&self, executor: &Executor<'_>, outcome: Outcome) -> String {
-        let plan = self.plan();
-        match outcome {
-            Outcome::Record => String::new(),
-            Outcome::Unrouted => "unrouted".to_string(),
-            Outcome::TooLarge => "value too large".to_string(),
-            Outcome::Drop(site) => {
-                let d = &plan.drops[site as usize];
-                format!("rule {}: {}", plan.rules[usize::from(d.rule)].name, d.reason)
-            }
-            Outcome::Abort(site) => {
-                let a = &plan.aborts[site as usize];
-                let rule = &plan.rules[usize::from(a.rule)].name;
-                match a.func {
-                    Some(f) => format!("rule {rule}: abort at {} ({f}: {})", a.location, executor.error()),
-                    None => format!("rule {rule}: abort at {} ({})", a.location, executor.error()),
-                }
-            }
-        }
+        outcome.describe(self.plan(), Some(executor.error()))
     }
 }
 

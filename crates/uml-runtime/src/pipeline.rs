@@ -84,22 +84,10 @@ impl DropKind {
                 DropReason::EmptyLine => "empty line".into(),
                 DropReason::MalformedFraming(e) => format!("malformed framing: {}", e.message()),
             },
-            DropKind::Unrouted => "unrouted".into(),
-            DropKind::TooLarge => "value too large".into(),
-            DropKind::Rule(site) => match plan.drops.get(site as usize) {
-                Some(d) => format!("rule {}: {}", plan.rules[usize::from(d.rule)].name, d.reason),
-                None => "rule drop".into(),
-            },
-            DropKind::Abort(site) => match plan.aborts.get(site as usize) {
-                Some(a) => {
-                    let rule = &plan.rules[usize::from(a.rule)].name;
-                    match a.func {
-                        Some(f) => format!("rule {rule}: abort at {} ({f})", a.location),
-                        None => format!("rule {rule}: abort at {} (unhandled failure)", a.location),
-                    }
-                }
-                None => "rule abort".into(),
-            },
+            DropKind::Unrouted => Outcome::Unrouted.describe(plan, None),
+            DropKind::TooLarge => Outcome::TooLarge.describe(plan, None),
+            DropKind::Rule(site) => Outcome::Drop(site).describe(plan, None),
+            DropKind::Abort(site) => Outcome::Abort(site).describe(plan, None),
         }
     }
 }

@@ -134,6 +134,37 @@ pub enum Outcome {
     TooLarge,
 }
 
+impl Outcome {
+    /// Why the line made no record, in the words the summary counts it
+    /// under: `unrouted`, `value too large`, `rule NAME: reason` (a `drop`),
+    /// or `rule NAME: abort at FILE:LINE:COL (f)`, with `: message` after
+    /// `f` when `error` (the executor's [`Executor::error`]) is given. Empty
+    /// for a record. The one description of a drop: the stream layer's
+    /// counters, the library and `uml test` all use it.
+    pub fn describe(self, plan: &Plan, error: Option<&str>) -> String {
+        match self {
+            Outcome::Record => String::new(),
+            Outcome::Unrouted => "unrouted".into(),
+            Outcome::TooLarge => "value too large".into(),
+            Outcome::Drop(site) => match plan.drops.get(site as usize) {
+                Some(d) => format!("rule {}: {}", plan.rules[usize::from(d.rule)].name, d.reason),
+                None => "rule drop".into(),
+            },
+            Outcome::Abort(site) => match plan.aborts.get(site as usize) {
+                Some(a) => {
+                    let rule = &plan.rules[usize::from(a.rule)].name;
+                    let what = a.func.unwrap_or("unhandled failure");
+                    match error {
+                        Some(message) => format!("rule {rule}: abort at {} ({what}: {message})", a.location),
+                        None => format!("rule {rule}: abort at {} ({what})", a.location),
+                    }
+                }
+                None => "rule abort".into(),
+            },
+        }
+    }
+}
+
 /// A failure; the message is in [`Executor::error`].
 #[derive(Debug)]
 pub(crate) struct Failed;
