@@ -148,9 +148,9 @@ impl std::error::Error for JsonError {}
 /// serde_json keep the last of duplicate keys), or `None`.
 ///
 /// `found` must be at least as long as `keys`. Returns the object itself.
-pub fn scan_object<K: AsRef<[u8]>>(
+pub fn scan_object<K: WantedKeys + ?Sized>(
     input: &[u8],
-    keys: &[K],
+    keys: &K,
     found: &mut [Option<RawValue>],
 ) -> Result<RawValue, JsonError> {
     debug_assert!(found.len() >= keys.len());
@@ -342,13 +342,13 @@ impl RawValue {
     }
 }
 
-fn find_key<K: AsRef<[u8]>>(keys: &[K], raw_key: RawValue, input: &[u8]) -> Option<usize> {
-    if keys.is_empty() {
+fn find_key<K: WantedKeys + ?Sized>(keys: &K, raw_key: RawValue, input: &[u8]) -> Option<usize> {
+    if keys.len() == 0 {
         return None;
     }
     let body = raw_key.string_body(input);
     if !raw_key.has(RawValue::ESCAPED) {
-        return keys.iter().position(|k| same_bytes(k.as_ref(), body));
+        return keys.find(body);
     }
     // An escaped key (`"mess\u0061ge"`) is decoded into a small stack
     // buffer; a key longer than it cannot be one of the (short) wanted keys.
@@ -366,7 +366,108 @@ fn find_key<K: AsRef<[u8]>>(keys: &[K], raw_key: RawValue, input: &[u8]) -> Opti
     if !ok {
         return None;
     }
-    keys.iter().position(|k| k.as_ref() == &buf[..len])
+    keys.find(&buf[..len])
+}
+
+/// The keys a scan looks for ([`scan_object`]): which of them a member's
+/// (decoded) key is.
+pub trait WantedKeys {
+    /// How many keys there are; `found` has a place for each.
+    fn len(&self) -> usize;
+    /// The position of `key` among them.
+    fn find(&self, key: &[u8]) -> Option<usize>;
+}
+
+/// A few keys, compared in turn.
+impl<K: AsRef<[u8]>> WantedKeys for [K] {
+    fn len(&self) -> usize {
+        <[K]>::len(self)
+    }
+
+    fn find(&self, key: &[u8]) -> Option<usize> {
+        self.iter().position(|k| same_bytes(k.as_ref(), key))
+    }
+}
+
+impl<K: AsRef<[u8]>> WantedKeys for Vec<K> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn find(&self, key: &[u8]) -> Option<usize> {
+        self[..].find(key)
+    }
+}
+
+impl<K: AsRef<[u8]>, const N: usize> WantedKeys for [K; N] {
+    fn len(&self) -> usize {
+        N
+    }
+
+    fn find(&self, key: &[u8]) -> Option<usize> {
+        self[..].find(key)
+    }
+}
+
+/// Many keys (the fields a rule reads from a `parse_json` object, 28 for
+/// the model container's), indexed by length and last byte: a member's key
+/// is compared with the one or two wanted keys in its bucket, where a list
+/// takes a comparison per wanted key. Built once, with the plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeySet {
+    keys: Vec<Box<str>>,
+    /// The wanted keys of bucket `b` are `order[starts[b]..starts[b + 1]]`.
+    starts: Box<[u16; BUCKETS + 1]>,
+    order: Vec<u16>,
+}
+
+const BUCKETS: usize = 64;
+
+impl KeySet {
+    pub fn new(keys: impl IntoIterator<Item = impl Into<Box<str>>>) -> KeySet {
+        let keys: Vec<Box<str>> = keys.into_iter().map(Into::into).collect();
+        let mut order: Vec<u16> = (0..keys.len().min(usize::from(u16::MAX)) as u16).collect();
+        order.sort_by_key(|&i| Self::bucket(keys[usize::from(i)].as_bytes()));
+        let mut starts = Box::new([0u16; BUCKETS + 1]);
+        for (b, start) in starts.iter_mut().enumerate() {
+            *start = order.iter().take_while(|&&i| Self::bucket(keys[usize::from(i)].as_bytes()) < b).count() as u16;
+        }
+        KeySet { keys, starts, order }
+    }
+
+    #[inline]
+    fn bucket(key: &[u8]) -> usize {
+        let last = key.last().copied().unwrap_or(0);
+        (key.len().wrapping_mul(7) ^ usize::from(last)) % BUCKETS
+    }
+
+    /// How many keys there are.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The keys, in the order of their positions.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|k| &**k)
+    }
+}
+
+impl WantedKeys for KeySet {
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    #[inline]
+    fn find(&self, key: &[u8]) -> Option<usize> {
+        let b = Self::bucket(key);
+        let (from, to) = (usize::from(self.starts[b]), usize::from(self.starts[b + 1]));
+        let candidates = self.order.get(from..to)?;
+        candidates.iter().map(|&i| usize::from(i)).find(|&i| same_bytes(self.keys[i].as_bytes(), key))
+    }
 }
 
 /// `a == b`, for the short keys of a JSON object without a call to

@@ -753,7 +753,7 @@ pub struct Plan {
     pub regex_idioms: Vec<Option<RegexIdiom>>,
     /// `parse_timestamp` formats: the text, and its compiled form when it compiles.
     pub formats: Vec<(String, Option<TimestampFormat>)>,
-    pub key_sets: Vec<Vec<String>>,
+    pub key_sets: Vec<crate::json::KeySet>,
     pub paths: Vec<Vec<Segment>>,
     pub args: Vec<Slot>,
     pub pieces: Vec<Piece>,

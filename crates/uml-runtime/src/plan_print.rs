@@ -91,7 +91,7 @@ impl Printer<'_> {
                     None => String::new(),
                     Some(m) => {
                         let keys: Vec<String> = p.key_sets[m.keys as usize]
-                            .iter()
+                            .keys()
                             .enumerate()
                             .map(|(i, k)| format!("{k}→{}", self.slot(m.member(i))))
                             .collect();

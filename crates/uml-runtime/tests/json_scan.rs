@@ -210,3 +210,28 @@ proptest! {
         let _ = scan_value(&bytes);
     }
 }
+
+proptest! {
+    /// An indexed key set finds what a list of the same keys finds, and a
+    /// scan with it extracts the same values.
+    #[test]
+    fn a_key_set_finds_what_a_list_finds(
+        keys in proptest::collection::btree_set("[a-z@._]{0,12}", 0..40),
+        probe in "[a-z@._]{0,12}",
+        members in proptest::collection::vec(("[a-z@._]{0,12}", 0u32..1000), 0..12),
+    ) {
+        use uml_runtime::json::{KeySet, WantedKeys};
+        let list: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let set = KeySet::new(list.iter().copied());
+        prop_assert_eq!(set.find(probe.as_bytes()), list.find(probe.as_bytes()));
+        for key in &list {
+            prop_assert_eq!(set.find(key.as_bytes()), list.find(key.as_bytes()));
+        }
+        let object: Map<String, Value> = members.into_iter().map(|(k, v)| (k, Value::from(v))).collect();
+        let text = Value::Object(object).to_string();
+        let (mut by_list, mut by_set) = (vec![None; list.len()], vec![None; list.len()]);
+        scan_object(text.as_bytes(), &list, &mut by_list).unwrap();
+        scan_object(text.as_bytes(), &set, &mut by_set).unwrap();
+        prop_assert_eq!(by_list, by_set);
+    }
+}

@@ -118,7 +118,7 @@ struct Lowerer<'a> {
     regex_splits: Vec<Option<RegexSplit>>,
     regex_idioms: Vec<Option<RegexIdiom>>,
     formats: Vec<(String, Option<TimestampFormat>)>,
-    key_sets: Vec<Vec<String>>,
+    key_sets: Vec<uml_runtime::json::KeySet>,
     paths: Vec<Vec<uml_runtime::plan::Segment>>,
     args: Vec<Slot>,
     pieces: Vec<Piece>,
@@ -547,7 +547,7 @@ impl<'a> Lowerer<'a> {
         match pushdown {
             Pushdown::Json { keys, base } => {
                 self.stats.pushed_keys += keys.len();
-                self.key_sets.push(keys);
+                self.key_sets.push(uml_runtime::json::KeySet::new(keys));
                 let members = Members { keys: self.key_sets.len() as u32 - 1, base };
                 self.emit(Op::ParseJson { dst: slot, src, members: Some(members), fail });
             }

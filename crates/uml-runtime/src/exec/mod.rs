@@ -234,7 +234,7 @@ pub struct Executor<'p> {
 
 impl<'p> Executor<'p> {
     pub fn new(plan: &'p Plan) -> Executor<'p> {
-        let widest = plan.key_sets.iter().map(Vec::len).max().unwrap_or(0);
+        let widest = plan.key_sets.iter().map(json::KeySet::len).max().unwrap_or(0);
         Executor {
             plan,
             slots: vec![Value::Null; usize::from(plan.slot_count)],
