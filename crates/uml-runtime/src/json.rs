@@ -153,8 +153,8 @@ pub fn scan_object<K: WantedKeys + ?Sized>(
     keys: &K,
     found: &mut [Option<RawValue>],
 ) -> Result<RawValue, JsonError> {
-    debug_assert!(found.len() >= keys.len());
-    found[..keys.len()].fill(None);
+    debug_assert!(found.len() >= keys.count());
+    found[..keys.count()].fill(None);
     let mut s = Scanner::new(input, 0);
     s.skip_ws();
     let start = s.pos;
@@ -343,7 +343,7 @@ impl RawValue {
 }
 
 fn find_key<K: WantedKeys + ?Sized>(keys: &K, raw_key: RawValue, input: &[u8]) -> Option<usize> {
-    if keys.len() == 0 {
+    if keys.count() == 0 {
         return None;
     }
     let body = raw_key.string_body(input);
@@ -373,15 +373,15 @@ fn find_key<K: WantedKeys + ?Sized>(keys: &K, raw_key: RawValue, input: &[u8]) -
 /// (decoded) key is.
 pub trait WantedKeys {
     /// How many keys there are; `found` has a place for each.
-    fn len(&self) -> usize;
+    fn count(&self) -> usize;
     /// The position of `key` among them.
     fn find(&self, key: &[u8]) -> Option<usize>;
 }
 
 /// A few keys, compared in turn.
 impl<K: AsRef<[u8]>> WantedKeys for [K] {
-    fn len(&self) -> usize {
-        <[K]>::len(self)
+    fn count(&self) -> usize {
+        self.len()
     }
 
     fn find(&self, key: &[u8]) -> Option<usize> {
@@ -390,8 +390,8 @@ impl<K: AsRef<[u8]>> WantedKeys for [K] {
 }
 
 impl<K: AsRef<[u8]>> WantedKeys for Vec<K> {
-    fn len(&self) -> usize {
-        Vec::len(self)
+    fn count(&self) -> usize {
+        self.len()
     }
 
     fn find(&self, key: &[u8]) -> Option<usize> {
@@ -400,7 +400,7 @@ impl<K: AsRef<[u8]>> WantedKeys for Vec<K> {
 }
 
 impl<K: AsRef<[u8]>, const N: usize> WantedKeys for [K; N] {
-    fn len(&self) -> usize {
+    fn count(&self) -> usize {
         N
     }
 
@@ -457,7 +457,7 @@ impl KeySet {
 }
 
 impl WantedKeys for KeySet {
-    fn len(&self) -> usize {
+    fn count(&self) -> usize {
         self.keys.len()
     }
 
