@@ -41,5 +41,6 @@ pub mod json;
 pub mod output;
 pub mod pipeline;
 pub mod plan;
+mod plan_build;
 mod plan_print;
 pub mod stdlib;

@@ -20,6 +20,8 @@
 //! [`Plan::drops`], and [`Plan::spans`] maps every op back to its source
 //! span for `uml explain`. The executor never reads `spans`.
 
+pub use crate::plan_build::Builder;
+
 use crate::group::GroupConfig;
 use crate::json::JsonKind;
 use crate::stdlib::level::Scale;

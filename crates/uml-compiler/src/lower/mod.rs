@@ -36,11 +36,10 @@ use crate::stdlib::Func;
 use fold::Const;
 use std::collections::HashMap;
 use uml_runtime::plan::{
-    AbortSite, Aux, Cmp, Consts, DropSite, FailEdge, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Members, NO_SLOT, Op,
-    OpId, Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Run, Slot, SpanRef, Text, Value,
+    AbortSite, Aux, Builder, Cmp, DropSite, FailEdge, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Members, NO_SLOT,
+    Op, OpId, Piece, Plan, RegexSplit, RulePlan, Slot, SpanRef, Text, Value,
 };
 use uml_runtime::stdlib::level::Scale;
-use uml_runtime::stdlib::timestamp::TimestampFormat;
 use uml_syntax::ast::CompareOp;
 use uml_syntax::{FileId, Span};
 
@@ -109,24 +108,10 @@ struct Lowerer<'a> {
     options: Options,
     locate: &'a dyn Fn(FileId, Span) -> String,
     stats: LowerStats,
-    ops: Vec<Op>,
-    spans: Vec<SpanRef>,
+    /// The plan being built: ops, and the tables they refer to.
+    plan: Builder,
     /// Label id → op index, once placed.
     labels: Vec<Option<OpId>>,
-    consts: Consts,
-    regexes: Vec<regex::Regex>,
-    regex_splits: Vec<Option<RegexSplit>>,
-    regex_idioms: Vec<Option<RegexIdiom>>,
-    formats: Vec<(String, Option<TimestampFormat>)>,
-    key_sets: Vec<uml_runtime::json::KeySet>,
-    paths: Vec<Vec<uml_runtime::plan::Segment>>,
-    args: Vec<Slot>,
-    pieces: Vec<Piece>,
-    entries: Vec<(Text, Slot)>,
-    captures: Vec<(u16, Slot)>,
-    drops: Vec<DropSite>,
-    aborts: Vec<AbortSite>,
-    rules: Vec<RulePlan>,
     route_entry: OpId,
     outputs: HashMap<Output, Slot>,
     output_count: Slot,
@@ -166,23 +151,8 @@ impl<'a> Lowerer<'a> {
             options,
             locate,
             stats: LowerStats::default(),
-            ops: Vec::new(),
-            spans: Vec::new(),
+            plan: Builder::new(),
             labels: Vec::new(),
-            consts: Consts::new(),
-            regexes: Vec::new(),
-            regex_splits: Vec::new(),
-            regex_idioms: Vec::new(),
-            formats: Vec::new(),
-            key_sets: Vec::new(),
-            paths: Vec::new(),
-            args: Vec::new(),
-            pieces: Vec::new(),
-            entries: Vec::new(),
-            captures: Vec::new(),
-            drops: Vec::new(),
-            aborts: Vec::new(),
-            rules: Vec::new(),
             route_entry: OpId(0),
             outputs,
             output_count: n,
@@ -207,13 +177,12 @@ impl<'a> Lowerer<'a> {
     }
 
     fn place(&mut self, l: Label) {
-        self.labels[l.0.index()] = Some(OpId(self.ops.len() as u32));
+        self.labels[l.0.index()] = Some(self.plan.next_op());
     }
 
     /// Emits an op whose target and fail fields hold label ids.
     fn emit(&mut self, op: Op) {
-        self.ops.push(op);
-        self.spans.push(SpanRef { file: self.file.0, start: self.span.start, end: self.span.end });
+        self.plan.emit(op, SpanRef { file: self.file.0, start: self.span.start, end: self.span.end });
     }
 
     fn temp(&mut self) -> Slot {
@@ -224,25 +193,16 @@ impl<'a> Lowerer<'a> {
     }
 
     fn text(&mut self, s: &str) -> Text {
-        self.consts.text(s)
+        self.plan.text(s)
     }
 
     fn regex(&mut self, pattern: &str) -> u32 {
-        if let Some(i) = self.regexes.iter().position(|r| r.as_str() == pattern) {
-            return i as u32;
-        }
-        // The checker compiled every pattern; one that fails here (it cannot)
-        // matches nothing.
         // The checker compiled every regex literal (E0309): one that fails
         // here is a compiler bug, answered by a regex that never matches.
-        let re = regex::Regex::new(pattern).unwrap_or_else(|e| {
+        self.plan.regex(pattern, || regex_split::idiom(pattern)).unwrap_or_else(|e| {
             debug_assert!(false, "a checked regex does not compile: {e}");
-            regex::Regex::new("[^\\s\\S]").expect("valid")
-        });
-        self.regexes.push(re);
-        self.regex_splits.push(None);
-        self.regex_idioms.push(regex_split::idiom(pattern));
-        self.regexes.len() as u32 - 1
+            self.plan.regex("[^\\s\\S]", || None).unwrap_or(0)
+        })
     }
 
     /// A regex for `=~` with captures: split off a leading `^(?P<g>.*?)` and
@@ -250,15 +210,15 @@ impl<'a> Lowerer<'a> {
     /// ([`RegexSplit`]).
     fn capture_regex(&mut self, pattern: &str) -> u32 {
         let whole = self.regex(pattern);
-        if self.regex_splits[whole as usize].is_none()
+        if !self.plan.is_split(whole)
             && let Some(split) = regex_split::split(pattern)
         {
             let head = self.regex(&split.head);
-            let groups = self.regexes[whole as usize].captures_len();
-            let groups_agree = self.regexes[head as usize].captures_len() + usize::from(split.rest.is_some()) == groups
-                && split.rest.is_none_or(|g| usize::from(g) + 1 == groups);
+            let groups = |i| self.plan.regex_at(i).map_or(0, regex::Regex::captures_len);
+            let groups_agree = groups(head) + usize::from(split.rest.is_some()) == groups(whole)
+                && split.rest.is_none_or(|g| usize::from(g) + 1 == groups(whole));
             if groups_agree {
-                self.regex_splits[whole as usize] = Some(RegexSplit { head, lead: split.lead, rest: split.rest });
+                self.plan.split_regex(whole, RegexSplit { head, lead: split.lead, rest: split.rest });
             }
         }
         whole
@@ -277,8 +237,7 @@ impl<'a> Lowerer<'a> {
     fn abort_site(&mut self, func: Option<&'static str>, span: Span) -> u32 {
         let location = (self.locate)(self.file, span);
         let span = SpanRef { file: self.file.0, start: span.start, end: span.end };
-        self.aborts.push(AbortSite { rule: self.rule, func, location, span });
-        self.aborts.len() as u32 - 1
+        self.plan.abort_site(AbortSite { rule: self.rule, func, location, span })
     }
 
     // ---- the program ----
@@ -286,7 +245,7 @@ impl<'a> Lowerer<'a> {
     fn lower_all(&mut self) {
         let program = self.program;
         // Routing first: one program for all rules.
-        let route_entry = OpId(self.ops.len() as u32);
+        let route_entry = self.plan.next_op();
         for (i, rule) in program.rules.iter().enumerate() {
             self.begin_rule(i, rule);
             let next = self.label();
@@ -306,7 +265,7 @@ impl<'a> Lowerer<'a> {
             if self.options.optimize {
                 self.find_pushdowns(&rule.body);
             }
-            let entry = OpId(self.ops.len() as u32);
+            let entry = self.plan.next_op();
             if self.block(&rule.body) {
                 self.emit(Op::Emit);
             }
@@ -317,12 +276,12 @@ impl<'a> Lowerer<'a> {
                 self.place(label);
                 self.emit(Op::Abort { site });
             }
-            let end = OpId(self.ops.len() as u32);
+            let end = self.plan.next_op();
             let captures = match &rule.when {
                 Some(when) => when_captures(when).into_iter().map(|v| self.vars[v.0 as usize]).collect(),
                 None => Vec::new(),
             };
-            self.rules.push(RulePlan {
+            self.plan.rule(RulePlan {
                 name: rule.name.clone(),
                 entry,
                 end,
@@ -353,19 +312,12 @@ impl<'a> Lowerer<'a> {
     }
 
     fn finish(self) -> Plan {
-        let labels = self.labels;
+        let placed = self.labels;
         let resolve = |id: OpId| {
-            let placed = labels.get(id.index()).copied().flatten();
-            debug_assert!(placed.is_some(), "label {id} was never placed");
-            placed.unwrap_or(OpId(0))
+            let op = placed.get(id.index()).copied().flatten();
+            debug_assert!(op.is_some(), "label {id} was never placed");
+            op.unwrap_or(OpId(0))
         };
-        let mut ops = self.ops;
-        for op in &mut ops {
-            if let Some(t) = op.target_mut() {
-                *t = resolve(*t);
-            }
-            op.map_fail(resolve);
-        }
         let schema = &self.program.schema;
         let outputs = &self.outputs;
         let labels = schema
@@ -391,34 +343,7 @@ impl<'a> Lowerer<'a> {
                 .enumerate()
                 .map(|(i, name)| FieldPlan { name: name.clone(), slot: outputs[&Output::Extra(i as u16)] }),
         );
-        let cuttable = uml_runtime::exec::CUT_ORDER
-            .iter()
-            .filter_map(|n| fields.iter().position(|f| f.name == *n))
-            .map(|i| i as u16)
-            .collect();
-        Plan {
-            ops,
-            spans: self.spans,
-            route_entry: self.route_entry,
-            rules: self.rules,
-            labels,
-            fields,
-            cuttable,
-            consts: self.consts.finish(),
-            regexes: self.regexes,
-            regex_splits: self.regex_splits,
-            regex_idioms: self.regex_idioms,
-            formats: self.formats,
-            key_sets: self.key_sets,
-            paths: self.paths,
-            args: self.args,
-            pieces: self.pieces,
-            entries: self.entries,
-            captures: self.captures,
-            drops: self.drops,
-            aborts: self.aborts,
-            slot_count: self.max_slot.0,
-        }
+        self.plan.finish(resolve, self.route_entry, labels, fields, self.max_slot.0)
     }
 
     // ---- statements ----
@@ -515,8 +440,7 @@ impl<'a> Lowerer<'a> {
             }
             Stmt::Drop { reason, span } => {
                 self.span = *span;
-                self.drops.push(DropSite { rule: self.rule, reason: reason.clone() });
-                let site = self.drops.len() as u32 - 1;
+                let site = self.plan.drop_site(DropSite { rule: self.rule, reason: reason.clone() });
                 self.emit(Op::Drop { site });
                 false
             }
@@ -547,14 +471,13 @@ impl<'a> Lowerer<'a> {
         match pushdown {
             Pushdown::Json { keys, base } => {
                 self.stats.pushed_keys += keys.len();
-                self.key_sets.push(uml_runtime::json::KeySet::new(keys));
-                let members = Members { keys: self.key_sets.len() as u32 - 1, base };
+                let members = Members { keys: self.plan.key_set(keys), base };
                 self.emit(Op::ParseJson { dst: slot, src, members: Some(members), fail });
             }
             Pushdown::Klog { fields } => {
                 self.stats.pushed_keys += fields.len();
                 let whole = uses_whole(self.program.rules[usize::from(self.rule)].body.as_slice(), var);
-                let fields = append(&mut self.captures, fields.iter().copied());
+                let fields = self.plan.captures(fields.iter().copied());
                 self.emit(Op::ParseKlog { dst: slot, src, fields, whole, fail });
             }
         }
@@ -737,12 +660,12 @@ impl<'a> Lowerer<'a> {
                         Part::Hole(h) => pieces.push(Piece::Hole(self.operand(h))),
                     }
                 }
-                let pieces = append(&mut self.pieces, pieces);
+                let pieces = self.plan.pieces(pieces);
                 self.emit(Op::Template { dst, pieces, fail });
             }
             ExprKind::Array(items) => {
                 let slots: Vec<Slot> = items.iter().map(|i| self.operand(i)).collect();
-                let items = append(&mut self.args, slots);
+                let items = self.plan.args(slots);
                 self.emit(Op::Array { dst, items });
             }
             ExprKind::Object(entries) => {
@@ -755,7 +678,7 @@ impl<'a> Lowerer<'a> {
                         None => members.push((key, slot)),
                     }
                 }
-                let entries = append(&mut self.entries, members);
+                let entries = self.plan.entries(members);
                 self.emit(Op::Object { dst, entries });
             }
             ExprKind::Var(v) => match self.known.get(v).cloned().filter(|_| self.options.optimize) {
@@ -803,10 +726,8 @@ impl<'a> Lowerer<'a> {
                 let regex =
                     if captures.is_empty() { self.regex(&regex.pattern) } else { self.capture_regex(&regex.pattern) };
                 let vars = &self.vars;
-                let captures = append(
-                    &mut self.captures,
-                    captures.iter().map(|(group, var)| (*group as u16, vars[var.0 as usize])),
-                );
+                let captures =
+                    self.plan.captures(captures.iter().map(|(group, var)| (*group as u16, vars[var.0 as usize])));
                 self.emit(Op::Match { dst, src, regex, negate: *negate, captures, fail });
             }
             ExprKind::And(xs) => {
@@ -909,11 +830,7 @@ impl<'a> Lowerer<'a> {
                 Segment::Index(i) => uml_runtime::plan::Segment::Index(*i),
             })
             .collect();
-        if let Some(i) = self.paths.iter().position(|p| *p == path) {
-            return i as u32;
-        }
-        self.paths.push(path);
-        self.paths.len() as u32 - 1
+        self.plan.path(path)
     }
 
     fn call(&mut self, e: &Expr, func: Func, args: &[Option<Expr>], abort: bool, dst: Slot) {
@@ -933,7 +850,7 @@ impl<'a> Lowerer<'a> {
             }
             Func::ParseKlog => {
                 let src = args[0].as_ref().map_or(NO_SLOT, |a| self.operand(a));
-                let fields = Run::new(self.captures.len(), 0);
+                let fields = self.plan.captures([]);
                 self.emit(Op::ParseKlog { dst, src, fields, whole: true, fail });
             }
             _ => {
@@ -949,8 +866,7 @@ impl<'a> Lowerer<'a> {
                         // Literal arguments are prepared here; the executor reads
                         // them from `aux`, not from a slot.
                         Some(Expr { kind: ExprKind::Str(s), .. }) if i == 1 && func == Func::ParseTimestamp => {
-                            self.formats.push((s.clone(), TimestampFormat::compile(s).ok()));
-                            aux = Aux::Format(self.formats.len() as u32 - 1);
+                            aux = Aux::Format(self.plan.format(s));
                             slots.push(NO_SLOT);
                         }
                         Some(Expr { kind: ExprKind::Str(s), .. }) if i == 1 && func == Func::Level => {
@@ -960,7 +876,7 @@ impl<'a> Lowerer<'a> {
                         Some(a) => slots.push(self.operand(a)),
                     }
                 }
-                let args = append(&mut self.args, slots);
+                let args = self.plan.args(slots);
                 self.emit(Op::Call { dst, func, args, aux, fail });
             }
         }
@@ -1172,11 +1088,4 @@ pub(crate) fn group_config(m: &crate::hir::Multiline) -> Option<uml_runtime::gro
             idle_ms: *idle_ms,
         },
     })
-}
-
-/// Appends `items` to a side table: the run they make there.
-fn append<T>(table: &mut Vec<T>, items: impl IntoIterator<Item = T>) -> Run {
-    let start = table.len();
-    table.extend(items);
-    Run::new(start, table.len() - start)
 }

@@ -1,0 +1,206 @@
+//! [`Builder`]: how a [`Plan`] is made.
+//!
+//! The compiler's lowering adds ops one after the other and asks the builder
+//! for the places of what they refer to: constant texts, regexes, timestamp
+//! formats, JSON key sets, paths, runs of side-table entries (call
+//! arguments, template pieces, object entries, captures), drop and abort
+//! sites. Only the builder knows how those tables are laid out; lowering
+//! holds the numbers and [`Run`]s it hands out. While lowering, jump targets
+//! and failure edges may be the lowering's own label numbers:
+//! [`Builder::finish`] maps them to op numbers and puts the plan together,
+//! with what the executor derives from the schema (the order in which
+//! `max_record_size` cuts fields).
+
+use regex::Regex;
+
+use crate::json::KeySet;
+use crate::plan::{
+    AbortSite, Consts, DropSite, FieldPlan, LabelPlan, Op, OpId, Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Run,
+    Segment, Slot, SpanRef, Text,
+};
+use crate::stdlib::timestamp::TimestampFormat;
+
+/// A plan under construction. See the [module documentation](self).
+#[derive(Debug, Default)]
+pub struct Builder {
+    ops: Vec<Op>,
+    spans: Vec<SpanRef>,
+    consts: Consts,
+    regexes: Vec<Regex>,
+    regex_splits: Vec<Option<RegexSplit>>,
+    regex_idioms: Vec<Option<RegexIdiom>>,
+    formats: Vec<(String, Option<TimestampFormat>)>,
+    key_sets: Vec<KeySet>,
+    paths: Vec<Vec<Segment>>,
+    args: Vec<Slot>,
+    pieces: Vec<Piece>,
+    entries: Vec<(Text, Slot)>,
+    captures: Vec<(u16, Slot)>,
+    drops: Vec<DropSite>,
+    aborts: Vec<AbortSite>,
+    rules: Vec<RulePlan>,
+}
+
+/// Appends `items` to `table`: the run they take.
+fn append<T>(table: &mut Vec<T>, items: impl IntoIterator<Item = T>) -> Run {
+    let start = table.len();
+    table.extend(items);
+    Run::new(start, table.len() - start)
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// The number the next op will have.
+    pub fn next_op(&self) -> OpId {
+        OpId(self.ops.len() as u32)
+    }
+
+    /// Adds an op, from source text at `span` (for `uml explain`).
+    pub fn emit(&mut self, op: Op, span: SpanRef) {
+        self.ops.push(op);
+        self.spans.push(span);
+    }
+
+    /// A constant text.
+    pub fn text(&mut self, s: &str) -> Text {
+        self.consts.text(s)
+    }
+
+    /// The regex `pattern`, compiled once however often it is asked for;
+    /// `idiom` says what it is, when the executor can answer it without
+    /// running it.
+    pub fn regex(&mut self, pattern: &str, idiom: impl FnOnce() -> Option<RegexIdiom>) -> Result<u32, regex::Error> {
+        if let Some(i) = self.regexes.iter().position(|r| r.as_str() == pattern) {
+            return Ok(i as u32);
+        }
+        self.regexes.push(Regex::new(pattern)?);
+        self.regex_splits.push(None);
+        self.regex_idioms.push(idiom());
+        Ok(self.regexes.len() as u32 - 1)
+    }
+
+    /// The regex numbered `i`.
+    pub fn regex_at(&self, i: u32) -> Option<&Regex> {
+        self.regexes.get(i as usize)
+    }
+
+    /// Whether the regex `whole` is already split ([`RegexSplit`]).
+    pub fn is_split(&self, whole: u32) -> bool {
+        self.regex_splits.get(whole as usize).is_some_and(Option::is_some)
+    }
+
+    /// Splits the regex `whole`: its captures are run on `split.head`.
+    pub fn split_regex(&mut self, whole: u32, split: RegexSplit) {
+        if let Some(s) = self.regex_splits.get_mut(whole as usize) {
+            *s = Some(split);
+        }
+    }
+
+    /// A `parse_timestamp` format, compiled when it compiles.
+    pub fn format(&mut self, format: &str) -> u32 {
+        self.formats.push((format.to_string(), TimestampFormat::compile(format).ok()));
+        self.formats.len() as u32 - 1
+    }
+
+    /// The keys a `parse_json` extracts.
+    pub fn key_set(&mut self, keys: impl IntoIterator<Item = impl Into<Box<str>>>) -> u32 {
+        self.key_sets.push(KeySet::new(keys));
+        self.key_sets.len() as u32 - 1
+    }
+
+    /// A path, kept once however often it is asked for.
+    pub fn path(&mut self, path: Vec<Segment>) -> u32 {
+        if let Some(i) = self.paths.iter().position(|p| *p == path) {
+            return i as u32;
+        }
+        self.paths.push(path);
+        self.paths.len() as u32 - 1
+    }
+
+    /// The slots of a call's arguments or of an array's items.
+    pub fn args(&mut self, slots: impl IntoIterator<Item = Slot>) -> Run {
+        append(&mut self.args, slots)
+    }
+
+    /// A template's pieces.
+    pub fn pieces(&mut self, pieces: impl IntoIterator<Item = Piece>) -> Run {
+        append(&mut self.pieces, pieces)
+    }
+
+    /// An object literal's entries.
+    pub fn entries(&mut self, entries: impl IntoIterator<Item = (Text, Slot)>) -> Run {
+        append(&mut self.entries, entries)
+    }
+
+    /// Capture groups (or `parse_klog` fields) and the slots they go to.
+    pub fn captures(&mut self, captures: impl IntoIterator<Item = (u16, Slot)>) -> Run {
+        append(&mut self.captures, captures)
+    }
+
+    /// A `drop` of a rule.
+    pub fn drop_site(&mut self, site: DropSite) -> u32 {
+        self.drops.push(site);
+        self.drops.len() as u32 - 1
+    }
+
+    /// Where a failure aborts a line.
+    pub fn abort_site(&mut self, site: AbortSite) -> u32 {
+        self.aborts.push(site);
+        self.aborts.len() as u32 - 1
+    }
+
+    /// A rule, whose ops are `rule.entry..rule.end`.
+    pub fn rule(&mut self, rule: RulePlan) {
+        self.rules.push(rule);
+    }
+
+    /// The plan: jump targets and failure edges mapped by `resolve` (from
+    /// the lowering's labels to ops), routing starting at `route_entry`.
+    pub fn finish(
+        self,
+        resolve: impl Fn(OpId) -> OpId,
+        route_entry: OpId,
+        labels: Vec<LabelPlan>,
+        fields: Vec<FieldPlan>,
+        slot_count: u16,
+    ) -> Plan {
+        let mut ops = self.ops;
+        for op in &mut ops {
+            if let Some(t) = op.target_mut() {
+                *t = resolve(*t);
+            }
+            op.map_fail(&resolve);
+        }
+        let cuttable = crate::exec::CUT_ORDER
+            .iter()
+            .filter_map(|n| fields.iter().position(|f| f.name == *n))
+            .map(|i| i as u16)
+            .collect();
+        Plan {
+            ops,
+            spans: self.spans,
+            route_entry,
+            rules: self.rules,
+            labels,
+            fields,
+            cuttable,
+            consts: self.consts.finish(),
+            regexes: self.regexes,
+            regex_splits: self.regex_splits,
+            regex_idioms: self.regex_idioms,
+            formats: self.formats,
+            key_sets: self.key_sets,
+            paths: self.paths,
+            args: self.args,
+            pieces: self.pieces,
+            entries: self.entries,
+            captures: self.captures,
+            drops: self.drops,
+            aborts: self.aborts,
+            slot_count,
+        }
+    }
+}
