@@ -236,12 +236,19 @@ impl Rules {
     /// let mut record = Record::default();
     /// assert_eq!(executor.apply(&route, line, &mut record), uml::Outcome::Record);
     /// assert_eq!(rules.level(&record), Some(Level::Warning));
+    /// assert_eq!(rules.source(&record), Some(uml::Source::ModelContainer));
     /// assert_eq!(rules.label(&record, "model_version_id"), Some("x5qe2qo"));
     /// assert_eq!(rules.field(&record, "message"), Some("low disk".into()));
     /// ```
     pub fn level(&self, record: &Record) -> Option<uml_runtime::stdlib::level::Level> {
         let name = self.field(record, "levelname")?;
         uml_runtime::stdlib::level::parse_level(name.as_str()?, None).ok()
+    }
+
+    /// The record's `source`, as one of the platform's five (`None` for a
+    /// value a schema of one's own allows beyond them).
+    pub fn source(&self, record: &Record) -> Option<Source> {
+        Source::from_name(self.field(record, "source")?.as_str()?)
     }
 
     /// A new executor for one thread.
@@ -255,6 +262,43 @@ impl Rules {
     /// failure). An empty string for [`Outcome::Record`].
     pub fn describe(&self, executor: &Executor<'_>, outcome: Outcome) -> String {
         outcome.describe(self.plan(), Some(executor.error()))
+    }
+}
+
+/// Where a record comes from: the `source` of the built-in schema, one per
+/// place the platform collects logs from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// The Tekton job that builds a model's image.
+    Build,
+    /// The running model's container.
+    ModelContainer,
+    /// The watcher that reports pod terminations.
+    PodLifecycleWatcher,
+    /// The Django app's deployment logs.
+    Deploy,
+    /// GPU build jobs.
+    GpuBuild,
+}
+
+impl Source {
+    pub const ALL: [Source; 5] =
+        [Source::Build, Source::ModelContainer, Source::PodLifecycleWatcher, Source::Deploy, Source::GpuBuild];
+
+    /// The value of `payload.source`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Build => "build",
+            Source::ModelContainer => "model_container",
+            Source::PodLifecycleWatcher => "kube-pod-lifecycle-watcher",
+            Source::Deploy => "deploy",
+            Source::GpuBuild => "gpu_build",
+        }
+    }
+
+    /// The source whose `payload.source` is `name`.
+    pub fn from_name(name: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.name() == name)
     }
 }
 

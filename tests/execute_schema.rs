@@ -355,3 +355,20 @@ proptest! {
         }
     }
 }
+
+/// The facade's `Source` names exactly the sources the built-in schema
+/// allows, so a record of the embedded rules always has one.
+#[test]
+fn the_typed_sources_are_the_schemas() {
+    let schema = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/schema.uml")).unwrap();
+    let line = schema.lines().find(|l| l.trim_start().starts_with("source:")).expect("a source field");
+    let allowed: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+    let mut named: Vec<&str> = uml::Source::ALL.iter().map(|s| s.name()).collect();
+    let mut allowed_sorted = allowed.clone();
+    named.sort();
+    allowed_sorted.sort();
+    assert_eq!(named, allowed_sorted);
+    for name in allowed {
+        assert_eq!(uml::Source::from_name(name).map(uml::Source::name), Some(name));
+    }
+}

@@ -9,8 +9,10 @@
 //!
 //! Each count includes generating the input and building the transform;
 //! `once NAME LINES --dry` does both and runs nothing, for the difference.
+//! `--kind KIND` keeps only the lines of one kind (`json-access`,
+//! `json-exc-info`, `json`, `text`), for a count per kind of line.
 
-use uml_peers::{Implementation, Input};
+use uml_peers::{Implementation, Input, LineKind};
 
 /// The allocator of the benchmark, so that the counts are its counts.
 #[global_allocator]
@@ -25,7 +27,14 @@ fn main() {
     };
     let lines = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(uml_peers::BENCH_LINES);
     let dry = args.iter().any(|a| a == "--dry");
-    let input = Input::model_container(lines, uml_peers::BENCH_SEED);
+    let mut input = Input::model_container(lines, uml_peers::BENCH_SEED);
+    if let Some(kind) = args.iter().position(|a| a == "--kind").and_then(|i| args.get(i + 1)) {
+        let Some(kind) = LineKind::ALL.into_iter().find(|k| k.name() == kind) else {
+            eprintln!("--kind: one of {}", LineKind::ALL.map(LineKind::name).join(" "));
+            std::process::exit(2);
+        };
+        input = input.only(kind);
+    }
     let mut transform = implementation.transform();
     let mut out = Vec::with_capacity(input.bytes.len() * 2);
     if !dry {

@@ -165,6 +165,45 @@ impl Implementation {
     }
 }
 
+/// The kinds of model container lines the corpus has, told apart by the
+/// message of a CRI line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    /// A python-json-logger object whose message is a uvicorn access line.
+    JsonAccess,
+    /// A python-json-logger object with a traceback in `exc_info`.
+    JsonExcInfo,
+    /// Any other JSON object.
+    Json,
+    /// Plain text: vLLM's and uvicorn's own lines, tracebacks.
+    Text,
+}
+
+impl LineKind {
+    pub const ALL: [LineKind; 4] = [LineKind::JsonAccess, LineKind::JsonExcInfo, LineKind::Json, LineKind::Text];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LineKind::JsonAccess => "json-access",
+            LineKind::JsonExcInfo => "json-exc-info",
+            LineKind::Json => "json",
+            LineKind::Text => "text",
+        }
+    }
+
+    /// The kind of a raw CRI line.
+    pub fn of(raw: &[u8]) -> LineKind {
+        let message = raw.splitn(4, |&b| b == b' ').nth(3).unwrap_or(&[]);
+        let has = |needle: &[u8]| memchr::memmem::find(message, needle).is_some();
+        match message.first() {
+            Some(b'{') if has(b"\"exc_info\": \"") => LineKind::JsonExcInfo,
+            Some(b'{') if has(b" HTTP/") => LineKind::JsonAccess,
+            Some(b'{') => LineKind::Json,
+            _ => LineKind::Text,
+        }
+    }
+}
+
 /// One kubelet log file of the model container.
 pub struct Input {
     /// The kubelet file name, `<pod>_<namespace>_<container>-<id>.log`.
@@ -178,6 +217,19 @@ impl Input {
     pub fn model_container(lines: usize, seed: u64) -> Input {
         let file = uml_corpus::generate(Source::ModelContainer, Framing::Cri, lines, seed);
         Input { name: file.name, bytes: file.bytes, lines: file.lines }
+    }
+
+    /// The same file with only the raw lines of one kind, in order (for
+    /// instruction counts per kind of line).
+    pub fn only(&self, kind: LineKind) -> Input {
+        let mut bytes = Vec::new();
+        let mut count = 0;
+        for line in lines(&self.bytes).filter(|l| LineKind::of(l) == kind) {
+            bytes.extend_from_slice(line);
+            bytes.push(b'\n');
+            count += 1;
+        }
+        Input { name: self.name.clone(), bytes, lines: count }
     }
 
     /// Runs `transform` on the file.
