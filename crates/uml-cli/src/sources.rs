@@ -209,9 +209,24 @@ pub fn local_rules() -> Option<PathBuf> {
     has_uml.then_some(dir)
 }
 
-/// Whether a rule file declares a schema.
+/// Whether a rule file declares a schema: a `schema` keyword outside any
+/// braces. The tokens say it without parsing the file (which the compiler
+/// does next); a file with a syntax error is reported by the compiler.
 pub fn has_schema(text: &str) -> bool {
-    uml_syntax::parse(FileId(0), text).file.items.iter().any(|i| matches!(i, uml_syntax::ast::Item::Schema(_)))
+    use uml_syntax::lexer::{Token, lex};
+    let mut depth = 0usize;
+    lex(text).any(|(_, token)| match token {
+        Ok(Token::LBrace) => {
+            depth += 1;
+            false
+        }
+        Ok(Token::RBrace) => {
+            depth = depth.saturating_sub(1);
+            false
+        }
+        Ok(Token::Schema) => depth == 0,
+        _ => false,
+    })
 }
 
 /// The rule files `paths` name: each file as given, each directory's
@@ -278,6 +293,16 @@ pub fn read(origin: &Origin, stdin: &mut dyn Read) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_schema_is_a_keyword_outside_braces() {
+        assert!(has_schema("schema {\n  labels { a: string }\n}\n"));
+        assert!(has_schema("# the schema\nrule r { emit }\nschema { }"));
+        assert!(!has_schema("rule r {\n  payload.message = \"schema\"\n}\n"));
+        assert!(!has_schema("# schema { }\nrule r { emit }"));
+        assert!(!has_schema(""));
+    }
+
     use super::*;
     use std::fs;
 

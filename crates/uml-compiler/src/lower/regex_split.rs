@@ -19,12 +19,14 @@ use uml_runtime::plan::RegexIdiom;
 /// The idiom `pattern` spells, judged by the regex it parses to: `\s+$`
 /// and `\s{1,}$` are the same idiom, `(?m)\s+$` is not.
 pub(super) fn idiom(pattern: &str) -> Option<RegexIdiom> {
-    let parse = |p: &str| regex_syntax::Parser::new().parse(p).ok();
-    let hir = parse(pattern)?;
-    [(r"\s+$", RegexIdiom::TrailingWhitespace), (r"^.*\r", RegexIdiom::ThroughLastCarriageReturn)]
-        .into_iter()
-        .find(|(canonical, _)| parse(canonical).as_ref() == Some(&hir))
-        .map(|(_, idiom)| idiom)
+    static IDIOMS: std::sync::LazyLock<Vec<(Hir, RegexIdiom)>> = std::sync::LazyLock::new(|| {
+        [(r"\s+$", RegexIdiom::TrailingWhitespace), (r"^.*\r", RegexIdiom::ThroughLastCarriageReturn)]
+            .into_iter()
+            .filter_map(|(canonical, idiom)| Some((regex_syntax::Parser::new().parse(canonical).ok()?, idiom)))
+            .collect()
+    });
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    IDIOMS.iter().find(|(canonical, _)| *canonical == hir).map(|(_, idiom)| *idiom)
 }
 
 /// A capture regex split at its ends: `head` is the pattern without them,
