@@ -37,6 +37,8 @@ fn stat(stats: &LowerStats, name: &str) -> usize {
 const LINES: &[&str] = &[
     r#"{"message": "hello", "level": "warn", "request_id": "r1"}"#,
     r#"{"message": 42}"#,
+    r#"{"msg": "from msg", "record": {"message": "nested"}}"#,
+    r#"{"record": {"message": "nested only"}, "level": 30}"#,
     "I1012 01:17:48.317907 1 grpc_server.cc:2451] Started GRPCInferenceService",
     "ERROR something broke",
     "plain text",

@@ -367,6 +367,13 @@ pub enum Op {
         dst: Slot,
         src: Slot,
     },
+    /// `dst` = the first of [`Plan::firsts`]`[items]` that is not null (a
+    /// slot, or a path from it), else null: a `??` chain of reads, which
+    /// cannot fail, in one op. Never fails.
+    FirstPresent {
+        dst: Slot,
+        items: Run,
+    },
     /// `dst = src.seg…` over [`Plan::paths`]`[path]`; never fails.
     Path {
         dst: Slot,
@@ -762,6 +769,9 @@ pub struct Plan {
     pub entries: Vec<(Text, Slot)>,
     /// `(group index, slot)` pairs of `=~` captures.
     pub captures: Vec<(u16, Slot)>,
+    /// The reads of [`Op::FirstPresent`]: a slot, and a path from it
+    /// ([`Plan::paths`]) when there is one.
+    pub firsts: Vec<(Slot, Option<u32>)>,
     pub drops: Vec<DropSite>,
     pub aborts: Vec<AbortSite>,
     pub slot_count: u16,

@@ -36,6 +36,7 @@ pub struct Builder {
     pieces: Vec<Piece>,
     entries: Vec<(Text, Slot)>,
     captures: Vec<(u16, Slot)>,
+    firsts: Vec<(Slot, Option<u32>)>,
     drops: Vec<DropSite>,
     aborts: Vec<AbortSite>,
     rules: Vec<RulePlan>,
@@ -140,6 +141,11 @@ impl Builder {
         append(&mut self.captures, captures)
     }
 
+    /// The reads of a `??` chain ([`Op::FirstPresent`]).
+    pub fn firsts(&mut self, items: impl IntoIterator<Item = (Slot, Option<u32>)>) -> Run {
+        append(&mut self.firsts, items)
+    }
+
     /// A `drop` of a rule.
     pub fn drop_site(&mut self, site: DropSite) -> u32 {
         self.drops.push(site);
@@ -198,6 +204,7 @@ impl Builder {
             pieces: self.pieces,
             entries: self.entries,
             captures: self.captures,
+            firsts: self.firsts,
             drops: self.drops,
             aborts: self.aborts,
             slot_count,

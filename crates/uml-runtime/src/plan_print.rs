@@ -63,6 +63,17 @@ impl Printer<'_> {
             Op::Meta { dst, meta } => format!("{} = %{}", self.slot(*dst), meta.name()),
             Op::Move { dst, src } => format!("{} = {}", self.slot(*dst), self.slot(*src)),
             Op::Path { dst, src, path } => format!("{} = {}{}", self.slot(*dst), self.slot(*src), self.path(*path)),
+            Op::FirstPresent { dst, items } => {
+                let items: Vec<String> = items
+                    .of(&p.firsts)
+                    .iter()
+                    .map(|&(src, path)| match path {
+                        Some(path) => format!("{}{}", self.slot(src), self.path(path)),
+                        None => self.slot(src),
+                    })
+                    .collect();
+                format!("{} = {}", self.slot(*dst), items.join(" ?? "))
+            }
             Op::Present { dst, mask, bit } => format!("{} = present({}, bit {bit})", self.slot(*dst), self.slot(*mask)),
             Op::Exists { dst, src, path } => {
                 format!("{} = exists({}{})", self.slot(*dst), self.slot(*src), self.path(*path))

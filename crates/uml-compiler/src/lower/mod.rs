@@ -759,6 +759,16 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::Coalesce(xs) => {
                 let end = self.label();
+                // A run of reads at the head of the chain (variables,
+                // pushed-down members, paths from them) is one op.
+                let reads = if self.options.optimize { self.first_present(xs, dst) } else { 0 };
+                let xs = &xs[reads..];
+                if xs.is_empty() {
+                    return;
+                }
+                if reads > 0 {
+                    self.emit(Op::JumpIfNotNull { src: dst, target: end.0 });
+                }
                 let (last, init) = xs.split_last().expect("a chain has operands");
                 for x in init {
                     let next = self.label();
@@ -784,6 +794,49 @@ impl<'a> Lowerer<'a> {
                 self.place(end);
             }
         }
+    }
+
+    /// Lowers the reads that start a `??` chain into one
+    /// [`Op::FirstPresent`] writing `dst`, when there are at least two;
+    /// returns how many operands it took (0 when it emitted nothing). A
+    /// read cannot fail, so the chain's handlers have nothing to catch in
+    /// them.
+    fn first_present(&mut self, xs: &[Expr], dst: Slot) -> usize {
+        let mut items = Vec::new();
+        let mut taken = 0;
+        for x in xs {
+            if x.fallible {
+                break;
+            }
+            match &x.kind {
+                // A null contributes nothing: the op's answer is null when
+                // every read is.
+                ExprKind::Null => {}
+                ExprKind::Var(v) if !self.known.contains_key(v) => items.push((self.vars[v.0 as usize], None)),
+                ExprKind::Output(o) => items.push((self.outputs[o], None)),
+                ExprKind::Path { base, segments } if !segments.is_empty() => {
+                    match self.member_slot(base, &segments[0]) {
+                        Some(Some(src)) if segments.len() == 1 => items.push((src, None)),
+                        Some(Some(src)) => items.push((src, Some(self.path_index(&segments[1..])))),
+                        Some(None) => {}
+                        None => match &base.kind {
+                            ExprKind::Var(v) if !self.known.contains_key(v) => {
+                                items.push((self.vars[v.0 as usize], Some(self.path_index(segments))))
+                            }
+                            _ => break,
+                        },
+                    }
+                }
+                _ => break,
+            }
+            taken += 1;
+        }
+        if taken < 2 || items.is_empty() {
+            return 0;
+        }
+        let items = self.plan.firsts(items);
+        self.emit(Op::FirstPresent { dst, items });
+        taken
     }
 
     /// The slot of a pushed-down member `base.key`: `Some(None)` for a key

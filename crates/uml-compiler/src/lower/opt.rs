@@ -73,6 +73,7 @@ fn uses(plan: &Plan, op: &Op, out: &mut Slots) {
         | Op::JumpIfNull { src, .. }
         | Op::JumpIfKind { src, .. } => out.insert(*src),
         Op::Present { mask, .. } => out.insert(*mask),
+        Op::FirstPresent { items, .. } => items.of(&plan.firsts).iter().for_each(|&(s, _)| out.insert(s)),
         Op::Call { args, .. } => {
             for &s in args.of(&plan.args) {
                 out.insert(s);
@@ -114,6 +115,7 @@ fn kills(plan: &Plan, op: &Op, out: &mut Vec<Slot>) {
         Op::Const { dst, .. }
         | Op::Meta { dst, .. }
         | Op::Move { dst, .. }
+        | Op::FirstPresent { dst, .. }
         | Op::Path { dst, .. }
         | Op::Present { dst, .. }
         | Op::Exists { dst, .. }
@@ -153,6 +155,7 @@ fn is_pure(op: &Op) -> bool {
         Op::Const { .. }
             | Op::Meta { .. }
             | Op::Move { .. }
+            | Op::FirstPresent { .. }
             | Op::Path { .. }
             | Op::Present { .. }
             | Op::Exists { .. }

@@ -387,6 +387,20 @@ impl<'p> Executor<'p> {
                     self.set(dst, v);
                     Ok(())
                 }
+                Op::FirstPresent { dst, items } => {
+                    let mut v = Value::Null;
+                    for &(src, path) in items.of(&plan.firsts) {
+                        v = self.get(src);
+                        if let Some(path) = path {
+                            v = self.walk(b, v, &plan.paths[path as usize]).unwrap_or(Value::Null);
+                        }
+                        if !matches!(v, Value::Null) {
+                            break;
+                        }
+                    }
+                    self.set(dst, v);
+                    Ok(())
+                }
                 Op::Path { dst, src, path } => {
                     let v = self.walk(b, self.get(src), &plan.paths[path as usize]);
                     self.set(dst, v.unwrap_or(Value::Null));
