@@ -1,15 +1,4 @@
-//! [`Builder`]: how a [`Plan`] is made.
-//!
-//! The compiler's lowering adds ops one after the other and asks the builder
-//! for the places of what they refer to: constant texts, regexes, timestamp
-//! formats, JSON key sets, paths, runs of side-table entries (call
-//! arguments, template pieces, object entries, captures), drop and abort
-//! sites. Only the builder knows how those tables are laid out; lowering
-//! holds the numbers and [`Run`]s it hands out. While lowering, jump targets
-//! and failure edges may be the lowering's own label numbers:
-//! [`Builder::finish`] maps them to op numbers and puts the plan together,
-//! with what the executor derives from the schema (the order in which
-//! `max_record_size` cuts fields).
+//! [`Builder`]: how a plan is made (`plan::Builder`).
 
 use regex::Regex;
 
@@ -20,7 +9,18 @@ use crate::plan::{
 };
 use crate::stdlib::timestamp::TimestampFormat;
 
-/// A plan under construction. See the [module documentation](self).
+/// How a [`Plan`] is made.
+///
+/// The compiler's lowering adds ops one after the other and asks the builder
+/// for the places of what they refer to: constant texts, regexes, timestamp
+/// formats, JSON key sets, paths, runs of side-table entries (call
+/// arguments, template pieces, object entries, captures), drop and abort
+/// sites. Only the builder knows how those tables are laid out; lowering
+/// holds the numbers and [`Run`]s it hands out. While lowering, jump targets
+/// and failure edges may be the lowering's own label numbers:
+/// [`Builder::finish`] maps them to op numbers and puts the plan together,
+/// with what the executor derives from the schema (the order in which
+/// `max_record_size` cuts fields).
 #[derive(Debug, Default)]
 pub struct Builder {
     ops: Vec<Op>,
