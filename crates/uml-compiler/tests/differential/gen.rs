@@ -1078,11 +1078,18 @@ impl Gen<'_, '_> {
                 e(format!("to_string(split({a}, {sp})[{i}])"), st, true)
             }
             10 => {
-                let k = self.c.pick(KEYS);
-                match self.var_where(|t| t.may(O | A)) {
-                    Some(v) => e(format!("to_string({}.{k})", v.name), st, true),
-                    None => e(format!("to_string(parse_json(%line).{k})"), st, true),
+                // A member read, or a `??` chain of them (one op, optimized).
+                let n = 1 + self.c.below(3);
+                let mut reads = Vec::new();
+                for _ in 0..n {
+                    let k = self.c.pick(KEYS);
+                    reads.push(match self.var_where(|t| t.may(O | A)) {
+                        Some(v) => format!("{}.{k}", v.name),
+                        None => format!("parse_json(%line).{k}"),
+                    });
                 }
+                let read = if n == 1 { reads.remove(0) } else { format!("({} ?? null)", reads.join(" ?? ")) };
+                e(format!("to_string({read})"), st, true)
             }
             11 => {
                 // Constant subexpressions, for the folder.
