@@ -395,3 +395,31 @@ fn block_extraction_finds_fences_and_lines() {
     assert!(is_semantic("E0401") && is_semantic("W0002") && !is_semantic("E0201"));
     assert!(uml_blocks("```uml\nrule a {}\n").is_err());
 }
+
+/// Every function of the standard library has its row in the table of
+/// `docs/language.md` §10 and a section of its own, and the table names no
+/// function the library lacks: a function is documented where it is added.
+#[test]
+fn language_md_documents_every_function() {
+    let doc = read("docs/language.md");
+    let names: Vec<&str> = uml::runtime::stdlib::Func::ALL.iter().map(|f| f.name()).collect();
+    let mut missing = Vec::new();
+    for name in &names {
+        if !doc.contains(&format!("| [`{name}(")) {
+            missing.push(format!("{name}: no row in the table of §10"));
+        }
+        let section = doc.lines().any(|l| {
+            l.strip_prefix("#### ").is_some_and(|h| h.split(", ").any(|n| n.trim() == *name))
+        });
+        if !section {
+            missing.push(format!("{name}: no `#### {name}` section"));
+        }
+    }
+    for row in doc.lines().filter_map(|l| l.strip_prefix("| [`")) {
+        let name = row.split('(').next().unwrap_or("");
+        if !names.contains(&name) {
+            missing.push(format!("{name}: in the table of §10, not in the library"));
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+}
