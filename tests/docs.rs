@@ -408,9 +408,8 @@ fn language_md_documents_every_function() {
         if !doc.contains(&format!("| [`{name}(")) {
             missing.push(format!("{name}: no row in the table of §10"));
         }
-        let section = doc.lines().any(|l| {
-            l.strip_prefix("#### ").is_some_and(|h| h.split(", ").any(|n| n.trim() == *name))
-        });
+        let section =
+            doc.lines().any(|l| l.strip_prefix("#### ").is_some_and(|h| h.split(", ").any(|n| n.trim() == *name)));
         if !section {
             missing.push(format!("{name}: no `#### {name}` section"));
         }
