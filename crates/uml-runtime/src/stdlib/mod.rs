@@ -19,11 +19,13 @@
 //!   owned by the caller, who reuses it from line to line,
 //! - or small `Copy` structs and enums ([`level::Level`], [`klog::Klog`]).
 //!
-//! **Nothing here allocates on the success path** except by growing the
-//! caller's buffer (and `parse_regex`'s capture positions, which the
-//! executor keeps its own of), and nothing allocates on failure: errors are
+//! **The kernels allocate nothing on the success path** except by growing
+//! the caller's buffer, and nothing allocates on failure: errors are
 //! one-byte `Copy` enums whose `message()` is a `&'static str`, the text an
-//! abort prints as `(f: message)` (§8). The one exception is compiling a
+//! abort prints as `(f: message)` (§8). A few definitions take a buffer of
+//! their own for an uncommon case (`parse_regex`'s capture positions, which
+//! the executor keeps preallocated; an escaped logfmt value, path key or
+//! access-log field, decoded before it is written). The one exception is compiling a
 //! [`timestamp::TimestampFormat`], which happens once, with the rule set.
 //! Where the common case can avoid a copy altogether there is a cheap test
 //! first ([`ansi::needs_strip`]) or a borrowed result ([`text::Truncation`]).
