@@ -802,7 +802,8 @@ impl<'a> Lowerer<'a> {
     /// read cannot fail, so the chain's handlers have nothing to catch in
     /// them.
     fn first_present(&mut self, xs: &[Expr], dst: Slot) -> usize {
-        let mut items = Vec::new();
+        // Each read: a slot, and the segments of a path from it.
+        let mut reads: Vec<(Slot, &[Segment])> = Vec::new();
         let mut taken = 0;
         for x in xs {
             if x.fallible {
@@ -812,16 +813,15 @@ impl<'a> Lowerer<'a> {
                 // A null contributes nothing: the op's answer is null when
                 // every read is.
                 ExprKind::Null => {}
-                ExprKind::Var(v) if !self.known.contains_key(v) => items.push((self.vars[v.0 as usize], None)),
-                ExprKind::Output(o) => items.push((self.outputs[o], None)),
+                ExprKind::Var(v) if !self.known.contains_key(v) => reads.push((self.vars[v.0 as usize], &[])),
+                ExprKind::Output(o) => reads.push((self.outputs[o], &[])),
                 ExprKind::Path { base, segments } if !segments.is_empty() => {
                     match self.member_slot(base, &segments[0]) {
-                        Some(Some(src)) if segments.len() == 1 => items.push((src, None)),
-                        Some(Some(src)) => items.push((src, Some(self.path_index(&segments[1..])))),
+                        Some(Some(src)) => reads.push((src, &segments[1..])),
                         Some(None) => {}
                         None => match &base.kind {
                             ExprKind::Var(v) if !self.known.contains_key(v) => {
-                                items.push((self.vars[v.0 as usize], Some(self.path_index(segments))))
+                                reads.push((self.vars[v.0 as usize], segments))
                             }
                             _ => break,
                         },
@@ -831,9 +831,11 @@ impl<'a> Lowerer<'a> {
             }
             taken += 1;
         }
-        if taken < 2 || items.is_empty() {
+        if taken < 2 || reads.is_empty() {
             return 0;
         }
+        let items: Vec<(Slot, Option<u32>)> =
+            reads.into_iter().map(|(src, path)| (src, (!path.is_empty()).then(|| self.path_index(path)))).collect();
         let items = self.plan.firsts(items);
         self.emit(Op::FirstPresent { dst, items });
         taken

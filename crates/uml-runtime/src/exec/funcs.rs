@@ -8,7 +8,7 @@ use crate::plan::{Container, Func, NO_SLOT, RegexIdiom, Run};
 use crate::stdlib::json_string::push_json_str;
 use crate::stdlib::level::parse_level;
 use crate::stdlib::native::{Arg, Args, Context, Failure, Kinds, MAX_PARAMS, Ret};
-use crate::stdlib::{ansi, klog, number, text, timestamp};
+use crate::stdlib::{ansi, builtins, klog, number, text, timestamp};
 use std::cmp::Ordering;
 
 /// The sub-range of `t` that `part`, a slice of `t`'s text, covers.
@@ -335,30 +335,8 @@ impl Executor<'_> {
             return self.fail("the pattern does not match");
         }
         self.tmp.clear();
-        self.tmp.push('{');
-        let mut first = true;
-        for (i, name) in re.capture_names().enumerate() {
-            let key_buf;
-            let key = match name {
-                Some(n) => n,
-                None if numeric => {
-                    key_buf = i.to_string();
-                    key_buf.as_str()
-                }
-                None => continue,
-            };
-            if !first {
-                self.tmp.push(',');
-            }
-            first = false;
-            push_json_str(&mut self.tmp, key);
-            self.tmp.push(':');
-            match locs.get(i) {
-                Some((a, z)) => push_json_str(&mut self.tmp, &st[a..z]),
-                None => self.tmp.push_str("null"),
-            }
-        }
-        self.tmp.push('}');
+        let locs = &*locs;
+        builtins::write_captures(re, numeric, |i| locs.get(i).map(|(a, z)| &st[a..z]), &mut self.tmp);
         let t = self.commit_tmp()?;
         Ok(Value::JsonContainer(t, Container::Object))
     }

@@ -53,24 +53,31 @@ fn parse_regex<'a>(args: Args<'a, '_>, out: &mut String, _: &Context) -> Result<
     let numeric = args.bool_or(2, false)?;
     let re = args.regex(1).ok_or(Failure::new("parse_regex needs a pattern"))?;
     let Some(caps) = re.captures(s) else { return Err(Failure::new("the pattern does not match")) };
+    Ok(write_captures(re, numeric, |i| caps.get(i).map(|m| m.as_str()), out))
+}
+
+/// Writes the object `parse_regex` returns: each named group, and with
+/// `numeric` each unnamed one under its number, with its text or null.
+/// `group(i)` is the text group `i` matched.
+pub fn write_captures<'t>(
+    re: &regex::Regex,
+    numeric: bool,
+    group: impl Fn(usize) -> Option<&'t str>,
+    out: &mut String,
+) -> Ret<'static> {
     let mut members = Members::new(out);
     for (i, name) in re.capture_names().enumerate() {
-        let number;
-        let key = match name {
-            Some(n) => n,
-            None if numeric => {
-                number = i.to_string();
-                &number
-            }
+        let out = match name {
+            Some(n) => members.key(n),
+            None if numeric => members.numbered_key(i),
             None => continue,
         };
-        let out = members.key(key);
-        match caps.get(i) {
-            Some(m) => push_json_str(out, m.as_str()),
+        match group(i) {
+            Some(text) => push_json_str(out, text),
             None => out.push_str("null"),
         }
     }
-    Ok(members.end())
+    members.end()
 }
 
 pub const PARSE_KLOG: Native =
@@ -574,6 +581,18 @@ impl<'o> Members<'o> {
         self.first = false;
         push_json_str(self.out, key);
         self.out.push(':');
+        self.out
+    }
+
+    /// Writes a key that is a number (`"2":`), as [`Members::key`].
+    pub fn numbered_key(&mut self, n: usize) -> &mut String {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        self.out.push('"');
+        number::format_int(n as i64, self.out);
+        self.out.push_str("\":");
         self.out
     }
 
