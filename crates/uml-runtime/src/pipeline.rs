@@ -1,13 +1,15 @@
 //! The stream layer: the raw lines of a log file in, unified records out.
 //!
 //! ```text
-//! raw line ─▶ Framer ─▶ (order by first piece) ─▶ route ─▶ Grouper ─▶ Executor ─▶ Record
-//!               │                                   │          (if the rule      │
-//!               └─ empty, malformed                 └─ unrouted  groups lines)   └─ drop, abort
+//! raw line ─▶ Framer ─▶ Grouper ─────────────────────────▶ Executor ─▶ Record
+//!               │        (each stream as its rule says;     │ (the stream's rule)
+//!               │         one queue puts units back in      │
+//!               │         the order of their first line)    │
+//!               └─ empty, malformed                         └─ unrouted, drop, abort
 //! ```
 //!
 //! One [`Processor`] per thread (it owns the executor and the record), one
-//! [`FileState`] per file (framer, routes, groupers, counters). The embedder
+//! [`FileState`] per file (framer, routes, grouper, counters). The embedder
 //! feeds raw lines with [`Processor::push`] and receives each record in a
 //! callback, borrowed: nothing is allocated per line once the buffers have
 //! grown. For a tailing agent, [`Processor::flush_idle`] closes multiline
@@ -16,10 +18,16 @@
 //! line, a traceback cut short).
 //!
 //! **Order.** A file's records come out in the order of their first raw line
-//! (docs/contract.md, "The unified record"): a line completed from `P` pieces
-//! is emitted when its last piece arrives, so lines of the other stream that
-//! complete in the meantime are held back until it does. The hold is bounded
-//! ([`MAX_HELD_BYTES`]): past it, held lines go out as they are.
+//! (docs/contract.md, "The unified record"). Two things finish units out of
+//! that order: a line completed from `P` pieces is framed when its last piece
+//! arrives, and a traceback is grouped when the next line of its stream
+//! shows it is over; in the meantime the other stream's lines are complete.
+//! One stage restores the order: the file's [`Grouper`] queues every unit
+//! that starts after a unit still open, whether a group it holds itself or,
+//! through [`Grouper::set_barrier`], a line the framer is still joining.
+//! The queue is bounded: past it, an open group is cut, and the units
+//! waiting only for a line still being joined go out ahead of it (counted
+//! as `reordered`).
 //!
 //! **Accounting.** Nothing is lost silently. Every raw line read is, in the
 //! end, in a record, joined into another line as a partial piece, or
@@ -45,17 +53,13 @@
 //! cluster; a record's `resume` is the first raw line of its cluster, so
 //! that reading again never starts between the pieces of a unit already
 //! delivered. The guarantee holds while lines come out in order; lines let
-//! through out of order past [`MAX_HELD_BYTES`] (counted as `reordered`)
+//! through out of order past the queue's bound (counted as `reordered`)
 //! may, on a restart, be repeated or have a piece read alone.
 
 use crate::exec::{Executor, FileInfo, Line, Outcome, PayloadForm, Record, Route};
 use crate::framing::{DropReason, FramedLine, Framer, Origin, Stream, parse_log_path};
 use crate::group::{Group, Grouper};
 use crate::plan::Plan;
-
-/// The most text held back to restore the order of lines around an open
-/// partial line, before it is let through out of order.
-pub const MAX_HELD_BYTES: usize = 4 << 20;
 
 /// Why lines were dropped, as the summary counts them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -112,7 +116,8 @@ pub struct Stats {
     pub truncated_records: u64,
     /// Lines in which invalid UTF-8 (or a lone surrogate escape) became U+FFFD.
     pub invalid_utf8: u64,
-    /// Lines let through out of order because too much was held back.
+    /// Lines let through ahead of a line still being joined from pieces,
+    /// because too much waited for it.
     pub reordered: u64,
 }
 
@@ -198,17 +203,6 @@ impl Cluster {
     }
 }
 
-/// A line held back until an earlier partial line of the other stream completes.
-#[derive(Clone, Copy, Debug)]
-struct Held {
-    first_line: u64,
-    last_line: u64,
-    stream: Stream,
-    timestamp_ns: i64,
-    start: usize,
-    end: usize,
-}
-
 /// The state of one file.
 #[derive(Debug)]
 pub struct FileState {
@@ -217,11 +211,9 @@ pub struct FileState {
     bad_name: bool,
     framer: Framer,
     routes: [Option<Route>; 2],
-    /// One grouper per rule that groups (both streams share it, so that
-    /// their lines keep their order).
-    groupers: Vec<(u16, Grouper)>,
-    held: Vec<Held>,
-    held_text: String,
+    /// The file's lines after framing: grouped as each stream's rule says,
+    /// and put back in the order of their first raw line.
+    units: Grouper,
     /// The position after the last raw line pushed.
     next_position: u64,
     cluster: Cluster,
@@ -263,9 +255,7 @@ impl FileState {
             bad_name: false,
             framer: Framer::new(None),
             routes: [None, None],
-            groupers: Vec::new(),
-            held: Vec::new(),
-            held_text: String::new(),
+            units: Grouper::per_stream([None, None]),
             next_position: 1,
             cluster: Cluster::default(),
             last_timestamp_ns: i64::MIN,
@@ -294,10 +284,11 @@ impl FileState {
     /// piece or group still held began before it (nor one that interleaves
     /// with such a unit). After the last raw line pushed when nothing is held.
     pub fn settled_position(&self) -> u64 {
-        let framer = [Stream::Stdout, Stream::Stderr].map(|s| self.framer.open_line(s));
-        let held = self.held.iter().map(|h| h.first_line).min();
-        let groups = self.groupers.iter().filter_map(|(_, g)| g.oldest_held()).min();
-        let open = framer.into_iter().chain([held, groups]).flatten().min();
+        let open =
+            [self.framer.open_line(Stream::Stdout), self.framer.open_line(Stream::Stderr), self.units.oldest_held()]
+                .into_iter()
+                .flatten()
+                .min();
         match open {
             None => self.next_position,
             Some(first) if self.cluster.end.is_some_and(|end| first <= end) => first.min(self.cluster.start),
@@ -318,6 +309,7 @@ impl FileState {
     pub fn current_stats(&self) -> Stats {
         let mut stats = self.stats.clone();
         if !self.finished {
+            stats.reordered = self.units.reordered();
             let c = self.framer.counters();
             stats.joined_pieces = c.framed_pieces - c.framed_lines;
             if c.dropped_empty > 0 {
@@ -328,10 +320,17 @@ impl FileState {
     }
 
     /// Raw lines pushed whose outcome is not known yet: pieces of open
-    /// lines, lines held for order, lines in open groups.
+    /// lines, lines in open groups, lines waiting for an earlier unit.
     pub fn pending_lines(&self) -> u64 {
-        let groups: usize = self.groupers.iter().map(|(_, g)| g.buffered_lines()).sum();
-        self.framer.pending_pieces() + self.held.len() as u64 + groups as u64
+        self.framer.pending_pieces() + self.units.buffered_lines() as u64
+    }
+
+    /// Where the first line still being joined from pieces starts, if any.
+    fn open_line(&self) -> Option<u64> {
+        match (self.framer.open_line(Stream::Stdout), self.framer.open_line(Stream::Stderr)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn info(&self) -> FileInfo<'_> {
@@ -413,119 +412,83 @@ impl<'p> Processor<'p> {
         if file.routes[0].is_none() {
             self.open(file);
         }
-        let FileState { framer, routes, groupers, stats, held, held_text, cluster, .. } = file;
+        let FileState { framer, routes, units, stats, cluster, last_timestamp_ns, .. } = file;
         stats.lines_read += 1;
-        // Pushing a line of one stream leaves the other stream's open line as
-        // it is, so what is open before tells whether this line must wait.
-        let open = [framer.open_line(Stream::Stdout), framer.open_line(Stream::Stderr)];
-        let framed = match framer.push_at(raw, at) {
-            Some(Ok(line)) => {
-                file.last_timestamp_ns = file.last_timestamp_ns.max(line.timestamp_ns);
-                line
+        let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
+        match framer.push_at(raw, at) {
+            Some(Ok(framed)) => {
+                *last_timestamp_ns = (*last_timestamp_ns).max(framed.timestamp_ns);
+                count_framed(out.stats, &framed);
+                let origin = Origin { first: framed.first_line, last: framed.last_line };
+                // While the line's own pieces were the barrier, it passes it.
+                units.push_at(framed.stream, framed.timestamp_ns, framed.text, origin, &mut |g: Group<'_>| {
+                    out.apply(routes, g)
+                });
             }
-            None => return,
+            None => {}
             // Empty lines are counted from the framer's counters at the end
             // (a line of several empty pieces counts each piece).
             Some(Err(DropReason::EmptyLine)) => {
-                cluster.add(Origin::at(at));
-                return;
+                out.cluster.add(Origin::at(at));
             }
             Some(Err(reason)) => {
-                cluster.add(Origin::at(at));
-                stats.drop(DropKind::Framing(reason), 1);
-                return;
+                out.cluster.add(Origin::at(at));
+                out.stats.drop(DropKind::Framing(reason), 1);
             }
+        }
+        // A piece opened a line, or a line was completed: units that start
+        // after a line still being joined wait for it.
+        let barrier = match (framer.open_line(Stream::Stdout), framer.open_line(Stream::Stderr)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
-        count_framed(stats, &framed);
-        let other = 1 - framed.stream as usize;
-        let waits = open[other].is_some_and(|first| first < framed.first_line);
-        if waits && held_text.len() < MAX_HELD_BYTES {
-            let start = held_text.len();
-            held_text.push_str(framed.text);
-            held.push(Held {
-                first_line: framed.first_line,
-                last_line: framed.last_line,
-                stream: framed.stream,
-                timestamp_ns: framed.timestamp_ns,
-                start,
-                end: held_text.len(),
-            });
-            return;
-        }
-        stats.reordered += u64::from(waits);
-        let line = Routable::of(&framed);
-        let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
-        out.deliver(routes, groupers, line);
-        // Lines held behind this one (or behind nothing any more) go out:
-        // this line's stream has no open line now; the other's is as before.
-        if !held.is_empty() {
-            let barrier = open[other].filter(|_| !waits).unwrap_or(u64::MAX);
-            let ready = held.iter().take_while(|h| h.first_line < barrier).count();
-            for h in held.drain(..ready) {
-                out.deliver(routes, groupers, h.unit(held_text));
-            }
-            if held.is_empty() {
-                held_text.clear();
-            }
-        }
+        units.set_barrier(barrier, &mut |g: Group<'_>| out.apply(routes, g));
     }
 
     /// Closes the multiline groups of `file` quiet since before `now_ns`
     /// (on the lines' clock), for an agent tailing a file.
     pub fn flush_idle(&mut self, file: &mut FileState, now_ns: i64, sink: &mut dyn FnMut(&Record, Provenance)) {
-        let FileState { routes, groupers, stats, cluster, .. } = file;
+        let FileState { routes, units, stats, cluster, .. } = file;
         let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
-        for (rule, grouper) in groupers.iter_mut() {
-            let route = routes.iter().flatten().find(|r| r.rule() == Some(*rule));
-            if let Some(route) = route {
-                grouper.flush_idle(now_ns, &mut |g: Group<'_>| out.apply(route, g));
-            }
-        }
+        units.flush_idle(now_ns, &mut |g: Group<'_>| out.apply(routes, g));
     }
 
     /// The first time, on the lines' clock, at which [`Processor::flush_idle`]
     /// has a group of `file` to close; `None` while no group is open.
     pub fn next_deadline(file: &FileState) -> Option<i64> {
-        file.groupers.iter().filter_map(|(_, g)| g.next_deadline()).min()
+        file.units.next_deadline()
     }
 
     /// The end of `file`: emits the lines and groups still open, and checks
     /// the accounting. Returns the file's counters.
     pub fn finish(&mut self, file: &mut FileState, sink: &mut dyn FnMut(&Record, Provenance)) -> Stats {
         if !file.bad_name && file.routes[0].is_some() {
-            // Dangling partial lines, oldest first, each after the held lines
-            // that came before it.
+            // Dangling partial lines, oldest first, each ahead of the units
+            // that waited for it.
             loop {
-                let FileState { framer, routes, groupers, stats, held, held_text, cluster, .. } = file;
+                let barrier = file.open_line();
+                let FileState { framer, routes, units, stats, cluster, .. } = file;
+                let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
+                units.set_barrier(barrier, &mut |g: Group<'_>| out.apply(routes, g));
                 let framed = match framer.finish() {
                     None => break,
                     Some(Err(DropReason::EmptyLine)) => continue,
                     Some(Err(reason)) => {
-                        stats.drop(DropKind::Framing(reason), 1);
+                        out.stats.drop(DropKind::Framing(reason), 1);
                         continue;
                     }
                     Some(Ok(line)) => line,
                 };
-                count_framed(stats, &framed);
-                let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
-                let ready = held.iter().take_while(|h| h.first_line < framed.first_line).count();
-                for h in held.drain(..ready) {
-                    out.deliver(routes, groupers, h.unit(held_text));
-                }
-                out.deliver(routes, groupers, Routable::of(&framed));
+                count_framed(out.stats, &framed);
+                let origin = Origin { first: framed.first_line, last: framed.last_line };
+                units.push_at(framed.stream, framed.timestamp_ns, framed.text, origin, &mut |g: Group<'_>| {
+                    out.apply(routes, g)
+                });
             }
-            let FileState { routes, groupers, stats, held, held_text, cluster, .. } = file;
+            let FileState { routes, units, stats, cluster, .. } = file;
             let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
-            for h in held.drain(..) {
-                out.deliver(routes, groupers, h.unit(held_text));
-            }
-            held_text.clear();
-            for (rule, grouper) in groupers.iter_mut() {
-                let route = routes.iter().flatten().find(|r| r.rule() == Some(*rule));
-                if let Some(route) = route {
-                    grouper.finish(&mut |g: Group<'_>| out.apply(route, g));
-                }
-            }
+            units.finish(&mut |g: Group<'_>| out.apply(routes, g));
+            file.stats.reordered = file.units.reordered();
             file.finished = true;
             let c = *file.framer.counters();
             file.stats.joined_pieces = c.framed_pieces - c.framed_lines;
@@ -543,14 +506,9 @@ impl<'p> Processor<'p> {
         let plan = self.executor.plan();
         let framing = routes.iter().find_map(|r| r.rule()).and_then(|r| plan.rules[usize::from(r)].framing);
         file.framer = Framer::new(file.forced_format.or(framing));
-        for route in &routes {
-            if let Some(rule) = route.rule()
-                && let Some(config) = &plan.rules[usize::from(rule)].multiline
-                && !file.groupers.iter().any(|(r, _)| *r == rule)
-            {
-                file.groupers.push((rule, Grouper::new(config)));
-            }
-        }
+        let grouping =
+            routes.each_ref().map(|r| r.rule().and_then(|rule| plan.rules[usize::from(rule)].multiline.as_ref()));
+        file.units = Grouper::per_stream(grouping);
         file.routes = routes.map(Some);
     }
 }
@@ -566,38 +524,13 @@ struct Out<'a, 'p, 's> {
 }
 
 impl Out<'_, '_, '_> {
-    /// Hands a framed line to its rule: to the rule's grouper, or straight
-    /// to the executor.
-    fn deliver(&mut self, routes: &[Option<Route>; 2], groupers: &mut [(u16, Grouper)], line: Routable<'_>) {
-        let Some(route) = routes[line.stream as usize].as_ref() else { return };
-        let Some(rule) = route.rule() else {
-            self.cluster.add(line.origin);
-            self.stats.drop(DropKind::Unrouted, 1);
-            return;
-        };
-        match groupers.iter_mut().find(|(r, _)| *r == rule) {
-            Some((_, grouper)) => {
-                grouper.push_at(line.stream, line.timestamp_ns, line.text, line.origin, &mut |g: Group<'_>| {
-                    self.apply(route, g)
-                })
-            }
-            None => {
-                let g = Group {
-                    stream: line.stream,
-                    timestamp_ns: line.timestamp_ns,
-                    line: line.text,
-                    traceback: None,
-                    lines: 1,
-                    origin: line.origin,
-                };
-                self.apply(route, g);
-            }
-        }
-    }
-
     /// Runs the rule on a group; a record goes to the sink, anything else
     /// is counted.
-    fn apply(&mut self, route: &Route, g: Group<'_>) {
+    fn apply(&mut self, routes: &[Option<Route>; 2], g: Group<'_>) {
+        let Some(route) = &routes[g.stream as usize] else {
+            debug_assert!(false, "a unit of a file that was not opened");
+            return;
+        };
         let line = Line { text: g.line, traceback: g.traceback, timestamp: g.timestamp_ns };
         let resume = self.cluster.add(g.origin);
         let lines = u64::from(g.lines);
@@ -613,37 +546,6 @@ impl Out<'_, '_, '_> {
             Outcome::Abort(site) => stats.drop(DropKind::Abort(site), lines),
             Outcome::Unrouted => stats.drop(DropKind::Unrouted, lines),
             Outcome::TooLarge => stats.drop(DropKind::TooLarge, lines),
-        }
-    }
-}
-
-/// A framed line, ready for routing.
-#[derive(Clone, Copy)]
-struct Routable<'a> {
-    stream: Stream,
-    timestamp_ns: i64,
-    text: &'a str,
-    origin: Origin,
-}
-
-impl<'a> Routable<'a> {
-    fn of(framed: &FramedLine<'a>) -> Routable<'a> {
-        Routable {
-            stream: framed.stream,
-            timestamp_ns: framed.timestamp_ns,
-            text: framed.text,
-            origin: Origin { first: framed.first_line, last: framed.last_line },
-        }
-    }
-}
-
-impl Held {
-    fn unit<'t>(&self, text: &'t str) -> Routable<'t> {
-        Routable {
-            stream: self.stream,
-            timestamp_ns: self.timestamp_ns,
-            text: &text[self.start..self.end],
-            origin: Origin { first: self.first_line, last: self.last_line },
         }
     }
 }

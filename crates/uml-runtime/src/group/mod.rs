@@ -124,6 +124,14 @@
 //! next line of its stream arrives (a chain may follow), so the other stream
 //! waits until then, or until [`Grouper::flush_idle`].
 //!
+//! This queue is the stream layer's only reorder buffer, keyed by first raw
+//! line ([`Group::origin`]). A file's grouper takes every line of the file
+//! ([`Grouper::per_stream`]: a stream whose rule does not group passes its
+//! lines through one by one), and the framer's lines still being joined
+//! from pieces are one more thing to wait for ([`Grouper::set_barrier`]):
+//! a line completed from pieces goes out ahead of the units of the other
+//! stream that completed while it was open.
+//!
 //! # Limits, memory and counting
 //!
 //! - **`max_lines`**: a group never holds more lines. The line that would
@@ -134,12 +142,14 @@
 //!   A group also never holds more than [`MAX_GROUP_BYTES`] of text (unless
 //!   its first line alone is longer), cut the same way: four times Loki's
 //!   line limit, so `max_record_size` still marks the cut of any record.
-//! - **The queue** of the other stream's groups is bounded the same way:
-//!   past `max_lines` lines or [`MAX_GROUP_BYTES`], the group it waits for is
-//!   cut (it goes on as a new group, as with `max_lines`) and the queue
-//!   empties. Whatever the input, the grouper holds at most `3 × max_lines`
-//!   lines (a group per stream and the queue), each part at most
-//!   [`MAX_GROUP_BYTES`] plus one line.
+//! - **The queue** is bounded the same way: past `max_lines` lines (of the
+//!   stream holding the earliest line; 500 for a stream that does not
+//!   group) or [`MAX_GROUP_BYTES`], the group it waits for is cut (it goes on
+//!   as a new group, as with `max_lines`) and the queue empties. A line still
+//!   being joined cannot be cut: the units waiting only for it go out ahead
+//!   of it, counted by [`Grouper::reordered`]. Whatever the input, the
+//!   grouper holds at most `3 × max_lines` lines (a group per stream and the
+//!   queue), each part at most [`MAX_GROUP_BYTES`] plus one line.
 //! - **Idle.** A group whose last line is older than `idle_ms` is closed:
 //!   by [`Grouper::flush_idle`] when tailing (the embedder owns the clock:
 //!   `now_ns` is on the lines' clock), and by the next line of its stream
@@ -239,14 +249,48 @@ pub struct Group<'a> {
 /// [`Grouper::finish`] leaves it ready for the next file, buffers kept.
 #[derive(Debug)]
 pub struct Grouper {
-    grammar: Grammar,
-    max_lines: u32,
-    idle_ns: i64,
+    /// How each stream's lines group; indexed by `Stream as usize`.
+    shapes: [Shape; 2],
     /// Indexed by `Stream as usize`.
     lanes: [Lane; 2],
     waiting: Waiting,
-    /// The sequence number of the next line pushed; lines are ordered by it.
+    /// The first raw line of a unit still being assembled before the
+    /// grouper (a partial line in the framer): no group that starts after it
+    /// leaves before it. See [`Grouper::set_barrier`].
+    barrier: Option<u64>,
+    /// Lines let through ahead of the barrier because the queue was full.
+    reordered: u64,
+    /// The position [`Grouper::push`] gives the next line.
     next_seq: u64,
+}
+
+/// How one stream's lines group.
+#[derive(Debug)]
+struct Shape {
+    grammar: Grammar,
+    max_lines: u32,
+    idle_ns: i64,
+}
+
+impl Shape {
+    fn of(config: Option<&GroupConfig>) -> Shape {
+        let Some(config) = config else {
+            return Shape { grammar: Grammar::Lines, max_lines: GroupConfig::DEFAULT_MAX_LINES, idle_ns: i64::MAX };
+        };
+        let (grammar, max_lines, idle_ms) = match config {
+            GroupConfig::PythonTraceback { head, max_lines, idle_ms } => {
+                (Grammar::Traceback { head: head.clone() }, *max_lines, *idle_ms)
+            }
+            GroupConfig::Pattern { start, continue_, max_lines, idle_ms } => {
+                (Grammar::Pattern { start: start.clone(), continue_: continue_.clone() }, *max_lines, *idle_ms)
+            }
+        };
+        Shape {
+            grammar,
+            max_lines: max_lines.max(1),
+            idle_ns: i64::try_from(idle_ms.saturating_mul(1_000_000)).unwrap_or(i64::MAX),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -259,11 +303,15 @@ enum Grammar {
         start: Regex,
         continue_: Regex,
     },
+    /// No grouping: every line is a unit of its own (a stream whose rule has
+    /// no `multiline` clause, or no rule).
+    Lines,
 }
 
 impl Grammar {
     fn step(&self, state: State, line: &str, stream: Stream) -> Transition {
         match self {
+            Grammar::Lines => Transition::Single,
             Grammar::Traceback { .. } => traceback::step(state, line, stream, |line| self.is_head(line)),
             Grammar::Pattern { start, continue_ } => {
                 let matches = if state == State::Plain { start } else { continue_ };
@@ -289,7 +337,7 @@ impl Grammar {
                 Some(letter) => matches!(letter, b'E' | b'F'),
                 None => matches_default_head(line) && (!line.trim_start().starts_with('{') || json_error_level(line)),
             },
-            Grammar::Pattern { .. } => false,
+            Grammar::Pattern { .. } | Grammar::Lines => false,
         }
     }
 }
@@ -383,8 +431,6 @@ struct Lane {
     text: String,
     /// Held lines, tentative ones included; 0 when nothing is held.
     lines: u32,
-    /// The sequence number of the first held line.
-    seq: u64,
     /// The raw lines of the held lines, tentative ones included.
     origin: Origin,
     /// The last raw line of the committed lines.
@@ -413,7 +459,6 @@ struct Lane {
 #[derive(Clone, Copy, Debug)]
 struct Tentative {
     start: usize,
-    seq: u64,
     ts: i64,
     origin: Origin,
 }
@@ -437,7 +482,6 @@ impl Lane {
             state: State::Plain,
             text: String::new(),
             lines: 0,
-            seq: 0,
             origin: Origin::default(),
             committed_last: 0,
             first_ts: 0,
@@ -458,12 +502,9 @@ impl Lane {
         }
     }
 
-    fn held_seq(&self) -> Option<u64> {
-        (self.lines > 0).then_some(self.seq)
-    }
-
-    fn held_origin(&self) -> Option<Origin> {
-        (self.lines > 0).then_some(self.origin)
+    /// The first raw line of the lines held, if any.
+    fn held_first(&self) -> Option<u64> {
+        (self.lines > 0).then_some(self.origin.first)
     }
 
     /// Whether `line` can join without passing a limit.
@@ -474,11 +515,10 @@ impl Lane {
                 && !(join.tentative && self.tentative.len() == TENTATIVE_LINES))
     }
 
-    fn join(&mut self, line: &str, seq: u64, ts: i64, origin: Origin, join: Join) {
+    fn join(&mut self, line: &str, ts: i64, origin: Origin, join: Join) {
         // A held head line's indented continuation: part of the head.
         let extends_head = self.lines > 0 && self.state == State::Head && join.next == State::Head;
         if self.lines == 0 {
-            self.seq = seq;
             self.first_ts = ts;
             self.origin = origin;
         } else {
@@ -492,7 +532,7 @@ impl Lane {
             self.message = Some((start + offset, self.text.len()));
         }
         if join.tentative {
-            self.tentative.push(Tentative { start, seq, ts, origin });
+            self.tentative.push(Tentative { start, ts, origin });
         } else {
             self.committed = self.text.len();
             self.committed_lines = self.lines;
@@ -506,9 +546,9 @@ impl Lane {
     }
 
     /// Holds `line` as a possible head; nothing is held before.
-    fn hold(&mut self, line: &str, seq: u64, ts: i64, origin: Origin) {
+    fn hold(&mut self, line: &str, ts: i64, origin: Origin) {
         debug_assert_eq!(self.lines, 0);
-        self.join(line, seq, ts, origin, Join { next: State::Head, tentative: false, message: None });
+        self.join(line, ts, origin, Join { next: State::Head, tentative: false, message: None });
         self.head = Some(self.text.len());
     }
 
@@ -516,7 +556,7 @@ impl Lane {
     fn committed_group(&self, stream: Stream, grammar: &Grammar) -> Group<'_> {
         let text = &self.text[..self.committed];
         let (line, traceback) = match (grammar, self.head) {
-            (Grammar::Pattern { .. }, _) => (text, None),
+            (Grammar::Pattern { .. } | Grammar::Lines, _) => (text, None),
             (Grammar::Traceback { .. }, _) if self.continued => (text, None),
             (Grammar::Traceback { .. }, Some(head)) if head == text.len() => (text, None),
             (Grammar::Traceback { .. }, Some(head)) => (&text[..head], Some(&text[head + 1..])),
@@ -543,7 +583,6 @@ impl Lane {
         self.text.replace_range(..last.start, "");
         self.clear_marks();
         self.lines = 1;
-        self.seq = last.seq;
         self.origin = last.origin;
         self.committed_last = last.origin.last;
         self.first_ts = last.ts;
@@ -568,7 +607,9 @@ impl Lane {
     }
 }
 
-/// Finished groups waiting for an earlier group of the other stream.
+/// Finished groups waiting for an earlier unit: a group the other stream
+/// still holds, or a line still being assembled before the grouper (the
+/// barrier). Ordered by first raw line.
 #[derive(Debug, Default)]
 struct Waiting {
     text: String,
@@ -578,7 +619,6 @@ struct Waiting {
 
 #[derive(Clone, Copy, Debug)]
 struct Waiter {
-    seq: u64,
     stream: Stream,
     ts: i64,
     lines: u32,
@@ -588,7 +628,7 @@ struct Waiter {
 }
 
 impl Waiting {
-    fn push(&mut self, seq: u64, group: Group<'_>) {
+    fn push(&mut self, group: Group<'_>) {
         let base = self.text.len();
         let (line, traceback) = match group.traceback {
             Some(tb) => {
@@ -611,23 +651,33 @@ impl Waiting {
             }
         };
         self.lines += group.lines as usize;
-        self.groups.push(Waiter {
-            seq,
+        let waiter = Waiter {
             stream: group.stream,
             ts: group.timestamp_ns,
             lines: group.lines,
             origin: group.origin,
             line,
             traceback,
-        });
+        };
+        // Groups mostly finish in order; a line completed from pieces may
+        // start before groups already queued.
+        let at = self.groups.iter().rposition(|w| w.origin.first < group.origin.first).map_or(0, |i| i + 1);
+        self.groups.insert(at, waiter);
     }
 
-    /// Sends the groups that started before `bound`.
-    fn release<F: FnMut(Group<'_>)>(&mut self, bound: u64, sink: &mut F) {
-        let n = self.groups.iter().take_while(|w| w.seq < bound).count();
+    /// The first raw line of the earliest group queued.
+    fn first(&self) -> Option<u64> {
+        self.groups.first().map(|w| w.origin.first)
+    }
+
+    /// Sends the groups that start before `bound`, in order; returns how
+    /// many lines they held.
+    fn release<F: FnMut(Group<'_>)>(&mut self, bound: u64, sink: &mut F) -> usize {
+        let n = self.groups.iter().take_while(|w| w.origin.first < bound).count();
         if n == 0 {
-            return;
+            return 0;
         }
+        let mut lines = 0;
         for w in &self.groups[..n] {
             sink(Group {
                 stream: w.stream,
@@ -637,12 +687,14 @@ impl Waiting {
                 lines: w.lines,
                 origin: w.origin,
             });
-            self.lines -= w.lines as usize;
+            lines += w.lines as usize;
         }
+        self.lines -= lines;
         self.groups.drain(..n);
         if self.groups.is_empty() {
             self.text.clear();
         }
+        lines
     }
 
     fn over_budget(&self, max_lines: u32) -> bool {
@@ -650,43 +702,55 @@ impl Waiting {
     }
 }
 
-/// Sends `group`, whose first line has sequence number `seq`, or queues it
-/// while the other stream holds an earlier line; then sends what waited for
-/// it. `other_held` and `next_held` are the first lines still held by the
-/// other stream and by the group's own stream after it.
+/// Sends `group`, or queues it while an earlier unit is pending (`blocker`:
+/// the first line held by the other stream, or the barrier); then sends
+/// what waited for it. `next_held` is the first line still held by the
+/// group's own stream after it.
+#[inline]
 fn deliver<F: FnMut(Group<'_>)>(
     waiting: &mut Waiting,
     sink: &mut F,
     group: Group<'_>,
-    seq: u64,
-    other_held: Option<u64>,
+    blocker: Option<u64>,
     next_held: Option<u64>,
 ) {
-    if other_held.is_some_and(|other| other < seq) {
-        waiting.push(seq, group);
+    let first = group.origin.first;
+    if blocker.is_some_and(|b| b < first) || waiting.first().is_some_and(|w| w < first) {
+        waiting.push(group);
         return;
     }
     sink(group);
-    let bound = other_held.unwrap_or(u64::MAX).min(next_held.unwrap_or(u64::MAX));
-    waiting.release(bound, sink);
+    if !waiting.groups.is_empty() {
+        let bound = blocker.unwrap_or(u64::MAX).min(next_held.unwrap_or(u64::MAX));
+        waiting.release(bound, sink);
+    }
+}
+
+/// The earlier of two optional positions.
+#[inline]
+fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 impl Grouper {
+    /// A grouper whose streams both group as `config` says.
     pub fn new(config: &GroupConfig) -> Grouper {
-        let (grammar, max_lines, idle_ms) = match config {
-            GroupConfig::PythonTraceback { head, max_lines, idle_ms } => {
-                (Grammar::Traceback { head: head.clone() }, *max_lines, *idle_ms)
-            }
-            GroupConfig::Pattern { start, continue_, max_lines, idle_ms } => {
-                (Grammar::Pattern { start: start.clone(), continue_: continue_.clone() }, *max_lines, *idle_ms)
-            }
-        };
+        Grouper::per_stream([Some(config), Some(config)])
+    }
+
+    /// A grouper for one file whose streams may group differently
+    /// (`[stdout, stderr]`): a stream without a configuration passes its
+    /// lines through one by one, in order with the other stream's groups.
+    pub fn per_stream(configs: [Option<&GroupConfig>; 2]) -> Grouper {
         Grouper {
-            grammar,
-            max_lines: max_lines.max(1),
-            idle_ns: i64::try_from(idle_ms.saturating_mul(1_000_000)).unwrap_or(i64::MAX),
+            shapes: configs.map(Shape::of),
             lanes: [Lane::new(), Lane::new()],
             waiting: Waiting::default(),
+            barrier: None,
+            reordered: 0,
             next_seq: 0,
         }
     }
@@ -695,11 +759,13 @@ impl Grouper {
     /// finishes (often the line itself, at once). The line's origin is its
     /// sequence number.
     pub fn push<F: FnMut(Group<'_>)>(&mut self, stream: Stream, timestamp_ns: i64, line: &str, sink: &mut F) {
-        self.push_at(stream, timestamp_ns, line, Origin::at(self.next_seq), sink);
+        let origin = Origin::at(self.next_seq);
+        self.push_at(stream, timestamp_ns, line, origin, sink);
     }
 
     /// [`Grouper::push`] for a line that came from the raw lines `origin`,
-    /// which the groups it joins report in [`Group::origin`].
+    /// which the groups it joins report in [`Group::origin`]. Groups come out
+    /// in the order of their `origin.first`.
     pub fn push_at<F: FnMut(Group<'_>)>(
         &mut self,
         stream: Stream,
@@ -708,15 +774,25 @@ impl Grouper {
         origin: Origin,
         sink: &mut F,
     ) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        self.next_seq = self.next_seq.max(origin.last + 1);
         let i = stream as usize;
-        if timestamp_ns.saturating_sub(self.lanes[i].last_ts) > self.idle_ns {
+        let shape = &self.shapes[i];
+        if let Grammar::Lines = shape.grammar {
+            // A stream that does not group: its lane never holds a line.
+            let group = Group { stream, timestamp_ns, line, traceback: None, lines: 1, origin };
+            let blocker = earliest(self.lanes[1 - i].held_first(), self.barrier);
+            deliver(&mut self.waiting, sink, group, blocker, None);
+            if !self.waiting.groups.is_empty() {
+                self.relieve(sink);
+            }
+            return;
+        }
+        if timestamp_ns.saturating_sub(self.lanes[i].last_ts) > shape.idle_ns {
             self.quiet(i, sink);
         }
         self.lanes[i].last_ts = timestamp_ns;
         loop {
-            let lane = &self.lanes[i];
+            let (shape, lane) = (&self.shapes[i], &self.lanes[i]);
             // The grammar reads the line without a process tag that repeats
             // on every line of the group (`(APIServer pid=1) `, `[rank0]: `).
             let body_start = match lane.state {
@@ -732,24 +808,24 @@ impl Grouper {
                 },
             };
             let body = &line[body_start..];
-            match self.grammar.step(lane.state, body, stream) {
+            match shape.grammar.step(lane.state, body, stream) {
                 Transition::Single => {
                     let group = Group { stream, timestamp_ns, line, traceback: None, lines: 1, origin };
-                    let other_held = self.lanes[1 - i].held_seq();
-                    deliver(&mut self.waiting, sink, group, seq, other_held, None);
+                    let blocker = earliest(self.lanes[1 - i].held_first(), self.barrier);
+                    deliver(&mut self.waiting, sink, group, blocker, None);
                     break;
                 }
                 Transition::Hold => {
                     // A head line is kept whole: its rule reads the tag.
                     let lane = &mut self.lanes[i];
-                    lane.hold(line, seq, timestamp_ns, origin);
+                    lane.hold(line, timestamp_ns, origin);
                     lane.set_prefix(&line[..body_start]);
                     lane.continued = false;
                     break;
                 }
                 Transition::End => self.close(i, Close::End, sink),
                 Transition::Join(join) => {
-                    if !lane.has_room(body, &join, self.max_lines) {
+                    if !lane.has_room(body, &join, shape.max_lines) {
                         if lane.tentative.is_empty() && lane.state != State::Head {
                             self.close(i, Close::Cut, sink);
                         } else {
@@ -763,12 +839,44 @@ impl Grouper {
                         lane.continued =
                             matches!(join.next, State::KlogContinued { .. } | State::KlogProse | State::PipError);
                     }
-                    lane.join(body, seq, timestamp_ns, origin, join);
+                    lane.join(body, timestamp_ns, origin, join);
                     break;
                 }
             }
         }
-        self.relieve(sink);
+        if !self.waiting.groups.is_empty() {
+            self.relieve(sink);
+        }
+    }
+
+    /// Says where the first unit still being assembled before the grouper
+    /// starts (a line whose pieces the framer is still joining), or `None`:
+    /// groups that start after it wait for it, so that a file's units come
+    /// out in the order of their first raw line however they were
+    /// assembled. Moving the barrier later sends what waited for it.
+    ///
+    /// A unit pushed while the barrier is at its own first line passes.
+    #[inline]
+    pub fn set_barrier<F: FnMut(Group<'_>)>(&mut self, barrier: Option<u64>, sink: &mut F) {
+        if self.barrier == barrier {
+            return;
+        }
+        let moved_later = match (self.barrier, barrier) {
+            (Some(old), Some(new)) => new > old,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        self.barrier = barrier;
+        if moved_later && !self.waiting.groups.is_empty() {
+            let held = earliest(self.lanes[0].held_first(), self.lanes[1].held_first());
+            self.waiting.release(earliest(held, barrier).unwrap_or(u64::MAX), sink);
+        }
+    }
+
+    /// Lines that were let through ahead of the barrier because the queue
+    /// behind it was full (see the module documentation).
+    pub fn reordered(&self) -> u64 {
+        self.reordered
     }
 
     /// Closes the groups whose last line is more than `idle_ms` older than
@@ -776,20 +884,22 @@ impl Grouper {
     /// for a while, at [`Grouper::next_deadline`] at the latest.
     pub fn flush_idle<F: FnMut(Group<'_>)>(&mut self, now_ns: i64, sink: &mut F) {
         for i in self.oldest_first() {
-            if now_ns.saturating_sub(self.lanes[i].last_ts) > self.idle_ns {
+            if now_ns.saturating_sub(self.lanes[i].last_ts) > self.shapes[i].idle_ns {
                 self.quiet(i, sink);
             }
         }
     }
 
     /// The end of the file: sends every group still held, and gets ready for
-    /// the next file.
+    /// the next file. Nothing is assembled before the grouper any more: the
+    /// barrier is lifted.
     pub fn finish<F: FnMut(Group<'_>)>(&mut self, sink: &mut F) {
+        self.barrier = None;
         for i in self.oldest_first() {
             self.quiet(i, sink);
             self.lanes[i].last_ts = i64::MIN;
         }
-        debug_assert!(self.waiting.groups.is_empty());
+        self.waiting.release(u64::MAX, sink);
         self.next_seq = 0;
     }
 
@@ -798,16 +908,17 @@ impl Grouper {
     pub fn next_deadline(&self) -> Option<i64> {
         self.lanes
             .iter()
-            .filter(|lane| lane.lines > 0 || lane.state != State::Plain)
-            .map(|lane| lane.last_ts.saturating_add(self.idle_ns).saturating_add(1))
+            .zip(&self.shapes)
+            .filter(|(lane, _)| lane.lines > 0 || lane.state != State::Plain)
+            .map(|(lane, shape)| lane.last_ts.saturating_add(shape.idle_ns).saturating_add(1))
             .min()
     }
 
     /// The earliest first raw line of the lines held (in a group still
-    /// open, or finished and waiting for the other stream's), if any.
+    /// open, or finished and waiting for an earlier one), if any.
     pub fn oldest_held(&self) -> Option<u64> {
-        let lanes = self.lanes.iter().filter_map(|lane| lane.held_origin().map(|o| o.first));
-        lanes.chain(self.waiting.groups.iter().map(|w| w.origin.first)).min()
+        let lanes = earliest(self.lanes[0].held_first(), self.lanes[1].held_first());
+        earliest(lanes, self.waiting.first())
     }
 
     /// Lines pushed but not yet sent in a group.
@@ -825,24 +936,25 @@ impl Grouper {
 
     /// Stream indices, the one holding the earliest line first.
     fn oldest_first(&self) -> [usize; 2] {
-        let held = |i: usize| self.lanes[i].held_seq().unwrap_or(u64::MAX);
+        let held = |i: usize| self.lanes[i].held_first().unwrap_or(u64::MAX);
         if held(1) < held(0) { [1, 0] } else { [0, 1] }
     }
 
     /// Sends lane `i`'s held lines: the group, then the tentative lines one
     /// by one.
     fn close<F: FnMut(Group<'_>)>(&mut self, i: usize, how: Close, sink: &mut F) {
-        let Grouper { grammar, lanes, waiting, .. } = self;
+        let Grouper { shapes, lanes, waiting, barrier, .. } = self;
+        let grammar = &shapes[i].grammar;
         let [stdout, stderr] = lanes;
         let (lane, other) = if i == 0 { (stdout, &*stderr) } else { (stderr, &*stdout) };
         let stream = if i == 0 { Stream::Stdout } else { Stream::Stderr };
-        let other_held = other.held_seq();
+        let blocker = earliest(other.held_first(), *barrier);
         let n = lane.tentative.len();
         let rehold = how == Close::End && n > 0 && grammar.is_head(lane.tentative_text(n - 1));
         let singles = if rehold { n - 1 } else { n };
         if lane.committed_lines > 0 {
-            let next_held = lane.tentative.first().map(|t| t.seq);
-            deliver(waiting, sink, lane.committed_group(stream, grammar), lane.seq, other_held, next_held);
+            let next_held = lane.tentative.first().map(|t| t.origin.first);
+            deliver(waiting, sink, lane.committed_group(stream, grammar), blocker, next_held);
         }
         for k in 0..singles {
             let tentative = lane.tentative[k];
@@ -854,8 +966,8 @@ impl Grouper {
                 lines: 1,
                 origin: tentative.origin,
             };
-            let next_held = lane.tentative.get(k + 1).map(|t| t.seq);
-            deliver(waiting, sink, group, tentative.seq, other_held, next_held);
+            let next_held = lane.tentative.get(k + 1).map(|t| t.origin.first);
+            deliver(waiting, sink, group, blocker, next_held);
         }
         if rehold {
             lane.rehold_last();
@@ -869,14 +981,28 @@ impl Grouper {
     }
 
     /// Bounds the queue: past `max_lines` lines or `MAX_GROUP_BYTES`, the
-    /// group it waits for is cut.
+    /// group it waits for is cut; a line still being assembled cannot be, so
+    /// what waits for it alone is let through (counted in
+    /// [`Grouper::reordered`]).
     fn relieve<F: FnMut(Group<'_>)>(&mut self, sink: &mut F) {
-        while self.waiting.over_budget(self.max_lines) {
+        loop {
             let [first, _] = self.oldest_first();
-            if self.lanes[first].lines == 0 {
+            let lane = self.lanes[first].held_first();
+            if !self.waiting.over_budget(self.shapes[first].max_lines) {
                 break;
             }
-            self.close(first, Close::Cut, sink);
+            match (lane, self.barrier) {
+                (Some(_), None) => self.close(first, Close::Cut, sink),
+                (Some(held), Some(barrier)) if held < barrier => self.close(first, Close::Cut, sink),
+                (held, Some(_)) => {
+                    let released = self.waiting.release(held.unwrap_or(u64::MAX), sink);
+                    self.reordered += released as u64;
+                    if released == 0 {
+                        break;
+                    }
+                }
+                (None, None) => break,
+            }
         }
     }
 }
