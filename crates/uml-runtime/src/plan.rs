@@ -20,7 +20,7 @@
 //! [`Plan::drops`], and [`Plan::spans`] maps every op back to its source
 //! span for `uml explain`. The executor never reads `spans`.
 
-pub use crate::plan_build::Builder;
+pub use crate::plan_build::{Builder, Label};
 
 use crate::group::GroupConfig;
 use crate::json::JsonKind;
@@ -55,9 +55,9 @@ impl fmt::Display for Slot {
     }
 }
 
-/// An index into [`Plan::ops`]: a jump target or a failure edge. (While
-/// lowering builds a plan, the ops hold label numbers here, resolved to op
-/// indexes when the plan is finished.)
+/// An index into [`Plan::ops`]: a jump target or a failure edge. While a
+/// plan is built, an edge to an op not emitted yet is a [`Label`] kept by
+/// the [`Builder`], never a number here.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OpId(pub u32);
 
@@ -75,7 +75,7 @@ impl OpId {
 pub struct FailEdge(std::num::NonZeroU32);
 
 impl FailEdge {
-    /// The edge to `op` (while lowering, to a label's number).
+    /// The edge to `op`.
     #[inline]
     pub fn to(op: OpId) -> FailEdge {
         FailEdge(std::num::NonZeroU32::MIN.saturating_add(op.0))
@@ -528,6 +528,13 @@ impl Op {
 
     /// Moves the op's failure edge, if it has one, to `f(target)`.
     pub fn map_fail(&mut self, f: impl FnOnce(OpId) -> OpId) {
+        if let Some(Some(edge)) = self.fail_mut() {
+            *edge = FailEdge::to(f(edge.op()));
+        }
+    }
+
+    /// The failure edge, for ops that can fail.
+    pub fn fail_mut(&mut self) -> Option<&mut Option<FailEdge>> {
         match self {
             Op::Call { fail, .. }
             | Op::ParseJson { fail, .. }
@@ -536,12 +543,8 @@ impl Op {
             | Op::Compare { fail, .. }
             | Op::Not { fail, .. }
             | Op::Template { fail, .. }
-            | Op::JumpIfFalse { fail, .. } => {
-                if let Some(edge) = fail {
-                    *edge = FailEdge::to(f(edge.op()));
-                }
-            }
-            _ => {}
+            | Op::JumpIfFalse { fail, .. } => Some(fail),
+            _ => None,
         }
     }
 

@@ -4,8 +4,8 @@ use regex::Regex;
 
 use crate::json::KeySet;
 use crate::plan::{
-    AbortSite, Consts, DropSite, FieldPlan, LabelPlan, Op, OpId, Piece, Plan, RegexIdiom, RegexSplit, RulePlan, Run,
-    Segment, Slot, SpanRef, Text,
+    AbortSite, Consts, DropSite, FailEdge, FieldPlan, LabelPlan, Op, OpId, Piece, Plan, RegexIdiom, RegexSplit,
+    RulePlan, Run, Segment, Slot, SpanRef, Text,
 };
 use crate::stdlib::timestamp::TimestampFormat;
 
@@ -16,11 +16,12 @@ use crate::stdlib::timestamp::TimestampFormat;
 /// formats, JSON key sets, paths, runs of side-table entries (call
 /// arguments, template pieces, object entries, captures), drop and abort
 /// sites. Only the builder knows how those tables are laid out; lowering
-/// holds the numbers and [`Run`]s it hands out. While lowering, jump targets
-/// and failure edges may be the lowering's own label numbers:
-/// [`Builder::finish`] maps them to op numbers and puts the plan together,
-/// with what the executor derives from the schema (the order in which
-/// `max_record_size` cuts fields).
+/// holds the numbers and [`Run`]s it hands out. A jump or a failure edge to
+/// an op not emitted yet goes to a [`Label`] ([`Builder::label`], placed
+/// with [`Builder::place`], used with [`Builder::emit_to`]); the op's own
+/// field holds no number until [`Builder::finish`] resolves every label and
+/// puts the plan together, with what the executor derives from the schema
+/// (the order in which `max_record_size` cuts fields).
 #[derive(Debug, Default)]
 pub struct Builder {
     ops: Vec<Op>,
@@ -40,7 +41,26 @@ pub struct Builder {
     drops: Vec<DropSite>,
     aborts: Vec<AbortSite>,
     rules: Vec<RulePlan>,
+    /// Label → the op it was placed at.
+    labels: Vec<Option<OpId>>,
+    /// Edges to labels: the op, which of its edges, the label.
+    edges: Vec<(OpId, Edge, Label)>,
 }
+
+/// A place among the ops, named before the op there is emitted: the target
+/// of a jump or of a failure edge while a plan is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Label(u32);
+
+/// Which edge of an op goes to a label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Edge {
+    Target,
+    Fail,
+}
+
+/// What an edge holds until [`Builder::finish`] resolves its label.
+const UNRESOLVED: OpId = OpId(u32::MAX);
 
 /// Appends `items` to `table`: the run they take.
 fn append<T>(table: &mut Vec<T>, items: impl IntoIterator<Item = T>) -> Run {
@@ -63,6 +83,43 @@ impl Builder {
     pub fn emit(&mut self, op: Op, span: SpanRef) {
         self.ops.push(op);
         self.spans.push(span);
+    }
+
+    /// A new label, to be placed once.
+    pub fn label(&mut self) -> Label {
+        self.labels.push(None);
+        Label(self.labels.len() as u32 - 1)
+    }
+
+    /// Places `label` at the next op.
+    pub fn place(&mut self, label: Label) {
+        let at = self.next_op();
+        let slot = &mut self.labels[label.0 as usize];
+        debug_assert!(slot.is_none(), "a label placed twice");
+        *slot = Some(at);
+    }
+
+    /// Emits `op` with its jump target at `target` and its failure edge to
+    /// `fail` (`None`: the op's own field, a known op or no edge). Only an op
+    /// with a jump target may have a `target`, and only an op that can fail
+    /// a `fail`.
+    pub fn emit_to(&mut self, mut op: Op, target: Option<Label>, fail: Option<Label>, span: SpanRef) {
+        let at = self.next_op();
+        if let Some(label) = target {
+            match op.target_mut() {
+                Some(t) => *t = UNRESOLVED,
+                None => debug_assert!(false, "a jump target for an op that does not jump: {op:?}"),
+            }
+            self.edges.push((at, Edge::Target, label));
+        }
+        if let Some(label) = fail {
+            match op.fail_mut() {
+                Some(edge) => *edge = Some(FailEdge::to(UNRESOLVED)),
+                None => debug_assert!(false, "a failure edge for an op that cannot fail: {op:?}"),
+            }
+            self.edges.push((at, Edge::Fail, label));
+        }
+        self.emit(op, span);
     }
 
     /// A constant text.
@@ -163,22 +220,25 @@ impl Builder {
         self.rules.push(rule);
     }
 
-    /// The plan: jump targets and failure edges mapped by `resolve` (from
-    /// the lowering's labels to ops), routing starting at `route_entry`.
-    pub fn finish(
-        self,
-        resolve: impl Fn(OpId) -> OpId,
-        route_entry: OpId,
-        labels: Vec<LabelPlan>,
-        fields: Vec<FieldPlan>,
-        slot_count: u16,
-    ) -> Plan {
+    /// The plan, every label resolved, routing starting at `route_entry`.
+    pub fn finish(self, route_entry: OpId, labels: Vec<LabelPlan>, fields: Vec<FieldPlan>, slot_count: u16) -> Plan {
         let mut ops = self.ops;
-        for op in &mut ops {
-            if let Some(t) = op.target_mut() {
-                *t = resolve(*t);
+        for (at, edge, label) in self.edges {
+            let placed = self.labels[label.0 as usize];
+            // A label never placed is a compiler bug; its edges go past the
+            // last op, where the executor stops the line (counted as not
+            // taken by any rule), not to some op that would run on.
+            debug_assert!(placed.is_some(), "label {} was never placed", label.0);
+            let to = placed.unwrap_or(OpId(ops.len() as u32));
+            let op = &mut ops[at.index()];
+            match edge {
+                Edge::Target => {
+                    if let Some(t) = op.target_mut() {
+                        *t = to;
+                    }
+                }
+                Edge::Fail => op.map_fail(|_| to),
             }
-            op.map_fail(&resolve);
         }
         let cuttable = crate::exec::CUT_ORDER
             .iter()

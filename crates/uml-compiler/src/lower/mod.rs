@@ -4,7 +4,8 @@
 //! forward jumps; every fallible op gets the label of the op that handles
 //! its failure (the next `??` operand, a `let x, err` handler, an `f!`
 //! abort, or the rule's "unhandled" abort, which the checker makes
-//! unreachable). Labels are resolved to op indexes at the end.
+//! unreachable). Labels are the plan builder's (`plan::Label`), resolved to
+//! op indexes when it finishes the plan.
 //!
 //! Lowering also does the work that needs the tree:
 //!
@@ -36,8 +37,8 @@ use crate::stdlib::Func;
 use fold::Const;
 use std::collections::HashMap;
 use uml_runtime::plan::{
-    AbortSite, Aux, Builder, Cmp, DropSite, FailEdge, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Members, NO_SLOT,
-    Op, OpId, Piece, Plan, RegexSplit, RulePlan, Slot, SpanRef, Text, Value,
+    AbortSite, Aux, Builder, Cmp, DropSite, FieldPlan, KLOG_FIELDS, KindTest, Label, LabelPlan, Members, NO_SLOT, Op,
+    OpId, Piece, Plan, RegexSplit, RulePlan, Slot, SpanRef, Text, Value,
 };
 use uml_runtime::stdlib::level::Scale;
 use uml_syntax::ast::CompareOp;
@@ -88,10 +89,6 @@ pub fn lower(program: &Program, options: Options, locate: &dyn Fn(FileId, Span) 
     (plan, stats)
 }
 
-/// A forward label, resolved to an op index at the end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Label(OpId);
-
 /// Pushed-down members of a variable.
 #[derive(Clone, Debug)]
 enum Pushdown {
@@ -110,8 +107,6 @@ struct Lowerer<'a> {
     stats: LowerStats,
     /// The plan being built: ops, and the tables they refer to.
     plan: Builder,
-    /// Label id → op index, once placed.
-    labels: Vec<Option<OpId>>,
     route_entry: OpId,
     outputs: HashMap<Output, Slot>,
     output_count: Slot,
@@ -145,14 +140,16 @@ impl<'a> Lowerer<'a> {
             outputs.insert(Output::Extra(i as u16), n);
             n.0 += 1;
         }
+        let mut plan = Builder::new();
+        // Every rule sets its own handler before it emits an op that can fail.
+        let unplaced = plan.label();
         Lowerer {
             program,
             evaluator: crate::eval::Evaluator::new(program),
             options,
             locate,
             stats: LowerStats::default(),
-            plan: Builder::new(),
-            labels: Vec::new(),
+            plan,
             route_entry: OpId(0),
             outputs,
             output_count: n,
@@ -162,7 +159,7 @@ impl<'a> Lowerer<'a> {
             span: Span::DUMMY,
             vars: Vec::new(),
             next_slot: n,
-            handler: Label(OpId(0)),
+            handler: unplaced,
             known: HashMap::new(),
             pushdown: HashMap::new(),
             tail: Vec::new(),
@@ -172,17 +169,33 @@ impl<'a> Lowerer<'a> {
     // ---- building blocks ----
 
     fn label(&mut self) -> Label {
-        self.labels.push(None);
-        Label(OpId(self.labels.len() as u32 - 1))
+        self.plan.label()
     }
 
     fn place(&mut self, l: Label) {
-        self.labels[l.0.index()] = Some(self.plan.next_op());
+        self.plan.place(l);
     }
 
-    /// Emits an op whose target and fail fields hold label ids.
+    fn span_ref(&self) -> SpanRef {
+        SpanRef { file: self.file.0, start: self.span.start, end: self.span.end }
+    }
+
+    /// Emits an op whose edges, if it has any, go to known ops.
     fn emit(&mut self, op: Op) {
-        self.plan.emit(op, SpanRef { file: self.file.0, start: self.span.start, end: self.span.end });
+        let span = self.span_ref();
+        self.plan.emit(op, span);
+    }
+
+    /// Emits a jump to `target`.
+    fn jump(&mut self, op: Op, target: Label) {
+        let span = self.span_ref();
+        self.plan.emit_to(op, Some(target), None, span);
+    }
+
+    /// Emits an op that fails to `fail` (the handler, when it can fail).
+    fn emit_failing(&mut self, op: Op, fail: Option<Label>) {
+        let span = self.span_ref();
+        self.plan.emit_to(op, None, fail, span);
     }
 
     fn temp(&mut self) -> Slot {
@@ -312,12 +325,6 @@ impl<'a> Lowerer<'a> {
     }
 
     fn finish(self) -> Plan {
-        let placed = self.labels;
-        let resolve = |id: OpId| {
-            let op = placed.get(id.index()).copied().flatten();
-            debug_assert!(op.is_some(), "label {id} was never placed");
-            op.unwrap_or(OpId(0))
-        };
         let schema = &self.program.schema;
         let outputs = &self.outputs;
         let labels = schema
@@ -343,7 +350,7 @@ impl<'a> Lowerer<'a> {
                 .enumerate()
                 .map(|(i, name)| FieldPlan { name: name.clone(), slot: outputs[&Output::Extra(i as u16)] }),
         );
-        self.plan.finish(resolve, self.route_entry, labels, fields, self.max_slot.0)
+        self.plan.finish(self.route_entry, labels, fields, self.max_slot.0)
     }
 
     // ---- statements ----
@@ -380,7 +387,7 @@ impl<'a> Lowerer<'a> {
                         self.bind(*var, value, slot);
                         self.handler = outer;
                         self.emit(Op::Const { dst: err_slot, value: Value::Null });
-                        self.emit(Op::Jump { target: end.0 });
+                        self.jump(Op::Jump { target: OpId::default() }, end);
                         self.place(handler);
                         self.emit(Op::BindError { value: slot, err: err_slot });
                         self.place(end);
@@ -425,7 +432,7 @@ impl<'a> Lowerer<'a> {
                     self.branch(cond, next);
                     if self.block(body) {
                         falls_through = true;
-                        self.emit(Op::Jump { target: end.0 });
+                        self.jump(Op::Jump { target: OpId::default() }, end);
                     }
                     self.place(next);
                 }
@@ -472,13 +479,13 @@ impl<'a> Lowerer<'a> {
             Pushdown::Json { keys, base } => {
                 self.stats.pushed_keys += keys.len();
                 let members = Members { keys: self.plan.key_set(keys), base };
-                self.emit(Op::ParseJson { dst: slot, src, members: Some(members), fail });
+                self.emit_failing(Op::ParseJson { dst: slot, src, members: Some(members), fail: None }, fail);
             }
             Pushdown::Klog { fields } => {
                 self.stats.pushed_keys += fields.len();
                 let whole = uses_whole(self.program.rules[usize::from(self.rule)].body.as_slice(), var);
                 let fields = self.plan.captures(fields.iter().copied());
-                self.emit(Op::ParseKlog { dst: slot, src, fields, whole, fail });
+                self.emit_failing(Op::ParseKlog { dst: slot, src, fields, whole, fail: None }, fail);
             }
         }
         self.handler = outer;
@@ -525,8 +532,8 @@ impl<'a> Lowerer<'a> {
 
     /// The failure edge of an op that computes an expression: the current
     /// handler when the checker says the expression can fail, else none.
-    fn edge(&self, fallible: bool) -> Option<FailEdge> {
-        fallible.then(|| FailEdge::to(self.handler.0))
+    fn edge(&self, fallible: bool) -> Option<Label> {
+        fallible.then_some(self.handler)
     }
 
     fn abort_label(&mut self, _what: &str, span: Span, func: Func) -> Label {
@@ -556,7 +563,7 @@ impl<'a> Lowerer<'a> {
                 for x in init {
                     let next = self.label();
                     self.branch(x, next);
-                    self.emit(Op::Jump { target: taken.0 });
+                    self.jump(Op::Jump { target: OpId::default() }, taken);
                     self.place(next);
                 }
                 self.branch(last, on_false);
@@ -569,8 +576,8 @@ impl<'a> Lowerer<'a> {
                 let other = if matches!(rhs.kind, ExprKind::Null) { lhs } else { rhs };
                 let src = self.operand(other);
                 match op {
-                    CompareOp::Eq => self.emit(Op::JumpIfNotNull { src, target: on_false.0 }),
-                    _ => self.emit(Op::JumpIfNull { src, target: on_false.0 }),
+                    CompareOp::Eq => self.jump(Op::JumpIfNotNull { src, target: OpId::default() }, on_false),
+                    _ => self.jump(Op::JumpIfNull { src, target: OpId::default() }, on_false),
                 }
             }
             _ => self.jump_unless(cond, on_false),
@@ -579,22 +586,24 @@ impl<'a> Lowerer<'a> {
 
     /// Jumps to `on_false` unless `cond`, one value, is true.
     fn jump_unless(&mut self, cond: &Expr, on_false: Label) {
-        let target = on_false.0;
+        let target = OpId::default();
         match kind_test(cond) {
             // `is_null(x)`, `is_object(x)`, `is_string(x)` and their
             // negations test the slot's kind in the jump; they cannot fail.
             Some((test, x, when)) if self.options.optimize => {
                 let src = self.operand(x);
-                self.emit(match test {
+                let op = match test {
                     None if when => Op::JumpIfNotNull { src, target },
                     None => Op::JumpIfNull { src, target },
                     Some(kind) => Op::JumpIfKind { src, kind, when: !when, target },
-                });
+                };
+                self.jump(op, on_false);
             }
             _ => {
                 let t = self.operand(cond);
                 let fail = self.edge(cond.fallible);
-                self.emit(Op::JumpIfFalse { cond: t, target, fail });
+                let span = self.span_ref();
+                self.plan.emit_to(Op::JumpIfFalse { cond: t, target, fail: None }, Some(on_false), fail, span);
             }
         }
     }
@@ -661,7 +670,7 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 let pieces = self.plan.pieces(pieces);
-                self.emit(Op::Template { dst, pieces, fail });
+                self.emit_failing(Op::Template { dst, pieces, fail: None }, fail);
             }
             ExprKind::Array(items) => {
                 let slots: Vec<Slot> = items.iter().map(|i| self.operand(i)).collect();
@@ -704,7 +713,7 @@ impl<'a> Lowerer<'a> {
             ExprKind::Call { func, args, abort } => self.call(e, *func, args, *abort, dst),
             ExprKind::Not(x) => {
                 let src = self.operand(x);
-                self.emit(Op::Not { dst, src, fail });
+                self.emit_failing(Op::Not { dst, src, fail: None }, fail);
             }
             ExprKind::Compare { op, lhs, rhs } => {
                 let l = self.operand(lhs);
@@ -719,7 +728,7 @@ impl<'a> Lowerer<'a> {
                     // `=~` is ExprKind::Match.
                     CompareOp::Match | CompareOp::NotMatch => Cmp::Eq,
                 };
-                self.emit(Op::Compare { dst, cmp, lhs: l, rhs: r, fail });
+                self.emit_failing(Op::Compare { dst, cmp, lhs: l, rhs: r, fail: None }, fail);
             }
             ExprKind::Match { subject, regex, negate, captures } => {
                 let src = self.operand(subject);
@@ -728,7 +737,7 @@ impl<'a> Lowerer<'a> {
                 let vars = &self.vars;
                 let captures =
                     self.plan.captures(captures.iter().map(|(group, var)| (*group as u16, vars[var.0 as usize])));
-                self.emit(Op::Match { dst, src, regex, negate: *negate, captures, fail });
+                self.emit_failing(Op::Match { dst, src, regex, negate: *negate, captures, fail: None }, fail);
             }
             ExprKind::And(xs) => {
                 let no = self.label();
@@ -737,7 +746,7 @@ impl<'a> Lowerer<'a> {
                     self.jump_unless(x, no);
                 }
                 self.emit(Op::Const { dst, value: Value::Bool(true) });
-                self.emit(Op::Jump { target: end.0 });
+                self.jump(Op::Jump { target: OpId::default() }, end);
                 self.place(no);
                 self.emit(Op::Const { dst, value: Value::Bool(false) });
                 self.place(end);
@@ -748,11 +757,11 @@ impl<'a> Lowerer<'a> {
                 for x in xs {
                     let next = self.label();
                     self.jump_unless(x, next);
-                    self.emit(Op::Jump { target: yes.0 });
+                    self.jump(Op::Jump { target: OpId::default() }, yes);
                     self.place(next);
                 }
                 self.emit(Op::Const { dst, value: Value::Bool(false) });
-                self.emit(Op::Jump { target: end.0 });
+                self.jump(Op::Jump { target: OpId::default() }, end);
                 self.place(yes);
                 self.emit(Op::Const { dst, value: Value::Bool(true) });
                 self.place(end);
@@ -767,7 +776,7 @@ impl<'a> Lowerer<'a> {
                     return;
                 }
                 if reads > 0 {
-                    self.emit(Op::JumpIfNotNull { src: dst, target: end.0 });
+                    self.jump(Op::JumpIfNotNull { src: dst, target: OpId::default() }, end);
                 }
                 let (last, init) = xs.split_last().expect("a chain has operands");
                 for x in init {
@@ -775,7 +784,7 @@ impl<'a> Lowerer<'a> {
                     let outer = std::mem::replace(&mut self.handler, next);
                     self.expr(x, dst);
                     self.handler = outer;
-                    self.emit(Op::JumpIfNotNull { src: dst, target: end.0 });
+                    self.jump(Op::JumpIfNotNull { src: dst, target: OpId::default() }, end);
                     self.place(next);
                 }
                 self.expr(last, dst);
@@ -787,7 +796,7 @@ impl<'a> Lowerer<'a> {
                     let next = self.label();
                     self.branch(cond, next);
                     self.expr(value, dst);
-                    self.emit(Op::Jump { target: end.0 });
+                    self.jump(Op::Jump { target: OpId::default() }, end);
                     self.place(next);
                 }
                 self.expr(otherwise, dst);
@@ -901,12 +910,12 @@ impl<'a> Lowerer<'a> {
             }
             Func::ParseJson => {
                 let src = args[0].as_ref().map_or(NO_SLOT, |a| self.operand(a));
-                self.emit(Op::ParseJson { dst, src, members: None, fail });
+                self.emit_failing(Op::ParseJson { dst, src, members: None, fail: None }, fail);
             }
             Func::ParseKlog => {
                 let src = args[0].as_ref().map_or(NO_SLOT, |a| self.operand(a));
                 let fields = self.plan.captures([]);
-                self.emit(Op::ParseKlog { dst, src, fields, whole: true, fail });
+                self.emit_failing(Op::ParseKlog { dst, src, fields, whole: true, fail: None }, fail);
             }
             _ => {
                 let mut aux = Aux::None;
@@ -932,7 +941,7 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 let args = self.plan.args(slots);
-                self.emit(Op::Call { dst, func, args, aux, fail });
+                self.emit_failing(Op::Call { dst, func, args, aux, fail: None }, fail);
             }
         }
         self.handler = outer;
