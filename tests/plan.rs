@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use uml::compiler::compile::{Unit, compile};
 use uml::compiler::eval::{Evaluator, LineInput};
 use uml::compiler::lower::{LowerStats, Options};
-use uml::compiler::testing::engine_outcome;
+use uml::compiler::testing::engine_verdict;
 use uml::{FileInfo, Line, Record, Stream};
 
 fn root() -> &'static Path {
@@ -99,7 +99,7 @@ fn optimizer_cases() {
                 };
                 let want = evaluator.eval(&input);
                 let got = executor.apply(&route, Line { text, traceback: None, timestamp: 7 }, &mut record);
-                let got = engine_outcome(&compiled.plan, got, &record, executor.error());
+                let got = engine_verdict(&compiled.plan, got, &record, executor.error());
                 assert_eq!(got, want, "{name}: {text:?}");
             }
         }

@@ -6,9 +6,9 @@
 //! evaluated. The outcomes (records and drops) are compared, in order, with
 //! the test's expectations.
 
-use crate::eval::{Evaluator, LineInput, Outcome, matches_expectation, test_value};
+use crate::eval::{Evaluator, LineInput, OwnedRecord, OwnedValue, Verdict, matches_expectation, test_value};
 use crate::hir::{Expectation, Program, Test};
-use uml_runtime::exec::{Executor, FileInfo, Line as ExecLine, Outcome as ExecOutcome, Record};
+use uml_runtime::exec::{Executor, FileInfo, Line as ExecLine, Outcome, Record};
 use uml_runtime::group::{Group, Grouper, Stream};
 use uml_runtime::plan::Plan;
 use uml_syntax::{FileId, Span};
@@ -132,21 +132,21 @@ fn run_one(
         line_input.traceback = traceback.as_deref();
         let reference = match &routes[*stream as usize] {
             Some(route) => evaluator.eval_routed(route, &line_input),
-            None => Outcome::Unrouted,
+            None => Verdict::Unrouted,
         };
         let outcome = match (engine.as_mut(), &engine_routes) {
             (Some((executor, record)), Some(routes)) => {
                 let line = ExecLine { text: line, traceback: traceback.as_deref(), timestamp: input.timestamp };
                 let o = executor.apply(&routes[*stream as usize], line, record);
-                let o = engine_outcome(executor.plan(), o, record, executor.error());
+                let o = engine_verdict(executor.plan(), o, record, executor.error());
                 if o != reference {
                     mismatches.push(Mismatch {
                         index: outcomes.len(),
                         expected: format!(
                             "{} (the reference evaluator; this is a bug in uml)",
-                            describe_outcome(&reference)
+                            describe_verdict(&reference)
                         ),
-                        actual: describe_outcome(&o),
+                        actual: describe_verdict(&o),
                         expect_span: None,
                         fields: Vec::new(),
                     });
@@ -164,7 +164,7 @@ fn run_one(
             mismatches.push(Mismatch {
                 index: i,
                 expected: e.map_or_else(|| "nothing".to_string(), describe_expectation),
-                actual: o.map_or_else(|| "nothing".to_string(), describe_outcome),
+                actual: o.map_or_else(|| "nothing".to_string(), describe_verdict),
                 expect_span: e.map(|e| match e {
                     Expectation::Record { span, .. } | Expectation::Drop { span, .. } => *span,
                 }),
@@ -179,29 +179,29 @@ fn run_one(
 }
 
 /// The executor's outcome in the evaluator's terms, to compare them.
-pub fn engine_outcome(plan: &Plan, outcome: ExecOutcome, record: &Record, error: &str) -> Outcome {
+pub fn engine_verdict(plan: &Plan, outcome: Outcome, record: &Record, error: &str) -> Verdict {
     match outcome {
-        ExecOutcome::Record => {
+        Outcome::Record => {
             let labels =
                 plan.labels.iter().enumerate().map(|(i, l)| (l.name.clone(), record.label(i).to_string())).collect();
             let payload = match std::str::from_utf8(record.payload()).map(crate::eval::value::parse_json) {
-                Ok(Ok(crate::eval::Value::Object(members))) => members,
-                other => vec![("<invalid payload>".to_string(), crate::eval::Value::Str(format!("{other:?}")))],
+                Ok(Ok(OwnedValue::Object(members))) => members,
+                other => vec![("<invalid payload>".to_string(), OwnedValue::Str(format!("{other:?}")))],
             };
-            Outcome::Record(crate::eval::Record {
+            Verdict::Record(OwnedRecord {
                 rule: usize::from(record.rule),
                 timestamp: record.timestamp,
                 labels,
                 payload,
             })
         }
-        ExecOutcome::Drop(site) => {
+        Outcome::Drop(site) => {
             let d = &plan.drops[site as usize];
-            Outcome::Drop { rule: usize::from(d.rule), reason: d.reason.clone() }
+            Verdict::Drop { rule: usize::from(d.rule), reason: d.reason.clone() }
         }
-        ExecOutcome::Abort(site) => {
+        Outcome::Abort(site) => {
             let a = &plan.aborts[site as usize];
-            Outcome::Abort {
+            Verdict::Abort {
                 rule: usize::from(a.rule),
                 span: Span { start: a.span.start, end: a.span.end },
                 message: match a.func {
@@ -210,30 +210,30 @@ pub fn engine_outcome(plan: &Plan, outcome: ExecOutcome, record: &Record, error:
                 },
             }
         }
-        ExecOutcome::Unrouted => Outcome::Unrouted,
-        ExecOutcome::TooLarge => Outcome::TooLarge,
+        Outcome::Unrouted => Verdict::Unrouted,
+        Outcome::TooLarge => Verdict::TooLarge,
     }
 }
 
 /// An outcome as one line of text: the labels and the payload JSON, or the drop.
-pub fn describe_outcome(o: &Outcome) -> String {
+pub fn describe_verdict(o: &Verdict) -> String {
     match o {
-        Outcome::Record(r) => {
+        Verdict::Record(r) => {
             let labels: Vec<String> = r.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
             format!("record {{{}}} {}", labels.join(", "), r.payload_json())
         }
-        Outcome::Drop { reason, .. } => format!("drop {reason:?}"),
-        Outcome::Abort { message, .. } => format!("abort ({message})"),
-        Outcome::Unrouted => format!("drop {:?} (no rule takes the line)", crate::eval::UNROUTED),
-        Outcome::TooLarge => format!("drop {:?}", crate::eval::TOO_LARGE),
+        Verdict::Drop { reason, .. } => format!("drop {reason:?}"),
+        Verdict::Abort { message, .. } => format!("abort ({message})"),
+        Verdict::Unrouted => format!("drop {:?} (no rule takes the line)", crate::eval::UNROUTED),
+        Verdict::TooLarge => format!("drop {:?}", crate::eval::TOO_LARGE),
     }
 }
 
 /// The fields in which a record differs from the record expected: the
 /// labels the test names, and every payload field (the payload is compared
 /// whole). Empty unless both are records.
-fn field_diffs(o: &Outcome, e: &Expectation) -> Vec<(String, String, String)> {
-    let (Outcome::Record(r), Expectation::Record { labels, payload, .. }) = (o, e) else { return Vec::new() };
+fn field_diffs(o: &Verdict, e: &Expectation) -> Vec<(String, String, String)> {
+    let (Verdict::Record(r), Expectation::Record { labels, payload, .. }) = (o, e) else { return Vec::new() };
     let absent = || "-".to_string();
     let mut diffs = Vec::new();
     for (k, want) in labels {
@@ -262,7 +262,7 @@ fn describe_expectation(e: &Expectation) -> String {
         Expectation::Drop { reason, .. } => format!("drop {reason:?}"),
         Expectation::Record { labels, payload, .. } => {
             let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-            let payload = crate::eval::Value::Object(payload.iter().map(|(k, v)| (k.clone(), test_value(v))).collect());
+            let payload = OwnedValue::Object(payload.iter().map(|(k, v)| (k.clone(), test_value(v))).collect());
             format!("record {{{}, …}} {}", labels.join(", "), payload.to_json())
         }
     }

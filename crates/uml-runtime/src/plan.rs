@@ -20,7 +20,7 @@
 //! [`Plan::drops`], and [`Plan::spans`] maps every op back to its source
 //! span for `uml explain`. The executor never reads `spans`.
 
-pub use crate::plan_build::{Builder, Label};
+pub use crate::plan_build::{Builder, Mark};
 
 use crate::group::GroupConfig;
 use crate::json::JsonKind;
@@ -56,7 +56,7 @@ impl fmt::Display for Slot {
 }
 
 /// An index into [`Plan::ops`]: a jump target or a failure edge. While a
-/// plan is built, an edge to an op not emitted yet is a [`Label`] kept by
+/// plan is built, an edge to an op not emitted yet is a [`Mark`] kept by
 /// the [`Builder`], never a number here.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OpId(pub u32);

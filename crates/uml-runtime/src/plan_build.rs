@@ -17,9 +17,9 @@ use crate::stdlib::timestamp::TimestampFormat;
 /// arguments, template pieces, object entries, captures), drop and abort
 /// sites. Only the builder knows how those tables are laid out; lowering
 /// holds the numbers and [`Run`]s it hands out. A jump or a failure edge to
-/// an op not emitted yet goes to a [`Label`] ([`Builder::label`], placed
+/// an op not emitted yet goes to a [`Mark`] ([`Builder::mark`], placed
 /// with [`Builder::place`], used with [`Builder::emit_to`]); the op's own
-/// field holds no number until [`Builder::finish`] resolves every label and
+/// field holds no number until [`Builder::finish`] resolves every mark and
 /// puts the plan together, with what the executor derives from the schema
 /// (the order in which `max_record_size` cuts fields).
 #[derive(Debug, Default)]
@@ -41,25 +41,26 @@ pub struct Builder {
     drops: Vec<DropSite>,
     aborts: Vec<AbortSite>,
     rules: Vec<RulePlan>,
-    /// Label → the op it was placed at.
-    labels: Vec<Option<OpId>>,
-    /// Edges to labels: the op, which of its edges, the label.
-    edges: Vec<(OpId, Edge, Label)>,
+    /// Mark → the op it was placed at.
+    marks: Vec<Option<OpId>>,
+    /// Edges to marks: the op, which of its edges, the mark.
+    edges: Vec<(OpId, Edge, Mark)>,
 }
 
 /// A place among the ops, named before the op there is emitted: the target
-/// of a jump or of a failure edge while a plan is built.
+/// of a jump or of a failure edge while a plan is built (a compiler's label;
+/// "label" in this crate is a Loki label).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Label(u32);
+pub struct Mark(u32);
 
-/// Which edge of an op goes to a label.
+/// Which edge of an op goes to a mark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Edge {
     Target,
     Fail,
 }
 
-/// What an edge holds until [`Builder::finish`] resolves its label.
+/// What an edge holds until [`Builder::finish`] resolves its mark.
 const UNRESOLVED: OpId = OpId(u32::MAX);
 
 /// Appends `items` to `table`: the run they take.
@@ -85,17 +86,17 @@ impl Builder {
         self.spans.push(span);
     }
 
-    /// A new label, to be placed once.
-    pub fn label(&mut self) -> Label {
-        self.labels.push(None);
-        Label(self.labels.len() as u32 - 1)
+    /// A new mark, to be placed once.
+    pub fn mark(&mut self) -> Mark {
+        self.marks.push(None);
+        Mark(self.marks.len() as u32 - 1)
     }
 
-    /// Places `label` at the next op.
-    pub fn place(&mut self, label: Label) {
+    /// Places `mark` at the next op.
+    pub fn place(&mut self, mark: Mark) {
         let at = self.next_op();
-        let slot = &mut self.labels[label.0 as usize];
-        debug_assert!(slot.is_none(), "a label placed twice");
+        let slot = &mut self.marks[mark.0 as usize];
+        debug_assert!(slot.is_none(), "a mark placed twice");
         *slot = Some(at);
     }
 
@@ -103,21 +104,21 @@ impl Builder {
     /// `fail` (`None`: the op's own field, a known op or no edge). Only an op
     /// with a jump target may have a `target`, and only an op that can fail
     /// a `fail`.
-    pub fn emit_to(&mut self, mut op: Op, target: Option<Label>, fail: Option<Label>, span: SpanRef) {
+    pub fn emit_to(&mut self, mut op: Op, target: Option<Mark>, fail: Option<Mark>, span: SpanRef) {
         let at = self.next_op();
-        if let Some(label) = target {
+        if let Some(mark) = target {
             match op.target_mut() {
                 Some(t) => *t = UNRESOLVED,
                 None => debug_assert!(false, "a jump target for an op that does not jump: {op:?}"),
             }
-            self.edges.push((at, Edge::Target, label));
+            self.edges.push((at, Edge::Target, mark));
         }
-        if let Some(label) = fail {
+        if let Some(mark) = fail {
             match op.fail_mut() {
                 Some(edge) => *edge = Some(FailEdge::to(UNRESOLVED)),
                 None => debug_assert!(false, "a failure edge for an op that cannot fail: {op:?}"),
             }
-            self.edges.push((at, Edge::Fail, label));
+            self.edges.push((at, Edge::Fail, mark));
         }
         self.emit(op, span);
     }
@@ -220,15 +221,15 @@ impl Builder {
         self.rules.push(rule);
     }
 
-    /// The plan, every label resolved, routing starting at `route_entry`.
+    /// The plan, every mark resolved, routing starting at `route_entry`.
     pub fn finish(self, route_entry: OpId, labels: Vec<LabelPlan>, fields: Vec<FieldPlan>, slot_count: u16) -> Plan {
         let mut ops = self.ops;
-        for (at, edge, label) in self.edges {
-            let placed = self.labels[label.0 as usize];
-            // A label never placed is a compiler bug; its edges go past the
+        for (at, edge, mark) in self.edges {
+            let placed = self.marks[mark.0 as usize];
+            // A mark never placed is a compiler bug; its edges go past the
             // last op, where the executor stops the line (counted as not
             // taken by any rule), not to some op that would run on.
-            debug_assert!(placed.is_some(), "label {} was never placed", label.0);
+            debug_assert!(placed.is_some(), "mark {} was never placed", mark.0);
             let to = placed.unwrap_or(OpId(ops.len() as u32));
             let op = &mut ops[at.index()];
             match edge {

@@ -23,7 +23,7 @@ use uml_runtime::exec::{CUT_MARKER, cut_point};
 use uml_runtime::stdlib::number;
 use uml_syntax::Span;
 use uml_syntax::ast::CompareOp;
-pub use value::Value;
+pub use value::OwnedValue;
 
 /// One line to evaluate, with its metadata.
 #[derive(Clone, Copy, Debug, Default)]
@@ -44,8 +44,8 @@ pub const UNROUTED: &str = "unrouted";
 
 /// What became of a line.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
-    Record(Record),
+pub enum Verdict {
+    Record(OwnedRecord),
     /// `drop "reason"` in rule `rule`.
     Drop {
         rule: usize,
@@ -70,21 +70,21 @@ pub const TOO_LARGE: &str = "value too large";
 /// A unified record: labels in schema order, payload fields in schema order
 /// and then extras in the order the rule set names them.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Record {
+pub struct OwnedRecord {
     pub rule: usize,
     pub timestamp: i64,
     pub labels: Vec<(String, String)>,
-    pub payload: Vec<(String, Value)>,
+    pub payload: Vec<(String, OwnedValue)>,
 }
 
-impl Record {
+impl OwnedRecord {
     /// The payload as compact JSON: the Loki line.
     pub fn payload_json(&self) -> String {
-        Value::Object(self.payload.clone()).to_json()
+        OwnedValue::Object(self.payload.clone()).to_json()
     }
 }
 
-impl Value {
+impl OwnedValue {
     pub fn to_json(&self) -> String {
         let mut out = String::new();
         self.write_json(&mut out);
@@ -116,9 +116,9 @@ enum Flow {
 
 /// A routing decision: the rule and the variables its `when` bound.
 #[derive(Clone, Debug)]
-pub struct Route {
+pub struct Routing {
     pub rule: usize,
-    captured: Vec<Value>,
+    captured: Vec<OwnedValue>,
 }
 
 /// Runs a program on lines. Holds compiled regexes between lines.
@@ -129,8 +129,8 @@ pub struct Evaluator<'p> {
 
 /// The state of one rule on one line.
 struct Frame<'a> {
-    vars: Vec<Value>,
-    outputs: HashMap<Output, Value>,
+    vars: Vec<OwnedValue>,
+    outputs: HashMap<Output, OwnedValue>,
     input: LineInput<'a>,
 }
 
@@ -140,45 +140,46 @@ impl<'p> Evaluator<'p> {
     }
 
     /// Evaluates one line: routing, the rule body, the record.
-    pub fn eval(&mut self, input: &LineInput<'_>) -> Outcome {
+    pub fn eval(&mut self, input: &LineInput<'_>) -> Verdict {
         match self.route(input) {
             Some(route) => self.eval_routed(&route, input),
-            None => Outcome::Unrouted,
+            None => Verdict::Unrouted,
         }
     }
 
     /// The rule that takes lines with `input`'s metadata, and the values its
     /// `when` captured. Reads only per-file metadata.
-    pub fn route(&mut self, input: &LineInput<'_>) -> Option<Route> {
+    pub fn route(&mut self, input: &LineInput<'_>) -> Option<Routing> {
         let program = self.program;
         for (index, rule) in program.rules.iter().enumerate() {
-            let mut frame = Frame { vars: vec![Value::Null; rule.vars.len()], outputs: HashMap::new(), input: *input };
+            let mut frame =
+                Frame { vars: vec![OwnedValue::Null; rule.vars.len()], outputs: HashMap::new(), input: *input };
             let taken = match &rule.when {
                 None => true,
-                Some(when) => matches!(self.expr(&mut frame, when), Ok(Value::Bool(true))),
+                Some(when) => matches!(self.expr(&mut frame, when), Ok(OwnedValue::Bool(true))),
             };
             if taken {
-                return Some(Route { rule: index, captured: frame.vars });
+                return Some(Routing { rule: index, captured: frame.vars });
             }
         }
         None
     }
 
     /// Runs a routed rule's body on one line (or group).
-    pub fn eval_routed(&mut self, route: &Route, input: &LineInput<'_>) -> Outcome {
+    pub fn eval_routed(&mut self, route: &Routing, input: &LineInput<'_>) -> Verdict {
         let rule = &self.program.rules[route.rule];
         let mut frame = Frame { vars: route.captured.clone(), outputs: HashMap::new(), input: *input };
         self.run(route.rule, rule, &mut frame)
     }
 
-    fn run(&mut self, index: usize, rule: &Rule, frame: &mut Frame<'_>) -> Outcome {
+    fn run(&mut self, index: usize, rule: &Rule, frame: &mut Frame<'_>) -> Verdict {
         match self.block(frame, &rule.body) {
-            Ok(Flow::Drop(reason)) => Outcome::Drop { rule: index, reason },
-            Ok(Flow::Next | Flow::Emit) => Outcome::Record(self.record(index, frame)),
-            Err(Fail::Abort(message, span)) => Outcome::Abort { rule: index, span, message },
+            Ok(Flow::Drop(reason)) => Verdict::Drop { rule: index, reason },
+            Ok(Flow::Next | Flow::Emit) => Verdict::Record(self.record(index, frame)),
+            Err(Fail::Abort(message, span)) => Verdict::Abort { rule: index, span, message },
             // The checker proves every failure is handled; reaching this is a
             // checker bug, reported rather than hidden.
-            Err(Fail::Error(message)) => Outcome::Abort {
+            Err(Fail::Error(message)) => Verdict::Abort {
                 rule: index,
                 span: rule.span,
                 message: format!("unhandled failure (a bug in uml): {message}"),
@@ -186,13 +187,13 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn record(&self, index: usize, frame: &Frame<'_>) -> Record {
+    fn record(&self, index: usize, frame: &Frame<'_>) -> OwnedRecord {
         let schema = &self.program.schema;
         let mut labels = Vec::with_capacity(schema.labels.len());
         for (i, label) in schema.labels.iter().enumerate() {
             let value = match (&label.constant, frame.outputs.get(&Output::Label(i as u16))) {
                 (Some(c), _) => c.clone(),
-                (None, Some(Value::Str(s))) => s.clone(),
+                (None, Some(OwnedValue::Str(s))) => s.clone(),
                 (None, _) => String::new(),
             };
             labels.push((label.name.clone(), value));
@@ -200,17 +201,17 @@ impl<'p> Evaluator<'p> {
         let mut payload = Vec::new();
         for (i, field) in schema.fields.iter().enumerate() {
             match frame.outputs.get(&Output::Field(i as u16)) {
-                Some(Value::Null) | None => {}
+                Some(OwnedValue::Null) | None => {}
                 Some(v) => payload.push((field.name.clone(), v.clone())),
             }
         }
         for (i, name) in self.program.extras.iter().enumerate() {
             match frame.outputs.get(&Output::Extra(i as u16)) {
-                Some(Value::Null) | None => {}
+                Some(OwnedValue::Null) | None => {}
                 Some(v) => payload.push((name.clone(), v.clone())),
             }
         }
-        let mut record = Record { rule: index, timestamp: frame.input.timestamp, labels, payload };
+        let mut record = OwnedRecord { rule: index, timestamp: frame.input.timestamp, labels, payload };
         cut(&mut record, self.program.rules[index].max_record_size as usize);
         record
     }
@@ -222,11 +223,11 @@ impl<'p> Evaluator<'p> {
                     (Ok(v), None) => set(frame, *var, v),
                     (Ok(v), Some(e)) => {
                         set(frame, *var, v);
-                        set(frame, *e, Value::Null);
+                        set(frame, *e, OwnedValue::Null);
                     }
                     (Err(Fail::Error(message)), Some(e)) => {
-                        set(frame, *var, Value::Null);
-                        set(frame, *e, Value::Str(message));
+                        set(frame, *var, OwnedValue::Null);
+                        set(frame, *e, OwnedValue::Str(message));
                     }
                     (Err(fail), _) => return Err(fail),
                 },
@@ -258,18 +259,18 @@ impl<'p> Evaluator<'p> {
 
     fn truth(&mut self, frame: &mut Frame<'_>, cond: &Expr) -> Eval<bool> {
         match self.expr(frame, cond)? {
-            Value::Bool(b) => Ok(b),
+            OwnedValue::Bool(b) => Ok(b),
             other => error(format!("a condition must be a bool, not {}", other.kind())),
         }
     }
 
-    fn expr(&mut self, frame: &mut Frame<'_>, e: &Expr) -> Eval<Value> {
+    fn expr(&mut self, frame: &mut Frame<'_>, e: &Expr) -> Eval<OwnedValue> {
         Ok(match &e.kind {
-            ExprKind::Null => Value::Null,
-            ExprKind::Bool(b) => Value::Bool(*b),
-            ExprKind::Int(i) => Value::Int(*i),
-            ExprKind::Float(f) => Value::Float(*f),
-            ExprKind::Str(s) => Value::Str(s.clone()),
+            ExprKind::Null => OwnedValue::Null,
+            ExprKind::Bool(b) => OwnedValue::Bool(*b),
+            ExprKind::Int(i) => OwnedValue::Int(*i),
+            ExprKind::Float(f) => OwnedValue::Float(*f),
+            ExprKind::Str(s) => OwnedValue::Str(s.clone()),
             ExprKind::Regex(_) => return error("a regex is not a value"),
             ExprKind::Template(parts) => {
                 let mut out = String::new();
@@ -277,21 +278,21 @@ impl<'p> Evaluator<'p> {
                     match part {
                         Part::Text(t) => out.push_str(t),
                         Part::Hole(h) => match self.expr(frame, h)? {
-                            Value::Str(s) => out.push_str(&s),
-                            Value::Int(i) => number::format_int(i, &mut out),
-                            Value::Float(f) => number::format_float(f, &mut out),
-                            Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+                            OwnedValue::Str(s) => out.push_str(&s),
+                            OwnedValue::Int(i) => number::format_int(i, &mut out),
+                            OwnedValue::Float(f) => number::format_float(f, &mut out),
+                            OwnedValue::Bool(b) => out.push_str(if b { "true" } else { "false" }),
                             other => return error(format!("a template hole cannot print {}", other.kind())),
                         },
                     }
                 }
-                Value::Str(out)
+                OwnedValue::Str(out)
             }
             ExprKind::Array(items) => {
-                Value::Array(items.iter().map(|i| self.expr(frame, i)).collect::<Eval<Vec<_>>>()?)
+                OwnedValue::Array(items.iter().map(|i| self.expr(frame, i)).collect::<Eval<Vec<_>>>()?)
             }
             ExprKind::Object(entries) => {
-                let mut members: Vec<(String, Value)> = Vec::new();
+                let mut members: Vec<(String, OwnedValue)> = Vec::new();
                 for (k, v) in entries {
                     let v = self.expr(frame, v)?;
                     match members.iter_mut().find(|(key, _)| key == k) {
@@ -299,14 +300,14 @@ impl<'p> Evaluator<'p> {
                         None => members.push((k.clone(), v)),
                     }
                 }
-                Value::Object(members)
+                OwnedValue::Object(members)
             }
             ExprKind::Var(id) => frame.vars[id.0 as usize].clone(),
             ExprKind::Meta(m) => meta(&frame.input, *m),
-            ExprKind::Output(o) => frame.outputs.get(o).cloned().unwrap_or(Value::Null),
+            ExprKind::Output(o) => frame.outputs.get(o).cloned().unwrap_or(OwnedValue::Null),
             ExprKind::Path { base, segments } => {
                 let base = self.expr(frame, base)?;
-                walk(&base, segments).cloned().unwrap_or(Value::Null)
+                walk(&base, segments).cloned().unwrap_or(OwnedValue::Null)
             }
             ExprKind::Call { func, args, abort } => {
                 let result = self.call(frame, *func, args);
@@ -318,50 +319,51 @@ impl<'p> Evaluator<'p> {
                     (result, _) => result?,
                 }
             }
-            ExprKind::Not(inner) => Value::Bool(!self.truth(frame, inner)?),
+            ExprKind::Not(inner) => OwnedValue::Bool(!self.truth(frame, inner)?),
             ExprKind::Compare { op, lhs, rhs } => {
                 let l = self.expr(frame, lhs)?;
                 let r = self.expr(frame, rhs)?;
-                Value::Bool(compare(*op, &l, &r)?)
+                OwnedValue::Bool(compare(*op, &l, &r)?)
             }
             ExprKind::Match { subject, regex, negate, captures } => {
-                let Value::Str(s) = self.expr(frame, subject)? else {
+                let OwnedValue::Str(s) = self.expr(frame, subject)? else {
                     return error("`=~` matches strings");
                 };
                 let re = self.regex(&regex.pattern);
                 let matched = match re.captures(&s) {
                     Some(caps) => {
                         for (group, var) in captures {
-                            let v = caps.get(*group).map_or(Value::Null, |m| Value::Str(m.as_str().to_string()));
+                            let v =
+                                caps.get(*group).map_or(OwnedValue::Null, |m| OwnedValue::Str(m.as_str().to_string()));
                             set(frame, *var, v);
                         }
                         true
                     }
                     None => false,
                 };
-                Value::Bool(matched != *negate)
+                OwnedValue::Bool(matched != *negate)
             }
             ExprKind::And(xs) => {
                 for x in xs {
                     if !self.truth(frame, x)? {
-                        return Ok(Value::Bool(false));
+                        return Ok(OwnedValue::Bool(false));
                     }
                 }
-                Value::Bool(true)
+                OwnedValue::Bool(true)
             }
             ExprKind::Or(xs) => {
                 for x in xs {
                     if self.truth(frame, x)? {
-                        return Ok(Value::Bool(true));
+                        return Ok(OwnedValue::Bool(true));
                     }
                 }
-                Value::Bool(false)
+                OwnedValue::Bool(false)
             }
             ExprKind::Coalesce(xs) => {
                 let (last, init) = xs.split_last().expect("a chain has operands");
                 for x in init {
                     match self.expr(frame, x) {
-                        Ok(Value::Null) | Err(Fail::Error(_)) => continue,
+                        Ok(OwnedValue::Null) | Err(Fail::Error(_)) => continue,
                         Ok(v) => return Ok(v),
                         Err(abort) => return Err(abort),
                     }
@@ -387,11 +389,11 @@ impl<'p> Evaluator<'p> {
 
     /// A call: the function's definition ([`Func::native`]) on the
     /// argument values, containers passed as their JSON text.
-    fn call(&mut self, frame: &mut Frame<'_>, func: Func, args: &[Option<Expr>]) -> Eval<Value> {
+    fn call(&mut self, frame: &mut Frame<'_>, func: Func, args: &[Option<Expr>]) -> Eval<OwnedValue> {
         use uml_runtime::json::{JsonKind, RawValue};
         use uml_runtime::stdlib::native::{Arg, Args, Context, Ret};
         if func == Func::Exists {
-            return Ok(Value::Bool(self.exists(frame, args[0].as_ref().expect("exists has its argument"))?));
+            return Ok(OwnedValue::Bool(self.exists(frame, args[0].as_ref().expect("exists has its argument"))?));
         }
         let Some(body) = func.native().call else { return error("a special form reached a call") };
         // Regex arguments are patterns, not values; containers are encoded.
@@ -410,7 +412,7 @@ impl<'p> Evaluator<'p> {
         let encoded: Vec<Option<String>> = values
             .iter()
             .map(|v| match v {
-                Some(v @ (Value::Array(_) | Value::Object(_))) => Some(v.to_json()),
+                Some(v @ (OwnedValue::Array(_) | OwnedValue::Object(_))) => Some(v.to_json()),
                 _ => None,
             })
             .collect();
@@ -424,12 +426,12 @@ impl<'p> Evaluator<'p> {
                     let kind = if json.starts_with('[') { JsonKind::Array } else { JsonKind::Object };
                     Some(Arg::Json(json.as_bytes(), RawValue { kind, start: 0, end: json.len() as u32, flags: 0 }))
                 }
-                (Some(Value::Null), _) => Some(Arg::Null),
-                (Some(Value::Bool(b)), _) => Some(Arg::Bool(*b)),
-                (Some(Value::Int(i)), _) => Some(Arg::Int(*i)),
-                (Some(Value::Float(f)), _) => Some(Arg::Float(*f)),
-                (Some(Value::Str(s)), _) => Some(Arg::Str(s)),
-                (Some(Value::Array(_) | Value::Object(_)), None) => unreachable!("containers are encoded"),
+                (Some(OwnedValue::Null), _) => Some(Arg::Null),
+                (Some(OwnedValue::Bool(b)), _) => Some(Arg::Bool(*b)),
+                (Some(OwnedValue::Int(i)), _) => Some(Arg::Int(*i)),
+                (Some(OwnedValue::Float(f)), _) => Some(Arg::Float(*f)),
+                (Some(OwnedValue::Str(s)), _) => Some(Arg::Str(s)),
+                (Some(OwnedValue::Array(_) | OwnedValue::Object(_)), None) => unreachable!("containers are encoded"),
                 (None, _) if matches!(arg, Some(Expr { kind: ExprKind::Regex(_), .. })) => {
                     regexes.next().map(Arg::Regex)
                 }
@@ -444,12 +446,12 @@ impl<'p> Evaluator<'p> {
         let parse = |text: &str| value::parse_json(text).map_err(|e| Fail::Error(e.to_string()));
         match body(Args::new(&call_args), &mut out, &Context { now_ns: frame.input.timestamp }) {
             Err(e) => Err(Fail::Error(e.to_string())),
-            Ok(Ret::Null) => Ok(Value::Null),
-            Ok(Ret::Bool(b)) => Ok(Value::Bool(b)),
-            Ok(Ret::Int(i)) => Ok(Value::Int(i)),
-            Ok(Ret::Float(f)) => Ok(Value::Float(f)),
-            Ok(Ret::Str(s)) => Ok(Value::Str(s.to_string())),
-            Ok(Ret::Written) => Ok(Value::Str(out)),
+            Ok(Ret::Null) => Ok(OwnedValue::Null),
+            Ok(Ret::Bool(b)) => Ok(OwnedValue::Bool(b)),
+            Ok(Ret::Int(i)) => Ok(OwnedValue::Int(i)),
+            Ok(Ret::Float(f)) => Ok(OwnedValue::Float(f)),
+            Ok(Ret::Str(s)) => Ok(OwnedValue::Str(s.to_string())),
+            Ok(Ret::Written) => Ok(OwnedValue::Str(out)),
             Ok(Ret::WrittenJson(_)) => parse(&out),
             Ok(Ret::Json(bytes, raw)) => parse(std::str::from_utf8(raw.text(bytes)).unwrap_or("null")),
         }
@@ -458,14 +460,14 @@ impl<'p> Evaluator<'p> {
     /// `exists(path)`: whether the last segment is present, even as null.
     fn exists(&mut self, frame: &mut Frame<'_>, arg: &Expr) -> Eval<bool> {
         let ExprKind::Path { base, segments } = &arg.kind else {
-            return Ok(!matches!(self.expr(frame, arg)?, Value::Null));
+            return Ok(!matches!(self.expr(frame, arg)?, OwnedValue::Null));
         };
         let base = self.expr(frame, base)?;
         let (last, init) = segments.split_last().expect("a path has segments");
         let Some(parent) = walk(&base, init) else { return Ok(false) };
         Ok(match (parent, last) {
-            (Value::Object(_), Segment::Key(k)) => parent.member(k).is_some(),
-            (Value::Array(items), Segment::Index(i)) => index(items.len(), *i).is_some(),
+            (OwnedValue::Object(_), Segment::Key(k)) => parent.member(k).is_some(),
+            (OwnedValue::Array(items), Segment::Index(i)) => index(items.len(), *i).is_some(),
             _ => false,
         })
     }
@@ -476,13 +478,13 @@ impl<'p> Evaluator<'p> {
 /// those names, when they are strings) and ends each with [`CUT_MARKER`],
 /// cutting the JSON string body exactly where the executor does
 /// ([`cut_point`]).
-fn cut(record: &mut Record, max: usize) {
+fn cut(record: &mut OwnedRecord, max: usize) {
     for name in uml_runtime::exec::CUT_ORDER {
         let excess = record.payload_json().len().saturating_sub(max);
         if excess == 0 {
             return;
         }
-        let Some((_, Value::Str(s))) = record.payload.iter_mut().find(|(k, _)| k == name) else { continue };
+        let Some((_, OwnedValue::Str(s))) = record.payload.iter_mut().find(|(k, _)| k == name) else { continue };
         let mut json = String::new();
         value::write_json_string(s, &mut json);
         let body = &json[1..json.len() - 1];
@@ -492,23 +494,23 @@ fn cut(record: &mut Record, max: usize) {
     }
 }
 
-fn set(frame: &mut Frame<'_>, var: VarId, v: Value) {
+fn set(frame: &mut Frame<'_>, var: VarId, v: OwnedValue) {
     frame.vars[var.0 as usize] = v;
 }
 
-fn meta(input: &LineInput<'_>, m: Meta) -> Value {
+fn meta(input: &LineInput<'_>, m: Meta) -> OwnedValue {
     let s = match m {
         Meta::Line => input.line,
-        Meta::Traceback => return input.traceback.map_or(Value::Null, |t| Value::Str(t.to_string())),
+        Meta::Traceback => return input.traceback.map_or(OwnedValue::Null, |t| OwnedValue::Str(t.to_string())),
         Meta::Stream => input.stream,
-        Meta::Timestamp => return Value::Int(input.timestamp),
+        Meta::Timestamp => return OwnedValue::Int(input.timestamp),
         Meta::Pod => input.pod,
         Meta::Namespace => input.namespace,
         Meta::Container => input.container,
         Meta::ContainerId => input.container_id,
         Meta::File => input.file,
     };
-    Value::Str(s.to_string())
+    OwnedValue::Str(s.to_string())
 }
 
 /// Resolves a possibly negative index against a length.
@@ -518,23 +520,23 @@ fn index(len: usize, i: i64) -> Option<usize> {
 }
 
 /// Follows path segments; `None` where a key is missing or a shape is wrong.
-fn walk<'v>(mut v: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
+fn walk<'v>(mut v: &'v OwnedValue, segments: &[Segment]) -> Option<&'v OwnedValue> {
     for s in segments {
         v = match (v, s) {
-            (Value::Object(_), Segment::Key(k)) => v.member(k)?,
-            (Value::Array(items), Segment::Index(i)) => &items[index(items.len(), *i)?],
+            (OwnedValue::Object(_), Segment::Key(k)) => v.member(k)?,
+            (OwnedValue::Array(items), Segment::Index(i)) => &items[index(items.len(), *i)?],
             _ => return None,
         };
     }
     Some(v)
 }
 
-fn compare(op: CompareOp, l: &Value, r: &Value) -> Eval<bool> {
+fn compare(op: CompareOp, l: &OwnedValue, r: &OwnedValue) -> Eval<bool> {
     use std::cmp::Ordering;
-    let ordering = |l: &Value, r: &Value| -> Eval<Ordering> {
+    let ordering = |l: &OwnedValue, r: &OwnedValue| -> Eval<Ordering> {
         match (l, r) {
-            (Value::Int(a), Value::Int(b)) => Ok(a.cmp(b)),
-            (Value::Str(a), Value::Str(b)) => Ok(a.cmp(b)),
+            (OwnedValue::Int(a), OwnedValue::Int(b)) => Ok(a.cmp(b)),
+            (OwnedValue::Str(a), OwnedValue::Str(b)) => Ok(a.cmp(b)),
             (a, b) => match (number_of(a), number_of(b)) {
                 (Some(x), Some(y)) => x.partial_cmp(&y).ok_or_else(|| Fail::Error("cannot order NaN".into())),
                 _ => error(format!("cannot order {} and {}", a.kind(), b.kind())),
@@ -552,33 +554,33 @@ fn compare(op: CompareOp, l: &Value, r: &Value) -> Eval<bool> {
     })
 }
 
-fn number_of(v: &Value) -> Option<f64> {
+fn number_of(v: &OwnedValue) -> Option<f64> {
     match v {
-        Value::Int(i) => Some(*i as f64),
-        Value::Float(f) => Some(*f),
+        OwnedValue::Int(i) => Some(*i as f64),
+        OwnedValue::Float(f) => Some(*f),
         _ => None,
     }
 }
 
 /// Structural equality; an int equals a float of the same value.
-pub fn equal(l: &Value, r: &Value) -> bool {
+pub fn equal(l: &OwnedValue, r: &OwnedValue) -> bool {
     match (l, r) {
-        (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => (*a as f64) == *b,
-        (Value::Object(a), Value::Object(b)) => {
+        (OwnedValue::Int(a), OwnedValue::Float(b)) | (OwnedValue::Float(b), OwnedValue::Int(a)) => (*a as f64) == *b,
+        (OwnedValue::Object(a), OwnedValue::Object(b)) => {
             a.len() == b.len() && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && equal(v, v2)))
         }
-        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equal(x, y)),
+        (OwnedValue::Array(a), OwnedValue::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equal(x, y)),
         _ => l == r,
     }
 }
 
 /// Whether a record or drop matches a test expectation (used by `uml test`).
-pub fn matches_expectation(outcome: &Outcome, expect: &Expectation) -> bool {
+pub fn matches_expectation(outcome: &Verdict, expect: &Expectation) -> bool {
     match (outcome, expect) {
-        (Outcome::Drop { reason, .. }, Expectation::Drop { reason: want, .. }) => reason == want,
-        (Outcome::Unrouted, Expectation::Drop { reason, .. }) => reason == UNROUTED,
-        (Outcome::TooLarge, Expectation::Drop { reason, .. }) => reason == TOO_LARGE,
-        (Outcome::Record(r), Expectation::Record { labels, payload, .. }) => {
+        (Verdict::Drop { reason, .. }, Expectation::Drop { reason: want, .. }) => reason == want,
+        (Verdict::Unrouted, Expectation::Drop { reason, .. }) => reason == UNROUTED,
+        (Verdict::TooLarge, Expectation::Drop { reason, .. }) => reason == TOO_LARGE,
+        (Verdict::Record(r), Expectation::Record { labels, payload, .. }) => {
             labels.iter().all(|(k, v)| r.labels.iter().any(|(k2, v2)| k == k2 && v == v2))
                 && payload.len() == r.payload.len()
                 && payload.iter().all(|(k, v)| r.payload.iter().any(|(k2, v2)| k == k2 && equal(&test_value(v), v2)))
@@ -588,15 +590,15 @@ pub fn matches_expectation(outcome: &Outcome, expect: &Expectation) -> bool {
 }
 
 /// A test's literal as a value.
-pub fn test_value(v: &hir::TestValue) -> Value {
+pub fn test_value(v: &hir::TestValue) -> OwnedValue {
     match v {
-        hir::TestValue::Null => Value::Null,
-        hir::TestValue::Bool(b) => Value::Bool(*b),
-        hir::TestValue::Int(i) => Value::Int(*i),
-        hir::TestValue::Float(f) => Value::Float(*f),
-        hir::TestValue::Str(s) => Value::Str(s.clone()),
-        hir::TestValue::Array(items) => Value::Array(items.iter().map(test_value).collect()),
-        hir::TestValue::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), test_value(v))).collect()),
+        hir::TestValue::Null => OwnedValue::Null,
+        hir::TestValue::Bool(b) => OwnedValue::Bool(*b),
+        hir::TestValue::Int(i) => OwnedValue::Int(*i),
+        hir::TestValue::Float(f) => OwnedValue::Float(*f),
+        hir::TestValue::Str(s) => OwnedValue::Str(s.clone()),
+        hir::TestValue::Array(items) => OwnedValue::Array(items.iter().map(test_value).collect()),
+        hir::TestValue::Object(m) => OwnedValue::Object(m.iter().map(|(k, v)| (k.clone(), test_value(v))).collect()),
     }
 }
 
@@ -607,7 +609,7 @@ impl Evaluator<'_> {
     /// Closed means it reads no metadata, no output, no line and no variable
     /// but those `known` gives, and binds nothing (`=~` captures). A failure
     /// is left for run time, where a handler sees it.
-    pub fn eval_closed(&mut self, e: &Expr, known: &dyn Fn(VarId) -> Option<Value>) -> Option<Value> {
+    pub fn eval_closed(&mut self, e: &Expr, known: &dyn Fn(VarId) -> Option<OwnedValue>) -> Option<OwnedValue> {
         let mut vars = Vec::new();
         if !closed(e, known, &mut vars) {
             return None;
@@ -619,8 +621,8 @@ impl Evaluator<'_> {
 
 /// Whether `e` is closed (see [`Evaluator::eval_closed`]); fills `vars`
 /// with the known variables it reads.
-fn closed(e: &Expr, known: &dyn Fn(VarId) -> Option<Value>, vars: &mut Vec<Value>) -> bool {
-    let all = |xs: &[Expr], vars: &mut Vec<Value>| xs.iter().all(|x| closed(x, known, vars));
+fn closed(e: &Expr, known: &dyn Fn(VarId) -> Option<OwnedValue>, vars: &mut Vec<OwnedValue>) -> bool {
+    let all = |xs: &[Expr], vars: &mut Vec<OwnedValue>| xs.iter().all(|x| closed(x, known, vars));
     match &e.kind {
         ExprKind::Null | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) => true,
         ExprKind::Regex(_) | ExprKind::Meta(_) | ExprKind::Output(_) | ExprKind::Match { .. } => false,
@@ -628,7 +630,7 @@ fn closed(e: &Expr, known: &dyn Fn(VarId) -> Option<Value>, vars: &mut Vec<Value
             Some(value) => {
                 let i = v.0 as usize;
                 if vars.len() <= i {
-                    vars.resize(i + 1, Value::Null);
+                    vars.resize(i + 1, OwnedValue::Null);
                 }
                 vars[i] = value;
                 true

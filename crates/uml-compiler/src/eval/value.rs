@@ -7,33 +7,33 @@ use std::fmt::Write as _;
 use uml_runtime::json::{JsonError, JsonErrorKind, MAX_DEPTH};
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub enum OwnedValue {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
     Str(String),
-    Array(Vec<Value>),
+    Array(Vec<OwnedValue>),
     /// Members in first-seen order; a repeated key keeps its last value.
-    Object(Vec<(String, Value)>),
+    Object(Vec<(String, OwnedValue)>),
 }
 
-impl Value {
+impl OwnedValue {
     pub fn kind(&self) -> &'static str {
         match self {
-            Value::Null => "null",
-            Value::Bool(_) => "bool",
-            Value::Int(_) => "int",
-            Value::Float(_) => "float",
-            Value::Str(_) => "string",
-            Value::Array(_) => "array",
-            Value::Object(_) => "object",
+            OwnedValue::Null => "null",
+            OwnedValue::Bool(_) => "bool",
+            OwnedValue::Int(_) => "int",
+            OwnedValue::Float(_) => "float",
+            OwnedValue::Str(_) => "string",
+            OwnedValue::Array(_) => "array",
+            OwnedValue::Object(_) => "object",
         }
     }
 
-    pub fn member(&self, key: &str) -> Option<&Value> {
+    pub fn member(&self, key: &str) -> Option<&OwnedValue> {
         match self {
-            Value::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            OwnedValue::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -41,14 +41,14 @@ impl Value {
     /// Writes the value as compact JSON.
     pub fn write_json(&self, out: &mut String) {
         match self {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => {
+            OwnedValue::Null => out.push_str("null"),
+            OwnedValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            OwnedValue::Int(i) => {
                 let _ = write!(out, "{i}");
             }
-            Value::Float(f) => uml_runtime::stdlib::number::format_float(*f, out),
-            Value::Str(s) => write_json_string(s, out),
-            Value::Array(items) => {
+            OwnedValue::Float(f) => uml_runtime::stdlib::number::format_float(*f, out),
+            OwnedValue::Str(s) => write_json_string(s, out),
+            OwnedValue::Array(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
@@ -58,7 +58,7 @@ impl Value {
                 }
                 out.push(']');
             }
-            Value::Object(members) => {
+            OwnedValue::Object(members) => {
                 out.push('{');
                 for (i, (k, v)) in members.iter().enumerate() {
                     if i > 0 {
@@ -118,14 +118,14 @@ pub fn escaped_prefix(s: &str, len: usize) -> &str {
 }
 
 /// Parses JSON (plus Python's `NaN`, `Infinity`, `-Infinity`, read as the
-/// strings of the same spelling) into a [`Value`]. Recursive descent; only
+/// strings of the same spelling) into a [`OwnedValue`]. Recursive descent; only
 /// arrays and objects count towards the nesting limit
 /// ([`uml_runtime::json::MAX_DEPTH`]), which bounds the recursion.
 ///
 /// The errors are the runtime scanner's: the first thing wrong, reading
 /// from the left, reported with the same [`JsonErrorKind`] at the same
 /// offset (each kind documents where it points).
-pub fn parse_json(text: &str) -> Result<Value, JsonError> {
+pub fn parse_json(text: &str) -> Result<OwnedValue, JsonError> {
     let mut p = JsonParser { s: text.as_bytes(), pos: 0 };
     p.ws();
     let v = p.value(0)?;
@@ -174,21 +174,21 @@ impl JsonParser<'_> {
     }
 
     /// `word`, or an unexpected character at its first byte.
-    fn literal(&mut self, word: &str, value: Value) -> Result<Value, JsonError> {
+    fn literal(&mut self, word: &str, value: OwnedValue) -> Result<OwnedValue, JsonError> {
         if self.eat(word) { Ok(value) } else { Err(self.error(JsonErrorKind::UnexpectedByte)) }
     }
 
     /// The value at the current position, inside `depth` arrays and objects.
-    fn value(&mut self, depth: usize) -> Result<Value, JsonError> {
+    fn value(&mut self, depth: usize) -> Result<OwnedValue, JsonError> {
         match self.peek() {
             None => Err(self.error(JsonErrorKind::UnexpectedEnd)),
             Some(b'{' | b'[') if depth >= MAX_DEPTH => Err(self.error(JsonErrorKind::TooDeep)),
             Some(b'{') => {
                 self.pos += 1;
-                let mut members: Vec<(String, Value)> = Vec::new();
+                let mut members: Vec<(String, OwnedValue)> = Vec::new();
                 self.ws();
                 if self.eat("}") {
-                    return Ok(Value::Object(members));
+                    return Ok(OwnedValue::Object(members));
                 }
                 loop {
                     if self.peek() != Some(b'"') {
@@ -209,7 +209,7 @@ impl JsonParser<'_> {
                     if self.eat(",") {
                         self.ws();
                     } else if self.eat("}") {
-                        return Ok(Value::Object(members));
+                        return Ok(OwnedValue::Object(members));
                     } else {
                         return Err(self.unexpected());
                     }
@@ -220,7 +220,7 @@ impl JsonParser<'_> {
                 let mut items = Vec::new();
                 self.ws();
                 if self.eat("]") {
-                    return Ok(Value::Array(items));
+                    return Ok(OwnedValue::Array(items));
                 }
                 loop {
                     items.push(self.value(depth + 1)?);
@@ -228,20 +228,20 @@ impl JsonParser<'_> {
                     if self.eat(",") {
                         self.ws();
                     } else if self.eat("]") {
-                        return Ok(Value::Array(items));
+                        return Ok(OwnedValue::Array(items));
                     } else {
                         return Err(self.unexpected());
                     }
                 }
             }
-            Some(b'"') => Ok(Value::Str(self.string()?)),
-            Some(b't') => self.literal("true", Value::Bool(true)),
-            Some(b'f') => self.literal("false", Value::Bool(false)),
-            Some(b'n') => self.literal("null", Value::Null),
-            Some(b'N') => self.literal("NaN", Value::Str("NaN".into())),
-            Some(b'I') => self.literal("Infinity", Value::Str("Infinity".into())),
+            Some(b'"') => Ok(OwnedValue::Str(self.string()?)),
+            Some(b't') => self.literal("true", OwnedValue::Bool(true)),
+            Some(b'f') => self.literal("false", OwnedValue::Bool(false)),
+            Some(b'n') => self.literal("null", OwnedValue::Null),
+            Some(b'N') => self.literal("NaN", OwnedValue::Str("NaN".into())),
+            Some(b'I') => self.literal("Infinity", OwnedValue::Str("Infinity".into())),
             Some(b'-') if self.s.get(self.pos + 1) == Some(&b'I') => {
-                self.literal("-Infinity", Value::Str("-Infinity".into()))
+                self.literal("-Infinity", OwnedValue::Str("-Infinity".into()))
             }
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => Err(self.error(JsonErrorKind::UnexpectedByte)),
@@ -251,7 +251,7 @@ impl JsonParser<'_> {
     /// A number: `-`, then `0` or digits not starting with `0` (so `01` is
     /// the number `0` followed by an unexpected `1`), then an optional
     /// fraction and exponent.
-    fn number(&mut self) -> Result<Value, JsonError> {
+    fn number(&mut self) -> Result<OwnedValue, JsonError> {
         let start = self.pos;
         let invalid = error_at(start, JsonErrorKind::InvalidNumber);
         let digits = |p: &mut Self| {
@@ -288,13 +288,13 @@ impl JsonParser<'_> {
         }
         let text = std::str::from_utf8(&self.s[start..self.pos]).expect("a number is ASCII");
         if !float && let Ok(i) = text.parse::<i64>() {
-            return Ok(Value::Int(i));
+            return Ok(OwnedValue::Int(i));
         }
         // A number too large for a float (`1e400`) is kept as its text, as
         // NaN and Infinity are: values are never non-finite floats.
         match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(Value::Float(f)),
-            _ => Ok(Value::Str(text.to_string())),
+            Ok(f) if f.is_finite() => Ok(OwnedValue::Float(f)),
+            _ => Ok(OwnedValue::Str(text.to_string())),
         }
     }
 
@@ -387,12 +387,16 @@ mod tests {
     #[test]
     fn python_json() {
         let v = parse_json(r#"{"a": NaN, "b": [1, 2.5, -Infinity], "c": "\ud800x\ud83d\ude00", "a": 3}"#).unwrap();
-        assert_eq!(v.member("a"), Some(&Value::Int(3)));
+        assert_eq!(v.member("a"), Some(&OwnedValue::Int(3)));
         assert_eq!(
             v.member("b"),
-            Some(&Value::Array(vec![Value::Int(1), Value::Float(2.5), Value::Str("-Infinity".into())]))
+            Some(&OwnedValue::Array(vec![
+                OwnedValue::Int(1),
+                OwnedValue::Float(2.5),
+                OwnedValue::Str("-Infinity".into())
+            ]))
         );
-        assert_eq!(v.member("c"), Some(&Value::Str("\u{FFFD}x\u{1F600}".into())));
+        assert_eq!(v.member("c"), Some(&OwnedValue::Str("\u{FFFD}x\u{1F600}".into())));
         let mut out = String::new();
         v.write_json(&mut out);
         assert_eq!(out, r#"{"a":3,"b":[1,2.5,"-Infinity"],"c":"�x😀"}"#);

@@ -9,7 +9,7 @@
 //! string and an int, `level("nonsense")`) is left alone, so that the
 //! failure happens at run time where a handler sees it.
 
-use crate::eval::{Evaluator, Value};
+use crate::eval::{Evaluator, OwnedValue};
 use crate::hir::{Expr, VarId};
 use std::collections::HashMap;
 
@@ -29,23 +29,23 @@ pub(crate) enum Const {
 pub(crate) fn fold(e: &Expr, known: &HashMap<VarId, Const>, evaluator: &mut Evaluator<'_>) -> Option<Const> {
     let value = evaluator.eval_closed(e, &|v| known.get(&v).map(Const::to_value))?;
     Some(match value {
-        Value::Null => Const::Null,
-        Value::Bool(b) => Const::Bool(b),
-        Value::Int(i) => Const::Int(i),
-        Value::Float(f) => Const::Float(f),
-        Value::Str(s) => Const::Str(s),
-        Value::Array(_) | Value::Object(_) => return None,
+        OwnedValue::Null => Const::Null,
+        OwnedValue::Bool(b) => Const::Bool(b),
+        OwnedValue::Int(i) => Const::Int(i),
+        OwnedValue::Float(f) => Const::Float(f),
+        OwnedValue::Str(s) => Const::Str(s),
+        OwnedValue::Array(_) | OwnedValue::Object(_) => return None,
     })
 }
 
 impl Const {
-    fn to_value(&self) -> Value {
+    fn to_value(&self) -> OwnedValue {
         match self {
-            Const::Null => Value::Null,
-            Const::Bool(b) => Value::Bool(*b),
-            Const::Int(i) => Value::Int(*i),
-            Const::Float(f) => Value::Float(*f),
-            Const::Str(s) => Value::Str(s.clone()),
+            Const::Null => OwnedValue::Null,
+            Const::Bool(b) => OwnedValue::Bool(*b),
+            Const::Int(i) => OwnedValue::Int(*i),
+            Const::Float(f) => OwnedValue::Float(*f),
+            Const::Str(s) => OwnedValue::Str(s.clone()),
         }
     }
 }

@@ -1,10 +1,10 @@
 //! Lowering: a checked [`Program`] becomes a flat [`Plan`].
 //!
 //! Expressions become ops that write numbered slots; conditions become
-//! forward jumps; every fallible op gets the label of the op that handles
-//! its failure (the next `??` operand, a `let x, err` handler, an `f!`
-//! abort, or the rule's "unhandled" abort, which the checker makes
-//! unreachable). Labels are the plan builder's (`plan::Label`), resolved to
+//! forward jumps; every fallible op gets a mark (`plan::Mark`, a compiler's
+//! label) for the op that handles its failure (the next `??` operand, a
+//! `let x, err` handler, an `f!` abort, or the rule's "unhandled" abort,
+//! which the checker makes unreachable). The plan builder resolves marks to
 //! op indexes when it finishes the plan.
 //!
 //! Lowering also does the work that needs the tree:
@@ -37,7 +37,7 @@ use crate::stdlib::Func;
 use fold::Const;
 use std::collections::HashMap;
 use uml_runtime::plan::{
-    AbortSite, Aux, Builder, Cmp, DropSite, FieldPlan, KLOG_FIELDS, KindTest, Label, LabelPlan, Members, NO_SLOT, Op,
+    AbortSite, Aux, Builder, Cmp, DropSite, FieldPlan, KLOG_FIELDS, KindTest, LabelPlan, Mark, Members, NO_SLOT, Op,
     OpId, Piece, Plan, RegexSplit, RulePlan, Slot, SpanRef, Text, Value,
 };
 use uml_runtime::stdlib::level::Scale;
@@ -117,11 +117,11 @@ struct Lowerer<'a> {
     span: Span,
     vars: Vec<Slot>,
     next_slot: Slot,
-    handler: Label,
+    handler: Mark,
     known: HashMap<VarId, Const>,
     pushdown: HashMap<VarId, Pushdown>,
     /// Abort ops placed after the rule's body: `(label, site)`.
-    tail: Vec<(Label, u32)>,
+    tail: Vec<(Mark, u32)>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -142,7 +142,7 @@ impl<'a> Lowerer<'a> {
         }
         let mut plan = Builder::new();
         // Every rule sets its own handler before it emits an op that can fail.
-        let unplaced = plan.label();
+        let unplaced = plan.mark();
         Lowerer {
             program,
             evaluator: crate::eval::Evaluator::new(program),
@@ -168,11 +168,11 @@ impl<'a> Lowerer<'a> {
 
     // ---- building blocks ----
 
-    fn label(&mut self) -> Label {
-        self.plan.label()
+    fn mark(&mut self) -> Mark {
+        self.plan.mark()
     }
 
-    fn place(&mut self, l: Label) {
+    fn place(&mut self, l: Mark) {
         self.plan.place(l);
     }
 
@@ -187,13 +187,13 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Emits a jump to `target`.
-    fn jump(&mut self, op: Op, target: Label) {
+    fn jump(&mut self, op: Op, target: Mark) {
         let span = self.span_ref();
         self.plan.emit_to(op, Some(target), None, span);
     }
 
     /// Emits an op that fails to `fail` (the handler, when it can fail).
-    fn emit_failing(&mut self, op: Op, fail: Option<Label>) {
+    fn emit_failing(&mut self, op: Op, fail: Option<Mark>) {
         let span = self.span_ref();
         self.plan.emit_to(op, None, fail, span);
     }
@@ -261,7 +261,7 @@ impl<'a> Lowerer<'a> {
         let route_entry = self.plan.next_op();
         for (i, rule) in program.rules.iter().enumerate() {
             self.begin_rule(i, rule);
-            let next = self.label();
+            let next = self.mark();
             self.handler = next;
             if let Some(when) = &rule.when {
                 self.branch(when, next);
@@ -273,7 +273,7 @@ impl<'a> Lowerer<'a> {
 
         for (i, rule) in program.rules.iter().enumerate() {
             self.begin_rule(i, rule);
-            let unhandled = self.label();
+            let unhandled = self.mark();
             self.handler = unhandled;
             if self.options.optimize {
                 self.find_pushdowns(&rule.body);
@@ -381,8 +381,8 @@ impl<'a> Lowerer<'a> {
                     }
                     Some(e) => {
                         let err_slot = self.vars[e.0 as usize];
-                        let handler = self.label();
-                        let end = self.label();
+                        let handler = self.mark();
+                        let end = self.mark();
                         let outer = std::mem::replace(&mut self.handler, handler);
                         self.bind(*var, value, slot);
                         self.handler = outer;
@@ -409,7 +409,7 @@ impl<'a> Lowerer<'a> {
             }
             Stmt::If { branches, otherwise, span } => {
                 self.span = *span;
-                let end = self.label();
+                let end = self.mark();
                 let mut falls_through = false;
                 let mut decided = false;
                 for (cond, body) in branches {
@@ -428,7 +428,7 @@ impl<'a> Lowerer<'a> {
                             _ => {}
                         }
                     }
-                    let next = self.label();
+                    let next = self.mark();
                     self.branch(cond, next);
                     if self.block(body) {
                         falls_through = true;
@@ -468,7 +468,7 @@ impl<'a> Lowerer<'a> {
         let Some(pushdown) = self.pushdown.get(&var).cloned() else { return self.expr(value, slot) };
         let outer = self.handler;
         if abort {
-            self.handler = self.abort_label("parse", value.span, func);
+            self.handler = self.abort_mark("parse", value.span, func);
         }
         let src = match &args[0] {
             Some(a) => self.operand(a),
@@ -532,20 +532,20 @@ impl<'a> Lowerer<'a> {
 
     /// The failure edge of an op that computes an expression: the current
     /// handler when the checker says the expression can fail, else none.
-    fn edge(&self, fallible: bool) -> Option<Label> {
+    fn edge(&self, fallible: bool) -> Option<Mark> {
         fallible.then_some(self.handler)
     }
 
-    fn abort_label(&mut self, _what: &str, span: Span, func: Func) -> Label {
+    fn abort_mark(&mut self, _what: &str, span: Span, func: Func) -> Mark {
         let name = Some(func.name());
         let site = self.abort_site(name, span);
-        let label = self.label();
-        self.tail.push((label, site));
-        label
+        let mark = self.mark();
+        self.tail.push((mark, site));
+        mark
     }
 
     /// Jumps to `on_false` unless `cond` is true; failures go to the handler.
-    fn branch(&mut self, cond: &Expr, on_false: Label) {
+    fn branch(&mut self, cond: &Expr, on_false: Mark) {
         if self.options.optimize
             && let Some(Const::Bool(true)) = self.fold(cond)
         {
@@ -559,9 +559,9 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::Or(xs) => {
                 let (last, init) = xs.split_last().expect("a chain has operands");
-                let taken = self.label();
+                let taken = self.mark();
                 for x in init {
-                    let next = self.label();
+                    let next = self.mark();
                     self.branch(x, next);
                     self.jump(Op::Jump { target: OpId::default() }, taken);
                     self.place(next);
@@ -585,7 +585,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Jumps to `on_false` unless `cond`, one value, is true.
-    fn jump_unless(&mut self, cond: &Expr, on_false: Label) {
+    fn jump_unless(&mut self, cond: &Expr, on_false: Mark) {
         let target = OpId::default();
         match kind_test(cond) {
             // `is_null(x)`, `is_object(x)`, `is_string(x)` and their
@@ -740,8 +740,8 @@ impl<'a> Lowerer<'a> {
                 self.emit_failing(Op::Match { dst, src, regex, negate: *negate, captures, fail: None }, fail);
             }
             ExprKind::And(xs) => {
-                let no = self.label();
-                let end = self.label();
+                let no = self.mark();
+                let end = self.mark();
                 for x in xs {
                     self.jump_unless(x, no);
                 }
@@ -752,10 +752,10 @@ impl<'a> Lowerer<'a> {
                 self.place(end);
             }
             ExprKind::Or(xs) => {
-                let yes = self.label();
-                let end = self.label();
+                let yes = self.mark();
+                let end = self.mark();
                 for x in xs {
-                    let next = self.label();
+                    let next = self.mark();
                     self.jump_unless(x, next);
                     self.jump(Op::Jump { target: OpId::default() }, yes);
                     self.place(next);
@@ -767,7 +767,7 @@ impl<'a> Lowerer<'a> {
                 self.place(end);
             }
             ExprKind::Coalesce(xs) => {
-                let end = self.label();
+                let end = self.mark();
                 // A run of reads at the head of the chain (variables,
                 // pushed-down members, paths from them) is one op.
                 let reads = if self.options.optimize { self.first_present(xs, dst) } else { 0 };
@@ -780,7 +780,7 @@ impl<'a> Lowerer<'a> {
                 }
                 let (last, init) = xs.split_last().expect("a chain has operands");
                 for x in init {
-                    let next = self.label();
+                    let next = self.mark();
                     let outer = std::mem::replace(&mut self.handler, next);
                     self.expr(x, dst);
                     self.handler = outer;
@@ -791,9 +791,9 @@ impl<'a> Lowerer<'a> {
                 self.place(end);
             }
             ExprKind::If { branches, otherwise } => {
-                let end = self.label();
+                let end = self.mark();
                 for (cond, value) in branches {
-                    let next = self.label();
+                    let next = self.mark();
                     self.branch(cond, next);
                     self.expr(value, dst);
                     self.jump(Op::Jump { target: OpId::default() }, end);
@@ -900,7 +900,7 @@ impl<'a> Lowerer<'a> {
     fn call(&mut self, e: &Expr, func: Func, args: &[Option<Expr>], abort: bool, dst: Slot) {
         let outer = self.handler;
         if abort {
-            self.handler = self.abort_label("call", e.span, func);
+            self.handler = self.abort_mark("call", e.span, func);
         }
         let fail = self.edge(e.fallible || abort);
         match func {

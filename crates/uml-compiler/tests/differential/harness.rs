@@ -14,10 +14,10 @@
 use super::generate::{FileMeta, Input, SCHEMA};
 use std::fmt::Write as _;
 use uml_compiler::compile::{Compiled, Unit, compile};
-use uml_compiler::eval::{Evaluator, LineInput, Outcome};
+use uml_compiler::eval::{Evaluator, LineInput, Verdict};
 use uml_compiler::lower::Options;
-use uml_compiler::testing::{describe_outcome, engine_outcome};
-use uml_runtime::exec::{Executor, FileInfo, Line, Outcome as EngineOutcome, PayloadForm, Record};
+use uml_compiler::testing::{describe_verdict, engine_verdict};
+use uml_runtime::exec::{Executor, FileInfo, Line, Outcome, PayloadForm, Record};
 use uml_runtime::framing::Stream;
 use uml_runtime::stdlib::json_string::write_json_string_body;
 
@@ -106,7 +106,7 @@ fn line_input<'a>(f: &'a FileMeta, input: &'a Input) -> LineInput<'a> {
 }
 
 /// The three outcomes of one line: reference, unoptimized plan, optimized plan.
-pub type Three = [Outcome; 3];
+pub type Three = [Verdict; 3];
 
 /// Runs every input through the three engines; the first disagreement, as a
 /// report naming the rules, the file, the line and the three outcomes.
@@ -134,25 +134,25 @@ pub fn run(engines: &Engines, files: &[FileMeta], inputs: &[Input]) -> Result<Ta
         let li = line_input(f, input);
         let reference = match reference_route {
             Some(r) => evaluator.eval_routed(r, &li),
-            None => Outcome::Unrouted,
+            None => Verdict::Unrouted,
         };
         let line = Line { text: &input.line, traceback: input.traceback.as_deref(), timestamp: input.timestamp };
         let o = plain.apply(plain_route, line, &mut plain_record);
-        let from_plain = engine_outcome(plain.plan(), o, &plain_record, plain.error());
+        let from_plain = engine_verdict(plain.plan(), o, &plain_record, plain.error());
         let o = optimized.apply(optimized_route, line, &mut optimized_record);
-        let from_optimized = engine_outcome(optimized.plan(), o, &optimized_record, optimized.error());
+        let from_optimized = engine_verdict(optimized.plan(), o, &optimized_record, optimized.error());
         match &reference {
-            Outcome::Record(_) => tally.records += 1,
-            Outcome::Drop { .. } | Outcome::TooLarge => tally.drops += 1,
-            Outcome::Abort { .. } => tally.aborts += 1,
-            Outcome::Unrouted => tally.unrouted += 1,
+            Verdict::Record(_) => tally.records += 1,
+            Verdict::Drop { .. } | Verdict::TooLarge => tally.drops += 1,
+            Verdict::Abort { .. } => tally.aborts += 1,
+            Verdict::Unrouted => tally.unrouted += 1,
         }
         if reference != from_plain || reference != from_optimized {
             return Err(report(&engines.units, f, input, &[reference, from_plain, from_optimized]));
         }
         // Both plans run on the same executor: their records must be the
         // same bytes, not only the same values.
-        if matches!(from_plain, Outcome::Record(_))
+        if matches!(from_plain, Verdict::Record(_))
             && (plain_record.payload() != optimized_record.payload()
                 || plain_record.labels_json() != optimized_record.labels_json())
         {
@@ -168,11 +168,11 @@ pub fn run(engines: &Engines, files: &[FileMeta], inputs: &[Input]) -> Result<Ta
             return Err(r);
         }
         // A record written escaped in one pass is the JSON record escaped.
-        if matches!(from_optimized, Outcome::Record(_)) {
+        if matches!(from_optimized, Verdict::Record(_)) {
             let o = optimized.apply(optimized_route, line, &mut escaped_record);
             escaped_json.clear();
             write_json_string_body(&mut escaped_json, optimized_record.payload());
-            if !matches!(o, EngineOutcome::Record)
+            if !matches!(o, Outcome::Record)
                 || escaped_record.payload() != escaped_json
                 || escaped_record.truncated() != optimized_record.truncated()
                 || escaped_record.labels_json() != optimized_record.labels_json()
@@ -215,7 +215,7 @@ pub fn report(units: &[Unit], f: &FileMeta, input: &Input, outcomes: &Three) -> 
     let names = ["reference evaluator", "unoptimized plan   ", "optimized plan     "];
     for (name, o) in names.iter().zip(outcomes) {
         let mark = if *o == outcomes[0] { " " } else { "*" };
-        let _ = writeln!(out, "{mark}{name}: {}", describe_outcome(o));
+        let _ = writeln!(out, "{mark}{name}: {}", describe_verdict(o));
     }
     let _ = writeln!(out, "---- in full ----");
     for (name, o) in names.iter().zip(outcomes) {

@@ -65,7 +65,7 @@ pub fn write_captures<'t>(
     group: impl Fn(usize) -> Option<&'t str>,
     out: &mut String,
 ) -> Ret<'static> {
-    let mut members = Members::new(out);
+    let mut members = ObjectWriter::new(out);
     for (i, name) in re.capture_names().enumerate() {
         let out = match name {
             Some(n) => members.key(n),
@@ -86,7 +86,7 @@ pub const PARSE_KLOG: Native =
 fn parse_klog<'a>(args: Args<'a, '_>, out: &mut String, cx: &Context) -> Result<'a> {
     let k = klog::parse_klog(args.string(0)?).map_err(|e| Failure::new(e.message()))?;
     let ts = k.timestamp(cx.now_ns).map_err(|e| Failure::new(e.message()))?;
-    let mut members = Members::new(out);
+    let mut members = ObjectWriter::new(out);
     push_json_str(members.key("level"), k.level.as_str());
     number::format_int(ts, members.key("timestamp"));
     number::format_int(k.id as i64, members.key("id"));
@@ -106,7 +106,7 @@ fn parse_logfmt<'a>(args: Args<'a, '_>, out: &mut String, _: &Context) -> Result
     }
     // Members in first-seen order, a repeated key keeping its last value.
     let pairs = || logfmt::parse_logfmt(s).filter_map(std::result::Result::ok);
-    let mut members = Members::new(out);
+    let mut members = ObjectWriter::new(out);
     let mut decoded = String::new();
     for (i, pair) in pairs().enumerate() {
         if pairs().take(i).any(|p| p.key == pair.key) {
@@ -256,7 +256,7 @@ pub const SPLIT: Native = Native {
 fn split<'a>(args: Args<'a, '_>, out: &mut String, _: &Context) -> Result<'a> {
     let s = args.string(0)?;
     let limit = args.int_or(2, -1)?;
-    let mut elements = Elements::new(out);
+    let mut elements = ArrayWriter::new(out);
     match args.regex(1) {
         Some(re) if limit < 0 => re.split(s).for_each(|p| push_json_str(elements.element(), p)),
         Some(re) => re.splitn(s, limit as usize).for_each(|p| push_json_str(elements.element(), p)),
@@ -292,7 +292,7 @@ fn slice<'a>(args: Args<'a, '_>, out: &mut String, _: &Context) -> Result<'a> {
             if s < 0 || s > len || e < s {
                 return Err(Failure::new("slice bounds out of range"));
             }
-            let mut elements = Elements::new(out);
+            let mut elements = ArrayWriter::new(out);
             let mut i = 0;
             json::for_each_element(bytes, raw, |el| {
                 if i >= s && i < e {
@@ -561,15 +561,15 @@ fn level<'a>(args: Args<'a, '_>, _: &mut String, _: &Context) -> Result<'a> {
 // ---- Building results ----
 
 /// Writes a JSON object member by member.
-pub struct Members<'o> {
+pub struct ObjectWriter<'o> {
     out: &'o mut String,
     first: bool,
 }
 
-impl<'o> Members<'o> {
+impl<'o> ObjectWriter<'o> {
     pub fn new(out: &'o mut String) -> Self {
         out.push('{');
-        Members { out, first: true }
+        ObjectWriter { out, first: true }
     }
 
     /// Writes the next key; the caller writes its value to the buffer
@@ -584,7 +584,7 @@ impl<'o> Members<'o> {
         self.out
     }
 
-    /// Writes a key that is a number (`"2":`), as [`Members::key`].
+    /// Writes a key that is a number (`"2":`), as [`ObjectWriter::key`].
     pub fn numbered_key(&mut self, n: usize) -> &mut String {
         if !self.first {
             self.out.push(',');
@@ -604,15 +604,15 @@ impl<'o> Members<'o> {
 }
 
 /// Writes a JSON array element by element.
-pub struct Elements<'o> {
+pub struct ArrayWriter<'o> {
     out: &'o mut String,
     first: bool,
 }
 
-impl<'o> Elements<'o> {
+impl<'o> ArrayWriter<'o> {
     pub fn new(out: &'o mut String) -> Self {
         out.push('[');
-        Elements { out, first: true }
+        ArrayWriter { out, first: true }
     }
 
     /// The buffer to write the next element to.

@@ -20,7 +20,7 @@ use super::json_string::push_json_str;
 use super::native::{Args, Context, Fails, Failure, Kinds, Native, Param, Ret, Returns};
 use super::number::format_int;
 use super::timestamp::{TimestampFormat, parse_timestamp};
-use crate::stdlib::builtins::Members;
+use crate::stdlib::builtins::ObjectWriter;
 use std::sync::OnceLock;
 
 error_enum! {
@@ -178,7 +178,7 @@ fn call<'a>(args: Args<'a, '_>, out: &mut String, _: &Context) -> Result<Ret<'a>
         Some(f) => push_json_str(out, f),
         None => out.push_str("null"),
     };
-    let mut members = Members::new(out);
+    let mut members = ObjectWriter::new(out);
     text(members.key("host"), Some(log.host));
     text(members.key("ident"), log.ident);
     text(members.key("user"), log.user);
