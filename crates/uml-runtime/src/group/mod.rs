@@ -766,6 +766,7 @@ impl Grouper {
     /// [`Grouper::push`] for a line that came from the raw lines `origin`,
     /// which the groups it joins report in [`Group::origin`]. Groups come out
     /// in the order of their `origin.first`.
+    #[inline]
     pub fn push_at<F: FnMut(Group<'_>)>(
         &mut self,
         stream: Stream,
@@ -776,8 +777,7 @@ impl Grouper {
     ) {
         self.next_seq = self.next_seq.max(origin.last + 1);
         let i = stream as usize;
-        let shape = &self.shapes[i];
-        if let Grammar::Lines = shape.grammar {
+        if let Grammar::Lines = self.shapes[i].grammar {
             // A stream that does not group: its lane never holds a line.
             let group = Group { stream, timestamp_ns, line, traceback: None, lines: 1, origin };
             let blocker = earliest(self.lanes[1 - i].held_first(), self.barrier);
@@ -785,8 +785,22 @@ impl Grouper {
             if !self.waiting.groups.is_empty() {
                 self.relieve(sink);
             }
-            return;
+        } else {
+            self.push_grouped(i, stream, timestamp_ns, line, origin, sink);
         }
+    }
+
+    /// [`Grouper::push_at`] on a stream that groups.
+    fn push_grouped<F: FnMut(Group<'_>)>(
+        &mut self,
+        i: usize,
+        stream: Stream,
+        timestamp_ns: i64,
+        line: &str,
+        origin: Origin,
+        sink: &mut F,
+    ) {
+        let shape = &self.shapes[i];
         if timestamp_ns.saturating_sub(self.lanes[i].last_ts) > shape.idle_ns {
             self.quiet(i, sink);
         }
