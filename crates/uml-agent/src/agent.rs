@@ -511,6 +511,11 @@ impl Agent<'_> {
 
     fn take_settled(&mut self) {
         let Some(sender) = &self.sender else { return };
+        for spare in sender.spares.try_iter() {
+            if self.outbox.spares.len() < SPARE_BATCHES {
+                self.outbox.spares.push(spare);
+            }
+        }
         let settled: Vec<Settled> = sender.settled.try_iter().collect();
         for s in settled {
             let touched = match self.at_sender.iter().position(|b| b.0 == s.seq) {
@@ -646,7 +651,12 @@ struct OutboxState {
     /// records have the labels of the one before.
     last_labels: (Vec<u8>, String),
     scratch: String,
+    /// Emptied batches back from the sender, their buffers grown: the next batches are filled into them.
+    spares: Vec<Batch>,
 }
+
+/// The most emptied batches kept for reuse.
+const SPARE_BATCHES: usize = 2;
 
 enum Sealed {
     Loki(Outgoing, Vec<String>),
@@ -669,6 +679,7 @@ impl OutboxState {
             labels: HashMap::new(),
             last_labels: (Vec::new(), String::new()),
             scratch: String::new(),
+            spares: Vec::new(),
         }
     }
 
@@ -700,7 +711,8 @@ impl OutboxState {
         self.lines = 0;
         self.started = None;
         Some(if self.loki {
-            let batch = std::mem::take(&mut self.batch);
+            let next = self.spares.pop().unwrap_or_default();
+            let batch = std::mem::replace(&mut self.batch, next);
             Sealed::Loki(Outgoing { seq, batch, lines }, touched)
         } else {
             self.ndjson_bytes.clear();

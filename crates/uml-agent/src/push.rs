@@ -102,6 +102,17 @@ impl Stream {
         string_field_len(self.labels.len()) + self.encoded.len()
     }
 
+    /// Appends the `streams` field's key and length and the labels field: the message up to its entries.
+    fn write_head(&self, out: &mut Vec<u8>) {
+        out.push(REQUEST_STREAM);
+        encode_varint(self.message_len() as u64, out);
+        if !self.labels.is_empty() {
+            out.push(STREAM_LABELS);
+            encode_varint(self.labels.len() as u64, out);
+            out.extend_from_slice(self.labels.as_bytes());
+        }
+    }
+
     #[inline]
     fn line(&self, entry: &Entry) -> &[u8] {
         &self.encoded[entry.start..entry.start + entry.len]
@@ -276,13 +287,28 @@ impl Batch {
     }
 
     /// Writes the request body Loki takes with `Content-Type: application/x-protobuf`: the protobuf
-    /// `PushRequest`, snappy-compressed (block format), into `out`, cleared first. `scratch` holds the uncompressed
-    /// protobuf; pass the same buffers each time and encoding allocates nothing once they have grown.
+    /// `PushRequest`, snappy-compressed (block format), into `out`, cleared first. `scratch` holds a stream's
+    /// head while it is compressed; pass the same buffers each time and encoding allocates nothing once they have
+    /// grown.
+    ///
+    /// The protobuf is never put together uncompressed: each stream's head and its entries (already encoded in
+    /// [`Batch::push`]) are compressed one after the other, as pieces of one snappy block. A snappy element only
+    /// copies from the bytes before it, so elements compressed piece by piece decompress to the pieces in order.
     ///
     /// Panics if the protobuf exceeds snappy's limit of 4 GiB, which a batch bounded in bytes never nears.
     pub fn encode(&self, out: &mut Vec<u8>, scratch: &mut Vec<u8>) {
-        self.encode_protobuf(scratch);
-        snappy_compress(scratch, out);
+        out.clear();
+        let pieces = 2 * self.live;
+        SNAPPY.with_borrow_mut(|(encoder, buffer)| {
+            let mut block = Block::new(buffer, self.bytes, pieces);
+            for stream in &self.streams[..self.live] {
+                scratch.clear();
+                stream.write_head(scratch);
+                block.compress(encoder, scratch);
+                block.compress(encoder, &stream.encoded);
+            }
+            out.extend_from_slice(block.finish());
+        });
     }
 
     /// Writes the uncompressed protobuf `PushRequest` into `out`, cleared first; it is [`Batch::bytes`] long.
@@ -290,13 +316,7 @@ impl Batch {
         out.clear();
         out.reserve(self.bytes);
         for stream in &self.streams[..self.live] {
-            out.push(REQUEST_STREAM);
-            encode_varint(stream.message_len() as u64, out);
-            if !stream.labels.is_empty() {
-                out.push(STREAM_LABELS);
-                encode_varint(stream.labels.len() as u64, out);
-                out.extend_from_slice(stream.labels.as_bytes());
-            }
+            stream.write_head(out);
             out.extend_from_slice(&stream.encoded);
         }
         debug_assert_eq!(out.len(), self.bytes);
@@ -427,16 +447,63 @@ thread_local! {
 }
 
 /// Compresses `input` into `out` (cleared first) in snappy's block format.
-fn snappy_compress(input: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    SNAPPY.with_borrow_mut(|(encoder, buffer)| {
-        let max = snap::raw::max_compress_len(input.len());
-        if buffer.len() < max {
-            buffer.resize(max, 0);
+/// One snappy block (the raw format: the uncompressed length, then elements) written piece by piece into the
+/// thread's buffer.
+struct Block<'b> {
+    buffer: &'b mut Vec<u8>,
+    at: usize,
+    /// The uncompressed length the preamble announces, and what the pieces have added up to so far.
+    total: usize,
+    seen: usize,
+}
+
+impl<'b> Block<'b> {
+    /// A block of `total` uncompressed bytes that will come in at most `pieces` pieces.
+    fn new(buffer: &'b mut Vec<u8>, total: usize, pieces: usize) -> Block<'b> {
+        // Snappy's worst case for a piece of n bytes is 32 + n + n / 6; the preamble takes at most 10 bytes.
+        let room = 10 + snap::raw::max_compress_len(total) + 32 * pieces;
+        if buffer.len() < room {
+            // Grown, never shrunk: zeroing the worst case for every body would cost more than compressing.
+            buffer.resize(room, 0);
         }
-        let written = encoder.compress(input, buffer).expect("a push request is below snappy's 4 GiB limit");
-        out.extend_from_slice(&buffer[..written]);
-    });
+        let mut at = 0;
+        let mut n = total as u64;
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            buffer[at] = if n == 0 { byte } else { byte | 0x80 };
+            at += 1;
+            if n == 0 {
+                break;
+            }
+        }
+        Block { buffer, at, total, seen: 0 }
+    }
+
+    /// Appends the elements of `piece`.
+    fn compress(&mut self, encoder: &mut snap::raw::Encoder, piece: &[u8]) {
+        if piece.is_empty() {
+            return;
+        }
+        self.seen += piece.len();
+        debug_assert!(self.seen <= self.total, "the pieces outgrow the block's length");
+        // The encoder writes the piece's own preamble before its elements. It is never longer than the block's
+        // (a piece is never longer than the block), so it goes over the last bytes written, which are put back.
+        let own = encoded_len_varint(piece.len() as u64);
+        let start = self.at - own;
+        let mut kept = [0u8; 10];
+        kept[..own].copy_from_slice(&self.buffer[start..self.at]);
+        let written =
+            encoder.compress(piece, &mut self.buffer[start..]).expect("a piece is below snappy's 4 GiB limit");
+        self.buffer[start..self.at].copy_from_slice(&kept[..own]);
+        self.at = start + written;
+    }
+
+    /// The block.
+    fn finish(self) -> &'b [u8] {
+        debug_assert_eq!(self.seen, self.total, "the pieces do not add up to the block's length");
+        &self.buffer[..self.at]
+    }
 }
 
 /// Writes the PromQL selector of a label set into `out` (cleared first): `{name="value", …}`, labels sorted by
@@ -738,7 +805,8 @@ mod tests {
         assert_eq!(PushRequest::decode(raw.as_slice()).unwrap(), want);
         let (mut body, mut scratch) = (vec![1, 2, 3], vec![4]);
         batch.encode(&mut body, &mut scratch);
-        assert_eq!(scratch, raw);
+        // Compressed piece by piece, the body is the protobuf's one snappy block.
+        assert_eq!(snap::raw::Decoder::new().decompress_vec(&body).unwrap(), raw);
         assert_eq!(proto::decode_body(&body).unwrap(), want);
         assert_eq!(batch.entries(), entries.len());
         assert_eq!(batch.is_empty(), entries.is_empty());
@@ -938,10 +1006,11 @@ mod tests {
         for i in 0..20_000 {
             batch.push("{a=\"1\"}", i, line.as_bytes());
         }
-        let (mut body, mut scratch) = (Vec::new(), Vec::new());
+        let (mut body, mut scratch, mut raw) = (Vec::new(), Vec::new(), Vec::new());
         batch.encode(&mut body, &mut scratch);
-        assert!(body.len() < scratch.len() / 4, "{} of {}", body.len(), scratch.len());
-        assert_eq!(snap::raw::Decoder::new().decompress_vec(&body).unwrap(), scratch);
+        batch.encode_protobuf(&mut raw);
+        assert!(body.len() < raw.len() / 4, "{} of {}", body.len(), raw.len());
+        assert_eq!(snap::raw::Decoder::new().decompress_vec(&body).unwrap(), raw);
     }
 
     fn timestamp() -> impl Strategy<Value = i64> {

@@ -20,7 +20,7 @@ use crate::metrics::{Metrics, Readiness};
 use crate::push::Batch;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::time::{Duration, Instant};
 
 /// A batch handed to the sender.
@@ -46,6 +46,8 @@ pub struct Settled {
 pub struct SenderHandle {
     pub to_sender: SyncSender<Outgoing>,
     pub settled: Receiver<Settled>,
+    /// Delivered batches, emptied with their buffers kept, for the agent to fill again instead of growing new ones.
+    pub spares: Receiver<Batch>,
     /// Set to make the sender give up its current batch (the grace period
     /// at shutdown is over): the batch is left unacknowledged, so its lines
     /// are read again after a restart.
@@ -71,13 +73,21 @@ impl SenderHandle {
 pub fn start(client: Client, metrics: Metrics, readiness: Arc<Readiness>, queue: usize) -> SenderHandle {
     let (to_sender, from_agent) = std::sync::mpsc::sync_channel::<Outgoing>(queue);
     let (to_agent, settled) = std::sync::mpsc::channel();
+    let (spare_to_agent, spares) = std::sync::mpsc::channel();
     let give_up = Arc::new(AtomicBool::new(false));
     let stop = Arc::clone(&give_up);
     let thread = std::thread::Builder::new()
         .name("uml-sender".into())
         .spawn(move || {
-            let mut sender =
-                Pusher { client, metrics, readiness, give_up: stop, body: Vec::new(), scratch: Vec::new() };
+            let mut sender = Pusher {
+                client,
+                metrics,
+                readiness,
+                give_up: stop,
+                body: Vec::new(),
+                scratch: Vec::new(),
+                spares: spare_to_agent,
+            };
             for outgoing in from_agent {
                 let settled = sender.deliver(outgoing);
                 let Some(settled) = settled else { break };
@@ -87,7 +97,7 @@ pub fn start(client: Client, metrics: Metrics, readiness: Arc<Readiness>, queue:
             }
         })
         .expect("the sender thread starts");
-    SenderHandle { to_sender, settled, give_up, thread: Some(thread) }
+    SenderHandle { to_sender, settled, spares, give_up, thread: Some(thread) }
 }
 
 struct Pusher {
@@ -97,6 +107,7 @@ struct Pusher {
     give_up: Arc<AtomicBool>,
     body: Vec<u8>,
     scratch: Vec<u8>,
+    spares: Sender<Batch>,
 }
 
 impl Pusher {
@@ -108,10 +119,14 @@ impl Pusher {
         let mut parts = vec![batch];
         let mut settled = Settled { seq, acknowledged: (0, 0), rejected: (0, 0), bytes };
         let mut rejected_records = 0;
+        let mut spare = None;
         while let Some(part) = parts.pop() {
             match self.send(&part)? {
-                Outcome::Stored => {}
-                Outcome::Rejected => rejected_records += part.entries() as u64,
+                Outcome::Stored => spare = Some(part),
+                Outcome::Rejected => {
+                    rejected_records += part.entries() as u64;
+                    spare = Some(part);
+                }
                 Outcome::Split => {
                     self.metrics.batch_splits.inc();
                     let (first, second) = part.split();
@@ -136,6 +151,11 @@ impl Pusher {
         settled.acknowledged = (records - rejected_records, lines - rejected_lines);
         self.metrics.records_acknowledged.inc_by(records - rejected_records);
         self.metrics.records_rejected.inc_by(rejected_records);
+        if let Some(mut batch) = spare {
+            batch.clear();
+            // The agent may have stopped listening; the batch is then only memory to free.
+            let _ = self.spares.send(batch);
+        }
         Some(settled)
     }
 
