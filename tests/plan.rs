@@ -28,6 +28,7 @@ fn stat(stats: &LowerStats, name: &str) -> usize {
         "branches_removed" => stats.branches_removed,
         "dead_stores" => stats.dead_stores,
         "unreachable" => stats.unreachable,
+        "threaded" => stats.threaded,
         "pushed_keys" => stats.pushed_keys,
         other => panic!("unknown stat `{other}` in an expect line"),
     }

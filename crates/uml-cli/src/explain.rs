@@ -48,13 +48,15 @@ pub fn run(args: &ExplainArgs, io: &mut Io<'_>) -> Result<Status, Error> {
                     text.push_str(&format!(
                         "
 optimizer: {} ops lowered, {} left; {} constants folded, {} branches decided, \
-                         {} dead stores and {} unreachable ops removed, {} JSON keys pushed down\n",
+                         {} dead stores and {} unreachable ops removed, {} jumps threaded, {} JSON keys pushed \
+                         down\n",
                         stats.ops_before,
                         plan.ops.len(),
                         stats.folded,
                         stats.branches_removed,
                         stats.dead_stores,
                         stats.unreachable,
+                        stats.threaded,
                         stats.pushed_keys,
                     ));
                 }

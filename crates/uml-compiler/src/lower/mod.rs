@@ -71,6 +71,8 @@ pub struct LowerStats {
     pub dead_stores: usize,
     /// Ops no path reaches, and jumps to the next op.
     pub unreachable: usize,
+    /// Jumps moved past ops whose outcome the values known at the jump decide.
+    pub threaded: usize,
     /// Members extracted by pushdown (`parse_json` keys, `parse_klog` fields).
     pub pushed_keys: usize,
 }

@@ -1,5 +1,5 @@
 //! The flat passes over a lowered [`Plan`]: dead stores, unreachable ops,
-//! and jumps to the next op.
+//! jumps to the next op, and jumps threaded past ops whose outcome is known.
 //!
 //! Control flow only goes forward (the language has no loops), so one
 //! backward sweep computes exact liveness: every successor of an op comes
@@ -9,11 +9,22 @@
 //! fail are kept even when their result is dead, because their failure
 //! changes where control goes.
 //!
+//! **Jump threading.** Lowering writes a value and jumps to where it is
+//! tested: `let exc = if text == null { "" } else { … }` followed by
+//! `if exc != "" { … }` becomes, on the path where `text` is null, a
+//! constant, a jump, a constant to compare with, the comparison and a
+//! conditional jump, all decided before they run. A jump whose target
+//! starts such a run (constants, comparisons of known values, jumps on
+//! them) goes straight to where the run leads, as long as nothing reads
+//! what the skipped ops wrote. The values known at the jump are those of
+//! the constant written just before it, when control reaches the jump only
+//! from there.
+//!
 //! The passes run until nothing changes, since removing one op can make
 //! another dead.
 
 use super::LowerStats;
-use uml_runtime::plan::{NO_SLOT, Op, OpId, Plan, Slot};
+use uml_runtime::plan::{Cmp, NO_SLOT, Op, OpId, Plan, Slot, Value};
 
 pub fn optimize(plan: &mut Plan, stats: &mut LowerStats) {
     // Ten rounds is far more than real rules need; the bound keeps the
@@ -21,9 +32,11 @@ pub fn optimize(plan: &mut Plan, stats: &mut LowerStats) {
     for _ in 0..10 {
         let dead = dead_stores(plan);
         let unreachable = unreachable(plan);
+        let threaded = thread_jumps(plan);
         stats.dead_stores += dead;
         stats.unreachable += unreachable;
-        if dead + unreachable == 0 {
+        stats.threaded += threaded;
+        if dead + unreachable + threaded == 0 {
             break;
         }
     }
@@ -181,6 +194,16 @@ fn successors(op: &Op, i: usize, out: &mut Vec<usize>) {
 }
 
 fn dead_stores(plan: &mut Plan) -> usize {
+    match liveness(plan) {
+        Some((_, dead)) => remove(plan, &dead),
+        None => 0,
+    }
+}
+
+/// The slots live on entry to each op (one more entry: past the last op),
+/// and the pure ops whose writes nothing reads; `None` for a plan with an
+/// edge that does not go forward.
+fn liveness(plan: &Plan) -> Option<(Vec<Slots>, Vec<bool>)> {
     let n = plan.ops.len();
     let width = usize::from(plan.slot_count);
     // Every edge goes forward; a plan where one does not is left alone.
@@ -190,7 +213,7 @@ fn dead_stores(plan: &mut Plan) -> usize {
         succ.iter().all(|&s| s > i) && op.fail().is_none_or(|f| f.index() > i)
     });
     if !forward {
-        return 0;
+        return None;
     }
     let empty = Slots::new(width);
     let mut live_in: Vec<Slots> = vec![empty.clone(); n + 1];
@@ -220,7 +243,119 @@ fn dead_stores(plan: &mut Plan) -> usize {
         }
         live_in[i] = live;
     }
-    remove(plan, &dead)
+    Some((live_in, dead))
+}
+
+/// The most ops one jump is threaded past.
+const THREAD_STEPS: usize = 32;
+
+/// Retargets jumps past the ops their known values decide (see the module
+/// documentation); returns how many jumps moved.
+fn thread_jumps(plan: &mut Plan) -> usize {
+    let Some((live_in, _)) = liveness(plan) else { return 0 };
+    let n = plan.ops.len();
+    // Ops that control reaches other than from the op before them.
+    let mut entered = vec![false; n + 1];
+    entered[plan.route_entry.index().min(n)] = true;
+    for rule in &plan.rules {
+        entered[rule.entry.index().min(n)] = true;
+    }
+    let mut succ = Vec::new();
+    for (i, op) in plan.ops.iter().enumerate() {
+        successors(op, i, &mut succ);
+        for &s in &succ {
+            if s != i + 1 {
+                entered[s.min(n)] = true;
+            }
+        }
+        if let Some(f) = op.fail() {
+            entered[f.index().min(n)] = true;
+        }
+    }
+    let mut moved = 0;
+    let mut known: Vec<(Slot, Value)> = Vec::new();
+    for (i, &entered) in entered[..n].iter().enumerate() {
+        let Op::Jump { target } = plan.ops[i] else { continue };
+        known.clear();
+        if i > 0
+            && !entered
+            && let Op::Const { dst, value } = plan.ops[i - 1]
+        {
+            known.push((dst, value));
+        }
+        let to = thread(plan, &live_in, target.index(), &mut known);
+        if to != target.index() {
+            plan.ops[i] = Op::Jump { target: OpId(to as u32) };
+            moved += 1;
+        }
+    }
+    moved
+}
+
+/// Follows the ops from `from` while `known` decides them; returns the
+/// furthest op reached where nothing the followed ops wrote is live.
+fn thread(plan: &Plan, live_in: &[Slots], from: usize, known: &mut Vec<(Slot, Value)>) -> usize {
+    let n = plan.ops.len();
+    let get = |known: &[(Slot, Value)], s: Slot| known.iter().rev().find(|(k, _)| *k == s).map(|&(_, v)| v);
+    let mut written = Slots::new(usize::from(plan.slot_count));
+    let mut best = from;
+    let mut p = from;
+    for _ in 0..THREAD_STEPS {
+        if p >= n {
+            break;
+        }
+        if p != from && written.0.iter().zip(&live_in[p].0).all(|(w, l)| w & l == 0) {
+            best = p;
+        }
+        p = match plan.ops[p] {
+            Op::Const { dst, value } => {
+                known.push((dst, value));
+                written.insert(dst);
+                p + 1
+            }
+            Op::Jump { target } => target.index(),
+            Op::JumpIfNull { src, target } => match get(known, src) {
+                Some(Value::Null) => target.index(),
+                Some(_) => p + 1,
+                None => break,
+            },
+            Op::JumpIfNotNull { src, target } => match get(known, src) {
+                Some(Value::Null) => p + 1,
+                Some(_) => target.index(),
+                None => break,
+            },
+            Op::Compare { dst, cmp: cmp @ (Cmp::Eq | Cmp::Ne), lhs, rhs, .. } => {
+                let Some(equal) = get(known, lhs).zip(get(known, rhs)).and_then(|(l, r)| const_equal(plan, l, r))
+                else {
+                    break;
+                };
+                known.push((dst, Value::Bool(equal == (cmp == Cmp::Eq))));
+                written.insert(dst);
+                p + 1
+            }
+            Op::JumpIfFalse { cond, target, .. } => match get(known, cond) {
+                Some(Value::Bool(true)) => p + 1,
+                Some(Value::Bool(false)) => target.index(),
+                _ => break,
+            },
+            _ => break,
+        };
+    }
+    if p < n && p != from && written.0.iter().zip(&live_in[p].0).all(|(w, l)| w & l == 0) {
+        best = p;
+    }
+    best
+}
+
+/// Whether two constants are equal, as the executor compares them; `None`
+/// for the kinds this pass does not decide.
+fn const_equal(plan: &Plan, l: Value, r: Value) -> Option<bool> {
+    match (l, r) {
+        (Value::Str(x), Value::Str(y)) => Some(plan.const_str(x) == plan.const_str(y)),
+        (Value::Null | Value::Bool(_) | Value::Int(_), Value::Null | Value::Bool(_) | Value::Int(_)) => Some(l == r),
+        (Value::Null, Value::Str(_)) | (Value::Str(_), Value::Null) => Some(false),
+        _ => None,
+    }
 }
 
 fn unreachable(plan: &mut Plan) -> usize {

@@ -62,6 +62,8 @@ pub struct Tally {
     pub drops: usize,
     pub aborts: usize,
     pub unrouted: usize,
+    /// Jumps the optimizer threaded in the programs run.
+    pub threaded: usize,
 }
 
 impl Tally {
@@ -70,6 +72,7 @@ impl Tally {
         self.drops += o.drops;
         self.aborts += o.aborts;
         self.unrouted += o.unrouted;
+        self.threaded += o.threaded;
     }
 
     pub fn total(&self) -> usize {
