@@ -29,6 +29,7 @@ fn stat(stats: &LowerStats, name: &str) -> usize {
         "dead_stores" => stats.dead_stores,
         "unreachable" => stats.unreachable,
         "threaded" => stats.threaded,
+        "hoisted" => stats.hoisted,
         "pushed_keys" => stats.pushed_keys,
         other => panic!("unknown stat `{other}` in an expect line"),
     }

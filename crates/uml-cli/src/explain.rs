@@ -48,8 +48,8 @@ pub fn run(args: &ExplainArgs, io: &mut Io<'_>) -> Result<Status, Error> {
                     text.push_str(&format!(
                         "
 optimizer: {} ops lowered, {} left; {} constants folded, {} branches decided, \
-                         {} dead stores and {} unreachable ops removed, {} jumps threaded, {} JSON keys pushed \
-                         down\n",
+                         {} dead stores and {} unreachable ops removed, {} jumps threaded, {} constants \
+                         hoisted, {} JSON keys pushed down\n",
                         stats.ops_before,
                         plan.ops.len(),
                         stats.folded,
@@ -57,6 +57,7 @@ optimizer: {} ops lowered, {} left; {} constants folded, {} branches decided, \
                         stats.dead_stores,
                         stats.unreachable,
                         stats.threaded,
+                        stats.hoisted,
                         stats.pushed_keys,
                     ));
                 }

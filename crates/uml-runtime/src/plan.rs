@@ -560,6 +560,23 @@ impl Op {
         }
     }
 
+    /// Whether the op, among a rule's leading ops, runs once per route
+    /// instead of once per line (the executor's `hoist`): a constant, the
+    /// file's metadata, or a copy of what such ops and the route's captures
+    /// wrote.
+    pub fn is_route_invariant(&self) -> bool {
+        match self {
+            Op::Const { .. } | Op::Move { .. } => true,
+            Op::Meta { meta, .. } => {
+                matches!(
+                    meta,
+                    Meta::Stream | Meta::Pod | Meta::Namespace | Meta::Container | Meta::ContainerId | Meta::File
+                )
+            }
+            _ => false,
+        }
+    }
+
     /// Whether control never falls through to the next op.
     pub fn is_terminal(&self) -> bool {
         matches!(

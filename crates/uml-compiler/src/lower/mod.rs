@@ -73,6 +73,8 @@ pub struct LowerStats {
     pub unreachable: usize,
     /// Jumps moved past ops whose outcome the values known at the jump decide.
     pub threaded: usize,
+    /// Writes of constant slots moved to their rule's first op.
+    pub hoisted: usize,
     /// Members extracted by pushdown (`parse_json` keys, `parse_klog` fields).
     pub pushed_keys: usize,
 }

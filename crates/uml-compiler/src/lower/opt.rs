@@ -20,11 +20,18 @@
 //! the constant written just before it, when control reaches the jump only
 //! from there.
 //!
+//! **Constant slots.** A slot that every op of a rule writing it sets to
+//! the same constant (`""` to compare a value with, a default) and that no
+//! path reads before writing it holds that constant whenever it is read.
+//! Its writes become one `Const` at the rule's first op, where routing runs
+//! it once per file and stream (the executor's `hoist`), not once per line.
+//!
 //! The passes run until nothing changes, since removing one op can make
 //! another dead.
 
 use super::LowerStats;
-use uml_runtime::plan::{Cmp, NO_SLOT, Op, OpId, Plan, Slot, Value};
+use std::collections::BTreeMap;
+use uml_runtime::plan::{Cmp, NO_SLOT, Op, OpId, Plan, Slot, SpanRef, Value};
 
 pub fn optimize(plan: &mut Plan, stats: &mut LowerStats) {
     // Ten rounds is far more than real rules need; the bound keeps the
@@ -39,6 +46,90 @@ pub fn optimize(plan: &mut Plan, stats: &mut LowerStats) {
         if dead + unreachable + threaded == 0 {
             break;
         }
+    }
+    // Last: the other passes leave leading constants where they are.
+    stats.hoisted += hoist_constants(plan);
+}
+
+/// Moves the writes of each rule's constant slots to the rule's first op
+/// (see the module documentation); returns how many writes moved.
+fn hoist_constants(plan: &mut Plan) -> usize {
+    let Some((live_in, _)) = liveness(plan) else { return 0 };
+    let n = plan.ops.len();
+    let mut gone = vec![false; n];
+    let mut inserts: Vec<(usize, Vec<(Op, SpanRef)>)> = Vec::new();
+    let mut moved = 0;
+    let mut written = Vec::new();
+    for rule in &plan.rules {
+        let (entry, end) = (rule.entry.index(), rule.end.index().min(n));
+        if entry >= end {
+            continue;
+        }
+        // Slot → its one constant and where it is first written; `None`
+        // once any other write is seen.
+        let mut constant: BTreeMap<Slot, Option<(Value, usize)>> = BTreeMap::new();
+        for i in entry..end {
+            writes(plan, &plan.ops[i], &mut written);
+            for &slot in &written {
+                let this = match plan.ops[i] {
+                    Op::Const { dst, value } if dst == slot => Some(value),
+                    _ => None,
+                };
+                match constant.get_mut(&slot) {
+                    None => {
+                        constant.insert(slot, this.map(|v| (v, i)));
+                    }
+                    Some(seen) => {
+                        let same =
+                            matches!((*seen, this), (Some((v, _)), Some(w)) if const_equal(plan, v, w) == Some(true));
+                        if !same {
+                            *seen = None;
+                        }
+                    }
+                }
+            }
+        }
+        // The leading ops the executor hoists already run once per route.
+        let leading = (entry..end).take_while(|&i| plan.ops[i].is_route_invariant()).count();
+        let mut hoisted = Vec::new();
+        for (&slot, seen) in &constant {
+            let Some((value, first)) = *seen else { continue };
+            if live_in[entry].contains(slot) {
+                continue;
+            }
+            let mut writes_moved = 0;
+            let body = entry + leading..end;
+            for (op, gone) in plan.ops[body.clone()].iter().zip(&mut gone[body]) {
+                if let Op::Const { dst, .. } = *op
+                    && dst == slot
+                {
+                    *gone = true;
+                    writes_moved += 1;
+                }
+            }
+            if writes_moved > 0 {
+                moved += writes_moved;
+                // A leading write stays where it is, and stands for the others.
+                if first >= entry + leading {
+                    hoisted.push((Op::Const { dst: slot, value }, plan.spans[first]));
+                }
+            }
+        }
+        if !hoisted.is_empty() {
+            inserts.push((entry, hoisted));
+        }
+    }
+    if moved > 0 {
+        rewrite(plan, &gone, &inserts);
+    }
+    moved
+}
+
+/// The slots an op may write: those it always writes, and a match's captures.
+fn writes(plan: &Plan, op: &Op, out: &mut Vec<Slot>) {
+    kills(plan, op, out);
+    if let Op::Match { captures, .. } = op {
+        out.extend(captures.of(&plan.captures).iter().map(|&(_, s)| s));
     }
 }
 
@@ -396,20 +487,45 @@ fn remove(plan: &mut Plan, gone: &[bool]) -> usize {
     if count == 0 {
         return 0;
     }
-    // new_index[i]: the index op i (or the first kept op after it) gets.
-    let mut new_index = Vec::with_capacity(gone.len() + 1);
-    let mut kept = 0u32;
+    rewrite(plan, gone, &[]);
+    count
+}
+
+/// Removes the ops marked `gone` and puts each of `inserts` (ascending by
+/// position) before the op at its position, renumbering every jump, handler
+/// and entry: a rule's entry moves to its inserted ops, a jump to an op stays
+/// on that op (or goes to the first kept op after a removed one).
+fn rewrite(plan: &mut Plan, gone: &[bool], inserts: &[(usize, Vec<(Op, SpanRef)>)]) {
+    let n = gone.len();
+    // before[i]: where op i's inserted ops start; after[i]: op i itself (or
+    // the first kept op after it).
+    let mut before = Vec::with_capacity(n + 1);
+    let mut after = Vec::with_capacity(n + 1);
+    let mut at = 0u32;
+    let mut next_insert = inserts.iter().peekable();
     for &g in gone {
-        new_index.push(kept);
+        before.push(at);
+        if let Some((_, ops)) = next_insert.next_if(|(i, _)| *i == before.len() - 1) {
+            at += ops.len() as u32;
+        }
+        after.push(at);
         if !g {
-            kept += 1;
+            at += 1;
         }
     }
-    new_index.push(kept);
-    let map = |i: OpId| OpId(new_index[i.index().min(gone.len())]);
+    before.push(at);
+    after.push(at);
+    let map = |i: OpId| OpId(after[i.index().min(n)]);
     let ops = std::mem::take(&mut plan.ops);
     let spans = std::mem::take(&mut plan.spans);
+    let mut next_insert = inserts.iter().peekable();
     for (i, (mut op, span)) in ops.into_iter().zip(spans).enumerate() {
+        if let Some((_, inserted)) = next_insert.next_if(|(at, _)| *at == i) {
+            for (op, span) in inserted {
+                plan.ops.push(op.clone());
+                plan.spans.push(*span);
+            }
+        }
         if gone[i] {
             continue;
         }
@@ -420,10 +536,9 @@ fn remove(plan: &mut Plan, gone: &[bool]) -> usize {
         plan.ops.push(op);
         plan.spans.push(span);
     }
-    plan.route_entry = map(plan.route_entry);
+    plan.route_entry = OpId(before[plan.route_entry.index().min(n)]);
     for r in &mut plan.rules {
-        r.entry = map(r.entry);
-        r.end = map(r.end);
+        r.entry = OpId(before[r.entry.index().min(n)]);
+        r.end = OpId(before[r.end.index().min(n)]);
     }
-    count
 }

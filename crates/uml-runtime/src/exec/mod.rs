@@ -304,13 +304,10 @@ impl<'p> Executor<'p> {
     /// forward, so nothing jumps into them.
     fn hoist(&self, route: &Route, slots: &mut [Value], entry: OpId) -> OpId {
         let mut pc = entry;
-        while let Some(op) = self.plan.ops.get(pc.index()) {
+        while let Some(op) = self.plan.ops.get(pc.index()).filter(|op| op.is_route_invariant()) {
             let (dst, v) = match *op {
                 Op::Const { dst, value } => (dst, value),
-                Op::Meta { dst, meta: meta @ (Meta::Stream | Meta::Pod | Meta::Namespace | Meta::Container) }
-                | Op::Meta { dst, meta: meta @ (Meta::ContainerId | Meta::File) } => {
-                    (dst, self.meta(route, Line::default(), meta))
-                }
+                Op::Meta { dst, meta } => (dst, self.meta(route, Line::default(), meta)),
                 Op::Move { dst, src } => (dst, slots.get(usize::from(src)).copied().unwrap_or(Value::Null)),
                 _ => break,
             };
