@@ -372,3 +372,35 @@ fn the_typed_sources_are_the_schemas() {
         assert_eq!(uml::Source::from_name(name).map(uml::Source::name), Some(name));
     }
 }
+
+/// A record reused across routes carries each route's own labels: labels
+/// written once per route (the rule's leading ops set them) are written
+/// again when the route changes, whatever the order of the lines.
+#[test]
+fn one_record_alternating_between_routes_has_each_routes_labels() {
+    use uml::runtime::exec::{Executor, Line, Outcome, Record};
+    let rules = uml::Rules::embedded();
+    let plan = rules.plan();
+    let rule = plan.rules.iter().find(|r| r.name == "model_container").expect("the model container rule");
+    assert!(rule.labels_per_route, "the model container rule's labels come from its leading ops");
+    let mut executor = Executor::new(plan);
+    let namespace = "org-50a9bc6b456e47aa88e0d81e622ea315";
+    let route_of = |executor: &mut Executor<'_>, pod: &str| {
+        let info = FileInfo { pod, namespace, container: "model", container_id: "", file: "" };
+        executor.route(&info, Stream::Stderr)
+    };
+    let a = route_of(&mut executor, "model-x5qe2qo-7d9f8b6c5d-q7rg5");
+    let b = route_of(&mut executor, "model-w7e9r2q-5f6d7c8b9d-zx7kq");
+    let mut record = Record::default();
+    let line = Line { text: r#"{"levelname": "INFO", "message": "hello"}"#, traceback: None, timestamp: 1 };
+    for (route, version, replica) in
+        [(&a, "x5qe2qo", "q7rg5"), (&b, "w7e9r2q", "zx7kq"), (&b, "w7e9r2q", "zx7kq"), (&a, "x5qe2qo", "q7rg5")]
+    {
+        assert_eq!(executor.apply(route, line, &mut record), Outcome::Record);
+        let labels = String::from_utf8_lossy(record.labels_json()).into_owned();
+        assert!(labels.contains(&format!(r#""model_version_id":"{version}""#)), "{labels}");
+        assert_eq!(record.label(0), version);
+        let payload = String::from_utf8_lossy(record.payload()).into_owned();
+        assert!(payload.contains(&format!(r#""replica":"{replica}""#)), "{payload}");
+    }
+}

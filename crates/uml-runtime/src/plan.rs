@@ -700,6 +700,12 @@ pub struct RulePlan {
     /// The abort site of a failure the checker ruled out (an op without a
     /// failure edge that failed: a bug in uml), in [`Plan::aborts`].
     pub unhandled: u32,
+    /// Only the rule's leading ops, which run once per route
+    /// ([`Op::is_route_invariant`]), write its labels: every record of a
+    /// route has the same labels, and the executor writes them once per
+    /// route instead of comparing them on every record. Set by the
+    /// optimizer; `false` is always correct.
+    pub labels_per_route: bool,
 }
 
 /// A label of the record.

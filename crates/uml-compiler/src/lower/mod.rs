@@ -313,6 +313,7 @@ impl<'a> Lowerer<'a> {
                 max_record_size: rule.max_record_size,
                 captures,
                 unhandled: unhandled_site,
+                labels_per_route: false,
             });
         }
         self.route_entry = route_entry;

@@ -49,6 +49,23 @@ pub fn optimize(plan: &mut Plan, stats: &mut LowerStats) {
     }
     // Last: the other passes leave leading constants where they are.
     stats.hoisted += hoist_constants(plan);
+    mark_labels_per_route(plan);
+}
+
+/// Sets [`RulePlan::labels_per_route`](uml_runtime::plan::RulePlan) for the
+/// rules whose labels only their leading, once-per-route ops write.
+fn mark_labels_per_route(plan: &mut Plan) {
+    let label_slots: Vec<Slot> = plan.labels.iter().filter(|l| l.constant.is_none()).map(|l| l.slot).collect();
+    let mut written = Vec::new();
+    for r in 0..plan.rules.len() {
+        let (entry, end) = (plan.rules[r].entry.index(), plan.rules[r].end.index().min(plan.ops.len()));
+        let leading = (entry..end).take_while(|&i| plan.ops[i].is_route_invariant()).count();
+        let per_route = plan.ops[(entry + leading).min(end)..end].iter().all(|op| {
+            writes(plan, op, &mut written);
+            written.iter().all(|s| !label_slots.contains(s))
+        });
+        plan.rules[r].labels_per_route = per_route;
+    }
 }
 
 /// Moves the writes of each rule's constant slots to the rule's first op

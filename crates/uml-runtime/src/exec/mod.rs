@@ -93,7 +93,13 @@ pub struct Route {
     /// are the same on every line ran once, when the route was made, into
     /// `slots` ([`Executor::hoist`]).
     entry: OpId,
+    /// Unique in the process (from 1): which route a record's labels were
+    /// written for.
+    pub(crate) serial: u64,
 }
+
+/// The serial number of the next route.
+static ROUTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Route {
     /// The rule that takes the lines, if any.
@@ -265,7 +271,8 @@ impl<'p> Executor<'p> {
             buf.push_str(s);
             meta[i] = Text { buf: Buf::File, start, end: buf.len() as u32 };
         }
-        let mut route = Route { rule: None, stream, buf, meta, slots: Box::default(), entry: OpId(0) };
+        let serial = ROUTES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut route = Route { rule: None, stream, buf, meta, slots: Box::default(), entry: OpId(0), serial };
         self.scratch.clear();
         self.exhausted = false;
         self.slots.fill(Value::Null);
@@ -321,7 +328,9 @@ impl<'p> Executor<'p> {
 
     /// Runs the route's rule on one line and writes the record into `record`.
     pub fn apply(&mut self, route: &Route, line: Line<'_>, record: &mut Record) -> Outcome {
-        let Some(rule) = route.rule else { return Outcome::Unrouted };
+        if route.rule.is_none() {
+            return Outcome::Unrouted;
+        }
         if self.scratch.capacity() > KEEP_SCRATCH {
             self.scratch = String::new();
         }
@@ -339,7 +348,7 @@ impl<'p> Executor<'p> {
             Bufs { line: line.text, traceback: line.traceback.unwrap_or(""), consts: &plan.consts, file: &route.buf };
         match self.run(&bufs, route, line, route.entry) {
             Stop::Emit => {
-                record::write(self, &bufs, rule, line.timestamp, record);
+                record::write(self, &bufs, route, line.timestamp, record);
                 Outcome::Record
             }
             Stop::Drop(site) => Outcome::Drop(site),

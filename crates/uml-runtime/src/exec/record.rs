@@ -22,7 +22,7 @@
 //! when that is over the limit (rare), the payload is written as JSON, cut,
 //! and escaped.
 
-use super::{Bufs, Executor, text_in};
+use super::{Bufs, Executor, Route, text_in};
 use crate::plan::{Plan, StrFlags, Value};
 use crate::stdlib::json_string::{
     copies_as_is, copy_json_string_body, write_json_string, write_json_string_body, write_json_string_body_twice,
@@ -67,6 +67,9 @@ pub struct Record {
     /// The address of the plan whose label names `labels` holds, so that a
     /// record reused with another plan does not keep the old names.
     labels_of: usize,
+    /// The route whose labels `labels` holds, when its rule's labels are
+    /// the same on every line of a route ([`Route::serial`]); 0 for none.
+    labels_route: u64,
 }
 
 impl Record {
@@ -159,7 +162,8 @@ impl Layout {
     }
 }
 
-pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp: i64, record: &mut Record) {
+pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, route: &Route, timestamp: i64, record: &mut Record) {
+    let Some(rule) = route.rule else { return };
     let plan = exec.plan;
     if record.payload.capacity() == 0 {
         // Sized once for the lines of every source; a longer one grows it.
@@ -170,8 +174,14 @@ pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, rule: u16, timestamp:
     }
     record.timestamp = timestamp;
     record.rule = rule;
-    write_labels(exec, b, record);
-    let max = plan.rules.get(usize::from(rule)).map_or(usize::MAX, |r| r.max_record_size as usize);
+    let rule_plan = plan.rules.get(usize::from(rule));
+    let per_route = rule_plan.is_some_and(|r| r.labels_per_route);
+    // A route's labels are written once when only its leading ops set them.
+    if !(per_route && record.labels_route == route.serial && record.labels_of == std::ptr::from_ref(plan) as usize) {
+        write_labels(exec, b, record);
+        record.labels_route = if per_route { route.serial } else { 0 };
+    }
+    let max = rule_plan.map_or(usize::MAX, |r| r.max_record_size as usize);
     let out = &mut record.payload;
     out.clear();
     record.truncated = match record.form {
