@@ -36,8 +36,11 @@ fn made(record: &Record, provenance: Provenance) -> Made {
     Made { bytes, provenance }
 }
 
+/// Raw lines, each with its byte offset.
+type RawLines<'a> = Vec<(u64, &'a [u8])>;
+
 /// The raw lines of a file, each with its byte offset.
-fn raw_lines(file: &[u8]) -> Vec<(u64, &[u8])> {
+fn raw_lines(file: &[u8]) -> RawLines<'_> {
     let mut out = Vec::new();
     let mut at = 0;
     for line in file.split_inclusive(|b| *b == b'\n') {
@@ -45,6 +48,17 @@ fn raw_lines(file: &[u8]) -> Vec<(u64, &[u8])> {
         at += line.len();
     }
     out
+}
+
+/// Reads a whole file with the embedded rules: its records, its counters,
+/// and its raw lines with their offsets.
+fn read_all(file_bytes: &[u8]) -> (Vec<Made>, uml::runtime::pipeline::Stats, RawLines<'_>) {
+    let rules = Rules::embedded();
+    let mut processor = Processor::new(rules.plan());
+    let lines = raw_lines(file_bytes);
+    let mut file = FileState::from_path(PATH).starting_at(0);
+    let made = read(&mut processor, &mut file, &lines, true);
+    (made, file.stats, lines)
 }
 
 /// Reads `lines` into `file`; stops after `limit` lines without finishing.
@@ -222,16 +236,12 @@ proptest! {
         pieces in prop::collection::vec(piece(), 1..60),
         stderr_tracebacks in any::<bool>(),
     ) {
-        let rules = Rules::embedded();
         let file_bytes = cri_file(&pieces, stderr_tracebacks);
-        let lines = raw_lines(&file_bytes);
-        let mut processor = Processor::new(rules.plan());
-        let mut file = FileState::from_path(PATH).starting_at(0);
-        let made = read(&mut processor, &mut file, &lines, true);
+        let (made, stats, _) = read_all(&file_bytes);
         let firsts: Vec<u64> = made.iter().map(|m| m.provenance.origin.first).collect();
         prop_assert!(firsts.windows(2).all(|w| w[0] < w[1]), "out of order: {:?}", firsts);
-        prop_assert_eq!(file.stats.reordered, 0);
-        prop_assert!(file.stats.check().is_ok(), "{:?}", file.stats.check());
+        prop_assert_eq!(stats.reordered, 0);
+        prop_assert!(stats.check().is_ok(), "{:?}", stats.check());
     }
 }
 
@@ -240,23 +250,19 @@ proptest! {
 /// first) comes out before it.
 #[test]
 fn a_traceback_finished_during_a_partial_line_waits_for_it() {
-    let rules = Rules::embedded();
-    let mut processor = Processor::new(rules.plan());
     let file_bytes = b"2026-11-20T10:00:00.001Z stdout P loading weights \n\
 2026-11-20T10:00:00.002Z stderr F Traceback (most recent call last):\n\
 2026-11-20T10:00:00.003Z stderr F   File \"/app/model.py\", line 3, in load\n\
 2026-11-20T10:00:00.004Z stderr F OSError: weights.bin not found\n\
 2026-11-20T10:00:00.005Z stderr F {\"levelname\": \"INFO\", \"message\": \"retrying\"}\n\
 2026-11-20T10:00:00.006Z stdout F done\n";
-    let lines = raw_lines(file_bytes);
-    let mut file = FileState::from_path(PATH).starting_at(0);
-    let made = read(&mut processor, &mut file, &lines, true);
+    let (made, stats, lines) = read_all(file_bytes);
     let order: Vec<u64> = made.iter().map(|m| m.provenance.origin.first).collect();
     assert_eq!(order, [lines[0].0, lines[1].0, lines[4].0]);
     assert!(made[0].bytes.contains("loading weights done"), "{}", made[0].bytes);
     assert!(made[1].bytes.contains("OSError: weights.bin not found"), "{}", made[1].bytes);
-    assert_eq!(file.stats.reordered, 0);
-    assert!(file.stats.check().is_ok(), "{:?}", file.stats.check());
+    assert_eq!(stats.reordered, 0);
+    assert!(stats.check().is_ok(), "{:?}", stats.check());
 }
 
 /// The queue behind a line still being joined is bounded: a partial line
@@ -265,8 +271,6 @@ fn a_traceback_finished_during_a_partial_line_waits_for_it() {
 /// is lost.
 #[test]
 fn lines_behind_a_partial_line_that_stays_open_go_out_counted() {
-    let rules = Rules::embedded();
-    let mut processor = Processor::new(rules.plan());
     let mut text = String::from("2026-11-20T10:00:00.000Z stdout P the start of a long line \n");
     for i in 0..600 {
         text.push_str(&format!(
@@ -275,11 +279,9 @@ fn lines_behind_a_partial_line_that_stays_open_go_out_counted() {
         ));
     }
     text.push_str("2026-11-20T10:00:01.000Z stdout F and its end\n");
-    let lines = raw_lines(text.as_bytes());
-    let mut file = FileState::from_path(PATH).starting_at(0);
-    let made = read(&mut processor, &mut file, &lines, true);
+    let (made, stats, _) = read_all(text.as_bytes());
     assert_eq!(made.len(), 601);
-    assert!(file.stats.reordered > 0 && file.stats.reordered <= 600, "{}", file.stats.reordered);
+    assert!(stats.reordered > 0 && stats.reordered <= 600, "{}", stats.reordered);
     assert!(made.iter().any(|m| m.bytes.contains("the start of a long line and its end")));
-    assert!(file.stats.check().is_ok(), "{:?}", file.stats.check());
+    assert!(stats.check().is_ok(), "{:?}", stats.check());
 }
