@@ -490,7 +490,8 @@ impl Lane {
             message: None,
             committed: 0,
             committed_lines: 0,
-            tentative: Vec::with_capacity(TENTATIVE_LINES),
+            // Sized at its first use: most files never hold a line tentatively.
+            tentative: Vec::new(),
             prefix: String::new(),
             continued: false,
         }
@@ -532,6 +533,9 @@ impl Lane {
             self.message = Some((start + offset, self.text.len()));
         }
         if join.tentative {
+            if self.tentative.capacity() == 0 {
+                self.tentative.reserve_exact(TENTATIVE_LINES);
+            }
             self.tentative.push(Tentative { start, ts, origin });
         } else {
             self.committed = self.text.len();
