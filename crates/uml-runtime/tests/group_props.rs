@@ -4,7 +4,12 @@
 //!   read in order, give back that stream's lines in order (nothing lost,
 //!   duplicated, reordered or moved to the other stream);
 //! - groups come out in the order of their first line, with its timestamp;
-//! - what the grouper holds back stays within a bound set by `max_lines`.
+//! - what the grouper holds back stays within a bound set by `max_lines`;
+//! - with lines still being joined before the grouper (a barrier, as the
+//!   stream layer sets one for a line the framer joins from pieces), the
+//!   same laws hold, groups come out in the order of their first raw line,
+//!   and a line is let through ahead of a barrier only when the queue is
+//!   full, counted.
 //!
 //! The streams are made of whole tracebacks, panics and runs of continued
 //! lines cut at random places, and of single lines that look like pieces of
@@ -12,7 +17,9 @@
 
 use proptest::prelude::*;
 use regex::Regex;
-use uml_runtime::group::{Group, GroupConfig, Grouper, Stream, matches_default_head, matches_default_head_by_walking};
+use uml_runtime::group::{
+    Group, GroupConfig, Grouper, Origin, Stream, matches_default_head, matches_default_head_by_walking,
+};
 
 const CHUNKS: &[&[&str]] = &[
     &["Traceback (most recent call last):", "  File \"/app/m.py\", line 1, in f", "    g()", "ValueError: bad input"],
@@ -244,12 +251,101 @@ fn check(s: &Scenario) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// [`check`]'s laws with barriers: a stream's line chosen by `partial`
+/// is taken as a line whose pieces are still being joined. Its position is
+/// reserved when it would have been pushed, the barrier set there; it is
+/// pushed (with that position) when its stream's next line comes, or at the
+/// end, and the barrier moves on. No line of its stream comes in between,
+/// as with the framer.
+fn check_barriers(s: &Scenario, partial: &[bool]) -> Result<(), TestCaseError> {
+    let config = if s.pattern {
+        GroupConfig::Pattern {
+            start: Regex::new(r"^\S").unwrap(),
+            continue_: Regex::new(r"^\s").unwrap(),
+            max_lines: s.max_lines,
+            idle_ms: s.idle_ms,
+        }
+    } else {
+        GroupConfig::PythonTraceback { head: None, max_lines: s.max_lines, idle_ms: s.idle_ms }
+    };
+    let mut grouper = Grouper::new(&config);
+    let mut outs: Vec<(Stream, u64, Vec<String>)> = Vec::new();
+    let mut sink = |g: Group<'_>| outs.push((g.stream, g.origin.first, lines_of(&g)));
+    // Per stream: the line being joined (its position, timestamp, text).
+    let mut open: [Option<(u64, i64, &str)>; 2] = [None, None];
+    let barrier = |open: &[Option<(u64, i64, &str)>; 2]| open.iter().flatten().map(|o| o.0).min();
+    let (mut next, mut now_ms) = (0u64, 0i64);
+    let (mut out, mut err) = (0, 0);
+    let bound = 3 * s.max_lines as usize;
+    let mut toggles = partial.iter().copied().cycle();
+    for event in events(s) {
+        match event {
+            Event::Line { stderr, gap_ms } => {
+                now_ms += gap_ms;
+                let (stream, line) = if stderr {
+                    err += 1;
+                    (Stream::Stderr, s.stderr[err - 1])
+                } else {
+                    out += 1;
+                    (Stream::Stdout, s.stdout[out - 1])
+                };
+                let i = stream as usize;
+                if let Some((at, ts, text)) = open[i].take() {
+                    grouper.push_at(stream, ts, text, Origin::at(at), &mut sink);
+                    grouper.set_barrier(barrier(&open), &mut sink);
+                }
+                let at = next;
+                next += 1;
+                if toggles.next().unwrap_or(false) {
+                    open[i] = Some((at, now_ms * 1_000_000, line));
+                    grouper.set_barrier(barrier(&open), &mut sink);
+                } else {
+                    grouper.push_at(stream, now_ms * 1_000_000, line, Origin::at(at), &mut sink);
+                }
+            }
+            Event::FlushIdle { after_ms } => grouper.flush_idle((now_ms + after_ms) * 1_000_000, &mut sink),
+        }
+        prop_assert!(grouper.buffered_lines() <= bound, "{} lines held, more than {bound}", grouper.buffered_lines());
+    }
+    // The dangling lines, oldest first, as the stream layer finishes them.
+    while let Some(i) = (0..2).filter(|&i| open[i].is_some()).min_by_key(|&i| open[i].map(|o| o.0)) {
+        let (at, ts, text) = open[i].take().unwrap_or_default();
+        let stream = if i == 0 { Stream::Stdout } else { Stream::Stderr };
+        grouper.push_at(stream, ts, text, Origin::at(at), &mut sink);
+        grouper.set_barrier(barrier(&open), &mut sink);
+    }
+    grouper.finish(&mut sink);
+    prop_assert_eq!(grouper.buffered_lines(), 0);
+
+    let total: usize = outs.iter().map(|o| o.2.len()).sum();
+    prop_assert_eq!(total, s.stdout.len() + s.stderr.len());
+    if grouper.reordered() == 0 {
+        for pair in outs.windows(2) {
+            prop_assert!(pair[0].1 < pair[1].1, "out of order: {:?} then {:?}", pair[0], pair[1]);
+        }
+    }
+    for (stream, input) in [(Stream::Stdout, &s.stdout), (Stream::Stderr, &s.stderr)] {
+        let read_back: Vec<&str> =
+            outs.iter().filter(|o| o.0 == stream).flat_map(|o| o.2.iter().map(String::as_str)).collect();
+        prop_assert_eq!(&read_back, input, "{:?} lines read back", stream);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
     fn every_line_in_one_group_in_order(s in scenario()) {
         check(&s)?;
+    }
+
+    #[test]
+    fn barriers_keep_the_order_and_the_bound(
+        s in scenario(),
+        partial in prop::collection::vec(prop_oneof![5 => Just(false), 1 => Just(true)], 1..64),
+    ) {
+        check_barriers(&s, &partial)?;
     }
 }
 

@@ -1016,7 +1016,12 @@ impl Grouper {
                     let released = self.waiting.release(held.unwrap_or(u64::MAX), sink);
                     self.reordered += released as u64;
                     if released == 0 {
-                        break;
+                        // What is left waits for a group too: cut it, so the
+                        // queue stays bounded whatever comes.
+                        if held.is_none() {
+                            break;
+                        }
+                        self.close(first, Close::Cut, sink);
                     }
                 }
                 (None, None) => break,
