@@ -284,11 +284,7 @@ impl FileState {
     /// piece or group still held began before it (nor one that interleaves
     /// with such a unit). After the last raw line pushed when nothing is held.
     pub fn settled_position(&self) -> u64 {
-        let open =
-            [self.framer.open_line(Stream::Stdout), self.framer.open_line(Stream::Stderr), self.units.oldest_held()]
-                .into_iter()
-                .flatten()
-                .min();
+        let open = [self.framer.first_open_line(), self.units.oldest_held()].into_iter().flatten().min();
         match open {
             None => self.next_position,
             Some(first) if self.cluster.end.is_some_and(|end| first <= end) => first.min(self.cluster.start),
@@ -323,14 +319,6 @@ impl FileState {
     /// lines, lines in open groups, lines waiting for an earlier unit.
     pub fn pending_lines(&self) -> u64 {
         self.framer.pending_pieces() + self.units.buffered_lines() as u64
-    }
-
-    /// Where the first line still being joined from pieces starts, if any.
-    fn open_line(&self) -> Option<u64> {
-        match (self.framer.open_line(Stream::Stdout), self.framer.open_line(Stream::Stderr)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
     }
 
     fn info(&self) -> FileInfo<'_> {
@@ -438,11 +426,7 @@ impl<'p> Processor<'p> {
         }
         // A piece opened a line, or a line was completed: units that start
         // after a line still being joined wait for it.
-        let barrier = match (framer.open_line(Stream::Stdout), framer.open_line(Stream::Stderr)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        units.set_barrier(barrier, &mut |g: Group<'_>| out.apply(routes, g));
+        units.set_barrier(framer.first_open_line(), &mut |g: Group<'_>| out.apply(routes, g));
     }
 
     /// Closes the multiline groups of `file` quiet since before `now_ns`
@@ -466,10 +450,9 @@ impl<'p> Processor<'p> {
             // Dangling partial lines, oldest first, each ahead of the units
             // that waited for it.
             loop {
-                let barrier = file.open_line();
                 let FileState { framer, routes, units, stats, cluster, .. } = file;
                 let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
-                units.set_barrier(barrier, &mut |g: Group<'_>| out.apply(routes, g));
+                units.set_barrier(framer.first_open_line(), &mut |g: Group<'_>| out.apply(routes, g));
                 let framed = match framer.finish() {
                     None => break,
                     Some(Err(DropReason::EmptyLine)) => continue,

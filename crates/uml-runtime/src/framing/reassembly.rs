@@ -206,6 +206,14 @@ impl Framer {
         p.open.then_some(p.first_line)
     }
 
+    /// The position of the earliest line still open on either stream.
+    pub fn first_open_line(&self) -> Option<u64> {
+        match (self.open_line(Stream::Stdout), self.open_line(Stream::Stderr)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Frames one raw line (its trailing `\n`, if any, is ignored): `None`
     /// when it is a partial piece of a line still open, else the line it
     /// completes or why it was dropped.
