@@ -97,8 +97,8 @@ fn stream_lines() -> impl Strategy<Value = Vec<&'static str>> {
 
 #[derive(Clone, Debug)]
 enum Event {
-    /// The next line of this stream, after this many ms.
-    Line { stderr: bool, gap_ms: i64 },
+    /// The next line of a stream, after this many ms.
+    Line { stream: Stream, line: &'static str, gap_ms: i64 },
     /// `flush_idle` this many ms after the last line.
     FlushIdle { after_ms: i64 },
 }
@@ -141,17 +141,18 @@ fn events(s: &Scenario) -> Vec<Event> {
     let (mut out, mut err) = (0, 0);
     let mut events = Vec::new();
     for &(stderr, gap_ms, flush) in &s.schedule {
-        let (next, len) = if stderr { (&mut err, s.stderr.len()) } else { (&mut out, s.stdout.len()) };
-        if *next < len {
+        let (next, lines, stream) =
+            if stderr { (&mut err, &s.stderr, Stream::Stderr) } else { (&mut out, &s.stdout, Stream::Stdout) };
+        if let Some(&line) = lines.get(*next) {
             *next += 1;
-            events.push(Event::Line { stderr, gap_ms });
+            events.push(Event::Line { stream, line, gap_ms });
         }
         if let Some(after_ms) = flush {
             events.push(Event::FlushIdle { after_ms });
         }
     }
-    events.extend((out..s.stdout.len()).map(|_| Event::Line { stderr: false, gap_ms: 1 }));
-    events.extend((err..s.stderr.len()).map(|_| Event::Line { stderr: true, gap_ms: 1 }));
+    events.extend(s.stdout[out..].iter().map(|&line| Event::Line { stream: Stream::Stdout, line, gap_ms: 1 }));
+    events.extend(s.stderr[err..].iter().map(|&line| Event::Line { stream: Stream::Stderr, line, gap_ms: 1 }));
     events
 }
 
@@ -186,8 +187,9 @@ fn lines_of(g: &Group<'_>) -> Vec<String> {
     }
 }
 
-fn check(s: &Scenario) -> Result<(), TestCaseError> {
-    let config = if s.pattern {
+/// The scenario's grouping: start/continue patterns, or tracebacks.
+fn config(s: &Scenario) -> GroupConfig {
+    if s.pattern {
         GroupConfig::Pattern {
             start: Regex::new(r"^\S").unwrap(),
             continue_: Regex::new(r"^\s").unwrap(),
@@ -196,8 +198,11 @@ fn check(s: &Scenario) -> Result<(), TestCaseError> {
         }
     } else {
         GroupConfig::PythonTraceback { head: None, max_lines: s.max_lines, idle_ms: s.idle_ms }
-    };
-    let mut grouper = Grouper::new(&config);
+    }
+}
+
+fn check(s: &Scenario) -> Result<(), TestCaseError> {
+    let mut grouper = Grouper::new(&config(s));
     let mut outs: Vec<Out> = Vec::new();
     let mut sink = |g: Group<'_>| {
         assert!(g.lines >= 1);
@@ -208,20 +213,12 @@ fn check(s: &Scenario) -> Result<(), TestCaseError> {
     // Timestamps are unique and increasing, so "in the order of the first
     // line" is "in the order of timestamps".
     let mut stamps: [Vec<i64>; 2] = [Vec::new(), Vec::new()];
-    let (mut out, mut err) = (0, 0);
     let mut now_ms = 0;
     let bound = 3 * s.max_lines as usize;
     for event in events(s) {
         match event {
-            Event::Line { stderr, gap_ms } => {
+            Event::Line { stream, line, gap_ms } => {
                 now_ms += gap_ms;
-                let (stream, line) = if stderr {
-                    err += 1;
-                    (Stream::Stderr, s.stderr[err - 1])
-                } else {
-                    out += 1;
-                    (Stream::Stdout, s.stdout[out - 1])
-                };
                 stamps[stream as usize].push(now_ms * 1_000_000);
                 grouper.push(stream, now_ms * 1_000_000, line, &mut sink);
             }
@@ -258,37 +255,19 @@ fn check(s: &Scenario) -> Result<(), TestCaseError> {
 /// end, and the barrier moves on. No line of its stream comes in between,
 /// as with the framer.
 fn check_barriers(s: &Scenario, partial: &[bool]) -> Result<(), TestCaseError> {
-    let config = if s.pattern {
-        GroupConfig::Pattern {
-            start: Regex::new(r"^\S").unwrap(),
-            continue_: Regex::new(r"^\s").unwrap(),
-            max_lines: s.max_lines,
-            idle_ms: s.idle_ms,
-        }
-    } else {
-        GroupConfig::PythonTraceback { head: None, max_lines: s.max_lines, idle_ms: s.idle_ms }
-    };
-    let mut grouper = Grouper::new(&config);
+    let mut grouper = Grouper::new(&config(s));
     let mut outs: Vec<(Stream, u64, Vec<String>)> = Vec::new();
     let mut sink = |g: Group<'_>| outs.push((g.stream, g.origin.first, lines_of(&g)));
     // Per stream: the line being joined (its position, timestamp, text).
     let mut open: [Option<(u64, i64, &str)>; 2] = [None, None];
     let barrier = |open: &[Option<(u64, i64, &str)>; 2]| open.iter().flatten().map(|o| o.0).min();
     let (mut next, mut now_ms) = (0u64, 0i64);
-    let (mut out, mut err) = (0, 0);
     let bound = 3 * s.max_lines as usize;
     let mut toggles = partial.iter().copied().cycle();
     for event in events(s) {
         match event {
-            Event::Line { stderr, gap_ms } => {
+            Event::Line { stream, line, gap_ms } => {
                 now_ms += gap_ms;
-                let (stream, line) = if stderr {
-                    err += 1;
-                    (Stream::Stderr, s.stderr[err - 1])
-                } else {
-                    out += 1;
-                    (Stream::Stdout, s.stdout[out - 1])
-                };
                 let i = stream as usize;
                 if let Some((at, ts, text)) = open[i].take() {
                     grouper.push_at(stream, ts, text, Origin::at(at), &mut sink);
