@@ -59,7 +59,7 @@ fn mark_labels_per_route(plan: &mut Plan) {
     let mut written = Vec::new();
     for r in 0..plan.rules.len() {
         let (entry, end) = (plan.rules[r].entry.index(), plan.rules[r].end.index().min(plan.ops.len()));
-        let leading = (entry..end).take_while(|&i| plan.ops[i].is_route_invariant()).count();
+        let leading = leading_invariant(plan, entry, end);
         let per_route = plan.ops[(entry + leading).min(end)..end].iter().all(|op| {
             writes(plan, op, &mut written);
             written.iter().all(|s| !label_slots.contains(s))
@@ -107,7 +107,7 @@ fn hoist_constants(plan: &mut Plan) -> usize {
             }
         }
         // The leading ops the executor hoists already run once per route.
-        let leading = (entry..end).take_while(|&i| plan.ops[i].is_route_invariant()).count();
+        let leading = leading_invariant(plan, entry, end);
         let mut hoisted = Vec::new();
         for (&slot, seen) in &constant {
             let Some((value, first)) = *seen else { continue };
@@ -137,9 +137,15 @@ fn hoist_constants(plan: &mut Plan) -> usize {
         }
     }
     if moved > 0 {
-        rewrite(plan, &gone, &inserts);
+        rewrite(plan, &gone, inserts);
     }
     moved
+}
+
+/// How many of the ops from `entry` (before `end`) the executor runs once
+/// per route ([`Op::is_route_invariant`]).
+fn leading_invariant(plan: &Plan, entry: usize, end: usize) -> usize {
+    plan.ops[entry.min(end)..end].iter().take_while(|op| op.is_route_invariant()).count()
 }
 
 /// The slots an op may write: those it always writes, and a match's captures.
@@ -172,6 +178,9 @@ impl Slots {
     }
     fn contains(&self, s: Slot) -> bool {
         self.0.get(usize::from(s) / 64).is_some_and(|w| w & (1 << (s.0 % 64)) != 0)
+    }
+    fn is_disjoint(&self, other: &Slots) -> bool {
+        self.0.iter().zip(&other.0).all(|(a, b)| a & b == 0)
     }
     fn union(&mut self, other: &Slots) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
@@ -412,7 +421,7 @@ fn thread(plan: &Plan, live_in: &[Slots], from: usize, known: &mut Vec<(Slot, Va
         if p >= n {
             break;
         }
-        if p != from && written.0.iter().zip(&live_in[p].0).all(|(w, l)| w & l == 0) {
+        if p != from && written.is_disjoint(&live_in[p]) {
             best = p;
         }
         p = match plan.ops[p] {
@@ -449,7 +458,7 @@ fn thread(plan: &Plan, live_in: &[Slots], from: usize, known: &mut Vec<(Slot, Va
             _ => break,
         };
     }
-    if p < n && p != from && written.0.iter().zip(&live_in[p].0).all(|(w, l)| w & l == 0) {
+    if p < n && p != from && written.is_disjoint(&live_in[p]) {
         best = p;
     }
     best
@@ -504,7 +513,7 @@ fn remove(plan: &mut Plan, gone: &[bool]) -> usize {
     if count == 0 {
         return 0;
     }
-    rewrite(plan, gone, &[]);
+    rewrite(plan, gone, Vec::new());
     count
 }
 
@@ -512,7 +521,7 @@ fn remove(plan: &mut Plan, gone: &[bool]) -> usize {
 /// position) before the op at its position, renumbering every jump, handler
 /// and entry: a rule's entry moves to its inserted ops, a jump to an op stays
 /// on that op (or goes to the first kept op after a removed one).
-fn rewrite(plan: &mut Plan, gone: &[bool], inserts: &[(usize, Vec<(Op, SpanRef)>)]) {
+fn rewrite(plan: &mut Plan, gone: &[bool], inserts: Vec<(usize, Vec<(Op, SpanRef)>)>) {
     let n = gone.len();
     // before[i]: where op i's inserted ops start; after[i]: op i itself (or
     // the first kept op after it).
@@ -535,12 +544,12 @@ fn rewrite(plan: &mut Plan, gone: &[bool], inserts: &[(usize, Vec<(Op, SpanRef)>
     let map = |i: OpId| OpId(after[i.index().min(n)]);
     let ops = std::mem::take(&mut plan.ops);
     let spans = std::mem::take(&mut plan.spans);
-    let mut next_insert = inserts.iter().peekable();
+    let mut next_insert = inserts.into_iter().peekable();
     for (i, (mut op, span)) in ops.into_iter().zip(spans).enumerate() {
         if let Some((_, inserted)) = next_insert.next_if(|(at, _)| *at == i) {
             for (op, span) in inserted {
-                plan.ops.push(op.clone());
-                plan.spans.push(*span);
+                plan.ops.push(op);
+                plan.spans.push(span);
             }
         }
         if gone[i] {

@@ -764,6 +764,7 @@ impl Grouper {
     /// sequence number.
     pub fn push<F: FnMut(Group<'_>)>(&mut self, stream: Stream, timestamp_ns: i64, line: &str, sink: &mut F) {
         let origin = Origin::at(self.next_seq);
+        self.next_seq += 1;
         self.push_at(stream, timestamp_ns, line, origin, sink);
     }
 
@@ -779,7 +780,6 @@ impl Grouper {
         origin: Origin,
         sink: &mut F,
     ) {
-        self.next_seq = self.next_seq.max(origin.last + 1);
         let i = stream as usize;
         if let Grammar::Lines = self.shapes[i].grammar {
             // A stream that does not group: its lane never holds a line.
