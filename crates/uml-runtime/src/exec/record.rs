@@ -176,8 +176,9 @@ pub(super) fn write(exec: &mut Executor<'_>, b: &Bufs<'_>, route: &Route, timest
     record.rule = rule;
     let rule_plan = plan.rules.get(usize::from(rule));
     let per_route = rule_plan.is_some_and(|r| r.labels_per_route);
-    // A route's labels are written once when only its leading ops set them.
-    if !(per_route && record.labels_route == route.serial && record.labels_of == std::ptr::from_ref(plan) as usize) {
+    // A route's labels are written once when only its leading ops set them
+    // (a serial is unique in the process, so it names the plan too).
+    if !(per_route && record.labels_route == route.serial) {
         write_labels(exec, b, record);
         record.labels_route = if per_route { route.serial } else { 0 };
     }
