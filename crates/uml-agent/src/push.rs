@@ -466,17 +466,9 @@ impl<'b> Block<'b> {
             // Grown, never shrunk: zeroing the worst case for every body would cost more than compressing.
             buffer.resize(room, 0);
         }
-        let mut at = 0;
-        let mut n = total as u64;
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            buffer[at] = if n == 0 { byte } else { byte | 0x80 };
-            at += 1;
-            if n == 0 {
-                break;
-            }
-        }
+        // The preamble: the uncompressed length, a varint like protobuf's.
+        encode_varint(total as u64, &mut &mut buffer[..]);
+        let at = encoded_len_varint(total as u64);
         Block { buffer, at, total, seen: 0 }
     }
 
