@@ -170,7 +170,7 @@ pub(crate) enum Field<'a> {
 }
 
 impl<'a> Field<'a> {
-    fn leaf(&self) -> Leaf<'a> {
+    pub(crate) fn leaf(&self) -> Leaf<'a> {
         match self {
             Field::Null => Leaf::Null,
             Field::Bool(b) => Leaf::Bool(*b),

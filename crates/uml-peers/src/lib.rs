@@ -79,6 +79,7 @@
 //! hold it to the Rust peers' regexes on every format.
 #![forbid(unsafe_code)]
 
+pub mod builds;
 pub mod careful;
 pub mod cri;
 pub mod limit;
@@ -89,7 +90,8 @@ pub mod simd;
 pub mod uml_engine;
 pub mod vrl_program;
 
-use uml_corpus::{Framing, Source};
+use uml_corpus::Framing;
+pub use uml_corpus::Source;
 
 /// A transform of one whole log file to NDJSON.
 pub trait Transform {
@@ -150,7 +152,25 @@ impl Implementation {
         }
     }
 
-    /// A ready transform: rules and programs compiled, regexes built.
+    /// A ready transform of the rule of `source`, or `None` where this
+    /// implementation is written for the model container only. uml runs its
+    /// embedded rules on any file and the limit passes read no rule; the
+    /// careful serde_json peer has a port of the build rules too
+    /// ([`builds`]), for the per-kind table.
+    pub fn transform_of(self, source: Source) -> Option<Box<dyn Transform>> {
+        match (self, source) {
+            (_, Source::ModelContainer)
+            | (Implementation::Uml | Implementation::LimitCopy | Implementation::LimitSplit, _) => {
+                Some(self.transform())
+            }
+            (Implementation::SerdeCareful, Source::Build) => Some(Box::<builds::CarefulBuild>::default()),
+            (Implementation::SerdeCareful, Source::GpuBuild) => Some(Box::<builds::CarefulGpuBuild>::default()),
+            _ => None,
+        }
+    }
+
+    /// A ready transform of the model container: rules and programs
+    /// compiled, regexes built.
     pub fn transform(self) -> Box<dyn Transform> {
         match self {
             Implementation::Uml => Box::<uml_engine::Uml>::default(),
@@ -204,7 +224,7 @@ impl LineKind {
     }
 }
 
-/// One kubelet log file of the model container.
+/// One kubelet log file of a source (the model container's, unless said).
 pub struct Input {
     /// The kubelet file name, `<pod>_<namespace>_<container>-<id>.log`.
     pub name: String,
@@ -215,7 +235,12 @@ pub struct Input {
 impl Input {
     /// `lines` CRI lines of the model container from the corpus generator.
     pub fn model_container(lines: usize, seed: u64) -> Input {
-        let file = uml_corpus::generate(Source::ModelContainer, Framing::Cri, lines, seed);
+        Input::of(Source::ModelContainer, lines, seed)
+    }
+
+    /// `lines` CRI lines of `source` from the corpus generator.
+    pub fn of(source: Source, lines: usize, seed: u64) -> Input {
+        let file = uml_corpus::generate(source, Framing::Cri, lines, seed);
         Input { name: file.name, bytes: file.bytes, lines: file.lines }
     }
 

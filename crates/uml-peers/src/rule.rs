@@ -17,17 +17,31 @@ pub struct Route {
     /// `{"model_version_id":…,"namespace":…,"unified_model_logs":"1","job":"fluent-bit"}`.
     pub labels_json: String,
     pub replica: String,
+    /// The payload's `source`: the rule's name.
+    pub source: &'static str,
 }
 
 impl Route {
-    /// The route of a file named `<pod>_<namespace>_<container>-<id>.log`.
+    /// The route of a file named `<pod>_<namespace>_<container>-<id>.log`
+    /// by the model container rule.
     pub fn from_file_name(name: &str) -> Option<Route> {
+        Route::by_rule(
+            name,
+            "model_container",
+            |container| container == "model",
+            r"^model-(?P<mvid>[a-z0-9]+)-[a-z0-9]{8,10}-(?P<replica>[bcdfghjklmnpqrstvwxz2456789]{5})$",
+        )
+    }
+
+    /// The route of the file `name` by the rule `source`, whose `when`
+    /// takes a container named as `container` says, a namespace
+    /// `org-<32 hex digits>` and a pod that `pod` matches, capturing `mvid`
+    /// and `replica`.
+    pub fn by_rule(name: &str, source: &'static str, container: impl Fn(&str) -> bool, pod: &str) -> Option<Route> {
         let meta = FileMeta::from_file_name(name)?;
         let namespace = Regex::new(r"^org-[0-9a-f]{32}$").expect("a valid regex");
-        let pod =
-            Regex::new(r"^model-(?P<mvid>[a-z0-9]+)-[a-z0-9]{8,10}-(?P<replica>[bcdfghjklmnpqrstvwxz2456789]{5})$")
-                .expect("a valid regex");
-        if meta.container != "model" || !namespace.is_match(meta.namespace) {
+        let pod = Regex::new(pod).expect("a valid regex");
+        if !container(meta.container) || !namespace.is_match(meta.namespace) {
             return None;
         }
         let captures = pod.captures(meta.pod)?;
@@ -43,6 +57,7 @@ impl Route {
             namespace: meta.namespace.to_owned(),
             labels_json,
             replica: captures["replica"].to_owned(),
+            source,
         })
     }
 }
@@ -574,7 +589,10 @@ pub fn write_payload_record(
     write_json_string(buffer, &payload.message);
     buffer.extend_from_slice(b",\"replica\":");
     write_json_string(buffer, &route.replica);
-    buffer.extend_from_slice(b",\"source\":\"model_container\"");
+    // A rule's name needs no escaping.
+    buffer.extend_from_slice(b",\"source\":\"");
+    buffer.extend_from_slice(route.source.as_bytes());
+    buffer.push(b'"');
     if let Some(exc_info) = &payload.exc_info {
         buffer.extend_from_slice(b",\"exc_info\":");
         write_json_string(buffer, exc_info);

@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 use std::collections::HashMap;
-use uml_peers::{Implementation, Input, cri};
+use uml_peers::{Implementation, Input, Source, cri};
 
 const LINES: usize = 10_000;
 const SEED: u64 = 1;
@@ -207,9 +207,22 @@ fn unique_timestamps(input: &mut Input) {
 fn every_peer_yields_umls_records() {
     let mut input = Input::model_container(LINES, SEED);
     unique_timestamps(&mut input);
-    let (raw, uml) = compare_peers(&input, 9);
+    let (raw, uml) = compare_peers(&input, Source::ModelContainer, 9);
     assert_eq!(raw, LINES);
     assert!(uml > LINES * 9 / 10, "uml wrote only {uml} records");
+}
+
+/// The careful peer's ports of the two build rules (`builds.rs`), which the
+/// per-kind table compares uml with, on each build's corpus.
+#[test]
+fn the_build_peers_yield_umls_records() {
+    for source in [Source::Build, Source::GpuBuild] {
+        let mut input = Input::of(source, LINES, SEED);
+        unique_timestamps(&mut input);
+        let (raw, uml) = compare_peers(&input, source, 9);
+        assert_eq!(raw, LINES);
+        assert!(uml > LINES * 8 / 10, "{}: uml wrote only {uml} records", source.name());
+    }
 }
 
 /// The lines of the real structured loggers' cases (`tests/real/structured`,
@@ -240,15 +253,15 @@ fn every_peer_reads_the_structured_loggers_as_uml_does() {
     let corpus = Input::model_container(1, SEED);
     let lines = uml_peers::lines(&bytes).count();
     let input = Input { name: corpus.name, bytes, lines };
-    let (_, uml) = compare_peers(&input, 5);
+    let (_, uml) = compare_peers(&input, Source::ModelContainer, 5);
     assert!(uml > 20, "uml wrote only {uml} records");
 }
 
-/// Compares every peer's records with uml's on `input`, raw line by raw
-/// line, failing when a record differs outside the allowed classes or when
+/// Compares the records of every peer written for `source` with uml's on
+/// `input`, raw line by raw line, failing when a record differs outside the allowed classes or when
 /// fewer than `tenths` tenths of uml's records are equal; returns the
 /// number of raw lines and of uml's records.
-fn compare_peers(input: &Input, tenths: usize) -> (usize, usize) {
+fn compare_peers(input: &Input, source: Source, tenths: usize) -> (usize, usize) {
     let raw: Vec<RawLine> = uml_peers::lines(&input.bytes)
         .map(|line| {
             let cri = cri::parse(line).expect("the input is CRI");
@@ -275,8 +288,10 @@ fn compare_peers(input: &Input, tenths: usize) -> (usize, usize) {
     // Every peer is compared before the test fails, so that one run shows
     // what each peer misses (the first few records each).
     let mut failures = Vec::new();
-    for peer in Implementation::PEERS {
-        let records = records_by_line(&input.run(&mut *peer.transform()), &line_of, peer.name());
+    let peers: Vec<_> = Implementation::PEERS.into_iter().filter_map(|p| Some((p, p.transform_of(source)?))).collect();
+    assert!(!peers.is_empty(), "no peer is written for {}", source.name());
+    for (peer, mut transform) in peers {
+        let records = records_by_line(&input.run(&mut *transform), &line_of, peer.name());
         let mut equal = 0;
         let mut differing = 0;
         let mut allowed: HashMap<Allowed, usize> = HashMap::new();

@@ -31,7 +31,7 @@
 
 use super::LowerStats;
 use std::collections::BTreeMap;
-use uml_runtime::plan::{Cmp, NO_SLOT, Op, OpId, Plan, Slot, SpanRef, Value};
+use uml_runtime::plan::{Cmp, FailEdge, NO_SLOT, Op, OpId, Plan, Slot, SpanRef, Value};
 
 pub fn optimize(plan: &mut Plan, stats: &mut LowerStats) {
     // Ten rounds is far more than real rules need; the bound keeps the
@@ -390,15 +390,27 @@ fn thread_jumps(plan: &mut Plan) -> usize {
         }
     }
     let mut moved = 0;
-    let mut known: Vec<(Slot, Value)> = Vec::new();
+    let mut known: Vec<(Slot, Fact)> = Vec::new();
     for (i, &entered) in entered[..n].iter().enumerate() {
+        // A failure edge: the handler's ops (a `let …, err` binding tested
+        // for null right away) decide where the failure leads.
+        if let Some(fail) = plan.ops[i].fail() {
+            known.clear();
+            let to = thread(plan, &live_in, fail.index(), &mut known);
+            if to != fail.index()
+                && let Some(edge) = plan.ops[i].fail_mut()
+            {
+                *edge = Some(FailEdge::to(OpId(to as u32)));
+                moved += 1;
+            }
+        }
         let Op::Jump { target } = plan.ops[i] else { continue };
         known.clear();
         if i > 0
             && !entered
             && let Op::Const { dst, value } = plan.ops[i - 1]
         {
-            known.push((dst, value));
+            known.push((dst, Fact::Is(value)));
         }
         let to = thread(plan, &live_in, target.index(), &mut known);
         if to != target.index() {
@@ -409,11 +421,24 @@ fn thread_jumps(plan: &mut Plan) -> usize {
     moved
 }
 
+/// What threading knows of a slot.
+#[derive(Clone, Copy)]
+enum Fact {
+    /// It holds this constant.
+    Is(Value),
+    /// It holds something other than null (a bound error's message).
+    NotNull,
+}
+
 /// Follows the ops from `from` while `known` decides them; returns the
 /// furthest op reached where nothing the followed ops wrote is live.
-fn thread(plan: &Plan, live_in: &[Slots], from: usize, known: &mut Vec<(Slot, Value)>) -> usize {
+fn thread(plan: &Plan, live_in: &[Slots], from: usize, known: &mut Vec<(Slot, Fact)>) -> usize {
     let n = plan.ops.len();
-    let get = |known: &[(Slot, Value)], s: Slot| known.iter().rev().find(|(k, _)| *k == s).map(|&(_, v)| v);
+    let get = |known: &[(Slot, Fact)], s: Slot| known.iter().rev().find(|(k, _)| *k == s).map(|&(_, v)| v);
+    let constant = |known: &[(Slot, Fact)], s: Slot| match get(known, s) {
+        Some(Fact::Is(v)) => Some(v),
+        _ => None,
+    };
     let mut written = Slots::new(usize::from(plan.slot_count));
     let mut best = from;
     let mut p = from;
@@ -426,31 +451,41 @@ fn thread(plan: &Plan, live_in: &[Slots], from: usize, known: &mut Vec<(Slot, Va
         }
         p = match plan.ops[p] {
             Op::Const { dst, value } => {
-                known.push((dst, value));
+                known.push((dst, Fact::Is(value)));
                 written.insert(dst);
+                p + 1
+            }
+            Op::BindError { value, err } => {
+                known.push((value, Fact::Is(Value::Null)));
+                known.push((err, Fact::NotNull));
+                written.insert(value);
+                written.insert(err);
                 p + 1
             }
             Op::Jump { target } => target.index(),
             Op::JumpIfNull { src, target } => match get(known, src) {
-                Some(Value::Null) => target.index(),
+                Some(Fact::Is(Value::Null)) => target.index(),
                 Some(_) => p + 1,
                 None => break,
             },
             Op::JumpIfNotNull { src, target } => match get(known, src) {
-                Some(Value::Null) => p + 1,
+                Some(Fact::Is(Value::Null)) => p + 1,
                 Some(_) => target.index(),
                 None => break,
             },
             Op::Compare { dst, cmp: cmp @ (Cmp::Eq | Cmp::Ne), lhs, rhs, .. } => {
-                let Some(equal) = get(known, lhs).zip(get(known, rhs)).and_then(|(l, r)| const_equal(plan, l, r))
-                else {
-                    break;
+                let equal = match (get(known, lhs), get(known, rhs)) {
+                    (Some(Fact::Is(l)), Some(Fact::Is(r))) => const_equal(plan, l, r),
+                    (Some(Fact::NotNull), Some(Fact::Is(Value::Null)))
+                    | (Some(Fact::Is(Value::Null)), Some(Fact::NotNull)) => Some(false),
+                    _ => None,
                 };
-                known.push((dst, Value::Bool(equal == (cmp == Cmp::Eq))));
+                let Some(equal) = equal else { break };
+                known.push((dst, Fact::Is(Value::Bool(equal == (cmp == Cmp::Eq)))));
                 written.insert(dst);
                 p + 1
             }
-            Op::JumpIfFalse { cond, target, .. } => match get(known, cond) {
+            Op::JumpIfFalse { cond, target, .. } => match constant(known, cond) {
                 Some(Value::Bool(true)) => p + 1,
                 Some(Value::Bool(false)) => target.index(),
                 _ => break,
