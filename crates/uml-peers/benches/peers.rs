@@ -7,11 +7,15 @@
 //! for a short run). The table reads `target/criterion/peers/<name>_lines/new/estimates.json`:
 //! after a run filtered to some implementations, the others' rows are
 //! those of their last run. MB are 10^6 bytes of the input file.
+//!
+//! A second group, `peers_builds/<source>/<name>`, runs uml and the careful
+//! peer's ports of the two build rules on 50,000 lines of each build's
+//! corpus (`cargo bench -p uml-peers -- peers_builds`).
 
 use criterion::{Criterion, Throughput, criterion_group};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use uml_peers::{Implementation, Input};
+use uml_peers::{Implementation, Input, Source};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -31,6 +35,29 @@ fn peers(c: &mut Criterion) {
         {
             group.throughput(throughput);
             group.bench_function(format!("{}/{unit}", implementation.name()), |b| {
+                b.iter(|| {
+                    out.clear();
+                    transform.run(&input.name, &input.bytes, &mut out);
+                    out.len()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+/// uml and the careful peer on each build's corpus: the rows of the
+/// per-kind table that have no model container lines.
+fn builds(c: &mut Criterion) {
+    const BUILD_LINES: usize = 50_000;
+    let mut group = c.benchmark_group("peers_builds");
+    let mut out = Vec::new();
+    for source in [Source::Build, Source::GpuBuild] {
+        let input = Input::of(source, BUILD_LINES, SEED);
+        group.throughput(Throughput::Elements(input.lines as u64));
+        for implementation in [Implementation::Uml, Implementation::SerdeCareful] {
+            let Some(mut transform) = implementation.transform_of(source) else { continue };
+            group.bench_function(format!("{}/{}", source.name(), implementation.name()), |b| {
                 b.iter(|| {
                     out.clear();
                     transform.run(&input.name, &input.bytes, &mut out);
@@ -86,7 +113,7 @@ criterion_group! {
         .sample_size(10)
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(10));
-    targets = peers
+    targets = peers, builds
 }
 
 fn main() {

@@ -49,6 +49,10 @@ fn main() {
             eprintln!("--kind: one of {}", LineKind::ALL.map(LineKind::name).join(" "));
             std::process::exit(2);
         };
+        if source != Source::ModelContainer {
+            eprintln!("--kind: the kinds are those of the model container's lines");
+            std::process::exit(2);
+        }
         input = input.only(kind);
     }
     let mut out = Vec::with_capacity(input.bytes.len() * 2);

@@ -177,7 +177,8 @@ pub fn scan_object<K: WantedKeys + ?Sized>(
             s.skip_ws();
             s.expect(b':')?;
             s.skip_ws();
-            let value = s.value(1)?;
+            // Most values of a log line are strings: their scan inline.
+            let value = if s.peek() == Some(b'"') { s.string()? } else { s.value(1)? };
             if let Some(i) = find_key(keys, key, input) {
                 found[i] = Some(value);
             }
@@ -750,7 +751,7 @@ impl<'a> Scanner<'a> {
     /// A string starting at the current `"`. Most strings of a log line
     /// end at the first special byte after the quote; the rest (escapes,
     /// control characters, errors) go through [`Self::string_rest`].
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Result<RawValue, JsonError> {
         let start = self.pos;
         if self.peek() == Some(b'"')

@@ -18,7 +18,11 @@
 //! them) goes straight to where the run leads, as long as nothing reads
 //! what the skipped ops wrote. The values known at the jump are those of
 //! the constant written just before it, when control reaches the jump only
-//! from there.
+//! from there. A failure edge is threaded the same way from its handler:
+//! `let j, err = parse_json(%line)` then `if err == null && …` binds the
+//! error (a message, never null) and tests it at once, so a line that is not
+//! JSON goes straight to the `else` branch, and, when nothing reads `err`
+//! there, its message is never written.
 //!
 //! **Constant slots.** A slot that every op of a rule writing it sets to
 //! the same constant (`""` to compare a value with, a default) and that no
