@@ -78,6 +78,10 @@
 //!     });
 //!     offset += line.len() as u64;
 //! }
+//! // All there is was read: what waited for a next line goes out.
+//! processor.settle(&mut file, &mut |record, provenance| {
+//!     undelivered.push((record.payload().to_vec(), provenance));
+//! });
 //! // Both records are out (the second once its `F` piece came); nothing is held.
 //! assert_eq!(undelivered.len(), 2);
 //! assert_eq!(file.settled_position(), offset);
@@ -92,7 +96,11 @@
 //! assert_eq!(checkpoint, raw[0].len() as u64);
 //! ```
 //!
-//! For a file being followed, [`Processor::flush_idle`] closes the
+//! A line outside any traceback waits for the next line of its stream,
+//! which tells whether it is the traceback's head: call
+//! [`Processor::settle`] once what could be read was pushed, so that the
+//! last line read does not wait for the next write. For a file being
+//! followed, [`Processor::flush_idle`] closes the
 //! multiline groups quiet for their rule's `idle` time, by the lines'
 //! clock ([`Processor::next_deadline`] says when), and
 //! [`Processor::finish`] ends a file whose writer is gone.

@@ -789,6 +789,8 @@ impl Follower {
             }
             rest = end;
         }
+        // The last line read waits for no next line that may not come soon.
+        self.settle(processor, *outbox);
         let tail = &chunk[rest..];
         let room = MAX_RAW_LINE.saturating_sub(self.remainder.len());
         self.remainder.extend_from_slice(&tail[..tail.len().min(room)]);
@@ -838,6 +840,18 @@ impl Follower {
         });
         metrics.lines_read.inc();
         self.last_push_ts = file.last_timestamp();
+    }
+
+    /// Sends what the file's pipeline held only for a next line
+    /// ([`Processor::settle`]).
+    fn settle(&mut self, processor: &mut Processor<'_>, outbox: &mut dyn Outbox) {
+        let Follower { file, inflight, .. } = self;
+        if let Some(file) = file {
+            processor.settle(file, &mut |record, provenance| {
+                let batch = outbox.add(record, provenance);
+                note_inflight(inflight, batch, provenance.resume);
+            });
+        }
     }
 
     fn next_segment(&mut self, _cx: &mut ReadCx<'_, '_>) {

@@ -343,6 +343,7 @@ impl RawValue {
     }
 }
 
+#[inline(always)]
 fn find_key<K: WantedKeys + ?Sized>(keys: &K, raw_key: RawValue, input: &[u8]) -> Option<usize> {
     if keys.count() == 0 {
         return None;
@@ -462,7 +463,7 @@ impl WantedKeys for KeySet {
         self.keys.len()
     }
 
-    #[inline]
+    #[inline(always)]
     fn find(&self, key: &[u8]) -> Option<usize> {
         let b = Self::bucket(key);
         let (from, to) = (usize::from(self.starts[b]), usize::from(self.starts[b + 1]));

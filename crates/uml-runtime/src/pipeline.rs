@@ -12,7 +12,10 @@
 //! [`FileState`] per file (framer, routes, grouper, counters). The embedder
 //! feeds raw lines with [`Processor::push`] and receives each record in a
 //! callback, borrowed: nothing is allocated per line once the buffers have
-//! grown. For a tailing agent, [`Processor::flush_idle`] closes multiline
+//! grown. A line that may head a traceback waits for the next line of its
+//! stream; [`Processor::settle`], called once what could be read was
+//! pushed, sends what waits only for that. For a tailing agent,
+//! [`Processor::flush_idle`] closes multiline
 //! groups that have been quiet for the rule's `idle` time; at the end of a
 //! file, [`Processor::finish`] emits what is still open (a dangling partial
 //! line, a traceback cut short).
@@ -427,6 +430,20 @@ impl<'p> Processor<'p> {
         // A piece opened a line, or a line was completed: units that start
         // after a line still being joined wait for it.
         units.set_barrier(framer.first_open_line(), &mut |g: Group<'_>| out.apply(routes, g));
+    }
+
+    /// Sends the records of `file`'s lines that wait only for the next line
+    /// to show whether they could be a traceback's head ([`Grouper::settle`]).
+    /// A tailing agent calls it at the end of what it read, so that such a
+    /// line does not wait for the next write, or for `idle`; the records
+    /// are the same whether and whenever it is called.
+    pub fn settle(&mut self, file: &mut FileState, sink: &mut dyn FnMut(&Record, Provenance)) {
+        if file.finished {
+            return;
+        }
+        let FileState { routes, units, stats, cluster, .. } = file;
+        let mut out = Out { executor: &mut self.executor, record: &mut self.record, stats, cluster, sink };
+        units.settle(&mut |g: Group<'_>| out.apply(routes, g));
     }
 
     /// Closes the multiline groups of `file` quiet since before `now_ns`

@@ -23,6 +23,8 @@
 //! return, an escape and a backslash.
 //!
 //! The expected groups are compared with what the grouper sends, in order.
+//! Before each `flush_idle` and at the end of the input the harness calls
+//! `settle`, as a tailing agent does when it has read all there is.
 //! `UML_BLESS=1 cargo test -p uml-runtime --test group` rewrites the
 //! `== groups` part of failing cases with the actual output, for review.
 
@@ -164,11 +166,15 @@ fn run(case: &Case) -> String {
                 grouper.push(*stream, ms * 1_000_000, text, &mut |g| record(&mut out, g));
             }
             Input::FlushIdle { ms } => {
+                // The lines so far are all that was read: a tailing agent
+                // settles them before it waits.
+                grouper.settle(&mut |g| record(&mut out, g));
                 writeln!(out, "-- flush_idle @{ms}").unwrap();
                 grouper.flush_idle(ms * 1_000_000, &mut |g| record(&mut out, g));
             }
         }
     }
+    grouper.settle(&mut |g| record(&mut out, g));
     out.push_str("-- finish\n");
     grouper.finish(&mut |g| record(&mut out, g));
     assert_eq!(grouper.buffered_lines(), 0);

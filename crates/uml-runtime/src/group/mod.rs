@@ -91,6 +91,17 @@
 //!   ([`matches_default_head`], twice as fast as the regex engine on it; a
 //!   proptest holds the two to the same answers). A head line is held until
 //!   the next line of its stream shows whether a traceback follows.
+//! - **The head test runs only when it matters.** Nearly every line is no
+//!   head line, and the test reads the whole line. A line outside any group
+//!   is held as a head line would be, untested, and the test runs only when
+//!   the next line of its stream could join a head line (a traceback, a
+//!   crash, native frames, an indented line); otherwise the held line goes
+//!   out on its own, as it would have. A line is held untested only when it
+//!   would go out at once if it were no head line (nothing earlier is held
+//!   or queued), so the groups, their order and the queue are the same as
+//!   with the test run on every line (a proptest compares the two); only
+//!   *when* a line goes out changes. [`Grouper::settle`] sends such lines
+//!   when no next line is at hand.
 //! - **Deciding on the next line.** A blank line after an exception line
 //!   belongs to the traceback only if a connecting sentence follows, and a
 //!   `panic: …` line only if a goroutine dump follows. Such lines join
@@ -262,6 +273,9 @@ pub struct Grouper {
     reordered: u64,
     /// The position [`Grouper::push`] gives the next line.
     next_seq: u64,
+    /// Whether a line that may be a head is held before its `head` test
+    /// runs (see [`Grouper::settle`]); only tests turn it off.
+    lazy_head: bool,
 }
 
 /// How one stream's lines group.
@@ -320,6 +334,18 @@ impl Grammar {
                     (false, State::Plain) => Transition::Single,
                     (false, _) => Transition::End,
                 }
+            }
+        }
+    }
+
+    /// What `line` does after a line held as a possible head whose `head`
+    /// test was left for later ([`Transition::HeadOrSingle`], which only
+    /// the traceback grammar gives).
+    fn after_candidate(&self, line: &str, stream: Stream) -> traceback::AfterCandidate {
+        match self {
+            Grammar::Traceback { .. } => traceback::after_candidate(line, stream, |line| self.is_head(line)),
+            Grammar::Pattern { .. } | Grammar::Lines => {
+                traceback::AfterCandidate::Alone(self.step(State::Plain, line, stream))
             }
         }
     }
@@ -454,6 +480,9 @@ struct Lane {
     /// The group is one message on several lines (a klog line and its
     /// table): its text is `%line`, and it has no traceback.
     continued: bool,
+    /// The held line is held as a possible head whose `head` test was not
+    /// run yet ([`Grouper::after_undecided`]).
+    undecided: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -494,6 +523,7 @@ impl Lane {
             tentative: Vec::new(),
             prefix: String::new(),
             continued: false,
+            undecided: false,
         }
     }
 
@@ -594,11 +624,13 @@ impl Lane {
         self.committed = self.text.len();
         self.committed_lines = 1;
         self.state = State::Head;
+        self.undecided = false;
     }
 
     fn clear(&mut self) {
         self.text.clear();
         self.lines = 0;
+        self.undecided = false;
         self.clear_marks();
     }
 
@@ -756,7 +788,17 @@ impl Grouper {
             barrier: None,
             reordered: 0,
             next_seq: 0,
+            lazy_head: true,
         }
+    }
+
+    /// The same grouper, running the `head` test on every line outside a
+    /// group as it comes instead of when the next line could join a head
+    /// line. The groups are the same either way; tests compare the two.
+    #[doc(hidden)]
+    pub fn with_head_decided_at_once(mut self) -> Grouper {
+        self.lazy_head = false;
+        self
     }
 
     /// Reads the next line of the file; `sink` gets every group this line
@@ -810,39 +852,60 @@ impl Grouper {
         }
         self.lanes[i].last_ts = timestamp_ns;
         loop {
-            let (shape, lane) = (&self.shapes[i], &self.lanes[i]);
-            // The grammar reads the line without a process tag that repeats
-            // on every line of the group (`(APIServer pid=1) `, `[rank0]: `).
-            let body_start = match lane.state {
-                State::Plain => line_prefix(line),
-                _ if lane.prefix.is_empty() => 0,
-                _ => match strip_prefix(line, &lane.prefix) {
-                    Some(start) => start,
-                    None => {
-                        // Another process's line: the group is over.
-                        self.close(i, Close::End, sink);
-                        continue;
-                    }
-                },
+            let (body_start, transition) = if self.lanes[i].undecided {
+                match self.after_undecided(i, line, stream, sink) {
+                    Some(transition) => (0, transition),
+                    None => continue,
+                }
+            } else {
+                let (shape, lane) = (&self.shapes[i], &self.lanes[i]);
+                // The grammar reads the line without a process tag that repeats
+                // on every line of the group (`(APIServer pid=1) `, `[rank0]: `).
+                let body_start = match lane.state {
+                    State::Plain => line_prefix(line),
+                    _ if lane.prefix.is_empty() => 0,
+                    _ => match strip_prefix(line, &lane.prefix) {
+                        Some(start) => start,
+                        None => {
+                            // Another process's line: the group is over.
+                            self.close(i, Close::End, sink);
+                            continue;
+                        }
+                    },
+                };
+                (body_start, shape.grammar.step(lane.state, &line[body_start..], stream))
             };
             let body = &line[body_start..];
-            match shape.grammar.step(lane.state, body, stream) {
+            let transition = match transition {
+                // The test can wait while the line, if it is no head line,
+                // would go out at once: nothing it waits for, so holding it
+                // a while changes no order and no queue.
+                Transition::HeadOrSingle if self.lazy_head && !self.would_wait(i, origin) => Transition::HeadOrSingle,
+                Transition::HeadOrSingle if self.shapes[i].grammar.is_head(body) => Transition::Hold,
+                Transition::HeadOrSingle => Transition::Single,
+                other => other,
+            };
+            match transition {
                 Transition::Single => {
                     let group = Group { stream, timestamp_ns, line, traceback: None, lines: 1, origin };
                     let blocker = earliest(self.lanes[1 - i].held_first(), self.barrier);
                     deliver(&mut self.waiting, sink, group, blocker, None);
                     break;
                 }
-                Transition::Hold => {
-                    // A head line is kept whole: its rule reads the tag.
+                Transition::Hold | Transition::HeadOrSingle => {
+                    // A head line is kept whole: its rule reads the tag. A
+                    // line that may be one is held the same way, its test
+                    // left until the next line could join it.
                     let lane = &mut self.lanes[i];
                     lane.hold(line, timestamp_ns, origin);
                     lane.set_prefix(&line[..body_start]);
                     lane.continued = false;
+                    lane.undecided = transition == Transition::HeadOrSingle;
                     break;
                 }
                 Transition::End => self.close(i, Close::End, sink),
                 Transition::Join(join) => {
+                    let (shape, lane) = (&self.shapes[i], &self.lanes[i]);
                     if !lane.has_room(body, &join, shape.max_lines) {
                         if lane.tentative.is_empty() && lane.state != State::Head {
                             self.close(i, Close::Cut, sink);
@@ -864,6 +927,107 @@ impl Grouper {
         }
         if !self.waiting.groups.is_empty() {
             self.relieve(sink);
+        }
+    }
+
+    /// Lane `i` holds a line whose `head` test was left for later, and
+    /// `line` comes next on its stream. Runs the test only if the answer
+    /// matters (the line could join a head line), closes the held line as a
+    /// group of its own if it is not a head, and returns what `line` does
+    /// then; `None` when the line is to be stepped as usual, the held line
+    /// decided first (a process tag on either line: the grammar would read
+    /// the line differently after a head line).
+    fn after_undecided<F: FnMut(Group<'_>)>(
+        &mut self,
+        i: usize,
+        line: &str,
+        stream: Stream,
+        sink: &mut F,
+    ) -> Option<Transition> {
+        if !self.lanes[i].prefix.is_empty() || line_prefix(line) != 0 {
+            self.decide(i, sink);
+            return None;
+        }
+        Some(match self.shapes[i].grammar.after_candidate(line, stream) {
+            traceback::AfterCandidate::Alone(transition) => {
+                self.send_candidate(i, stream, sink);
+                transition
+            }
+            traceback::AfterCandidate::Depends { if_head, otherwise } => {
+                if self.candidate_is_head(i) {
+                    self.lanes[i].undecided = false;
+                    if_head
+                } else {
+                    self.send_candidate(i, stream, sink);
+                    otherwise
+                }
+            }
+        })
+    }
+
+    /// Sends lane `i`'s undecided line as a group of its own, as closing
+    /// the lane would, without the steps a group of several lines needs: it
+    /// is the lane's only line, and nothing it waits for (it was held only
+    /// when it would go out at once).
+    fn send_candidate<F: FnMut(Group<'_>)>(&mut self, i: usize, stream: Stream, sink: &mut F) {
+        debug_assert!(!self.would_wait(i, self.lanes[i].origin), "an undecided line never waits");
+        let lane = &mut self.lanes[i];
+        debug_assert!(lane.undecided && lane.lines == 1 && lane.tentative.is_empty());
+        let group = Group {
+            stream,
+            timestamp_ns: lane.first_ts,
+            line: &lane.text,
+            traceback: None,
+            lines: 1,
+            origin: lane.origin,
+        };
+        sink(group);
+        if !self.waiting.groups.is_empty() {
+            let blocker = earliest(self.lanes[1 - i].held_first(), self.barrier);
+            self.waiting.release(blocker.unwrap_or(u64::MAX), sink);
+        }
+        let lane = &mut self.lanes[i];
+        lane.clear();
+        lane.state = State::Plain;
+    }
+
+    /// Whether a unit of lane `i` starting at `origin` would wait in the
+    /// queue if it were finished now (as [`deliver`] decides).
+    fn would_wait(&self, i: usize, origin: Origin) -> bool {
+        let blocker = earliest(self.lanes[1 - i].held_first(), self.barrier);
+        blocker.is_some_and(|b| b < origin.first) || self.waiting.first().is_some_and(|w| w < origin.first)
+    }
+
+    /// Runs the `head` test of lane `i`'s held line if it was left for
+    /// later: a head line stays held, any other line goes out on its own.
+    fn decide<F: FnMut(Group<'_>)>(&mut self, i: usize, sink: &mut F) {
+        if !self.lanes[i].undecided {
+            return;
+        }
+        if self.candidate_is_head(i) {
+            self.lanes[i].undecided = false;
+        } else {
+            let stream = if i == 0 { Stream::Stdout } else { Stream::Stderr };
+            self.send_candidate(i, stream, sink);
+        }
+    }
+
+    /// The `head` test of lane `i`'s held line, read without its process tag
+    /// as the grammar read it.
+    fn candidate_is_head(&self, i: usize) -> bool {
+        let lane = &self.lanes[i];
+        self.shapes[i].grammar.is_head(&lane.text[lane.prefix.len()..lane.committed])
+    }
+
+    /// Sends the lines held only because their `head` test was left for the
+    /// next line (a line outside any group is held until the next line of
+    /// its stream shows whether the test matters). Call it when no more
+    /// lines are at hand for now (at the end of what was read), so that such
+    /// a line does not wait for the next read, or for `idle`. The groups are
+    /// the same whether and whenever it is called.
+    pub fn settle<F: FnMut(Group<'_>)>(&mut self, sink: &mut F) {
+        for i in self.oldest_first() {
+            self.decide(i, sink);
         }
     }
 
@@ -1005,10 +1169,16 @@ impl Grouper {
     fn relieve<F: FnMut(Group<'_>)>(&mut self, sink: &mut F) {
         loop {
             let [first, _] = self.oldest_first();
-            let lane = self.lanes[first].held_first();
             if !self.waiting.over_budget(self.shapes[first].max_lines) {
                 break;
             }
+            if self.lanes.iter().any(|lane| lane.undecided) {
+                // What a full queue does depends on what is held: a line
+                // that is no head line is not.
+                self.settle(sink);
+                continue;
+            }
+            let lane = self.lanes[first].held_first();
             match (lane, self.barrier) {
                 (Some(_), None) => self.close(first, Close::Cut, sink),
                 (Some(held), Some(barrier)) if held < barrier => self.close(first, Close::Cut, sink),

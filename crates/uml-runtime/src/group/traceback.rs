@@ -136,6 +136,10 @@ pub(super) enum Transition {
     Single,
     /// Outside a group: the line matches `head`; hold it (state `Head`).
     Hold,
+    /// Outside a group: [`Transition::Hold`] if the line matches `head`,
+    /// else [`Transition::Single`]. The grouper may hold the line before it
+    /// knows, and ask only when the next line could join a head line.
+    HeadOrSingle,
     /// The line joins the open group, or opens one.
     Join(Join),
     /// The open group ends before this line, which is then read again from
@@ -175,56 +179,97 @@ const GROUP_TRACEBACK: &str = "+ Exception Group Traceback (most recent call las
 const DURING_HANDLING: &str = "During handling of the above exception, another exception occurred:";
 const DIRECT_CAUSE: &str = "The above exception was the direct cause of the following exception:";
 
+/// What a line that opens a group does, in `Plain` or after a head line
+/// alike: a traceback, a Go or Rust panic, a native crash.
+fn opening(t: &str) -> Option<Transition> {
+    if let Some(opening) = opens_traceback(t, false) {
+        return Some(opening);
+    }
+    if is_panic(t) {
+        return Some(Transition::Join(Join { next: State::PanicHeader, tentative: true, message: Some(0) }));
+    }
+    if let Some(message_next) = rust_panic(t) {
+        return Some(Join::message(State::RustPanic { message_next }, 0));
+    }
+    is_native_crash(t).then(|| Join::message(State::NativeCrash, 0))
+}
+
+/// What a line that opens nothing does after a head line, when it
+/// continues it; `None` ends the head's group.
+fn head_continuation(t: &str) -> Option<Transition> {
+    // An error line followed by native frames (TensorRT-LLM's
+    // `[TensorRT-LLM][ERROR] …` and the stack of its exception).
+    if is_native_frame(t) {
+        return Some(Join::commit(State::NativeCrash));
+    }
+    // Indented lines after an error line continue its message (a logger
+    // call that printed several lines); a traceback may still follow them.
+    is_indented(t).then(|| Join::commit(State::Head))
+}
+
+/// What a line that opens nothing does outside any group.
+fn outside(line: &str, t: &str, stream: Stream, is_head: impl FnOnce(&str) -> bool) -> Transition {
+    if pip_error(t) {
+        return Join::commit(State::PipError);
+    }
+    let otherwise = match klog_message(t).map(str::trim_end) {
+        // A klog line that announces more lines (Triton's model table):
+        // they are its message's.
+        Some(m) if m.is_empty() || m.ends_with(':') => Join::commit(State::KlogContinued { colon: m.ends_with(':') }),
+        // glog, klog and absl write a message of several lines in one write
+        // to stderr, with the header on its first line only; a program's own
+        // prints go to stdout.
+        Some(_) if stream == Stream::Stderr => Join::commit(State::KlogProse),
+        _ => return Transition::HeadOrSingle,
+    };
+    if is_head(line) { Transition::Hold } else { otherwise }
+}
+
+/// What a line does after one held as a possible head whose `head` test
+/// was left for later ([`Transition::HeadOrSingle`]): the same as after a
+/// head line or a plain one ([`AfterCandidate::Alone`]: either way the held
+/// line is a group of its own), or one thing or the other.
+/// `is_head` is the line's own test, as for [`step`].
+pub(super) fn after_candidate(line: &str, stream: Stream, is_head: impl FnOnce(&str) -> bool) -> AfterCandidate {
+    let t = line.trim_end();
+    if let Some(opening) = opening(t) {
+        return AfterCandidate::Depends { if_head: opening, otherwise: opening };
+    }
+    match head_continuation(t) {
+        Some(continues) => AfterCandidate::Depends { if_head: continues, otherwise: outside(line, t, stream, is_head) },
+        None => AfterCandidate::Alone(outside(line, t, stream, is_head)),
+    }
+}
+
+/// The step of a line after a candidate; see [`after_candidate`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AfterCandidate {
+    /// The candidate is a group of its own; then the line does this, from
+    /// `Plain`.
+    Alone(Transition),
+    /// The line does `if_head` when the candidate is a head line; else the
+    /// candidate is a group of its own and the line does `otherwise`, from
+    /// `Plain`.
+    Depends { if_head: Transition, otherwise: Transition },
+}
+
 /// The step of a line in the Python traceback grammar (Go panics included).
-/// `is_head` is asked only for a line outside any group that opens none.
+/// `is_head` is asked of a line outside any group that opens none only when
+/// the answer decides at once (a klog line that would take the lines after
+/// it, a klog message's prose); otherwise the step is
+/// [`Transition::HeadOrSingle`], for the grouper to decide when the next line
+/// shows that it matters ([`after_candidate`]).
 pub(super) fn step(state: State, line: &str, stream: Stream, is_head: impl FnOnce(&str) -> bool) -> Transition {
     let t = line.trim_end();
     match state {
         State::Plain | State::Head => {
-            if let Some(opening) = opens_traceback(t, false) {
+            if let Some(opening) = opening(t) {
                 return opening;
             }
-            if is_panic(t) {
-                return Transition::Join(Join { next: State::PanicHeader, tentative: true, message: Some(0) });
-            }
-            if let Some(message_next) = rust_panic(t) {
-                return Join::message(State::RustPanic { message_next }, 0);
-            }
-            if is_native_crash(t) {
-                return Join::message(State::NativeCrash, 0);
-            }
             if state == State::Head {
-                // An error line followed by native frames (TensorRT-LLM's
-                // `[TensorRT-LLM][ERROR] …` and the stack of its exception).
-                if is_native_frame(t) {
-                    return Join::commit(State::NativeCrash);
-                }
-                // Indented lines after an error line continue its message
-                // (a logger call that printed several lines); a traceback
-                // may still follow them.
-                if is_indented(t) {
-                    return Join::commit(State::Head);
-                }
-                return Transition::End;
+                return head_continuation(t).unwrap_or(Transition::End);
             }
-            if pip_error(t) {
-                return Join::commit(State::PipError);
-            }
-            if is_head(line) {
-                return Transition::Hold;
-            }
-            match klog_message(t).map(str::trim_end) {
-                // A klog line that announces more lines (Triton's model
-                // table): they are its message's.
-                Some(m) if m.is_empty() || m.ends_with(':') => {
-                    Join::commit(State::KlogContinued { colon: m.ends_with(':') })
-                }
-                // glog, klog and absl write a message of several lines in
-                // one write to stderr, with the header on its first line
-                // only; a program's own prints go to stdout.
-                Some(_) if stream == Stream::Stderr => Join::commit(State::KlogProse),
-                _ => Transition::Single,
-            }
+            outside(line, t, stream, is_head)
         }
         State::Frames => {
             if t.is_empty() || is_indented(t) || is_marked_frame(t) {
@@ -616,12 +661,23 @@ fn top_group_message(t: &str, indent: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
+    /// The step with its `head` test decided at once.
+    fn eager(transition: Transition, line: &str, is_head: impl Fn(&str) -> bool) -> Transition {
+        match transition {
+            Transition::HeadOrSingle if is_head(line) => Transition::Hold,
+            Transition::HeadOrSingle => Transition::Single,
+            other => other,
+        }
+    }
+
     fn python(state: State, line: &str) -> Transition {
-        step(state, line, Stream::Stdout, |l| l.starts_with("ERROR"))
+        let head = |l: &str| l.starts_with("ERROR");
+        eager(step(state, line, Stream::Stdout, head), line, head)
     }
 
     fn stderr(state: State, line: &str) -> Transition {
-        step(state, line, Stream::Stderr, |l| l.contains("error"))
+        let head = |l: &str| l.contains("error");
+        eager(step(state, line, Stream::Stderr, head), line, head)
     }
 
     #[test]
