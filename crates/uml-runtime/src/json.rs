@@ -155,6 +155,35 @@ pub fn scan_object<K: WantedKeys + ?Sized>(
 ) -> Result<RawValue, JsonError> {
     debug_assert!(found.len() >= keys.count());
     found[..keys.count()].fill(None);
+    scan_object_with(input, keys, |i, value| found[i] = Some(value))
+}
+
+/// [`scan_object`] for at most 64 keys, which says which were present
+/// instead of clearing `found` first: bit `i` of the mask is set when
+/// `found[i]` holds the `i`th key's value; the other places are left as
+/// they were. For the executor, which writes the absent keys' slots in bulk.
+pub fn scan_object_present<K: WantedKeys + ?Sized>(
+    input: &[u8],
+    keys: &K,
+    found: &mut [Option<RawValue>],
+) -> Result<(RawValue, u64), JsonError> {
+    assert!(keys.count() <= 64 && found.len() >= keys.count(), "at most 64 keys, with a place each");
+    let mut present = 0u64;
+    let object = scan_object_with(input, keys, |i, value| {
+        found[i] = Some(value);
+        present |= 1 << i;
+    })?;
+    Ok((object, present))
+}
+
+/// The scan of [`scan_object`], calling `wanted(i, value)` for each member
+/// whose key is the `i`th wanted one, in order.
+#[inline(always)]
+fn scan_object_with<K: WantedKeys + ?Sized>(
+    input: &[u8],
+    keys: &K,
+    mut wanted: impl FnMut(usize, RawValue),
+) -> Result<RawValue, JsonError> {
     let mut s = Scanner::new(input, 0);
     s.skip_ws();
     let start = s.pos;
@@ -180,7 +209,7 @@ pub fn scan_object<K: WantedKeys + ?Sized>(
             // Most values of a log line are strings: their scan inline.
             let value = if s.peek() == Some(b'"') { s.string()? } else { s.value(1)? };
             if let Some(i) = find_key(keys, key, input) {
-                found[i] = Some(value);
+                wanted(i, value);
             }
             s.skip_ws();
             match s.next_byte()? {

@@ -698,28 +698,35 @@ impl<'p> Executor<'p> {
     }
 
     /// Writes members found by a scan into their slots, with the presence mask.
-    fn write_members(&mut self, b: &Bufs<'_>, buf: Buf, members: Members, count: usize) {
-        let mut mask = 0i64;
-        for i in 0..count {
-            let v = match self.found[i] {
-                Some(raw) => {
-                    mask |= 1 << i;
-                    self.value_of_raw(b, buf, raw)
-                }
-                None => Value::Null,
-            };
-            self.set(members.member(i), v);
+    /// `present` says which keys were found (bit `i`: `found[i]`): the
+    /// members' slots are cleared in one fill, then the present ones written.
+    fn write_members(&mut self, b: &Bufs<'_>, buf: Buf, members: Members, count: usize, present: u64) {
+        self.fill_members(members, count);
+        let mut rest = present;
+        while rest != 0 {
+            let i = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if let Some(raw) = self.found[i] {
+                let v = self.value_of_raw(b, buf, raw);
+                self.set(members.member(i), v);
+            }
         }
-        self.set(members.mask(), Value::Int(mask));
+        self.set(members.mask(), Value::Int(present as i64));
     }
 
     fn clear_members(&mut self, members: Option<Members>) {
         if let Some(m) = members {
             let count = self.plan.key_sets[m.keys as usize].len();
-            for i in 0..count {
-                self.set(m.member(i), Value::Null);
-            }
+            self.fill_members(m, count);
             self.set(m.mask(), Value::Int(0));
+        }
+    }
+
+    /// Sets the `count` members' slots (consecutive) to null.
+    fn fill_members(&mut self, members: Members, count: usize) {
+        let first = usize::from(members.member(0));
+        if let Some(slots) = self.slots.get_mut(first..first + count) {
+            slots.fill(Value::Null);
         }
     }
 
@@ -735,24 +742,25 @@ impl<'p> Executor<'p> {
         let result = match (first, members) {
             (Some(b'{'), Some(m)) => {
                 let keys = &plan.key_sets[m.keys as usize];
-                json::scan_object(bytes, keys, &mut self.found)
+                json::scan_object_present(bytes, keys, &mut self.found)
             }
-            _ => json::scan_value(bytes),
+            _ => json::scan_value(bytes).map(|raw| (raw, 0)),
         };
         match result {
-            Ok(raw) => {
+            Ok((raw, present)) => {
                 let raw = RawValue { start: raw.start + t.start, end: raw.end + t.start, ..raw };
                 if let Some(m) = members {
                     let count = plan.key_sets[m.keys as usize].len();
-                    if raw.kind == JsonKind::Object {
-                        for r in self.found[..count].iter_mut().flatten() {
+                    let mut rest = present;
+                    while rest != 0 {
+                        let i = rest.trailing_zeros() as usize;
+                        rest &= rest - 1;
+                        if let Some(r) = &mut self.found[i] {
                             r.start += t.start;
                             r.end += t.start;
                         }
-                    } else {
-                        self.found[..count].fill(None);
                     }
-                    self.write_members(b, t.buf, m, count);
+                    self.write_members(b, t.buf, m, count, present);
                 }
                 let v = self.value_of_raw(b, t.buf, raw);
                 self.set(dst, v);
@@ -760,11 +768,9 @@ impl<'p> Executor<'p> {
             }
             Err(e) => {
                 self.clear_members(members);
-                let start = self.scratch.len() as u32;
-                e.write_message(&mut self.scratch);
-                self.error = Text { buf: Buf::Scratch, start, end: self.scratch.len() as u32 };
-                self.pending = None;
-                Err(Failed)
+                // Written only if read: a rule that parses every line to see
+                // whether it is JSON mostly never does.
+                self.failure(Failure::at(e.what(), e.offset))
             }
         }
     }
