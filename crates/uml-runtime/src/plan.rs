@@ -706,6 +706,13 @@ pub struct RulePlan {
     /// route instead of comparing them on every record. Set by the
     /// optimizer; `false` is always correct.
     pub labels_per_route: bool,
+    /// The slots a line may read before it writes them, from where the
+    /// once-per-route ops leave off, and may write too. Every other slot a
+    /// line reads it either writes first or never writes: after a line of
+    /// the same route, a line need only take these from the route's values
+    /// (the executor's `apply`). Set by the optimizer from its liveness;
+    /// `None` (take every slot) is always correct.
+    pub line_inputs: Option<Vec<Slot>>,
 }
 
 /// A label of the record.

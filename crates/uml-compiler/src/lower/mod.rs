@@ -314,6 +314,7 @@ impl<'a> Lowerer<'a> {
                 captures,
                 unhandled: unhandled_site,
                 labels_per_route: false,
+                line_inputs: None,
             });
         }
         self.route_entry = route_entry;

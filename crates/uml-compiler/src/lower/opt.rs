@@ -54,6 +54,27 @@ pub fn optimize(plan: &mut Plan, stats: &mut LowerStats) {
     // Last: the other passes leave leading constants where they are.
     stats.hoisted += hoist_constants(plan);
     mark_labels_per_route(plan);
+    mark_line_inputs(plan);
+}
+
+/// Sets [`RulePlan::line_inputs`](uml_runtime::plan::RulePlan): the slots
+/// live where a line starts, past the rule's once-per-route ops, that a
+/// line may write.
+fn mark_line_inputs(plan: &mut Plan) {
+    let Some((live_in, _)) = liveness(plan) else { return };
+    let mut written = Vec::new();
+    for r in 0..plan.rules.len() {
+        let (entry, end) = (plan.rules[r].entry.index(), plan.rules[r].end.index().min(plan.ops.len()));
+        let start = entry.min(end) + leading_invariant(plan, entry, end);
+        let mut per_line = Slots::new(usize::from(plan.slot_count));
+        for op in &plan.ops[start..end] {
+            writes(plan, op, &mut written);
+            written.iter().for_each(|&s| per_line.insert(s));
+        }
+        let live = &live_in[start];
+        let inputs = (0..plan.slot_count).map(Slot).filter(|&s| live.contains(s) && per_line.contains(s)).collect();
+        plan.rules[r].line_inputs = Some(inputs);
+    }
 }
 
 /// Sets [`RulePlan::labels_per_route`](uml_runtime::plan::RulePlan) for the

@@ -236,6 +236,9 @@ pub struct Executor<'p> {
     layout: Layout,
     /// The texts of the labels being written.
     label_texts: Vec<Option<Text>>,
+    /// The route whose values the slots hold but for what its lines wrote
+    /// ([`RulePlan::line_inputs`](crate::plan::RulePlan::line_inputs)).
+    slots_route: Option<u64>,
 }
 
 impl<'p> Executor<'p> {
@@ -254,6 +257,7 @@ impl<'p> Executor<'p> {
             exhausted: false,
             layout: Layout::new(plan),
             label_texts: Vec::with_capacity(plan.labels.len()),
+            slots_route: None,
         }
     }
 
@@ -276,6 +280,7 @@ impl<'p> Executor<'p> {
         self.scratch.clear();
         self.exhausted = false;
         self.slots.fill(Value::Null);
+        self.slots_route = None;
         let bufs = Bufs { line: "", traceback: "", consts: &self.plan.consts, file: &route.buf };
         let stop = self.run(&bufs, &route, Line::default(), self.plan.route_entry);
         let mut slots = vec![Value::Null; self.slots.len()].into_boxed_slice();
@@ -342,8 +347,25 @@ impl<'p> Executor<'p> {
             debug_assert!(false, "a route from another plan");
             return Outcome::Unrouted;
         }
-        self.slots.copy_from_slice(&route.slots);
         let plan = self.plan;
+        // A line starts from the route's slots. After a line of the same
+        // route, only those a line may read before writing and may also
+        // have changed differ from them.
+        let inputs = route.rule.and_then(|r| plan.rules.get(usize::from(r))).and_then(|r| r.line_inputs.as_deref());
+        match inputs {
+            Some(inputs) if self.slots_route == Some(route.serial) => {
+                for &slot in inputs {
+                    let i = usize::from(slot);
+                    if let (Some(s), Some(&v)) = (self.slots.get_mut(i), route.slots.get(i)) {
+                        *s = v;
+                    }
+                }
+            }
+            _ => {
+                self.slots.copy_from_slice(&route.slots);
+                self.slots_route = Some(route.serial);
+            }
+        }
         let bufs =
             Bufs { line: line.text, traceback: line.traceback.unwrap_or(""), consts: &plan.consts, file: &route.buf };
         match self.run(&bufs, route, line, route.entry) {
