@@ -419,7 +419,9 @@ impl<'p> Executor<'p> {
                     let mut v = Value::Null;
                     for &(src, path) in items.of(&plan.firsts) {
                         v = self.get(src);
-                        if let Some(path) = path {
+                        // A path into nothing is nothing: most keys a chain
+                        // names are absent from a given line.
+                        if let Some(path) = path.filter(|_| v != Value::Null) {
                             v = self.walk(b, v, &plan.paths[path as usize]).unwrap_or(Value::Null);
                         }
                         if !matches!(v, Value::Null) {
