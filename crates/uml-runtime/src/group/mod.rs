@@ -823,6 +823,11 @@ impl Grouper {
         sink: &mut F,
     ) {
         let i = stream as usize;
+        if self.lanes[1 - i].undecided {
+            // The other stream's line would make this one wait, queued: its
+            // test now costs less than the queue.
+            self.decide(1 - i, sink);
+        }
         if let Grammar::Lines = self.shapes[i].grammar {
             // A stream that does not group: its lane never holds a line.
             let group = Group { stream, timestamp_ns, line, traceback: None, lines: 1, origin };
