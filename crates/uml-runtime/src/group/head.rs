@@ -1,7 +1,9 @@
 //! The default `head`, matched by hand.
 //!
 //! A `python_traceback` rule without `head` runs the default pattern on
-//! every line it reads, and nearly every line is not a head. The regex
+//! the lines that a traceback, a crash or an indented line follows (and on
+//! every line while the other stream interleaves), and nearly every line is
+//! not a head. The regex
 //! engine finds no literal to skip ahead with in `(?i)`-words between
 //! `\b`s. This matcher lowers the line's letters a word at a time (into a
 //! block on the stack), finds where a head could start with a SIMD
