@@ -445,6 +445,12 @@ fn strip_prefix(line: &str, prefix: &str) -> Option<usize> {
     (!t.is_empty() && prefix.starts_with(t)).then_some(line.len())
 }
 
+/// The longest line held with its `head` test left for later: a longer
+/// one is tested at once, so that holding lines untested grows a stream's
+/// buffer no further than this (such lines are few, and a file's grouper
+/// stays small).
+const UNTESTED_MAX: usize = 1024;
+
 /// The most lines held tentatively at once (a Go panic's header, blank lines
 /// between goroutines); one more ends the group.
 const TENTATIVE_LINES: usize = 8;
@@ -885,7 +891,11 @@ impl Grouper {
                 // The test can wait while the line, if it is no head line,
                 // would go out at once: nothing it waits for, so holding it
                 // a while changes no order and no queue.
-                Transition::HeadOrSingle if self.lazy_head && !self.would_wait(i, origin) => Transition::HeadOrSingle,
+                Transition::HeadOrSingle
+                    if self.lazy_head && line.len() <= UNTESTED_MAX && !self.would_wait(i, origin) =>
+                {
+                    Transition::HeadOrSingle
+                }
                 Transition::HeadOrSingle if self.shapes[i].grammar.is_head(body) => Transition::Hold,
                 Transition::HeadOrSingle => Transition::Single,
                 other => other,
