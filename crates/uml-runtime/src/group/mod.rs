@@ -448,8 +448,8 @@ fn strip_prefix(line: &str, prefix: &str) -> Option<usize> {
 /// The longest line held with its `head` test left for later: a longer
 /// one is tested at once, so that holding lines untested grows a stream's
 /// buffer no further than this (such lines are few, and a file's grouper
-/// stays small).
-const UNTESTED_MAX: usize = 1024;
+/// stays small). Long enough for a JSON line with its traceback.
+const UNTESTED_MAX: usize = 8192;
 
 /// The most lines held tentatively at once (a Go panic's header, blank lines
 /// between goroutines); one more ends the group.
