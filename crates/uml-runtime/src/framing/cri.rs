@@ -57,6 +57,14 @@ pub(super) fn parse_unterminated<'a>(
     timestamps: &mut Rfc3339Parser,
 ) -> Result<CriLine<'a>, FramingError> {
     let (timestamp, rest) = split_space(line).ok_or(FramingError::CriFields)?;
+    // What kubelet writes, read without searching for the spaces:
+    // `stdout F `, `stderr P `. The same checks in the same order.
+    if let Some(&[.., b' ', tag @ (b'F' | b'P'), b' ']) = rest.get(..9)
+        && let Some(stream) = Stream::from_bytes(&rest[..6])
+    {
+        let timestamp_ns = timestamps.parse(timestamp).ok_or(FramingError::CriTimestamp)?;
+        return Ok(CriLine { timestamp_ns, stream, partial: tag == b'P', message: &rest[9..] });
+    }
     let (stream, rest) = split_space(rest).ok_or(FramingError::CriFields)?;
     let (tag, message) = split_space(rest).unwrap_or((rest, &[]));
     let timestamp_ns = timestamps.parse(timestamp).ok_or(FramingError::CriTimestamp)?;
@@ -74,4 +82,65 @@ pub(super) fn parse_unterminated<'a>(
 fn split_space(s: &[u8]) -> Option<(&[u8], &[u8])> {
     let at = memchr::memchr(b' ', s)?;
     Some((&s[..at], &s[at + 1..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The fields found by searching for each space in turn: what the
+    /// parser does for any line its fast path does not take.
+    fn by_search(line: &[u8]) -> Result<CriLine<'_>, FramingError> {
+        let (timestamp, rest) = split_space(line).ok_or(FramingError::CriFields)?;
+        let (stream, rest) = split_space(rest).ok_or(FramingError::CriFields)?;
+        let (tag, message) = split_space(rest).unwrap_or((rest, &[]));
+        let timestamp_ns = Rfc3339Parser::default().parse(timestamp).ok_or(FramingError::CriTimestamp)?;
+        let stream = Stream::from_bytes(stream).ok_or(FramingError::CriStream)?;
+        let partial = match tag.split(|&b| b == b':').next().unwrap_or(tag) {
+            b"F" => false,
+            b"P" => true,
+            _ => return Err(FramingError::CriTag),
+        };
+        Ok(CriLine { timestamp_ns, stream, partial, message })
+    }
+
+    const PIECES: &[&str] = &[
+        "2026-11-20T10:00:01.5Z",
+        "2026-11-20T10:00:01Z",
+        "2026-13-20T10:00:01Z",
+        " ",
+        "  ",
+        "stdout",
+        "stderr",
+        "stdou",
+        "F",
+        "P",
+        "X",
+        "F:x",
+        "P:",
+        "msg",
+        "",
+        "é",
+        "\r",
+    ];
+
+    proptest! {
+        /// The fast path for `stdout F ` and the like reads every line as
+        /// the search for each space does, errors included.
+        #[test]
+        fn fast_path_reads_as_the_search(pieces in prop::collection::vec(prop::sample::select(PIECES), 0..8)) {
+            let line = pieces.concat();
+            let fast = parse_unterminated(line.as_bytes(), &mut Rfc3339Parser::default());
+            prop_assert_eq!(fast, by_search(line.as_bytes()), "{:?}", line);
+        }
+
+        /// The same on lines shaped like CRI lines, field by field.
+        #[test]
+        fn fast_path_reads_fields_as_the_search(fields in prop::collection::vec(prop::sample::select(PIECES), 7)) {
+            let line = [fields[0], " ", fields[2], fields[3], fields[4], fields[5], fields[6]].concat();
+            let fast = parse_unterminated(line.as_bytes(), &mut Rfc3339Parser::default());
+            prop_assert_eq!(fast, by_search(line.as_bytes()), "{:?}", line);
+        }
+    }
 }
