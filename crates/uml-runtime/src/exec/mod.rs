@@ -610,10 +610,21 @@ impl<'p> Executor<'p> {
 
     /// A string value's decoded text: escaped JSON strings are decoded into
     /// the scratch. `None` for a value that is not a string.
+    #[inline]
     pub(crate) fn str_text(&mut self, b: &Bufs<'_>, v: Value) -> Option<Text> {
         match v {
             Value::Str(t) => Some(t),
             Value::JsonStr(t, flags) if !flags.any(RawValue::ESCAPED) => Some(t),
+            Value::JsonStr(..) => self.decoded(b, v),
+            _ => None,
+        }
+    }
+
+    /// [`Executor::str_text`] of an escaped JSON string: decoded into the
+    /// scratch.
+    #[inline(never)]
+    fn decoded(&mut self, b: &Bufs<'_>, v: Value) -> Option<Text> {
+        match v {
             Value::JsonStr(t, _) => {
                 let start = self.scratch.len();
                 if t.buf == Buf::Scratch {
