@@ -829,9 +829,11 @@ impl Grouper {
         sink: &mut F,
     ) {
         let i = stream as usize;
-        if self.lanes[1 - i].undecided {
+        if self.lanes[1 - i].undecided && !self.lanes[1 - i].text.starts_with('{') {
             // The other stream's line would make this one wait, queued: its
-            // test now costs less than the queue.
+            // test now costs less than the queue. Not a JSON object's: its
+            // test reads the whole object for its level (the two cost
+            // about the same, and the line may still need no test).
             self.decide(1 - i, sink);
         }
         if let Grammar::Lines = self.shapes[i].grammar {
