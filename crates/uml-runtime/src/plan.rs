@@ -325,6 +325,28 @@ impl Members {
     }
 }
 
+/// A set of bytes: those a regex's match must start with
+/// ([`Plan::regex_starts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FirstBytes(pub [u64; 4]);
+
+impl FirstBytes {
+    pub fn insert(&mut self, b: u8) {
+        self.0[usize::from(b >> 6)] |= 1 << (b & 63);
+    }
+
+    #[inline]
+    pub fn contains(self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+    }
+
+    /// Whether `text` may be matched: it starts with one of the bytes.
+    #[inline]
+    pub fn admits(self, text: &[u8]) -> bool {
+        text.first().is_some_and(|&b| self.contains(b))
+    }
+}
+
 /// A path segment.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Segment {
@@ -793,6 +815,10 @@ pub struct Plan {
     /// For each regex of [`Plan::regexes`], the idiom it spells, when
     /// `replace` can do its work without the regex engine.
     pub regex_idioms: Vec<Option<RegexIdiom>>,
+    /// For each regex of [`Plan::regexes`], the bytes a text it matches
+    /// starts with, when it is anchored at the start: a text that starts
+    /// with another byte, or is empty, is not matched, without running it.
+    pub regex_starts: Vec<Option<FirstBytes>>,
     /// `parse_timestamp` formats: the text, and its compiled form when it compiles.
     pub formats: Vec<(String, Option<TimestampFormat>)>,
     pub key_sets: Vec<crate::json::KeySet>,

@@ -4,8 +4,8 @@ use regex::Regex;
 
 use crate::json::KeySet;
 use crate::plan::{
-    AbortSite, Consts, DropSite, FailEdge, FieldPlan, LabelPlan, Op, OpId, Piece, Plan, RegexIdiom, RegexSplit,
-    RulePlan, Run, Segment, Slot, SpanRef, Text,
+    AbortSite, Consts, DropSite, FailEdge, FieldPlan, FirstBytes, LabelPlan, Op, OpId, Piece, Plan, RegexIdiom,
+    RegexSplit, RulePlan, Run, Segment, Slot, SpanRef, Text,
 };
 use crate::stdlib::timestamp::TimestampFormat;
 
@@ -30,6 +30,7 @@ pub struct Builder {
     regexes: Vec<Regex>,
     regex_splits: Vec<Option<RegexSplit>>,
     regex_idioms: Vec<Option<RegexIdiom>>,
+    regex_starts: Vec<Option<FirstBytes>>,
     formats: Vec<(String, Option<TimestampFormat>)>,
     key_sets: Vec<KeySet>,
     paths: Vec<Vec<Segment>>,
@@ -131,13 +132,21 @@ impl Builder {
     /// The regex `pattern`, compiled once however often it is asked for;
     /// `idiom` says what it is, when the executor can answer it without
     /// running it.
-    pub fn regex(&mut self, pattern: &str, idiom: impl FnOnce() -> Option<RegexIdiom>) -> Result<u32, regex::Error> {
+    /// `first` gives the bytes a match starts with, when known
+    /// ([`Plan::regex_starts`](crate::plan::Plan::regex_starts)).
+    pub fn regex(
+        &mut self,
+        pattern: &str,
+        idiom: impl FnOnce() -> Option<RegexIdiom>,
+        first: impl FnOnce() -> Option<FirstBytes>,
+    ) -> Result<u32, regex::Error> {
         if let Some(i) = self.regexes.iter().position(|r| r.as_str() == pattern) {
             return Ok(i as u32);
         }
         self.regexes.push(Regex::new(pattern)?);
         self.regex_splits.push(None);
         self.regex_idioms.push(idiom());
+        self.regex_starts.push(first());
         Ok(self.regexes.len() as u32 - 1)
     }
 
@@ -258,6 +267,7 @@ impl Builder {
             regexes: self.regexes,
             regex_splits: self.regex_splits,
             regex_idioms: self.regex_idioms,
+            regex_starts: self.regex_starts,
             formats: self.formats,
             key_sets: self.key_sets,
             paths: self.paths,

@@ -216,10 +216,12 @@ impl<'a> Lowerer<'a> {
     fn regex(&mut self, pattern: &str) -> u32 {
         // The checker compiled every regex literal (E0309): one that fails
         // here is a compiler bug, answered by a regex that never matches.
-        self.plan.regex(pattern, || regex_split::idiom(pattern)).unwrap_or_else(|e| {
-            debug_assert!(false, "a checked regex does not compile: {e}");
-            self.plan.regex("[^\\s\\S]", || None).unwrap_or(0)
-        })
+        self.plan.regex(pattern, || regex_split::idiom(pattern), || regex_split::first_bytes(pattern)).unwrap_or_else(
+            |e| {
+                debug_assert!(false, "a checked regex does not compile: {e}");
+                self.plan.regex("[^\\s\\S]", || None, || None).unwrap_or(0)
+            },
+        )
     }
 
     /// A regex for `=~` with captures: split off a leading `^(?P<g>.*?)` and

@@ -13,8 +13,8 @@
 //!
 //! [`RegexSplit`]: uml_runtime::plan::RegexSplit
 
-use regex_syntax::hir::{Capture, Dot, Hir, HirKind, Look, Repetition};
-use uml_runtime::plan::RegexIdiom;
+use regex_syntax::hir::{Capture, Class, Dot, Hir, HirKind, Literal, Look, Repetition};
+use uml_runtime::plan::{FirstBytes, RegexIdiom};
 
 /// The idiom `pattern` spells, judged by the regex it parses to: `\s+$`
 /// and `\s{1,}$` are the same idiom, `(?m)\s+$` is not.
@@ -27,6 +27,57 @@ pub(super) fn idiom(pattern: &str) -> Option<RegexIdiom> {
     });
     let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
     IDIOMS.iter().find(|(canonical, _)| *canonical == hir).map(|(_, idiom)| *idiom)
+}
+
+/// The bytes a text `pattern` matches must start with, when `pattern` is
+/// anchored at the start of the text (`^`, without the `m` flag) and what
+/// follows the anchor matches no empty text: a set that may be larger than
+/// the bytes that really start a match, never smaller. `None` when that is
+/// not known.
+pub(super) fn first_bytes(pattern: &str) -> Option<FirstBytes> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let HirKind::Concat(items) = hir.kind() else { return None };
+    let [anchor, first, ..] = items.as_slice() else { return None };
+    if !matches!(anchor.kind(), HirKind::Look(Look::Start)) {
+        return None;
+    }
+    let mut set = FirstBytes::default();
+    starts(first, &mut set).then_some(set)
+}
+
+/// Adds to `set` the first bytes of every match of `hir`; `false` when
+/// `hir` may match an empty text, or its first bytes are not known.
+fn starts(hir: &Hir, set: &mut FirstBytes) -> bool {
+    match hir.kind() {
+        HirKind::Literal(Literal(bytes)) => match bytes.first() {
+            Some(&b) => {
+                set.insert(b);
+                true
+            }
+            None => false,
+        },
+        HirKind::Class(Class::Bytes(class)) => {
+            class.ranges().iter().for_each(|r| (r.start()..=r.end()).for_each(|b| set.insert(b)));
+            true
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            for r in class.ranges() {
+                let (start, end) = (u32::from(r.start()), u32::from(r.end()));
+                (start..=end.min(0x7f)).for_each(|b| set.insert(b as u8));
+                if end > 0x7f {
+                    // Any lead byte of a longer UTF-8 sequence: more than
+                    // the range's, never fewer.
+                    (0xc2..=0xf4).for_each(|b| set.insert(b));
+                }
+            }
+            true
+        }
+        HirKind::Capture(Capture { sub, .. }) => starts(sub, set),
+        HirKind::Repetition(Repetition { min, sub, .. }) if *min >= 1 => starts(sub, set),
+        HirKind::Alternation(alternatives) => alternatives.iter().all(|a| starts(a, set)),
+        HirKind::Concat(items) => items.first().is_some_and(|first| starts(first, set)),
+        _ => false,
+    }
 }
 
 /// A capture regex split at its ends: `head` is the pattern without them,
@@ -113,7 +164,53 @@ pub(super) fn split(pattern: &str) -> Option<Split> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Split, split};
+    use super::{Split, first_bytes, split};
+    use proptest::prelude::*;
+
+    /// Patterns of the rules' kinds, anchored or not.
+    const PATTERNS: &[&str] = &[
+        r"^(?P<lvl>TRAC|DEBU|INFO|WARN|ERRO|FATA|PANI)\[[^\]]*\]\s*(?P<msg>.*)$",
+        r#"^time="[^"]*" level=[a-z]+(?: |$)"#,
+        r"^(?P<lvl>(?i:error|warning)|E|W): ",
+        r"^[0-9]{4}/[0-9]{2}/[0-9]{2} (?P<msg>.*)$",
+        r"^\[[0-9]{2}/[0-9]{2}/[0-9]{4}\] (?P<tags>(?:\[[^\]]+\] )*?)\[(?P<lvl>[A-Z])\] (?P<msg>.*)$",
+        r"^\S+:[0-9]+: [A-Za-z]*Warning: ",
+        r"^(?P<head>.*?)(?P<lvl>DEBUG|INFO) (?P<msg>.*)$",
+        r"^é+x",
+        r"^(?:ab)?c",
+        r"(?m)^ERROR",
+        r"ERROR",
+        r"^$",
+        r"^\p{Greek}",
+    ];
+
+    #[test]
+    fn first_bytes_of_anchored_patterns() {
+        let admits = |p: &str, text: &str| first_bytes(p).map(|f| f.admits(text.as_bytes()));
+        assert_eq!(admits(PATTERNS[0], "INFO[0001] x"), Some(true));
+        assert_eq!(admits(PATTERNS[0], "  Downloading torch"), Some(false));
+        assert_eq!(admits(PATTERNS[2], "warning: x"), Some(true));
+        assert_eq!(admits(PATTERNS[2], "Error: x"), Some(true));
+        assert_eq!(admits(PATTERNS[3], ""), Some(false));
+        // Not anchored, may match empty at the start, or `^` of every line:
+        // not known.
+        for p in [r"^(?P<head>.*?)(?P<lvl>DEBUG|INFO) (?P<msg>.*)$", r"^(?:ab)?c", r"(?m)^ERROR", r"ERROR", r"^$"] {
+            assert_eq!(first_bytes(p), None, "{p}");
+        }
+    }
+
+    proptest! {
+        /// A text a pattern's first bytes rule out is one it does not match.
+        #[test]
+        fn first_bytes_rule_out_only_what_does_not_match(
+            p in prop::sample::select(PATTERNS),
+            text in r#"(INFO|ERRO|time="|error|warning|Error|E|W|2026|\[|é|α|x|:| |\]|1|/|-){0,8}"#,
+        ) {
+            if let Some(first) = first_bytes(p) && !first.admits(text.as_bytes()) {
+                prop_assert!(!regex::Regex::new(p).unwrap().is_match(&text), "{} matches {:?}", p, text);
+            }
+        }
+    }
 
     #[test]
     fn splits_a_trailing_capture_of_the_rest() {

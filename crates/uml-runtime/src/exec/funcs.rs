@@ -428,7 +428,12 @@ impl Executor<'_> {
         let re = &plan.regexes[regex as usize];
         let st = text_in(&self.scratch, b, t);
         let caps = captures.of(&plan.captures);
-        let matched = if caps.is_empty() {
+        // An anchored regex cannot match a text that starts with a byte no
+        // match starts with: most lines try several formats in turn.
+        let possible = plan.regex_starts.get(regex as usize).copied().flatten().is_none_or(|f| f.admits(st.as_bytes()));
+        let matched = if !possible {
+            false
+        } else if caps.is_empty() {
             re.is_match(st)
         } else {
             // The split form first: the head's groups, the text before its
