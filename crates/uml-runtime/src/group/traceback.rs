@@ -182,6 +182,13 @@ const DIRECT_CAUSE: &str = "The above exception was the direct cause of the foll
 /// What a line that opens a group does, in `Plain` or after a head line
 /// alike: a traceback, a Go or Rust panic, a native crash.
 fn opening(t: &str) -> Option<Transition> {
+    // Each of them starts with one of these bytes (`Traceback`, an indented
+    // or boxed traceback, `panic: `, `fatal error: `, a Go log date,
+    // `thread '…' panicked`, `terminate called`, `Signal (`): any other
+    // line, a JSON object or most text, is not read further.
+    if !matches!(t.as_bytes().first()?, b'T' | b' ' | b'\t' | 0xe2 | b'p' | b'f' | b't' | b'S' | b'0'..=b'9') {
+        return None;
+    }
     if let Some(opening) = opens_traceback(t, false) {
         return Some(opening);
     }
