@@ -281,42 +281,11 @@ fn check_barriers(s: &Scenario, partial: &[bool]) -> Result<(), TestCaseError> {
     let mut grouper = Grouper::new(&config(s));
     let mut outs: Vec<(Stream, u64, Vec<String>)> = Vec::new();
     let mut sink = |g: Group<'_>| outs.push((g.stream, g.origin.first, lines_of(&g)));
-    // Per stream: the line being joined (its position, timestamp, text).
-    let mut open: [Option<(u64, i64, &str)>; 2] = [None, None];
-    let barrier = |open: &[Option<(u64, i64, &str)>; 2]| open.iter().flatten().map(|o| o.0).min();
-    let (mut next, mut now_ms) = (0u64, 0i64);
     let bound = 3 * s.max_lines as usize;
-    let mut toggles = partial.iter().copied().cycle();
-    for event in events(s) {
-        match event {
-            Event::Line { stream, line, gap_ms } => {
-                now_ms += gap_ms;
-                let i = stream as usize;
-                if let Some((at, ts, text)) = open[i].take() {
-                    grouper.push_at(stream, ts, text, Origin::at(at), &mut sink);
-                    grouper.set_barrier(barrier(&open), &mut sink);
-                }
-                let at = next;
-                next += 1;
-                if toggles.next().unwrap_or(false) {
-                    open[i] = Some((at, now_ms * 1_000_000, line));
-                    grouper.set_barrier(barrier(&open), &mut sink);
-                } else {
-                    grouper.push_at(stream, now_ms * 1_000_000, line, Origin::at(at), &mut sink);
-                }
-            }
-            Event::FlushIdle { after_ms } => grouper.flush_idle((now_ms + after_ms) * 1_000_000, &mut sink),
-        }
+    drive_events(&mut grouper, s, partial, &[false], &mut sink, |grouper| {
         prop_assert!(grouper.buffered_lines() <= bound, "{} lines held, more than {bound}", grouper.buffered_lines());
-    }
-    // The dangling lines, oldest first, as the stream layer finishes them.
-    while let Some(i) = (0..2).filter(|&i| open[i].is_some()).min_by_key(|&i| open[i].map(|o| o.0)) {
-        let (at, ts, text) = open[i].take().unwrap_or_default();
-        let stream = if i == 0 { Stream::Stdout } else { Stream::Stderr };
-        grouper.push_at(stream, ts, text, Origin::at(at), &mut sink);
-        grouper.set_barrier(barrier(&open), &mut sink);
-    }
-    grouper.finish(&mut sink);
+        Ok(())
+    })?;
     prop_assert_eq!(grouper.buffered_lines(), 0);
 
     let total: usize = outs.iter().map(|o| o.2.len()).sum();
@@ -355,6 +324,27 @@ fn drive(mut grouper: Grouper, s: &Scenario, partial: &[bool], settle: &[bool]) 
     let mut sink = |g: Group<'_>| {
         outs.push((g.stream, g.timestamp_ns, g.line.to_owned(), g.traceback.map(str::to_owned), g.lines, g.origin))
     };
+    let driven = drive_events(&mut grouper, s, partial, settle, &mut sink, |_| Ok(()));
+    assert!(driven.is_ok(), "no check to fail");
+    (outs, grouper.reordered())
+}
+
+/// Feeds the scenario's events to `grouper`, the lines `partial` picks
+/// taken as lines joined from pieces (their position reserved when they
+/// would have been pushed, the barrier set there; pushed with that
+/// position when their stream's next line comes, or at the end, as the
+/// framer does), `settle` called after the events `settle` picks and
+/// `each` after every event; then the dangling lines, oldest first, and
+/// `finish`.
+fn drive_events(
+    grouper: &mut Grouper,
+    s: &Scenario,
+    partial: &[bool],
+    settle: &[bool],
+    sink: &mut impl FnMut(Group<'_>),
+    mut each: impl FnMut(&Grouper) -> Result<(), TestCaseError>,
+) -> Result<(), TestCaseError> {
+    // Per stream: the line being joined (its position, timestamp, text).
     let mut open: [Option<(u64, i64, &str)>; 2] = [None, None];
     let barrier = |open: &[Option<(u64, i64, &str)>; 2]| open.iter().flatten().map(|o| o.0).min();
     let (mut next, mut now_ms) = (0u64, 0i64);
@@ -366,33 +356,34 @@ fn drive(mut grouper: Grouper, s: &Scenario, partial: &[bool], settle: &[bool]) 
                 now_ms += gap_ms;
                 let i = stream as usize;
                 if let Some((at, ts, text)) = open[i].take() {
-                    grouper.push_at(stream, ts, text, Origin::at(at), &mut sink);
-                    grouper.set_barrier(barrier(&open), &mut sink);
+                    grouper.push_at(stream, ts, text, Origin::at(at), sink);
+                    grouper.set_barrier(barrier(&open), sink);
                 }
                 let at = next;
                 next += 1;
                 if toggles.next().unwrap_or(false) {
                     open[i] = Some((at, now_ms * 1_000_000, line));
-                    grouper.set_barrier(barrier(&open), &mut sink);
+                    grouper.set_barrier(barrier(&open), sink);
                 } else {
-                    grouper.push_at(stream, now_ms * 1_000_000, line, Origin::at(at), &mut sink);
+                    grouper.push_at(stream, now_ms * 1_000_000, line, Origin::at(at), sink);
                 }
             }
-            Event::FlushIdle { after_ms } => grouper.flush_idle((now_ms + after_ms) * 1_000_000, &mut sink),
+            Event::FlushIdle { after_ms } => grouper.flush_idle((now_ms + after_ms) * 1_000_000, sink),
         }
         if settles.next().unwrap_or(false) {
-            grouper.settle(&mut sink);
+            grouper.settle(sink);
         }
+        each(grouper)?;
     }
+    // The dangling lines, oldest first, as the stream layer finishes them.
     while let Some(i) = (0..2).filter(|&i| open[i].is_some()).min_by_key(|&i| open[i].map(|o| o.0)) {
         let (at, ts, text) = open[i].take().unwrap_or_default();
         let stream = if i == 0 { Stream::Stdout } else { Stream::Stderr };
-        grouper.push_at(stream, ts, text, Origin::at(at), &mut sink);
-        grouper.set_barrier(barrier(&open), &mut sink);
+        grouper.push_at(stream, ts, text, Origin::at(at), sink);
+        grouper.set_barrier(barrier(&open), sink);
     }
-    grouper.finish(&mut sink);
-    let reordered = grouper.reordered();
-    (outs, reordered)
+    grouper.finish(sink);
+    Ok(())
 }
 
 proptest! {
