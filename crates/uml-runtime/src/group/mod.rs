@@ -98,10 +98,12 @@
 //!   crash, native frames, an indented line); otherwise the held line goes
 //!   out on its own, as it would have. A line is held untested only when it
 //!   would go out at once if it were no head line (nothing earlier is held
-//!   or queued), so the groups, their order and the queue are the same as
-//!   with the test run on every line (a proptest compares the two); only
-//!   *when* a line goes out changes. [`Grouper::settle`] sends such lines
-//!   when no next line is at hand.
+//!   or queued) and is at most 8 KiB long, so the groups, their order and
+//!   the queue are the same as with the test run on every line (a proptest
+//!   compares the two); only *when* a line goes out changes. A line of the
+//!   other stream runs the test at once rather than queue behind the held
+//!   line, unless that is a JSON object (whose test reads it whole).
+//!   [`Grouper::settle`] sends such lines when no next line is at hand.
 //! - **Deciding on the next line.** A blank line after an exception line
 //!   belongs to the traceback only if a connecting sentence follows, and a
 //!   `panic: …` line only if a goroutine dump follows. Such lines join
