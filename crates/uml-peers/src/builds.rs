@@ -13,10 +13,10 @@ use regex::{Captures, Regex};
 use serde::Deserialize;
 use std::borrow::Cow;
 
-/// The part of both rules before their formats: the route of the file, and
-/// of a line its text without colours, trailing whitespace and all but the
-/// last state of a line redrawn with `\r`; `None` when nothing is left
-/// (the rules' `drop "empty line"`).
+/// The part of both rules before their formats: a line's text without
+/// colours, trailing whitespace and all but the last state of a line
+/// redrawn with `\r`; `None` when nothing is left (the rules' `drop "empty
+/// line"`).
 fn cleaned(line: &str) -> Option<Cow<'_, str>> {
     // `replace(strip_ansi_escape_codes(%line), r'\s+$', "")`, then
     // `replace(text, r'^.*\r', "")`.
