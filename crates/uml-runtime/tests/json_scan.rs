@@ -3,7 +3,8 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use uml_runtime::json::{
-    JsonErrorKind, JsonKind, MAX_DEPTH, RawValue, decode_string, get_element, get_member, scan_object, scan_value,
+    JsonErrorKind, JsonKind, MAX_DEPTH, RawValue, decode_string, get_element, get_member, scan_object,
+    scan_object_present, scan_value,
 };
 
 fn scan(input: &str, keys: &[&str]) -> Result<Vec<Option<String>>, JsonErrorKind> {
@@ -232,6 +233,14 @@ proptest! {
         let (mut by_list, mut by_set) = (vec![None; list.len()], vec![None; list.len()]);
         scan_object(text.as_bytes(), &list, &mut by_list).unwrap();
         scan_object(text.as_bytes(), &set, &mut by_set).unwrap();
-        prop_assert_eq!(by_list, by_set);
+        prop_assert_eq!(&by_list, &by_set);
+        // The executor's form: what it found says which places hold a
+        // value, whatever they held before.
+        let mut stale = vec![Some(RawValue { kind: JsonKind::Null, start: 0, end: 0, flags: 0 }); list.len()];
+        let (_, present) = scan_object_present(text.as_bytes(), &set, &mut stale).unwrap();
+        for (i, expected) in by_list.iter().enumerate() {
+            let got = (present >> i & 1 == 1).then_some(stale[i]).flatten();
+            prop_assert_eq!(got, *expected, "key {}", i);
+        }
     }
 }

@@ -733,15 +733,17 @@ impl<'p> Executor<'p> {
     }
 
     /// Writes members found by a scan into their slots, with the presence mask.
-    /// `present` says which keys were found (bit `i`: `found[i]`): the
-    /// members' slots are cleared in one fill, then the present ones written.
-    fn write_members(&mut self, b: &Bufs<'_>, buf: Buf, members: Members, count: usize, present: u64) {
+    /// `present` says which keys were found (bit `i`: `found[i]`, its range
+    /// `at` bytes before its place in `buf`): the members' slots are cleared
+    /// in one fill, then the present ones written.
+    fn write_members(&mut self, b: &Bufs<'_>, buf: Buf, at: u32, members: Members, count: usize, present: u64) {
         self.fill_members(members, count);
         let mut rest = present;
         while rest != 0 {
             let i = rest.trailing_zeros() as usize;
             rest &= rest - 1;
             if let Some(raw) = self.found[i] {
+                let raw = RawValue { start: raw.start + at, end: raw.end + at, ..raw };
                 let v = self.value_of_raw(b, buf, raw);
                 self.set(members.member(i), v);
             }
@@ -786,16 +788,7 @@ impl<'p> Executor<'p> {
                 let raw = RawValue { start: raw.start + t.start, end: raw.end + t.start, ..raw };
                 if let Some(m) = members {
                     let count = plan.key_sets[m.keys as usize].len();
-                    let mut rest = present;
-                    while rest != 0 {
-                        let i = rest.trailing_zeros() as usize;
-                        rest &= rest - 1;
-                        if let Some(r) = &mut self.found[i] {
-                            r.start += t.start;
-                            r.end += t.start;
-                        }
-                    }
-                    self.write_members(b, t.buf, m, count, present);
+                    self.write_members(b, t.buf, t.start, m, count, present);
                 }
                 let v = self.value_of_raw(b, t.buf, raw);
                 self.set(dst, v);

@@ -969,7 +969,7 @@ impl Grouper {
         }
         Some(match self.shapes[i].grammar.after_candidate(line, stream) {
             traceback::AfterCandidate::Alone(transition) => {
-                self.send_candidate(i, stream, sink);
+                self.send_candidate(i, sink);
                 transition
             }
             traceback::AfterCandidate::Depends { if_head, otherwise } => {
@@ -977,7 +977,7 @@ impl Grouper {
                     self.lanes[i].undecided = false;
                     if_head
                 } else {
-                    self.send_candidate(i, stream, sink);
+                    self.send_candidate(i, sink);
                     otherwise
                 }
             }
@@ -988,7 +988,8 @@ impl Grouper {
     /// the lane would, without the steps a group of several lines needs: it
     /// is the lane's only line, and nothing it waits for (it was held only
     /// when it would go out at once).
-    fn send_candidate<F: FnMut(Group<'_>)>(&mut self, i: usize, stream: Stream, sink: &mut F) {
+    fn send_candidate<F: FnMut(Group<'_>)>(&mut self, i: usize, sink: &mut F) {
+        let stream = if i == 0 { Stream::Stdout } else { Stream::Stderr };
         debug_assert!(!self.would_wait(i, self.lanes[i].origin), "an undecided line never waits");
         let lane = &mut self.lanes[i];
         debug_assert!(lane.undecided && lane.lines == 1 && lane.tentative.is_empty());
@@ -1026,8 +1027,7 @@ impl Grouper {
         if self.candidate_is_head(i) {
             self.lanes[i].undecided = false;
         } else {
-            let stream = if i == 0 { Stream::Stdout } else { Stream::Stderr };
-            self.send_candidate(i, stream, sink);
+            self.send_candidate(i, sink);
         }
     }
 
