@@ -62,15 +62,8 @@ pub fn optimize(plan: &mut Plan, stats: &mut LowerStats) {
 /// line may write.
 fn mark_line_inputs(plan: &mut Plan) {
     let Some((live_in, _)) = liveness(plan) else { return };
-    let mut written = Vec::new();
     for r in 0..plan.rules.len() {
-        let (entry, end) = (plan.rules[r].entry.index(), plan.rules[r].end.index().min(plan.ops.len()));
-        let start = entry.min(end) + leading_invariant(plan, entry, end);
-        let mut per_line = Slots::new(usize::from(plan.slot_count));
-        for op in &plan.ops[start..end] {
-            writes(plan, op, &mut written);
-            written.iter().for_each(|&s| per_line.insert(s));
-        }
+        let (start, per_line) = line_writes(plan, r);
         let live = &live_in[start];
         let inputs = (0..plan.slot_count).map(Slot).filter(|&s| live.contains(s) && per_line.contains(s)).collect();
         plan.rules[r].line_inputs = Some(inputs);
@@ -80,17 +73,25 @@ fn mark_line_inputs(plan: &mut Plan) {
 /// Sets [`RulePlan::labels_per_route`](uml_runtime::plan::RulePlan) for the
 /// rules whose labels only their leading, once-per-route ops write.
 fn mark_labels_per_route(plan: &mut Plan) {
-    let label_slots: Vec<Slot> = plan.labels.iter().filter(|l| l.constant.is_none()).map(|l| l.slot).collect();
-    let mut written = Vec::new();
     for r in 0..plan.rules.len() {
-        let (entry, end) = (plan.rules[r].entry.index(), plan.rules[r].end.index().min(plan.ops.len()));
-        let leading = leading_invariant(plan, entry, end);
-        let per_route = plan.ops[(entry + leading).min(end)..end].iter().all(|op| {
-            writes(plan, op, &mut written);
-            written.iter().all(|s| !label_slots.contains(s))
-        });
+        let (_, per_line) = line_writes(plan, r);
+        let per_route = plan.labels.iter().filter(|l| l.constant.is_none()).all(|l| !per_line.contains(l.slot));
         plan.rules[r].labels_per_route = per_route;
     }
+}
+
+/// Where a line of rule `r` starts (past its leading, once-per-route ops),
+/// and the slots the ops from there to the rule's end may write.
+fn line_writes(plan: &Plan, r: usize) -> (usize, Slots) {
+    let (entry, end) = (plan.rules[r].entry.index(), plan.rules[r].end.index().min(plan.ops.len()));
+    let start = entry.min(end) + leading_invariant(plan, entry, end);
+    let mut per_line = Slots::new(usize::from(plan.slot_count));
+    let mut written = Vec::new();
+    for op in &plan.ops[start..end] {
+        writes(plan, op, &mut written);
+        written.iter().for_each(|&s| per_line.insert(s));
+    }
+    (start, per_line)
 }
 
 /// Moves the writes of each rule's constant slots to the rule's first op
